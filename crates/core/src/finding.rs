@@ -1,0 +1,132 @@
+//! Findings: what a check reports, with the evidence an inspector needs to verify it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// How much a finding weighs, as set by the rubric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// 单项否决: the site fails whatever its score.
+    Veto,
+    /// Points off the score.
+    Deduct,
+    /// An early warning: nothing is taken yet.
+    Warn,
+    /// For information only.
+    Info,
+}
+
+impl Severity {
+    /// The lowercase name used in JSON and the rubric.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Veto => "veto",
+            Severity::Deduct => "deduct",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+        }
+    }
+
+    /// Parses the rubric/JSON name of a severity.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "veto" => Some(Severity::Veto),
+            "deduct" => Some(Severity::Deduct),
+            "warn" => Some(Severity::Warn),
+            "info" => Some(Severity::Info),
+            _ => None,
+        }
+    }
+}
+
+/// One thing a check found, exactly as it appears in the results JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The check id from checks.md, e.g. `links.broken`.
+    pub check: String,
+    /// Severity under the rubric in force.
+    pub severity: Severity,
+    /// The page where it was seen, if any.
+    pub page: Option<String>,
+    /// The URL it concerns, if any.
+    pub target: Option<String>,
+    /// A short quote or status line that lets a person verify the finding.
+    pub evidence: String,
+    /// Check-specific structured evidence.
+    #[serde(default)]
+    pub detail: Map<String, Value>,
+}
+
+impl Finding {
+    /// Starts a finding of `check` with `severity` and `evidence`; page, target and detail empty.
+    #[must_use]
+    pub fn new(check: &str, severity: Severity, evidence: impl Into<String>) -> Self {
+        Finding {
+            check: check.to_owned(),
+            severity,
+            page: None,
+            target: None,
+            evidence: evidence.into(),
+            detail: Map::new(),
+        }
+    }
+
+    /// Sets the page where the finding was seen.
+    #[must_use]
+    pub fn page(mut self, page: impl Into<String>) -> Self {
+        self.page = Some(page.into());
+        self
+    }
+
+    /// Sets the URL the finding concerns.
+    #[must_use]
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+
+    /// Adds one key of structured detail.
+    #[must_use]
+    pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.detail.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+/// Cuts `text` to at most `max_chars` characters, adding "…" where it was cut; evidence stays short.
+#[must_use]
+pub fn clip(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_owned(),
+        Some((i, _)) => {
+            let mut s = text[..i].to_owned();
+            s.push('…');
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_counts_characters_not_bytes() {
+        assert_eq!(clip("页面不存在", 3), "页面不…");
+        assert_eq!(clip("abc", 3), "abc");
+    }
+
+    #[test]
+    fn finding_serialises_with_every_contract_field() {
+        let f = Finding::new("links.broken", Severity::Deduct, "HTTP 404").page("http://a/").detail("on_homepage", true);
+        let v = serde_json::to_value(&f).unwrap();
+        for key in ["check", "severity", "page", "target", "evidence", "detail"] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(v["severity"], "deduct");
+        assert_eq!(v["target"], Value::Null);
+    }
+}

@@ -1,0 +1,238 @@
+//! What happened when a URL was fetched or checked. A failed fetch is data, not an error: it is
+//! stored, reported and scored like any other result.
+
+use serde::{Deserialize, Serialize};
+
+/// What a link points at, as the page uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// An ordinary hyperlink to another page.
+    Page,
+    /// An image source.
+    Image,
+    /// An external script.
+    Script,
+    /// A stylesheet.
+    Stylesheet,
+    /// A frame or iframe source.
+    Frame,
+    /// A downloadable file (doc, xls, pdf, zip, …) or embedded media.
+    Download,
+}
+
+impl LinkKind {
+    /// The lowercase name used in JSON and the store.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Page => "page",
+            LinkKind::Image => "image",
+            LinkKind::Script => "script",
+            LinkKind::Stylesheet => "stylesheet",
+            LinkKind::Frame => "frame",
+            LinkKind::Download => "download",
+        }
+    }
+
+    /// Parses the stored name of a kind.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "page" => LinkKind::Page,
+            "image" => LinkKind::Image,
+            "script" => LinkKind::Script,
+            "stylesheet" => LinkKind::Stylesheet,
+            "frame" => LinkKind::Frame,
+            "download" => LinkKind::Download,
+            _ => return None,
+        })
+    }
+
+    /// Whether a crawler would fetch the target as a page to read further links from it.
+    #[must_use]
+    pub fn is_crawlable(self) -> bool {
+        matches!(self, LinkKind::Page | LinkKind::Frame)
+    }
+}
+
+/// The result of fetching or checking one URL (after redirects and retries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A 2xx (or 3xx without Location) answer.
+    Ok {
+        /// HTTP status.
+        status: u16,
+    },
+    /// A 4xx or 5xx answer.
+    HttpError {
+        /// HTTP status.
+        status: u16,
+    },
+    /// A 200 page that says the page does not exist, or that equals the site's answer for a
+    /// surely-missing URL.
+    SoftNotFound {
+        /// HTTP status (usually 200).
+        status: u16,
+        /// The message matched, or why the page was taken for a missing page.
+        reason: String,
+    },
+    /// The host name could not be resolved.
+    Dns {
+        /// The resolver's message.
+        message: String,
+    },
+    /// The TCP connection failed.
+    Connect {
+        /// The error message.
+        message: String,
+    },
+    /// The TLS handshake failed or the certificate was refused.
+    Tls {
+        /// The error message.
+        message: String,
+    },
+    /// No complete answer within the timeout.
+    Timeout {
+        /// The time waited, in milliseconds.
+        after_ms: u64,
+    },
+    /// Redirects came back to a URL already visited.
+    RedirectLoop {
+        /// The chain of URLs, first to the repeated one.
+        chain: Vec<String>,
+    },
+    /// More redirects than the limit allows.
+    TooManyRedirects {
+        /// The limit.
+        limit: u32,
+    },
+    /// The body could not be read to its end (connection reset, bad encoding of the transfer).
+    Body {
+        /// The error message.
+        message: String,
+    },
+    /// Not fetched: it resolves to a loopback, private or link-local address.
+    Blocked {
+        /// Which address and why.
+        reason: String,
+    },
+    /// Not fetched: robots.txt keeps it out.
+    Robots,
+    /// Not fetched: the URL cannot be parsed, or it is not http(s).
+    InvalidUrl {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Not fetched: a crawler-trap guard or a limit cut it off.
+    Skipped {
+        /// Which guard or limit.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// Whether a citizen following the link would fail to get what it promises.
+    #[must_use]
+    pub fn is_broken(&self) -> bool {
+        match self {
+            Outcome::Ok { .. } | Outcome::Blocked { .. } | Outcome::Robots | Outcome::Skipped { .. } => false,
+            // 429 means "slow down", not "gone"; it is no evidence against the link.
+            Outcome::HttpError { status } => *status != 429,
+            _ => true,
+        }
+    }
+
+    /// Whether a fetch was attempted and failed (as opposed to not attempted at all).
+    #[must_use]
+    pub fn is_failure(&self) -> bool {
+        self.is_broken() || matches!(self, Outcome::HttpError { status: 429 })
+    }
+
+    /// Whether a retry could help (timeouts, connection errors, 5xx, 429).
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Outcome::Timeout { .. } | Outcome::Connect { .. } | Outcome::Body { .. } => true,
+            Outcome::HttpError { status } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status, where an answer came.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Outcome::Ok { status } | Outcome::HttpError { status } | Outcome::SoftNotFound { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// The short machine name of the outcome (the serde tag).
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Ok { .. } => "ok",
+            Outcome::HttpError { .. } => "http_error",
+            Outcome::SoftNotFound { .. } => "soft_not_found",
+            Outcome::Dns { .. } => "dns",
+            Outcome::Connect { .. } => "connect",
+            Outcome::Tls { .. } => "tls",
+            Outcome::Timeout { .. } => "timeout",
+            Outcome::RedirectLoop { .. } => "redirect_loop",
+            Outcome::TooManyRedirects { .. } => "too_many_redirects",
+            Outcome::Body { .. } => "body",
+            Outcome::Blocked { .. } => "blocked",
+            Outcome::Robots => "robots",
+            Outcome::InvalidUrl { .. } => "invalid_url",
+            Outcome::Skipped { .. } => "skipped",
+        }
+    }
+
+    /// A one-line human description, used as evidence.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Ok { status } => format!("HTTP {status}"),
+            Outcome::HttpError { status } => format!("HTTP {status}"),
+            Outcome::SoftNotFound { status, reason } => format!("HTTP {status}, soft 404: {reason}"),
+            Outcome::Dns { message } => format!("DNS error: {message}"),
+            Outcome::Connect { message } => format!("connection failed: {message}"),
+            Outcome::Tls { message } => format!("TLS error: {message}"),
+            Outcome::Timeout { after_ms } => format!("timed out after {after_ms} ms"),
+            Outcome::RedirectLoop { chain } => format!("redirect loop: {}", chain.join(" → ")),
+            Outcome::TooManyRedirects { limit } => format!("more than {limit} redirects"),
+            Outcome::Body { message } => format!("body could not be read: {message}"),
+            Outcome::Blocked { reason } => format!("not fetched: {reason}"),
+            Outcome::Robots => "not fetched: disallowed by robots.txt".to_owned(),
+            Outcome::InvalidUrl { message } => format!("invalid URL: {message}"),
+            Outcome::Skipped { reason } => format!("not fetched: {reason}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_and_transient_classes() {
+        assert!(Outcome::HttpError { status: 404 }.is_broken());
+        assert!(!Outcome::HttpError { status: 429 }.is_broken());
+        assert!(Outcome::HttpError { status: 503 }.is_transient());
+        assert!(!Outcome::HttpError { status: 404 }.is_transient());
+        assert!(!Outcome::Robots.is_broken());
+        assert!(Outcome::SoftNotFound { status: 200, reason: "页面不存在".into() }.is_broken());
+    }
+
+    #[test]
+    fn outcome_round_trips_through_json() {
+        let o = Outcome::RedirectLoop { chain: vec!["a".into(), "b".into(), "a".into()] };
+        let s = serde_json::to_string(&o).unwrap();
+        assert!(s.contains("\"outcome\":\"redirect_loop\""));
+        assert_eq!(serde_json::from_str::<Outcome>(&s).unwrap(), o);
+    }
+}
