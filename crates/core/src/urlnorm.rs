@@ -26,11 +26,23 @@ pub enum HrefError {
     Invalid(String),
 }
 
+/// Encodes the query of a URL found on a page the way a browser does: in the page's encoding.
+pub type QueryEncoder<'a> = &'a dyn Fn(&str) -> std::borrow::Cow<'_, [u8]>;
+
 /// Resolves `href` against `base` and normalises it; see [`normalize`].
 ///
 /// # Errors
 /// [`HrefError`] when the href is empty, of another scheme, or malformed.
 pub fn resolve(base: &Url, href: &str) -> Result<Url, HrefError> {
+    resolve_encoded(base, href, None)
+}
+
+/// [`resolve`] for a link on a page in a legacy encoding: non-ASCII query text is
+/// percent-encoded in that encoding (as browsers do for GBK pages), not in UTF-8.
+///
+/// # Errors
+/// [`HrefError`] when the href is empty, of another scheme, or malformed.
+pub fn resolve_encoded(base: &Url, href: &str, encoder: Option<QueryEncoder<'_>>) -> Result<Url, HrefError> {
     let h = href.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
     if h.is_empty() || h.starts_with('#') {
         return Err(HrefError::Empty);
@@ -40,10 +52,18 @@ pub fn resolve(base: &Url, href: &str) -> Result<Url, HrefError> {
         if lower != "http" && lower != "https" {
             return Err(HrefError::OtherScheme(lower));
         }
+        // "http:/x" and "http:x" are relative links to a browser, but nobody writes them on purpose.
+        if !h[scheme.len() + 1..].starts_with("//") {
+            return Err(HrefError::Invalid(format!("malformed absolute URL {h:?}")));
+        }
     } else if looks_like_mistyped_scheme(h) {
         return Err(HrefError::Invalid(format!("malformed scheme in {h:?}")));
     }
-    let mut url = base.join(h).map_err(|e| HrefError::Invalid(format!("{e} in {h:?}")))?;
+    let mut url = Url::options()
+        .base_url(Some(base))
+        .encoding_override(encoder)
+        .parse(h)
+        .map_err(|e| HrefError::Invalid(format!("{e} in {h:?}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(HrefError::OtherScheme(url.scheme().to_owned()));
     }
@@ -149,6 +169,20 @@ mod tests {
         assert_eq!(resolve(&base(), "mailto:a@b.cn"), Err(HrefError::OtherScheme("mailto".into())));
         assert!(matches!(resolve(&base(), "https;//example.com/x"), Err(HrefError::Invalid(_))));
         assert!(matches!(resolve(&base(), "https://example]org/x"), Err(HrefError::Invalid(_))));
+        assert!(matches!(resolve(&base(), "http:/www.example.com/"), Err(HrefError::Invalid(_))));
+        assert!(matches!(resolve(&base(), "http:www.example.com/"), Err(HrefError::Invalid(_))));
+        assert!(matches!(resolve(&base(), "http://"), Err(HrefError::Invalid(_))));
+    }
+
+    #[test]
+    fn legacy_page_queries_use_the_page_encoding() {
+        fn latin1(s: &str) -> std::borrow::Cow<'_, [u8]> {
+            s.chars().map(|c| c as u32 as u8).collect::<Vec<u8>>().into()
+        }
+        let u = resolve_encoded(&base(), "/s?q=ü", Some(&latin1)).unwrap();
+        assert_eq!(u.as_str(), "http://www.example.gov.cn/s?q=%FC");
+        let u = resolve(&base(), "/s?q=ü").unwrap();
+        assert_eq!(u.as_str(), "http://www.example.gov.cn/s?q=%C3%BC");
     }
 
     #[test]

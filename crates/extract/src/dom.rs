@@ -1,0 +1,363 @@
+//! A flat, document-ordered view of a parsed page: every node's subtree is a contiguous index
+//! range, so "how much text / how many links under this element" is two lookups in prefix sums
+//! instead of a walk. Built once per page from the html5ever tree; analyzers share it.
+
+use scraper::node::Element;
+use scraper::{Html, Node};
+
+use crate::css::{HiddenRules, style_hides};
+
+/// Sentinel for "no node".
+pub const NONE: u32 = u32::MAX;
+
+/// What a node is.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind<'a> {
+    /// An element.
+    Element(&'a Element),
+    /// A text node.
+    Text(&'a str),
+    /// Document, doctype, comment, processing instruction.
+    Other,
+}
+
+/// One node in document order.
+#[derive(Debug, Clone, Copy)]
+pub struct DNode<'a> {
+    /// What it is.
+    pub kind: Kind<'a>,
+    /// Index of the parent, or [`NONE`].
+    pub parent: u32,
+    /// One past the last node of its subtree.
+    pub end: u32,
+    /// Whether a visitor cannot see it (itself or an ancestor is hidden).
+    pub hidden: bool,
+    /// Whether it sits in script, style, noscript, template, title or head: not page text.
+    pub skip: bool,
+    /// The enclosing `<a href>`, or [`NONE`].
+    pub anchor: u32,
+}
+
+impl<'a> DNode<'a> {
+    /// The element, if this is one.
+    #[must_use]
+    pub fn element(&self) -> Option<&'a Element> {
+        match self.kind {
+            Kind::Element(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The lowercase tag name ("" for non-elements).
+    #[must_use]
+    pub fn tag(&self) -> &'a str {
+        self.element().map_or("", Element::name)
+    }
+
+    /// An attribute value.
+    #[must_use]
+    pub fn attr(&self, name: &str) -> Option<&'a str> {
+        self.element().and_then(|e| e.attr(name))
+    }
+}
+
+/// Counts kept as prefix sums over document order.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    /// Non-space text characters outside skipped elements (hidden text included).
+    chars: u32,
+    /// Non-space text characters a visitor sees.
+    vis: u32,
+    /// Visible characters inside links.
+    vis_link: u32,
+    /// Visible CJK sentence punctuation.
+    punct: u32,
+    /// `<a href>` elements.
+    anchors: u32,
+    /// Elements.
+    elements: u32,
+}
+
+/// The flat DOM of one page.
+pub struct Dom<'a> {
+    /// Nodes in document order; node 0 is the document.
+    pub nodes: Vec<DNode<'a>>,
+    prefix: Vec<Counts>,
+}
+
+const SKIP_TAGS: &[&str] = &["script", "style", "noscript", "template", "title", "head", "iframe", "textarea", "select", "option"];
+
+/// Elements whose boundaries separate words when text is joined.
+pub fn is_block(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div" | "br" | "li" | "ul" | "ol" | "dl" | "dt" | "dd" | "tr" | "td" | "th" | "table" | "tbody"
+            | "thead" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "section" | "article" | "header" | "footer"
+            | "nav" | "aside" | "main" | "form" | "blockquote" | "pre" | "hr" | "center" | "body" | "html"
+            | "address" | "figure" | "figcaption" | "option" | "caption"
+    )
+}
+
+fn is_punct(c: char) -> bool {
+    matches!(c, '，' | '。' | '；' | '：' | '！' | '？' | '、' | '“' | '”' | ',' | ';')
+}
+
+impl<'a> Dom<'a> {
+    /// Flattens a parsed document, working out hidden and skipped regions on the way.
+    #[must_use]
+    pub fn build(html: &'a Html) -> Self {
+        let mut rules = HiddenRules::default();
+        for n in html.tree.nodes() {
+            if let Node::Element(e) = n.value() {
+                if e.name() == "style" {
+                    let css: String = n.children().filter_map(|c| c.value().as_text().map(|t| &**t)).collect();
+                    rules.add_stylesheet(&css);
+                }
+            }
+        }
+        let mut nodes: Vec<DNode<'a>> = Vec::with_capacity(html.tree.nodes().len());
+        let mut stack: Vec<u32> = Vec::with_capacity(64);
+        for edge in html.tree.root().traverse() {
+            match edge {
+                ego_tree::iter::Edge::Open(n) => {
+                    let idx = nodes.len() as u32;
+                    let parent = stack.last().copied().unwrap_or(NONE);
+                    let (p_hidden, p_skip, p_anchor) = if parent == NONE {
+                        (false, false, NONE)
+                    } else {
+                        let p = &nodes[parent as usize];
+                        let anchor = if p.tag() == "a" && p.attr("href").is_some() { parent } else { p.anchor };
+                        (p.hidden, p.skip, anchor)
+                    };
+                    let kind = match n.value() {
+                        Node::Element(e) => Kind::Element(e),
+                        Node::Text(t) => Kind::Text(t),
+                        _ => Kind::Other,
+                    };
+                    let (hidden, skip) = match kind {
+                        Kind::Element(e) => {
+                            let own_hidden = e.attr("hidden").is_some()
+                                || e.attr("style").is_some_and(|s| style_hides(s).is_some())
+                                || (!rules.is_empty() && rules.hides(e.id(), e.classes()))
+                                || (e.name() == "input" && e.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")));
+                            (p_hidden || own_hidden, p_skip || SKIP_TAGS.contains(&e.name()))
+                        }
+                        _ => (p_hidden, p_skip),
+                    };
+                    nodes.push(DNode { kind, parent, end: idx + 1, hidden, skip, anchor: p_anchor });
+                    stack.push(idx);
+                }
+                ego_tree::iter::Edge::Close(_) => {
+                    if let Some(idx) = stack.pop() {
+                        nodes[idx as usize].end = nodes.len() as u32;
+                    }
+                }
+            }
+        }
+        let mut prefix = Vec::with_capacity(nodes.len() + 1);
+        let mut acc = Counts::default();
+        prefix.push(acc);
+        for n in &nodes {
+            match n.kind {
+                Kind::Text(t) if !n.skip => {
+                    let mut chars = 0u32;
+                    let mut punct = 0u32;
+                    for c in t.chars() {
+                        if !c.is_whitespace() {
+                            chars += 1;
+                            if is_punct(c) {
+                                punct += 1;
+                            }
+                        }
+                    }
+                    acc.chars += chars;
+                    if !n.hidden {
+                        acc.vis += chars;
+                        acc.punct += punct;
+                        if n.anchor != NONE {
+                            acc.vis_link += chars;
+                        }
+                    }
+                }
+                Kind::Element(e) => {
+                    acc.elements += 1;
+                    if e.name() == "a" && e.attr("href").is_some() {
+                        acc.anchors += 1;
+                    }
+                }
+                _ => {}
+            }
+            prefix.push(acc);
+        }
+        Dom { nodes, prefix }
+    }
+
+    fn span(&self, i: u32) -> (Counts, Counts) {
+        let n = &self.nodes[i as usize];
+        (self.prefix[i as usize], self.prefix[n.end as usize])
+    }
+
+    /// Non-space text characters under node `i`, hidden text included.
+    #[must_use]
+    pub fn chars(&self, i: u32) -> u32 {
+        let (a, b) = self.span(i);
+        b.chars - a.chars
+    }
+
+    /// Visible non-space text characters under node `i`.
+    #[must_use]
+    pub fn visible_chars(&self, i: u32) -> u32 {
+        let (a, b) = self.span(i);
+        b.vis - a.vis
+    }
+
+    /// Visible characters inside links under node `i`.
+    #[must_use]
+    pub fn visible_link_chars(&self, i: u32) -> u32 {
+        let (a, b) = self.span(i);
+        b.vis_link - a.vis_link
+    }
+
+    /// Visible CJK punctuation marks under node `i`.
+    #[must_use]
+    pub fn punctuation(&self, i: u32) -> u32 {
+        let (a, b) = self.span(i);
+        b.punct - a.punct
+    }
+
+    /// `<a href>` elements under node `i` (itself included).
+    #[must_use]
+    pub fn anchors(&self, i: u32) -> u32 {
+        let (a, b) = self.span(i);
+        b.anchors - a.anchors
+    }
+
+    /// Elements under node `i` (itself included).
+    #[must_use]
+    pub fn elements(&self, i: u32) -> u32 {
+        let (a, b) = self.span(i);
+        b.elements - a.elements
+    }
+
+    /// The text under node `i`, with block boundaries as newlines and runs of space folded.
+    /// `hidden` says whether hidden text is included.
+    #[must_use]
+    pub fn text(&self, i: u32, hidden: bool) -> String {
+        self.text_range(i, self.nodes[i as usize].end, hidden, NONE)
+    }
+
+    /// The text under node `i` leaving out the subtree of node `except`.
+    #[must_use]
+    pub fn text_except(&self, i: u32, except: u32) -> String {
+        self.text_range(i, self.nodes[i as usize].end, true, except)
+    }
+
+    fn text_range(&self, start: u32, end: u32, hidden: bool, except: u32) -> String {
+        let mut out = String::new();
+        let mut block_ends: Vec<u32> = Vec::new();
+        let newline = |out: &mut String| {
+            while out.ends_with(' ') {
+                out.pop();
+            }
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+        };
+        let mut j = start;
+        while j < end {
+            while block_ends.last().is_some_and(|&e| e <= j) {
+                block_ends.pop();
+                newline(&mut out);
+            }
+            if j == except {
+                j = self.nodes[j as usize].end;
+                if !out.ends_with([' ', '\n']) && !out.is_empty() {
+                    out.push(' ');
+                }
+                continue;
+            }
+            let n = &self.nodes[j as usize];
+            match n.kind {
+                Kind::Text(t) if !n.skip && (hidden || !n.hidden) => push_folded(&mut out, t),
+                Kind::Element(e) if is_block(e.name()) => {
+                    newline(&mut out);
+                    block_ends.push(n.end);
+                }
+                Kind::Element(e)
+                    if matches!(e.name(), "span" | "a" | "img")
+                        && !out.ends_with([' ', '\n'])
+                        && !out.is_empty() =>
+                {
+                    out.push(' ');
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        out.trim().to_owned()
+    }
+
+    /// Ancestors of node `i`, nearest first (the node itself excluded).
+    pub fn ancestors(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
+        std::iter::successors(Some(self.nodes[i as usize].parent), move |&p| {
+            (p != NONE).then(|| self.nodes[p as usize].parent)
+        })
+        .take_while(|&p| p != NONE)
+    }
+
+    /// Children of node `i` in order.
+    pub fn children(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
+        let end = self.nodes[i as usize].end;
+        let first = (i + 1 < end).then_some(i + 1);
+        std::iter::successors(first, move |&c| {
+            let next = self.nodes[c as usize].end;
+            (next < end).then_some(next)
+        })
+    }
+
+    /// Elements of the document with this tag name, in order.
+    pub fn elements_named<'s>(&'s self, tag: &'s str) -> impl Iterator<Item = u32> + 's {
+        (0..self.nodes.len() as u32).filter(move |&i| self.nodes[i as usize].tag() == tag)
+    }
+}
+
+/// Appends `t` to `out` folding whitespace runs (including U+3000 and NBSP) into one space.
+pub fn push_folded(out: &mut String, t: &str) {
+    for c in t.chars() {
+        if c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}' {
+            if !out.is_empty() && !out.ends_with([' ', '\n']) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_counts() {
+        let html = Html::parse_document(
+            "<html><head><title>T</title><style>.h{display:none}</style></head><body>\
+             <div id=a><p>第一段，文字。</p><a href=x>链接文字</a></div>\
+             <div class=h><a href=y>隐藏</a></div><script>var x='不是文字';</script></body></html>",
+        );
+        let dom = Dom::build(&html);
+        let a = (0..dom.nodes.len() as u32).find(|&i| dom.nodes[i as usize].attr("id") == Some("a")).unwrap();
+        assert_eq!(dom.chars(a), 11);
+        assert_eq!(dom.visible_link_chars(a), 4);
+        assert_eq!(dom.anchors(a), 1);
+        assert_eq!(dom.punctuation(a), 2);
+        assert_eq!(dom.text(a, false), "第一段，文字。\n链接文字");
+        let body = dom.elements_named("body").next().unwrap();
+        assert_eq!(dom.anchors(body), 2);
+        assert_eq!(dom.visible_chars(body), 11);
+        assert_eq!(dom.chars(body), 13);
+        let hidden_a = (0..dom.nodes.len() as u32).find(|&i| dom.nodes[i as usize].attr("href") == Some("y")).unwrap();
+        assert!(dom.nodes[hidden_a as usize].hidden);
+        assert!(!dom.text(body, true).contains("不是文字"));
+    }
+}

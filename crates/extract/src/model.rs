@@ -1,0 +1,208 @@
+//! The page model: the types `sitecensus page --json` prints and every check reads.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sitecensus_core::LinkKind;
+
+/// What kind of page this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageKind {
+    /// The site's homepage.
+    Homepage,
+    /// A list (column) page: dated items, usually paginated.
+    List,
+    /// An article: one piece of content with a publication date.
+    Article,
+    /// Anything else (forms, navigation hubs, redirect stubs).
+    Other,
+}
+
+impl PageKind {
+    /// The lowercase name used in JSON and the store.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageKind::Homepage => "homepage",
+            PageKind::List => "list",
+            PageKind::Article => "article",
+            PageKind::Other => "other",
+        }
+    }
+}
+
+/// Where an item's date was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateSource {
+    /// Printed beside the item with its year.
+    Shown,
+    /// Printed without a year (`[07-10]`); the year came from the URL or the as-of rule.
+    ShownNoYear,
+    /// Only in the link's title tooltip.
+    Tooltip,
+    /// Only in the link's URL (`/art/2024/7/10/…`).
+    Url,
+}
+
+/// One entry of a list: a link with (usually) a date beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// The entry's title as shown.
+    pub title: String,
+    /// The absolute URL it links to.
+    pub url: String,
+    /// `YYYY-MM-DD`, or null when no date is shown (which counts as not updated).
+    pub date: Option<String>,
+    /// Where the date was read.
+    pub date_source: Option<DateSource>,
+    /// Whether the entry sits in a hidden element (an inactive tab, say).
+    pub hidden: bool,
+    /// Index into the page's `blocks`.
+    pub block: usize,
+}
+
+/// A group of items with the heading it sits under (a homepage block, a column's list).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Block {
+    /// The heading text, where one was found.
+    pub title: Option<String>,
+    /// Where the heading or its "更多" link leads (the column the block shows), if anywhere.
+    pub url: Option<String>,
+    /// How many items the block holds.
+    pub items: usize,
+}
+
+/// How a link was found, where it was not a plain attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// `<meta http-equiv="refresh">`.
+    Refresh,
+    /// A `window.location = '…'` style script.
+    Script,
+}
+
+/// One link of the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// Absolute, normalised URL.
+    pub url: String,
+    /// Anchor text (or image alt, or title), shortened.
+    pub text: String,
+    /// What it points at.
+    pub kind: LinkKind,
+    /// Whether it sits in an element a visitor cannot see.
+    pub hidden: bool,
+    /// Whether it sits in navigation (nav element, or an id/class naming a nav or menu).
+    #[serde(default)]
+    pub nav: bool,
+    /// Set for redirects written as meta refresh or script.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
+}
+
+/// A link whose URL cannot work (`https;//…`, a malformed host).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvalidLink {
+    /// The href as written.
+    pub href: String,
+    /// Its anchor text.
+    pub text: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// An image of the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    /// Absolute URL of the image.
+    pub src: String,
+    /// The alt text; None when the attribute is missing.
+    pub alt: Option<String>,
+    /// The link the image sits in, if any.
+    pub link: Option<String>,
+    /// Whether it is hidden.
+    pub hidden: bool,
+}
+
+/// A form field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    /// The field's name attribute.
+    pub name: String,
+    /// input type, or `textarea` / `select`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A form of the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Form {
+    /// Absolute action URL (the page itself when empty).
+    pub action: String,
+    /// GET or POST.
+    pub method: String,
+    /// Its fields.
+    pub fields: Vec<FormField>,
+    /// Whether it is hidden.
+    pub hidden: bool,
+}
+
+/// Everything read off one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// The page's address.
+    pub url: String,
+    /// Encoding used to read it (WHATWG name, e.g. `GBK`, `UTF-8`).
+    pub encoding: String,
+    /// Where the encoding came from.
+    pub encoding_source: crate::decode::EncodingSource,
+    /// The `<title>` (or ArticleTitle) text.
+    pub title: String,
+    /// Kind of page.
+    pub page_kind: PageKind,
+    /// An article's publication date (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM`).
+    pub published: Option<String>,
+    /// National page-design meta tags found (SiteName, SiteIDCode, ColumnName, PubDate, …).
+    pub meta: BTreeMap<String, String>,
+    /// The viewport meta, if any.
+    pub viewport: Option<String>,
+    /// Dated (or list-like) items.
+    pub items: Vec<Item>,
+    /// The blocks those items sit in.
+    pub blocks: Vec<Block>,
+    /// Links, one per distinct URL, kind and visibility.
+    pub links: Vec<Link>,
+    /// Links that cannot work because the href is malformed.
+    pub invalid_links: Vec<InvalidLink>,
+    /// Images.
+    pub images: Vec<Image>,
+    /// Forms.
+    pub forms: Vec<Form>,
+    /// The breadcrumb trail ("当前位置：首页 > 政务公开 > 通知公告"), as its parts.
+    pub breadcrumb: Vec<String>,
+    /// The page's own text, navigation and boilerplate excluded as far as structure tells.
+    pub main_text: String,
+    /// The footer's text (site code, filing numbers, sponsor).
+    pub footer_text: String,
+    /// Visible characters of text on the whole page.
+    pub text_chars: usize,
+    /// All visible text of the page, for checks that read text (not printed by `page --json`).
+    #[serde(skip)]
+    pub text: String,
+}
+
+impl Page {
+    /// The newest item date of the page, if any item is dated.
+    #[must_use]
+    pub fn newest_item_date(&self) -> Option<&str> {
+        self.items.iter().filter_map(|i| i.date.as_deref()).max()
+    }
+
+    /// Links a crawler would follow as pages (pages and frames, redirects included).
+    pub fn crawlable_links(&self) -> impl Iterator<Item = &Link> {
+        self.links.iter().filter(|l| l.kind.is_crawlable())
+    }
+}

@@ -1,0 +1,481 @@
+//! Building the page model: decode, parse once, walk the flat DOM once, then the regions.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use scraper::Html;
+use sitecensus_core::LinkKind;
+use sitecensus_core::finding::clip;
+use sitecensus_core::urlnorm::{self, HrefError};
+use url::Url;
+
+use crate::decode::{self, Decoded};
+use crate::dom::{Dom, Kind, push_folded};
+use crate::items::{self, AnchorInfo};
+use crate::model::{Form, FormField, Image, InvalidLink, Link, Page, PageKind, Via};
+use crate::{dates, regions, script};
+
+/// The national page-design meta tags (网页设计规范), by their canonical spelling.
+pub const NATIONAL_META: &[&str] = &[
+    "SiteName",
+    "SiteDomain",
+    "SiteIDCode",
+    "ColumnName",
+    "ColumnDescription",
+    "ColumnKeywords",
+    "ColumnType",
+    "ArticleTitle",
+    "PubDate",
+    "ContentSource",
+    "Keywords",
+    "Author",
+    "Description",
+    "Image",
+    "Url",
+];
+
+/// Meta names other CMSs use for an article's publication date.
+const PUBDATE_META: &[&str] =
+    &["pubdate", "publishdate", "publish_date", "publishtime", "article:published_time", "firstpublishedtime", "og:release_date", "dc.date", "dcterms.created"];
+
+/// Extensions of files a citizen downloads rather than reads as a page.
+pub const DOWNLOAD_EXTENSIONS: &[&str] = &[
+    "doc", "docx", "xls", "xlsx", "et", "pdf", "wps", "ofd", "zip", "rar", "7z", "ppt", "pptx", "dps", "txt", "csv", "ceb",
+    "caj", "tif", "tiff", "mp3", "mp4", "avi", "flv", "wmv", "swf", "apk", "exe", "gz", "xml",
+];
+
+const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico"];
+
+/// Longest link text kept in the model.
+const LINK_TEXT_CHARS: usize = 200;
+
+/// Settings of one extraction.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// "Today", for dates written without a year.
+    pub as_of: NaiveDate,
+    /// Whether the page is the site's homepage; None lets the URL decide.
+    pub homepage: Option<bool>,
+}
+
+/// Extracts the page model from response bytes.
+#[must_use]
+pub fn extract(bytes: &[u8], content_type: Option<&str>, url: &Url, opts: &Options) -> Page {
+    analyze(bytes, content_type, url, opts, |_, _| ()).0
+}
+
+/// Extracts the page model and runs `f` over the model and the DOM while the DOM is alive
+/// (page-level checks need both: hidden elements need ancestors).
+pub fn analyze<R>(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    url: &Url,
+    opts: &Options,
+    f: impl FnOnce(&Page, &Dom) -> R,
+) -> (Page, R) {
+    let decoded = decode::decode(bytes, content_type);
+    let html = Html::parse_document(&decoded.text);
+    let dom = Dom::build(&html);
+    let page = build(&dom, &decoded, url, opts);
+    let r = f(&page, &dom);
+    (page, r)
+}
+
+fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(256));
+    push_folded(&mut out, s);
+    out.trim().to_owned()
+}
+
+/// XML namespace names: they look like links in markup but nobody follows them.
+const NAMESPACE_URLS: &[&str] = &[
+    "http://www.w3.org/2000/svg",
+    "http://www.w3.org/1999/xhtml",
+    "http://www.w3.org/1999/xlink",
+    "http://www.w3.org/XML/1998/namespace",
+];
+
+struct LinkSet<'e> {
+    links: Vec<Link>,
+    seen: HashSet<(String, LinkKind, bool)>,
+    invalid: Vec<InvalidLink>,
+    encoder: Option<urlnorm::QueryEncoder<'e>>,
+}
+
+impl LinkSet<'_> {
+    fn resolve(&self, base: &Url, href: &str) -> Result<Url, HrefError> {
+        urlnorm::resolve_encoded(base, href, self.encoder)
+    }
+
+    fn add(&mut self, base: &Url, href: &str, text: &str, kind: LinkKind, hidden: bool, nav: bool, via: Option<Via>) -> Option<Url> {
+        match self.resolve(base, href) {
+            Ok(u) if NAMESPACE_URLS.contains(&u.as_str().trim_end_matches('/')) => None,
+            Ok(u) => {
+                let kind = refine_kind(&u, kind);
+                if self.seen.insert((u.to_string(), kind, hidden)) {
+                    self.links.push(Link { url: u.to_string(), text: clip(text, LINK_TEXT_CHARS), kind, hidden, nav, via });
+                }
+                Some(u)
+            }
+            Err(HrefError::Invalid(reason)) => {
+                if self.invalid.len() < 1000 {
+                    self.invalid.push(InvalidLink { href: clip(href, 300), text: clip(text, LINK_TEXT_CHARS), reason });
+                }
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// A hyperlink to a .pdf is a download and to a .jpg an image, whatever element carries it.
+fn refine_kind(url: &Url, kind: LinkKind) -> LinkKind {
+    if kind != LinkKind::Page {
+        return kind;
+    }
+    match urlnorm::extension(url) {
+        Some(ext) if DOWNLOAD_EXTENSIONS.contains(&ext.as_str()) => LinkKind::Download,
+        Some(ext) if IMAGE_EXTENSIONS.contains(&ext.as_str()) => LinkKind::Image,
+        _ => kind,
+    }
+}
+
+fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
+    let base = dom
+        .elements_named("base")
+        .find_map(|i| dom.nodes[i as usize].attr("href"))
+        .and_then(|h| url.join(h.trim()).ok())
+        .unwrap_or_else(|| url.clone());
+
+    let mut title = String::new();
+    let mut meta = BTreeMap::new();
+    let mut viewport = None;
+    let mut pubdate_meta: Option<String> = None;
+    let encoding = decoded.encoding;
+    let encode = query_encoder(encoding);
+    let legacy = encoding != encoding_rs::UTF_8;
+    let mut set = LinkSet {
+        links: Vec::new(),
+        seen: HashSet::new(),
+        invalid: Vec::new(),
+        encoder: if legacy { Some(&encode) } else { None },
+    };
+    let mut anchors: Vec<AnchorInfo> = Vec::new();
+    let mut images = Vec::new();
+    let mut forms = Vec::new();
+    let mut script_dates: Vec<dates::Found> = Vec::new();
+    let mut nav_until = 0u32;
+
+    for i in 0..dom.nodes.len() as u32 {
+        let n = &dom.nodes[i as usize];
+        let Kind::Element(e) = n.kind else { continue };
+        let tag = e.name();
+        if i >= nav_until && (tag == "nav" || items::id_class_has(n, &["nav", "menu", "daohang"])) {
+            nav_until = n.end;
+        }
+        let nav = i < nav_until;
+        match tag {
+            "title" if title.is_empty() => title = fold(&text_children(dom, i)),
+            "meta" => {
+                let name = e.attr("name").or_else(|| e.attr("property")).unwrap_or("");
+                let content = e.attr("content").unwrap_or("").trim();
+                if let Some(canon) = NATIONAL_META.iter().find(|m| m.eq_ignore_ascii_case(name)) {
+                    meta.entry((*canon).to_owned()).or_insert_with(|| content.to_owned());
+                }
+                if name.eq_ignore_ascii_case("viewport") {
+                    viewport = Some(content.to_owned());
+                }
+                if pubdate_meta.is_none() && PUBDATE_META.iter().any(|m| m.eq_ignore_ascii_case(name)) && !content.is_empty() {
+                    pubdate_meta = Some(content.to_owned());
+                }
+                if let (Some(rel), Some(href)) = (e.attr("rel"), e.attr("href")) {
+                    if rel.to_ascii_lowercase().contains("icon") {
+                        set.add(&base, href, "", LinkKind::Image, false, false, None);
+                    }
+                }
+                if e.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("refresh")) {
+                    if let Some(t) = script::refresh_target(content) {
+                        set.add(&base, t, "", LinkKind::Page, false, false, Some(Via::Refresh));
+                    }
+                }
+            }
+            "a" | "area" => {
+                let Some(href) = e.attr("href") else { continue };
+                let mut text = if tag == "a" { fold(&dom.text(i, true)) } else { String::new() };
+                if text.is_empty() {
+                    text = (i + 1..n.end)
+                        .find_map(|j| (dom.nodes[j as usize].tag() == "img").then(|| dom.nodes[j as usize].attr("alt")).flatten())
+                        .or_else(|| e.attr("title"))
+                        .or_else(|| e.attr("alt"))
+                        .map(fold)
+                        .unwrap_or_default();
+                }
+                if let Some(u) = set.add(&base, href, &text, LinkKind::Page, n.hidden, nav, None) {
+                    if tag == "a" {
+                        anchors.push(AnchorInfo { node: i, text, url: u });
+                    }
+                }
+            }
+            "img" | "input" => {
+                if tag == "input" && !e.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("image")) {
+                    continue;
+                }
+                let src = image_source(e);
+                let Some(src) = src else { continue };
+                let alt = e.attr("alt").map(fold);
+                if let Some(u) = set.add(&base, src, alt.as_deref().unwrap_or(""), LinkKind::Image, n.hidden, nav, None) {
+                    let link = (n.anchor != crate::dom::NONE)
+                        .then(|| dom.nodes[n.anchor as usize].attr("href"))
+                        .flatten()
+                        .and_then(|h| set.resolve(&base, h).ok())
+                        .map(|u| u.to_string());
+                    images.push(Image { src: u.to_string(), alt, link, hidden: n.hidden });
+                }
+            }
+            "script" => {
+                if let Some(src) = e.attr("src") {
+                    set.add(&base, src, "", LinkKind::Script, n.hidden, false, None);
+                } else {
+                    let code = text_children(dom, i);
+                    for t in script::location_targets(&code) {
+                        set.add(&base, t, "", LinkKind::Page, false, false, Some(Via::Script));
+                    }
+                    if script::writes_text(&code) {
+                        script_dates.extend(dates::full_dates(&code));
+                    }
+                }
+            }
+            "link" => {
+                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                let Some(href) = e.attr("href") else { continue };
+                if rel.split_whitespace().any(|r| r == "stylesheet") {
+                    set.add(&base, href, "", LinkKind::Stylesheet, false, false, None);
+                } else if rel.contains("icon") {
+                    set.add(&base, href, "", LinkKind::Image, false, false, None);
+                }
+            }
+            "frame" | "iframe" => {
+                if let Some(src) = e.attr("src") {
+                    set.add(&base, src, e.attr("title").or_else(|| e.attr("name")).unwrap_or(""), LinkKind::Frame, n.hidden, false, None);
+                }
+            }
+            "embed" | "source" | "video" | "audio" | "track" => {
+                if let Some(src) = e.attr("src") {
+                    set.add(&base, src, "", LinkKind::Download, n.hidden, false, None);
+                }
+            }
+            "object" => {
+                if let Some(data) = e.attr("data") {
+                    set.add(&base, data, "", LinkKind::Download, n.hidden, false, None);
+                }
+            }
+            "form" => {
+                let action = e.attr("action").map(str::trim).filter(|a| !a.is_empty() && !a.starts_with("javascript:"));
+                let action = action.and_then(|a| set.resolve(&base, a).ok()).unwrap_or_else(|| url.clone());
+                let fields = (i + 1..n.end)
+                    .filter_map(|j| {
+                        let f = &dom.nodes[j as usize];
+                        let kind = match f.tag() {
+                            "input" => f.attr("type").unwrap_or("text").to_ascii_lowercase(),
+                            "textarea" | "select" => f.tag().to_owned(),
+                            _ => return None,
+                        };
+                        Some(FormField { name: f.attr("name").or_else(|| f.attr("id")).unwrap_or("").to_owned(), kind })
+                    })
+                    .collect();
+                forms.push(Form {
+                    action: action.to_string(),
+                    method: e.attr("method").unwrap_or("get").to_ascii_uppercase(),
+                    fields,
+                    hidden: n.hidden,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    let (items, blocks) = items::extract(dom, &anchors, opts.as_of);
+    let main = regions::main_text(dom);
+    let main_text = main.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+    let footer_text = regions::footer(dom);
+    let breadcrumb = regions::breadcrumb(dom);
+    if title.is_empty() {
+        title = meta.get("ArticleTitle").cloned().unwrap_or_default();
+    }
+    if title.is_empty() {
+        if let Some(h) = dom.elements_named("h1").next() {
+            title = fold(&dom.text(h, false));
+        }
+    }
+    let body = dom.elements_named("body").next().unwrap_or(0);
+    let text = dom.text(body, false);
+    let text_chars = dom.visible_chars(body) as usize;
+
+    let published = publication_date(
+        dom,
+        pubdate_meta.as_deref().or(meta.get("PubDate").map(String::as_str)),
+        &script_dates,
+        main.as_ref().map(|(n, _)| *n),
+        url,
+        opts.as_of,
+    );
+    let is_home = opts.homepage.unwrap_or_else(|| is_root_url(url));
+    let main_chars = main_text.chars().filter(|c| !c.is_whitespace()).count();
+    let dated_items = items.iter().filter(|i| i.date.is_some()).count();
+    let page_kind = if is_home {
+        PageKind::Homepage
+    } else if meta.contains_key("ArticleTitle") || (published.is_some() && main_chars >= 300 && dated_items < 10) {
+        PageKind::Article
+    } else if dated_items >= 5 || (meta.contains_key("ColumnName") && !items.is_empty()) {
+        PageKind::List
+    } else if published.is_some() && main_chars >= 100 {
+        PageKind::Article
+    } else if items.len() >= 5 {
+        PageKind::List
+    } else {
+        PageKind::Other
+    };
+
+    Page {
+        url: url.to_string(),
+        encoding: decoded.encoding.name().to_owned(),
+        encoding_source: decoded.source,
+        title: clip(&title, 300),
+        page_kind,
+        published,
+        meta,
+        viewport,
+        items,
+        blocks,
+        links: set.links,
+        invalid_links: set.invalid,
+        images,
+        forms,
+        breadcrumb,
+        main_text,
+        footer_text,
+        text_chars,
+        text,
+    }
+}
+
+/// Percent-encodes query text in the page's own encoding, as browsers do.
+fn query_encoder(enc: &'static encoding_rs::Encoding) -> impl for<'s> Fn(&'s str) -> std::borrow::Cow<'s, [u8]> {
+    move |s| enc.encode(s).0
+}
+
+/// The source of an image, preferring a lazy-loading attribute when `src` is a placeholder.
+fn image_source(e: &scraper::node::Element) -> Option<&str> {
+    let src = e.attr("src").map(str::trim).filter(|s| !s.is_empty() && !s.starts_with("data:"));
+    let lazy = ["data-original", "data-src", "lazy-src", "data-lazy-src", "original"].iter().find_map(|a| e.attr(a));
+    match (src, lazy) {
+        (Some(s), Some(l)) if s.contains("blank") || s.contains("loading") || s.contains("placeholder") => Some(l),
+        (Some(s), _) => Some(s),
+        (None, l) => l,
+    }
+}
+
+/// The text of an element's direct text children (for title and script elements).
+fn text_children(dom: &Dom, i: u32) -> String {
+    dom.children(i)
+        .filter_map(|c| match dom.nodes[c as usize].kind {
+            Kind::Text(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether the URL is a site root (`/`, `/index.html`, `/default.aspx`, …).
+#[must_use]
+pub fn is_root_url(url: &Url) -> bool {
+    let p = url.path().to_ascii_lowercase();
+    p == "/"
+        || p.strip_prefix('/').is_some_and(|f| {
+            !f.contains('/')
+                && ["index.", "default.", "home.", "main."].iter().any(|s| f.starts_with(s))
+        })
+}
+
+/// Labels that introduce an article's publication date.
+const DATE_LABELS: &[&str] =
+    &["发布时间", "发布日期", "发表时间", "发文日期", "成文日期", "印发日期", "更新时间", "更新日期", "发稿时间", "时间：", "时间:", "日期：", "日期:", "发布于"];
+
+/// How far before the main text (in nodes) a bare date is taken for the article's date.
+const DATE_BEFORE_MAIN_NODES: u32 = 400;
+
+fn publication_date(
+    dom: &Dom,
+    meta: Option<&str>,
+    script_dates: &[dates::Found],
+    main: Option<u32>,
+    url: &Url,
+    as_of: NaiveDate,
+) -> Option<String> {
+    let not_future = |f: &dates::Found| f.date <= as_of + chrono::Days::new(1);
+    if let Some(f) = meta.and_then(dates::first_full_date) {
+        return Some(f.to_text());
+    }
+    // A labelled date in the visible text ("发布时间：2024-07-10 09:30").
+    for i in 0..dom.nodes.len() as u32 {
+        let n = &dom.nodes[i as usize];
+        let Kind::Text(t) = n.kind else { continue };
+        if n.skip || n.hidden || n.anchor != crate::dom::NONE {
+            continue;
+        }
+        let Some(label_pos) = DATE_LABELS.iter().filter_map(|l| t.find(l).map(|p| p + l.len())).min() else { continue };
+        // The date may sit in the same text node or in the next few nodes ("发布时间：<span>…</span>").
+        let mut window = t[label_pos..].to_owned();
+        let mut j = i + 1;
+        while window.chars().count() < 40 && (j as usize) < dom.nodes.len() && j < i + 8 {
+            if let Kind::Text(next) = dom.nodes[j as usize].kind {
+                if !dom.nodes[j as usize].skip {
+                    window.push_str(next);
+                }
+            }
+            j += 1;
+        }
+        if let Some(f) = dates::first_full_date(&window).filter(not_future) {
+            if f.start <= 12 {
+                return Some(f.to_text());
+            }
+        }
+    }
+    // A date an inline script writes into the page (document.write('2022-02-11')).
+    if let Some(f) = script_dates.iter().find(|f| not_future(f)) {
+        return Some(f.to_text());
+    }
+    // The nearest short line with a date just above the main text ("2005年03月21日 11:21 《理财周刊》").
+    if let Some(m) = main {
+        for i in (m.saturating_sub(DATE_BEFORE_MAIN_NODES)..m).rev() {
+            let n = &dom.nodes[i as usize];
+            let Kind::Text(t) = n.kind else { continue };
+            if n.skip || n.hidden || n.anchor != crate::dom::NONE || t.chars().count() > 120 {
+                continue;
+            }
+            if let Some(f) = dates::first_full_date(t).filter(not_future) {
+                return Some(f.to_text());
+            }
+        }
+    }
+    // The "info line" under an article's title: 来源 / 作者 / 浏览 beside a date.
+    for i in 0..dom.nodes.len() as u32 {
+        let n = &dom.nodes[i as usize];
+        if n.skip || n.hidden || n.element().is_none() {
+            continue;
+        }
+        let chars = dom.chars(i);
+        if !(8..=160).contains(&chars) || dom.anchors(i) > 2 {
+            continue;
+        }
+        if !dom.children(i).any(|c| matches!(dom.nodes[c as usize].kind, Kind::Text(t) if !t.trim().is_empty())) {
+            continue;
+        }
+        let text = dom.text(i, false);
+        if ["来源", "作者", "浏览", "点击", "字号", "编辑", "责任编辑"].iter().any(|k| text.contains(k)) {
+            if let Some(f) = dates::first_full_date(&text).filter(not_future) {
+                return Some(f.to_text());
+            }
+        }
+    }
+    dates::date_in_url(url.as_str()).map(|d| d.format("%Y-%m-%d").to_string())
+}

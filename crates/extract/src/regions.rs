@@ -1,0 +1,164 @@
+//! The regions of a page that checks read: the main text (the article's own words), the footer
+//! (site code, filing numbers, sponsor) and the breadcrumb.
+
+use crate::dom::{Dom, Kind};
+use crate::items::id_class_has;
+
+/// Class/id words of containers that hold an article's text on Chinese government CMSs
+/// (TRS_Editor and Custom_UnionStyle are TRS; zoom, zw, nr are common hand-made names).
+const CONTENT_HINTS: &[&str] =
+    &["content", "article", "trs_editor", "custom_unionstyle", "zoom", "detail", "zw", "text", "main", "body", "nr", "wzy", "pages_content"];
+
+/// Class/id words of containers that are page chrome, not content.
+const CHROME_HINTS: &[&str] = &["foot", "bottom", "nav", "menu", "side", "copyright", "header", "top", "link", "share", "comment"];
+
+/// The element whose text is the page's main text, and that text.
+#[must_use]
+pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
+    let mut best: Option<(f64, u32)> = None;
+    for i in 0..dom.nodes.len() as u32 {
+        let n = &dom.nodes[i as usize];
+        let Kind::Element(e) = n.kind else { continue };
+        if n.skip || n.hidden {
+            continue;
+        }
+        if !matches!(e.name(), "div" | "td" | "article" | "section" | "main" | "body" | "span" | "font" | "center" | "p" | "table" | "tbody") {
+            continue;
+        }
+        let t = f64::from(dom.visible_chars(i));
+        if t < 20.0 {
+            continue;
+        }
+        let l = f64::from(dom.visible_link_chars(i));
+        let link_density = l / t;
+        let mut score = (t - l) * (1.0 - link_density).powi(2) * (2.0 + f64::from(dom.punctuation(i))).ln();
+        if id_class_has(n, CONTENT_HINTS) {
+            score *= 1.5;
+        }
+        if id_class_has(n, CHROME_HINTS) {
+            score *= 0.3;
+        }
+        if best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, i));
+        }
+    }
+    let (_, mut node) = best?;
+    // Tighten: while one child element holds nearly all of the text, that child is the text.
+    loop {
+        let own = dom.visible_chars(node) - dom.visible_link_chars(node);
+        let child = dom.children(node).find(|&c| {
+            dom.nodes[c as usize].element().is_some()
+                && f64::from(dom.visible_chars(c) - dom.visible_link_chars(c)) >= 0.9 * f64::from(own)
+        });
+        match child {
+            Some(c) => node = c,
+            None => break,
+        }
+    }
+    Some((node, dom.text(node, false)))
+}
+
+/// Text that marks a footer.
+const FOOTER_MARKERS: &[&str] =
+    &["版权所有", "主办", "承办", "备案", "ICP", "icp", "标识码", "公网安备", "Copyright", "copyright", "©", "技术支持", "联系电话", "地址", "邮编", "维护"];
+
+fn marker_count(text: &str) -> usize {
+    FOOTER_MARKERS.iter().filter(|m| text.contains(*m)).count()
+}
+
+/// The footer's visible text: the last footer-like container carrying footer markers.
+#[must_use]
+pub fn footer(dom: &Dom) -> String {
+    let mut best: Option<(usize, u32)> = None;
+    for i in 0..dom.nodes.len() as u32 {
+        let n = &dom.nodes[i as usize];
+        if n.skip || n.element().is_none() {
+            continue;
+        }
+        let named = n.tag() == "footer" || id_class_has(n, &["foot", "bottom", "copyright", "banquan", "copy"]);
+        if !named {
+            continue;
+        }
+        let chars = dom.visible_chars(i);
+        if chars == 0 || chars > 2000 {
+            continue;
+        }
+        let text = dom.text(i, false);
+        let m = marker_count(&text);
+        // Later and richer wins; nested containers are judged on their own text.
+        if m > 0 && best.is_none_or(|(bm, bi)| m >= bm || i >= dom.nodes[bi as usize].end) {
+            best = Some((m, i));
+        }
+    }
+    if let Some((_, i)) = best {
+        return dom.text(i, false);
+    }
+    // No named footer: climb from the last text that carries a strong marker.
+    let last = (0..dom.nodes.len() as u32).rev().find(|&i| {
+        let n = &dom.nodes[i as usize];
+        matches!(n.kind, Kind::Text(t) if !n.skip && !n.hidden && ["版权所有", "ICP", "标识码", "公网安备", "主办"].iter().any(|m| t.contains(m)))
+    });
+    let Some(mut node) = last else { return String::new() };
+    for _ in 0..4 {
+        let p = dom.nodes[node as usize].parent;
+        if p == crate::dom::NONE || matches!(dom.nodes[p as usize].tag(), "body" | "html") || dom.visible_chars(p) > 1500 {
+            break;
+        }
+        node = p;
+    }
+    dom.text(node, false)
+}
+
+/// Labels that introduce a breadcrumb.
+const CRUMB_LABELS: &[&str] = &["当前位置", "您的位置", "你的位置", "您现在的位置", "你现在的位置", "所在位置", "现在位置", "当前的位置"];
+
+/// The breadcrumb as its parts, e.g. ["首页", "政务公开", "通知公告"].
+#[must_use]
+pub fn breadcrumb(dom: &Dom) -> Vec<String> {
+    let mut start = None;
+    for i in 0..dom.nodes.len() as u32 {
+        let n = &dom.nodes[i as usize];
+        if n.skip {
+            continue;
+        }
+        match n.kind {
+            Kind::Text(t) if CRUMB_LABELS.iter().any(|l| t.contains(l)) => {
+                start = Some(i);
+                break;
+            }
+            Kind::Element(_) if id_class_has(n, &["crumb", "position", "location", "dqwz", "weizhi", "curpos", "path"]) && dom.anchors(i) > 0 && dom.visible_chars(i) < 200 => {
+                start = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some(mut node) = start else { return Vec::new() };
+    // Climb to the element that holds the trail's links.
+    for _ in 0..3 {
+        if dom.anchors(node) > 0 {
+            break;
+        }
+        let p = dom.nodes[node as usize].parent;
+        if p == crate::dom::NONE {
+            break;
+        }
+        node = p;
+    }
+    if dom.visible_chars(node) > 300 {
+        return Vec::new();
+    }
+    let text = dom.text(node, true);
+    let mut after = text.as_str();
+    for l in CRUMB_LABELS {
+        if let Some(i) = after.find(l) {
+            after = &after[i + l.len()..];
+        }
+    }
+    after
+        .split(['>', '»', '＞', '›', '/', '\n', '→', '|'])
+        .map(|p| p.trim_matches(|c: char| c.is_whitespace() || c == ':' || c == '：' || c == '-' || c == '>'))
+        .filter(|p| !p.is_empty() && p.chars().count() <= 30)
+        .map(str::to_owned)
+        .collect()
+}
