@@ -1,0 +1,452 @@
+//! The fetcher: one pooled HTTP client for a whole run, with politeness, the private-address
+//! guard, manual redirects (every hop guarded, loops detected), retries with back-off, a body cap
+//! applied after decompression (a gzip bomb stops at the cap), and an optional WARC archive.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, FixedOffset, Utc};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use sitecensus_core::time::china_offset;
+use sitecensus_core::{Outcome, USER_AGENT};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::guard::{Blocked, Guard, GuardedResolver};
+use crate::politeness::{Limits, Politeness};
+use crate::warc::{Exchange, WarcHandle};
+
+/// The default per-request timeout: the rubric's 15 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The default number of retries of a transient failure.
+pub const DEFAULT_RETRIES: u32 = 2;
+/// The default redirect limit.
+pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+/// Bodies are cut at this size (after decompression), and the cut is noted.
+pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+/// Bodies beyond this size need one of a few "large body" slots, so that many huge pages at once
+/// cannot exhaust memory.
+const LARGE_BODY: usize = 1024 * 1024;
+/// How many large bodies may be read at once.
+const LARGE_BODY_SLOTS: usize = 4;
+/// How much of a body a GET that stands in for a refused HEAD reads.
+pub const CHECK_BODY_LIMIT: usize = 256 * 1024;
+/// The longest Retry-After honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Settings of the fetcher.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    /// Politeness limits.
+    pub politeness: Politeness,
+    /// Per-request timeout (connect to end of body).
+    pub timeout: Duration,
+    /// Retries of transient failures (timeouts, connection errors, 429, 5xx).
+    pub retries: u32,
+    /// Redirects followed before giving up.
+    pub max_redirects: u32,
+    /// Body cap in bytes, after decompression.
+    pub max_body: usize,
+    /// Whether links into internal addresses may be fetched.
+    pub allow_private: bool,
+    /// `--resolve HOST:PORT:ADDR` overrides.
+    pub resolve: Vec<(String, u16, IpAddr)>,
+    /// Base back-off between retries (doubled each time, with jitter).
+    pub backoff: Duration,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            politeness: Politeness::default(),
+            timeout: DEFAULT_TIMEOUT,
+            retries: DEFAULT_RETRIES,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            max_body: DEFAULT_MAX_BODY,
+            allow_private: false,
+            resolve: Vec::new(),
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Parses `HOST:PORT:ADDR` as curl's `--resolve` takes it (IPv6 addresses may be bracketed).
+///
+/// # Errors
+/// When the text is not of that form.
+pub fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), String> {
+    let mut parts = s.splitn(3, ':');
+    let (Some(host), Some(port), Some(addr)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("{s:?} is not HOST:PORT:ADDR"));
+    };
+    let port: u16 = port.parse().map_err(|_| format!("{s:?}: port {port:?} is not a number"))?;
+    let addr: IpAddr =
+        addr.trim_matches(|c| c == '[' || c == ']').parse().map_err(|_| format!("{s:?}: {addr:?} is not an IP address"))?;
+    if host.is_empty() {
+        return Err(format!("{s:?}: empty host"));
+    }
+    Ok((host.to_ascii_lowercase(), port, addr))
+}
+
+/// One try at a URL.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// When it started.
+    pub at: DateTime<FixedOffset>,
+    /// What came of it.
+    pub outcome: Outcome,
+    /// How long it took.
+    pub elapsed_ms: u64,
+}
+
+/// The result of fetching a URL, after redirects and retries.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The URL asked for.
+    pub url: Url,
+    /// Where the redirects ended.
+    pub final_url: Url,
+    /// Each redirect hop: the URL and the status that sent us on.
+    pub redirects: Vec<(Url, u16)>,
+    /// What came of it.
+    pub outcome: Outcome,
+    /// The final response's Content-Type.
+    pub content_type: Option<String>,
+    /// The body (empty for HEAD), cut at the cap.
+    pub body: Bytes,
+    /// Whether the body was cut.
+    pub truncated: bool,
+    /// Time of the last attempt, in milliseconds.
+    pub elapsed_ms: u64,
+    /// Every attempt, failed ones included (availability evidence).
+    pub attempts: Vec<Attempt>,
+    /// The address of the server that answered, where known.
+    pub remote_addr: Option<SocketAddr>,
+}
+
+impl Fetched {
+    /// Whether the body looks like HTML (by Content-Type, or by sniffing when there is none).
+    #[must_use]
+    pub fn is_html(&self) -> bool {
+        match self.content_type.as_deref() {
+            Some(ct) => {
+                let ct = ct.to_ascii_lowercase();
+                ct.contains("html") || (ct.starts_with("text/plain") && sniff_html(&self.body))
+            }
+            None => sniff_html(&self.body),
+        }
+    }
+}
+
+fn sniff_html(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(512)];
+    let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
+    [b"<html".as_slice(), b"<!doctype html", b"<head", b"<body", b"<meta", b"<script", b"<title"]
+        .iter()
+        .any(|p| lower.windows(p.len()).any(|w| w == *p))
+}
+
+/// The HTTP client of a run.
+pub struct Fetcher {
+    client: reqwest::Client,
+    limits: Limits,
+    guard: Guard,
+    cfg: FetchConfig,
+    large_bodies: Arc<Semaphore>,
+    warc: Option<WarcHandle>,
+}
+
+/// Why the fetcher could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// reqwest refused the configuration (no usable TLS roots, say).
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+impl Fetcher {
+    /// Builds the fetcher; `warc` archives every GET response when given.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn new(cfg: FetchConfig, warc: Option<WarcHandle>) -> Result<Self, BuildError> {
+        // rustls needs one process-wide crypto provider; ring builds without cmake.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let guard = Guard::new(cfg.allow_private);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .cookie_store(true)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(cfg.politeness.per_host_connections.max(1))
+            .tcp_nodelay(true)
+            .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())));
+        for (host, port, addr) in &cfg.resolve {
+            builder = builder.resolve(host, SocketAddr::new(*addr, *port));
+            guard.allow_host(host);
+        }
+        Ok(Fetcher {
+            client: builder.build()?,
+            limits: Limits::new(cfg.politeness),
+            guard,
+            cfg,
+            large_bodies: Arc::new(Semaphore::new(LARGE_BODY_SLOTS)),
+            warc,
+        })
+    }
+
+    /// The private-address guard (to allow the sites the user named).
+    #[must_use]
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// The politeness limits (to apply a robots.txt Crawl-delay).
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The settings in force.
+    #[must_use]
+    pub fn config(&self) -> &FetchConfig {
+        &self.cfg
+    }
+
+    /// GETs a URL, reading at most the configured body cap.
+    pub async fn get(&self, url: &Url) -> Fetched {
+        self.fetch(url, Method::GET, self.cfg.max_body).await
+    }
+
+    /// Checks a link: HEAD, and GET (reading a little) where the server refuses or mishandles
+    /// HEAD, so that a server's HEAD quirk is not reported as a broken link.
+    pub async fn check(&self, url: &Url) -> Fetched {
+        let head = self.fetch(url, Method::HEAD, 0).await;
+        match head.outcome {
+            Outcome::HttpError { status } if status != 429 => {
+                let mut get = self.fetch(url, Method::GET, CHECK_BODY_LIMIT.min(self.cfg.max_body)).await;
+                get.attempts.splice(0..0, head.attempts);
+                get
+            }
+            _ => head,
+        }
+    }
+
+    /// Fetches with retries of transient failures.
+    pub async fn fetch(&self, url: &Url, method: Method, body_limit: usize) -> Fetched {
+        let mut attempts = Vec::new();
+        let mut attempt = 0;
+        loop {
+            let at = Utc::now().with_timezone(&china_offset());
+            let (mut fetched, retry_after) = self.fetch_once(url, &method, body_limit).await;
+            attempts.push(Attempt { at, outcome: fetched.outcome.clone(), elapsed_ms: fetched.elapsed_ms });
+            if !fetched.outcome.is_transient() || attempt >= self.cfg.retries {
+                fetched.attempts = attempts;
+                return fetched;
+            }
+            let base = self.cfg.backoff.saturating_mul(1 << attempt.min(6));
+            let jitter = base.mul_f64(fastrand::f64() * 0.5);
+            let wait = retry_after.map_or(base + jitter, |r| r.min(MAX_RETRY_AFTER).max(base));
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn fetch_once(&self, url: &Url, method: &Method, body_limit: usize) -> (Fetched, Option<Duration>) {
+        let mut current = url.clone();
+        let mut redirects: Vec<(Url, u16)> = Vec::new();
+        let mut visited = vec![current.clone()];
+        let start = Instant::now();
+        let done = |current: Url, redirects: Vec<(Url, u16)>, outcome: Outcome, start: Instant| Fetched {
+            url: url.clone(),
+            final_url: current,
+            redirects,
+            outcome,
+            content_type: None,
+            body: Bytes::new(),
+            truncated: false,
+            elapsed_ms: start.elapsed().as_millis() as u64,
+            attempts: Vec::new(),
+            remote_addr: None,
+        };
+        loop {
+            if let Err(b) = self.guard.check_literal(&current) {
+                return (done(current, redirects, Outcome::Blocked { reason: b.to_string() }, start), None);
+            }
+            let host_key = format!("{}:{}", current.host_str().unwrap_or_default(), current.port_or_known_default().unwrap_or(0));
+            let permit = self.limits.acquire(&host_key).await;
+            let sent = Instant::now();
+            let resp = match self.client.request(method.clone(), current.clone()).timeout(self.cfg.timeout).send().await {
+                Ok(r) => r,
+                Err(e) => return (done(current, redirects, classify(&e, sent.elapsed()), start), None),
+            };
+            let status = resp.status();
+            let remote_addr = resp.remote_addr();
+            if status.is_redirection() {
+                if let Some(loc) = resp.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned) {
+                    drop(resp);
+                    drop(permit);
+                    let next = match current.join(loc.trim()) {
+                        Ok(mut n) if matches!(n.scheme(), "http" | "https") => {
+                            n.set_fragment(None);
+                            n
+                        }
+                        _ => {
+                            let o = Outcome::InvalidUrl { message: format!("redirect to {loc:?}") };
+                            return (done(current, redirects, o, start), None);
+                        }
+                    };
+                    redirects.push((current.clone(), status.as_u16()));
+                    if visited.contains(&next) {
+                        let mut chain: Vec<String> = visited.iter().map(Url::to_string).collect();
+                        chain.push(next.to_string());
+                        return (done(next, redirects, Outcome::RedirectLoop { chain }, start), None);
+                    }
+                    if redirects.len() as u32 > self.cfg.max_redirects {
+                        let o = Outcome::TooManyRedirects { limit: self.cfg.max_redirects };
+                        return (done(next, redirects, o, start), None);
+                    }
+                    visited.push(next.clone());
+                    current = next;
+                    continue;
+                }
+            }
+            let retry_after = resp
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let content_type = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let headers = resp.headers().clone();
+            let version = resp.version();
+            let (body, truncated, body_err) = if *method == Method::HEAD || body_limit == 0 {
+                (Bytes::new(), false, None)
+            } else {
+                self.read_body(resp, body_limit).await
+            };
+            drop(permit);
+            let elapsed = sent.elapsed();
+            let outcome = match body_err {
+                Some(e) => classify(&e, elapsed),
+                None if status.is_success() => Outcome::Ok { status: status.as_u16() },
+                None => Outcome::HttpError { status: status.as_u16() },
+            };
+            if let (Some(w), true) = (&self.warc, *method == Method::GET) {
+                w.record(Exchange {
+                    url: current.to_string(),
+                    date: Utc::now(),
+                    remote_ip: remote_addr.map(|a| a.ip()),
+                    request_head: request_head(method, &current),
+                    response_head: response_head(version, status, &headers, body.len()),
+                    body: body.clone(),
+                    truncated,
+                });
+            }
+            let fetched = Fetched {
+                url: url.clone(),
+                final_url: current,
+                redirects,
+                outcome,
+                content_type,
+                body,
+                truncated,
+                elapsed_ms: start.elapsed().as_millis() as u64,
+                attempts: Vec::new(),
+                remote_addr,
+            };
+            return (fetched, retry_after);
+        }
+    }
+
+    /// Reads the body up to `limit` bytes (after decompression); a body beyond `LARGE_BODY`
+    /// waits for one of a few large-body slots.
+    async fn read_body(&self, mut resp: reqwest::Response, limit: usize) -> (Bytes, bool, Option<reqwest::Error>) {
+        let mut buf = BytesMut::with_capacity(resp.content_length().map_or(16 * 1024, |l| (l as usize).min(LARGE_BODY)));
+        let mut large = None;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if buf.len() + chunk.len() > LARGE_BODY && large.is_none() {
+                        large = Some(self.large_bodies.clone().acquire_owned().await.expect("semaphore never closed"));
+                    }
+                    if buf.len() + chunk.len() > limit {
+                        let room = limit - buf.len();
+                        buf.extend_from_slice(&chunk[..room]);
+                        return (buf.freeze(), true, None);
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Ok(None) => return (buf.freeze(), false, None),
+                Err(e) => return (buf.freeze(), false, Some(e)),
+            }
+        }
+    }
+}
+
+fn request_head(method: &Method, url: &Url) -> String {
+    let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {USER_AGENT}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: zh-CN,zh;q=0.9,en;q=0.5\r\n\r\n",
+        &url[url::Position::BeforeHost..url::Position::AfterPort]
+    )
+}
+
+/// The response head as archived: the body is stored decoded, so Content-Encoding and
+/// Transfer-Encoding are dropped and Content-Length names the stored length.
+fn response_head(version: reqwest::Version, status: StatusCode, headers: &HeaderMap, body_len: usize) -> String {
+    let v = match version {
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    };
+    let mut head = format!("{v} {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
+    for (name, value) in headers {
+        if matches!(name.as_str(), "content-encoding" | "transfer-encoding" | "content-length") {
+            continue;
+        }
+        head.push_str(name.as_str());
+        head.push_str(": ");
+        head.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        head.push_str("\r\n");
+    }
+    head.push_str(&format!("Content-Length: {body_len}\r\n\r\n"));
+    head
+}
+
+/// Turns a reqwest error into the outcome a report shows.
+fn classify(e: &reqwest::Error, elapsed: Duration) -> Outcome {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut innermost = e.to_string();
+    let mut chain = String::new();
+    while let Some(s) = source {
+        if let Some(b) = s.downcast_ref::<Blocked>() {
+            return Outcome::Blocked { reason: b.to_string() };
+        }
+        innermost = s.to_string();
+        chain.push_str(&innermost.to_ascii_lowercase());
+        chain.push_str(" | ");
+        source = s.source();
+    }
+    if e.is_timeout() || chain.contains("timed out") {
+        return Outcome::Timeout { after_ms: elapsed.as_millis() as u64 };
+    }
+    if chain.contains("dns error") || chain.contains("failed to lookup address") || chain.contains("name or service not known") {
+        return Outcome::Dns { message: innermost };
+    }
+    if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") || chain.contains("invalidcontenttype") {
+        return Outcome::Tls { message: innermost };
+    }
+    if e.is_body() || e.is_decode() {
+        return Outcome::Body { message: innermost };
+    }
+    Outcome::Connect { message: innermost }
+}

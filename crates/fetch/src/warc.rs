@@ -1,0 +1,187 @@
+//! WARC archive of every response (ISO 28500, WARC/1.1), one gzip member per record, written by
+//! one thread fed through a channel so that fetch tasks never wait on the disk. Hand-written:
+//! the `warc` crate reads well but its writer does not do per-record gzip members, which tools
+//! that seek into archives (pywb, warcio indexers) rely on.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+/// A file is closed and the next one started past this size.
+const ROTATE_BYTES: u64 = 1 << 30;
+/// Records queued before fetch tasks wait for the writer.
+const QUEUE: usize = 1024;
+
+/// One request and its response, as archived.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The URL fetched.
+    pub url: String,
+    /// When the response came.
+    pub date: DateTime<Utc>,
+    /// The server's address.
+    pub remote_ip: Option<IpAddr>,
+    /// The HTTP request head (request line and headers, ending in a blank line).
+    pub request_head: String,
+    /// The HTTP response head (status line and headers, ending in a blank line).
+    pub response_head: String,
+    /// The (decoded) body.
+    pub body: Bytes,
+    /// Whether the body was cut at the size cap.
+    pub truncated: bool,
+}
+
+enum Msg {
+    Record(Box<Exchange>),
+    Close,
+}
+
+/// Where fetch tasks send exchanges to be archived.
+#[derive(Clone, Debug)]
+pub struct WarcHandle {
+    tx: SyncSender<Msg>,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Msg")
+    }
+}
+
+impl WarcHandle {
+    /// Queues one exchange; silently dropped only if the archive has already been closed.
+    pub fn record(&self, e: Exchange) {
+        let _ = self.tx.send(Msg::Record(Box::new(e)));
+    }
+}
+
+/// The writer thread; `finish` closes the archive and returns the files written.
+pub struct WarcWriter {
+    tx: SyncSender<Msg>,
+    thread: JoinHandle<std::io::Result<Vec<PathBuf>>>,
+}
+
+impl WarcWriter {
+    /// Starts writing `DIR/PREFIX-NNNNN.warc.gz` files (numbering continues after files already there).
+    ///
+    /// # Errors
+    /// When the folder cannot be created.
+    pub fn start(dir: &Path, prefix: &str) -> std::io::Result<(Self, WarcHandle)> {
+        std::fs::create_dir_all(dir)?;
+        let (tx, rx) = sync_channel(QUEUE);
+        let dir = dir.to_owned();
+        let prefix = prefix.to_owned();
+        let thread = std::thread::Builder::new().name("warc-writer".into()).spawn(move || write_loop(&dir, &prefix, &rx))?;
+        Ok((WarcWriter { tx: tx.clone(), thread }, WarcHandle { tx }))
+    }
+
+    /// Writes what is queued, closes the file and returns every file written.
+    ///
+    /// # Errors
+    /// When writing failed.
+    pub fn finish(self) -> std::io::Result<Vec<PathBuf>> {
+        let _ = self.tx.send(Msg::Close);
+        self.thread.join().map_err(|_| std::io::Error::other("the WARC writer thread panicked"))?
+    }
+}
+
+struct Out {
+    file: BufWriter<File>,
+    path: PathBuf,
+    written: u64,
+}
+
+fn next_path(dir: &Path, prefix: &str, seq: &mut u32) -> PathBuf {
+    loop {
+        let p = dir.join(format!("{prefix}-{:05}.warc.gz", *seq));
+        *seq += 1;
+        if !p.exists() {
+            return p;
+        }
+    }
+}
+
+fn open(dir: &Path, prefix: &str, seq: &mut u32) -> std::io::Result<Out> {
+    let path = next_path(dir, prefix, seq);
+    let mut out = Out { file: BufWriter::new(File::create(&path)?), path, written: 0 };
+    let info = format!(
+        "software: sitecensus/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    let file_name = out.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let id = record_id();
+    let head = format!(
+        "WARC/1.1\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: {id}\r\nWARC-Date: {}\r\nWARC-Filename: {file_name}\r\nContent-Type: application/warc-fields\r\nContent-Length: {}\r\n\r\n",
+        Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        info.len()
+    );
+    write_record(&mut out, &head, &[info.as_bytes()])?;
+    Ok(out)
+}
+
+fn record_id() -> String {
+    format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
+}
+
+fn write_record(out: &mut Out, head: &str, block: &[&[u8]]) -> std::io::Result<()> {
+    let mut gz = GzEncoder::new(Vec::with_capacity(head.len() + block.iter().map(|b| b.len()).sum::<usize>() / 3 + 64), Compression::fast());
+    gz.write_all(head.as_bytes())?;
+    for b in block {
+        gz.write_all(b)?;
+    }
+    gz.write_all(b"\r\n\r\n")?;
+    let member = gz.finish()?;
+    out.file.write_all(&member)?;
+    out.written += member.len() as u64;
+    Ok(())
+}
+
+fn write_loop(dir: &Path, prefix: &str, rx: &Receiver<Msg>) -> std::io::Result<Vec<PathBuf>> {
+    let mut seq = 0;
+    let mut out: Option<Out> = None;
+    let mut files = Vec::new();
+    while let Ok(msg) = rx.recv() {
+        let e = match msg {
+            Msg::Record(e) => e,
+            Msg::Close => break,
+        };
+        if out.as_ref().is_none_or(|o| o.written > ROTATE_BYTES) {
+            if let Some(mut o) = out.take() {
+                o.file.flush()?;
+            }
+            let o = open(dir, prefix, &mut seq)?;
+            files.push(o.path.clone());
+            out = Some(o);
+        }
+        let o = out.as_mut().expect("opened above");
+        let date = e.date.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let ip = e.remote_ip.map(|ip| format!("WARC-IP-Address: {ip}\r\n")).unwrap_or_default();
+        let response_id = record_id();
+        let truncated = if e.truncated { "WARC-Truncated: length\r\n" } else { "" };
+        let head = format!(
+            "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: {response_id}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\n{ip}{truncated}Content-Type: application/http;msgtype=response\r\nContent-Length: {}\r\n\r\n",
+            e.url,
+            e.response_head.len() + e.body.len()
+        );
+        write_record(o, &head, &[e.response_head.as_bytes(), &e.body])?;
+        let head = format!(
+            "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: {}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\nWARC-Concurrent-To: {response_id}\r\n{ip}Content-Type: application/http;msgtype=request\r\nContent-Length: {}\r\n\r\n",
+            record_id(),
+            e.url,
+            e.request_head.len()
+        );
+        write_record(o, &head, &[e.request_head.as_bytes()])?;
+    }
+    if let Some(mut o) = out {
+        o.file.flush()?;
+    }
+    Ok(files)
+}
