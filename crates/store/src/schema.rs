@@ -1,0 +1,116 @@
+//! The schema, as migrations applied in order (the database's `user_version` counts them).
+
+use rusqlite_migration::{M, Migrations};
+
+/// Every migration, oldest first. Append only: never edit a released one.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r"
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            rubric TEXT NOT NULL,
+            spec_hash TEXT NOT NULL,
+            options TEXT NOT NULL
+        );
+        CREATE INDEX runs_spec ON runs(spec_hash, status);
+
+        CREATE TABLE sites (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            ordinal INTEGER NOT NULL,
+            spec TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            started_at TEXT,
+            finished_at TEXT,
+            stats TEXT,
+            homepage TEXT,
+            UNIQUE (run_id, ordinal)
+        );
+
+        CREATE TABLE frontier (
+            id INTEGER PRIMARY KEY,
+            site_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            depth INTEGER NOT NULL,
+            state INTEGER NOT NULL,
+            note TEXT,
+            UNIQUE (site_id, url)
+        );
+
+        CREATE TABLE pages (
+            id INTEGER PRIMARY KEY,
+            site_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            final_url TEXT NOT NULL,
+            depth INTEGER NOT NULL,
+            status INTEGER,
+            outcome TEXT NOT NULL,
+            content_type TEXT,
+            encoding TEXT,
+            size INTEGER NOT NULL,
+            truncated INTEGER NOT NULL,
+            elapsed_ms INTEGER NOT NULL,
+            content_hash TEXT,
+            fetched_at TEXT NOT NULL,
+            title TEXT,
+            kind TEXT,
+            published TEXT,
+            model TEXT,
+            UNIQUE (site_id, url)
+        );
+
+        CREATE TABLE links (
+            site_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            internal INTEGER NOT NULL,
+            outcome TEXT,
+            status INTEGER,
+            elapsed_ms INTEGER,
+            final_url TEXT,
+            checked_at TEXT,
+            sources INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (site_id, url)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE link_sources (
+            site_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            page TEXT NOT NULL,
+            text TEXT,
+            hidden INTEGER NOT NULL,
+            PRIMARY KEY (site_id, url, page)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            site_id INTEGER NOT NULL,
+            scope TEXT NOT NULL,
+            page_url TEXT,
+            check_id TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            page TEXT,
+            target TEXT,
+            evidence TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX findings_site ON findings(site_id, scope);
+        CREATE UNIQUE INDEX findings_page_once ON findings(site_id, page_url, check_id, ifnull(target, ''), evidence) WHERE scope = 'page';
+
+        CREATE TABLE probes (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            at TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            status INTEGER,
+            elapsed_ms INTEGER NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX probes_url_at ON probes(url, at);
+        ",
+    )])
+}

@@ -1,0 +1,287 @@
+//! The writer thread: hot-path writes arrive as messages and are committed in batches (one
+//! transaction per batch), so a scan stores 1,000s of pages a second on one SQLite file.
+
+use rusqlite::{Connection, params};
+use sitecensus_core::Finding;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::StoreError;
+
+/// Most messages committed in one transaction.
+const BATCH: usize = 512;
+/// Messages queued before senders wait.
+const QUEUE: usize = 4096;
+
+/// A fetched page, as stored.
+#[derive(Debug, Clone)]
+pub struct PageRow {
+    /// The URL asked for.
+    pub url: String,
+    /// Where redirects ended.
+    pub final_url: String,
+    /// Link depth.
+    pub depth: u32,
+    /// HTTP status, if any.
+    pub status: Option<u16>,
+    /// Outcome JSON.
+    pub outcome: String,
+    /// Content-Type.
+    pub content_type: Option<String>,
+    /// Encoding used to read it.
+    pub encoding: Option<String>,
+    /// Body size.
+    pub size: usize,
+    /// Whether the body was cut.
+    pub truncated: bool,
+    /// Fetch time.
+    pub elapsed_ms: u64,
+    /// Hex hash of the body.
+    pub content_hash: Option<String>,
+    /// When fetched.
+    pub fetched_at: String,
+    /// Title.
+    pub title: Option<String>,
+    /// Page kind.
+    pub kind: Option<String>,
+    /// Publication date.
+    pub published: Option<String>,
+    /// Page model JSON.
+    pub model: Option<String>,
+}
+
+/// A link seen on a page.
+#[derive(Debug, Clone)]
+pub struct LinkAdd {
+    /// Target URL.
+    pub url: String,
+    /// Its kind.
+    pub kind: &'static str,
+    /// Whether it is inside the site.
+    pub internal: bool,
+    /// Whether this is the first time the target is seen (insert the target row).
+    pub new_target: bool,
+    /// The page it is on, when this source should be stored.
+    pub source: Option<(String, String, bool)>,
+}
+
+/// One write.
+#[derive(Debug)]
+pub enum Op {
+    /// URLs added to a site's frontier (state queued).
+    Frontier {
+        /// The site.
+        site_id: i64,
+        /// (URL, depth) pairs.
+        urls: Vec<(String, u32)>,
+    },
+    /// Frontier URLs that will not be fetched, and why.
+    Skip {
+        /// The site.
+        site_id: i64,
+        /// (URL, reason) pairs.
+        urls: Vec<(String, String)>,
+    },
+    /// A page fetched and read: stored with everything it brought, atomically.
+    PageDone {
+        /// The site.
+        site_id: i64,
+        /// The page.
+        page: Box<PageRow>,
+        /// New frontier URLs found on it.
+        frontier: Vec<(String, u32)>,
+        /// Links on it.
+        links: Vec<LinkAdd>,
+        /// Page-level findings.
+        findings: Vec<Finding>,
+    },
+    /// A link target checked.
+    LinkChecked {
+        /// The site.
+        site_id: i64,
+        /// Target URL.
+        url: String,
+        /// Outcome JSON.
+        outcome: String,
+        /// HTTP status.
+        status: Option<u16>,
+        /// Time taken.
+        elapsed_ms: u64,
+        /// Where redirects ended.
+        final_url: String,
+    },
+    /// Final source counts of a site's link targets.
+    SourceCounts {
+        /// The site.
+        site_id: i64,
+        /// (URL, count) pairs.
+        counts: Vec<(String, u32)>,
+    },
+    /// Answered once everything sent before is committed.
+    Flush(oneshot::Sender<Result<(), String>>),
+}
+
+/// The handle to the writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Op>,
+    path: String,
+}
+
+impl Writer {
+    pub(crate) fn start(conn: Connection, path: String) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let p = path.clone();
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || write_loop(conn, rx, &p))
+            .expect("spawn the store writer");
+        Writer { tx, path }
+    }
+
+    /// Queues a write.
+    ///
+    /// # Errors
+    /// When the writer has stopped.
+    pub async fn send(&self, op: Op) -> Result<(), StoreError> {
+        self.tx.send(op).await.map_err(|_| StoreError::WriterGone)
+    }
+
+    /// Waits until everything sent so far is committed.
+    ///
+    /// # Errors
+    /// When a write failed or the writer has stopped.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Op::Flush(tx)).await?;
+        rx.await
+            .map_err(|_| StoreError::WriterGone)?
+            .map_err(|message| StoreError::Corrupt { path: self.path.clone(), message })
+    }
+}
+
+fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Op>, path: &str) {
+    let mut failure: Option<String> = None;
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let mut flushes = Vec::new();
+        let result = apply(&mut conn, batch, &mut flushes);
+        if let Err(e) = result {
+            tracing::error!("store {path}: a batch of writes failed: {e}");
+            failure = Some(e.to_string());
+        }
+        for f in flushes {
+            let _ = f.send(failure.clone().map_or(Ok(()), Err));
+        }
+    }
+}
+
+fn apply(conn: &mut Connection, batch: Vec<Op>, flushes: &mut Vec<oneshot::Sender<Result<(), String>>>) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for op in batch {
+        match op {
+            Op::Flush(f) => flushes.push(f),
+            Op::Frontier { site_id, urls } => {
+                let mut st = tx.prepare_cached("INSERT OR IGNORE INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0)")?;
+                for (u, d) in urls {
+                    st.execute(params![site_id, u, d])?;
+                }
+            }
+            Op::Skip { site_id, urls } => {
+                let mut st = tx.prepare_cached(
+                    "INSERT INTO frontier (site_id, url, depth, state, note) VALUES (?1, ?2, 0, 2, ?3)
+                     ON CONFLICT (site_id, url) DO UPDATE SET state = 2, note = excluded.note",
+                )?;
+                for (u, why) in urls {
+                    st.execute(params![site_id, u, why])?;
+                }
+            }
+            Op::PageDone { site_id, page, frontier, links, findings } => {
+                let p = *page;
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO pages (site_id, url, final_url, depth, status, outcome, content_type, encoding, size, truncated,
+                     elapsed_ms, content_hash, fetched_at, title, kind, published, model)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                )?
+                .execute(params![
+                    site_id,
+                    p.url,
+                    p.final_url,
+                    p.depth,
+                    p.status,
+                    p.outcome,
+                    p.content_type,
+                    p.encoding,
+                    p.size as i64,
+                    p.truncated,
+                    p.elapsed_ms as i64,
+                    p.content_hash,
+                    p.fetched_at,
+                    p.title,
+                    p.kind,
+                    p.published,
+                    p.model
+                ])?;
+                tx.prepare_cached(
+                    "INSERT INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT (site_id, url) DO UPDATE SET state = 1",
+                )?
+                .execute(params![site_id, p.url, p.depth])?;
+                {
+                    let mut st = tx.prepare_cached("INSERT OR IGNORE INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0)")?;
+                    for (u, d) in frontier {
+                        st.execute(params![site_id, u, d])?;
+                    }
+                }
+                {
+                    let mut target = tx.prepare_cached("INSERT OR IGNORE INTO links (site_id, url, kind, internal) VALUES (?1, ?2, ?3, ?4)")?;
+                    let mut source = tx.prepare_cached(
+                        "INSERT OR IGNORE INTO link_sources (site_id, url, page, text, hidden) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?;
+                    for l in links {
+                        if l.new_target {
+                            target.execute(params![site_id, l.url, l.kind, l.internal])?;
+                        }
+                        if let Some((page, text, hidden)) = l.source {
+                            source.execute(params![site_id, l.url, page, text, hidden])?;
+                        }
+                    }
+                }
+                let mut st = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail)
+                     VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                for f in findings {
+                    st.execute(params![
+                        site_id,
+                        p.url,
+                        f.check,
+                        f.severity.as_str(),
+                        f.page,
+                        f.target,
+                        f.evidence,
+                        serde_json::Value::Object(f.detail).to_string()
+                    ])?;
+                }
+            }
+            Op::LinkChecked { site_id, url, outcome, status, elapsed_ms, final_url } => {
+                tx.prepare_cached(
+                    "UPDATE links SET outcome = ?3, status = ?4, elapsed_ms = ?5, final_url = ?6, checked_at = ?7 WHERE site_id = ?1 AND url = ?2",
+                )?
+                .execute(params![site_id, url, outcome, status, elapsed_ms as i64, final_url, crate::now()])?;
+            }
+            Op::SourceCounts { site_id, counts } => {
+                let mut st = tx.prepare_cached("UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2")?;
+                for (u, n) in counts {
+                    st.execute(params![site_id, u, n])?;
+                }
+            }
+        }
+    }
+    tx.commit()
+}
