@@ -1,0 +1,120 @@
+//! Availability (可用性): is the homepage reachable — in this scan, and over a probe window
+//! (the official rule: a week of probes, failures ≥ 5 % → veto) — and how slow is it.
+
+use chrono::DateTime;
+use serde::Deserialize;
+use serde_json::json;
+use sitecensus_core::{Finding, Severity};
+
+use crate::Rule;
+use crate::model::SiteModel;
+
+/// `availability.unreachable`.
+pub const UNREACHABLE: &str = "availability.unreachable";
+/// `availability.slow`.
+pub const SLOW: &str = "availability.slow";
+
+/// Thresholds of `availability.unreachable`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnreachableParams {
+    /// Days of probes judged.
+    pub probe_window_days: u32,
+    /// Probes a day the official rule asks for.
+    pub min_probes_per_day: u32,
+    /// A probe that has not opened the homepage within this many seconds fails.
+    pub probe_timeout_secs: u64,
+    /// Failure share that vetoes.
+    pub failure_ratio: f64,
+    /// Failure share that warns.
+    pub warn_ratio: f64,
+}
+
+/// Thresholds of `availability.slow`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlowParams {
+    /// Seconds beyond which the homepage is slow.
+    pub limit_secs: f64,
+}
+
+/// Most failed attempts quoted in a finding.
+const MAX_QUOTED: usize = 50;
+
+/// The homepage could not be fetched: by the probe window where one is stored, else by this scan.
+#[must_use]
+pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Finding> {
+    let p = &rule.params;
+    let url = site.spec.url.as_str();
+    if !site.probes.is_empty() {
+        let timeout_ms = p.probe_timeout_secs * 1000;
+        let failed: Vec<_> = site.probes.iter().filter(|pr| !pr.ok || pr.elapsed_ms >= timeout_ms).collect();
+        let total = site.probes.len();
+        let ratio = failed.len() as f64 / total as f64;
+        let days = probe_days(&site.probes);
+        let expected = u64::from(p.probe_window_days) * u64::from(p.min_probes_per_day);
+        let severity = if ratio >= p.failure_ratio {
+            rule.severity
+        } else if ratio >= p.warn_ratio {
+            Severity::Warn
+        } else {
+            return Vec::new();
+        };
+        let quoted: Vec<_> = failed
+            .iter()
+            .take(MAX_QUOTED)
+            .map(|f| json!({"at": f.at, "error": f.error, "elapsed_ms": f.elapsed_ms}))
+            .collect();
+        return vec![
+            Finding::new(
+                UNREACHABLE,
+                severity,
+                format!("{} of {total} probes failed ({:.1} %) over {days:.1} days", failed.len(), ratio * 100.0),
+            )
+            .page(url)
+            .detail("rule", "probes")
+            .detail("probes", total)
+            .detail("failures", failed.len())
+            .detail("ratio", ratio)
+            .detail("window_complete", total as u64 >= expected)
+            .detail("failed", quoted),
+        ];
+    }
+    let Some(h) = &site.homepage else {
+        return vec![Finding::new(UNREACHABLE, rule.severity, "the homepage was never fetched").page(url).detail("rule", "scan")];
+    };
+    let too_slow = h.elapsed_ms >= p.probe_timeout_secs * 1000;
+    if !h.outcome.is_failure() && !too_slow {
+        return Vec::new();
+    }
+    let evidence = if h.outcome.is_failure() {
+        format!("homepage failed after {} attempt(s): {}", h.attempts.len(), h.outcome.describe())
+    } else {
+        format!("homepage took {} ms, beyond the {} s limit", h.elapsed_ms, p.probe_timeout_secs)
+    };
+    let attempts: Vec<_> =
+        h.attempts.iter().map(|a| json!({"at": a.at, "error": a.outcome.describe(), "elapsed_ms": a.elapsed_ms})).collect();
+    vec![Finding::new(UNREACHABLE, rule.severity, evidence).page(url).detail("rule", "scan").detail("attempts", attempts)]
+}
+
+fn probe_days(probes: &[crate::model::Probe]) -> f64 {
+    let times: Vec<i64> = probes.iter().filter_map(|p| DateTime::parse_from_rfc3339(&p.at).ok()).map(|d| d.timestamp()).collect();
+    match (times.iter().min(), times.iter().max()) {
+        (Some(a), Some(b)) => (b - a) as f64 / 86_400.0,
+        _ => 0.0,
+    }
+}
+
+/// The homepage answered, but slowly.
+#[must_use]
+pub fn slow(site: &SiteModel, rule: &Rule<SlowParams>) -> Vec<Finding> {
+    let Some(h) = &site.homepage else { return Vec::new() };
+    let limit_ms = (rule.params.limit_secs * 1000.0) as u64;
+    if h.outcome.is_failure() || h.elapsed_ms < limit_ms {
+        return Vec::new();
+    }
+    vec![
+        Finding::new(SLOW, rule.severity, format!("homepage answered in {} ms (limit {} s)", h.elapsed_ms, rule.params.limit_secs))
+            .page(h.url.clone())
+            .detail("elapsed_ms", h.elapsed_ms)
+            .detail("timings", h.attempts.iter().map(|a| a.elapsed_ms).collect::<Vec<_>>()),
+    ]
+}

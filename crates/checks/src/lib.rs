@@ -1,0 +1,96 @@
+//! The checks of sitecensus. Each check is a small, pure function from the page or site model
+//! to findings; its thresholds and dictionaries come from the rubric (parsed once into typed
+//! parameters), never from literals in the code. Adding a check touches its family's file, the
+//! registry below, and its rubric entry.
+//!
+//! One file per check family: [`availability`], [`links`].
+
+pub mod availability;
+pub mod links;
+pub mod model;
+
+use serde::de::DeserializeOwned;
+use sitecensus_core::{Finding, Rubric, Severity};
+use sitecensus_extract::{Dom, Page};
+
+pub use model::{AttemptRecord, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
+
+/// A check's rule under the rubric in force: its severity and typed parameters.
+#[derive(Debug, Clone)]
+pub struct Rule<P> {
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// Its thresholds and dictionaries.
+    pub params: P,
+}
+
+/// A rubric whose parameters do not fit a check.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ParamError(pub String);
+
+fn rule<P: DeserializeOwned>(rubric: &Rubric, id: &str) -> Result<Option<Rule<P>>, ParamError> {
+    match rubric.rule(id) {
+        None => Ok(None),
+        Some(r) => Ok(Some(Rule { severity: r.severity, params: rubric.params::<P>(id).map_err(ParamError)? })),
+    }
+}
+
+/// The checks a rubric runs, with their parameters parsed once.
+#[derive(Debug, Clone)]
+pub struct Checks {
+    unreachable: Option<Rule<availability::UnreachableParams>>,
+    slow: Option<Rule<availability::SlowParams>>,
+    broken: Option<Rule<links::BrokenParams>>,
+    downloads: Option<Rule<links::DownloadParams>>,
+}
+
+impl Checks {
+    /// Prepares the checks of `rubric`.
+    ///
+    /// # Errors
+    /// When a check's parameters are missing or of the wrong type.
+    pub fn new(rubric: &Rubric) -> Result<Self, ParamError> {
+        Ok(Checks {
+            unreachable: rule(rubric, availability::UNREACHABLE)?,
+            slow: rule(rubric, availability::SLOW)?,
+            broken: rule(rubric, links::BROKEN)?,
+            downloads: rule(rubric, links::BROKEN_DOWNLOAD)?,
+        })
+    }
+
+    /// Checks that read one page (and its DOM while it is alive).
+    #[must_use]
+    pub fn page(&self, _page: &Page, _dom: &Dom) -> Vec<Finding> {
+        Vec::new()
+    }
+
+    /// Checks that read the whole site.
+    #[must_use]
+    pub fn site(&self, site: &SiteModel) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Some(r) = &self.unreachable {
+            out.extend(availability::unreachable(site, r));
+        }
+        if let Some(r) = &self.slow {
+            out.extend(availability::slow(site, r));
+        }
+        if let Some(r) = &self.broken {
+            out.extend(links::broken(site, r, self.downloads.as_ref()));
+        }
+        out
+    }
+
+    /// Why a fetched 200 page is a "page not found" page by its text, if it is.
+    #[must_use]
+    pub fn soft404_by_text(&self, page: &Page) -> Option<String> {
+        let r = self.broken.as_ref()?;
+        links::soft404_by_text(&page.title, &page.text, page.text_chars, &r.params)
+    }
+
+    /// The availability rule's parameters (the probe window), if the rubric has the check.
+    #[must_use]
+    pub fn unreachable_params(&self) -> Option<&availability::UnreachableParams> {
+        self.unreachable.as_ref().map(|r| &r.params)
+    }
+}

@@ -1,0 +1,212 @@
+//! Scoring: under a rubric, findings become veto items, deductions capped per item, a score and a
+//! verdict. Pure and fast, so a stored run can be scored again under any rubric.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sitecensus_core::rubric::matches_filter;
+use sitecensus_core::{Finding, Rubric, Severity};
+
+/// Pass or fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No veto and a score at or above the pass mark.
+    Pass,
+    /// A veto, or a score under the pass mark.
+    Fail,
+}
+
+impl Verdict {
+    /// `pass` or `fail`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+/// A veto condition that a site met.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VetoHit {
+    /// The check whose findings met it.
+    pub check: String,
+    /// The official wording of the veto item.
+    pub item: String,
+    /// How many findings counted.
+    pub count: usize,
+    /// How many it takes.
+    pub min_count: usize,
+}
+
+/// Points one check took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deduction {
+    /// The check.
+    pub check: String,
+    /// The rubric item it belongs to.
+    pub item: String,
+    /// Findings that cost points.
+    pub count: usize,
+    /// Points taken (after the cap).
+    pub points: f64,
+    /// Whether the cap applied.
+    pub capped: bool,
+}
+
+/// A site's score under a rubric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scorecard {
+    /// Pass or fail.
+    pub verdict: Verdict,
+    /// Full score minus deductions (reported even when a veto fails the site).
+    pub score: f64,
+    /// Check ids of the vetoes met, in rubric order.
+    pub vetoes: Vec<String>,
+    /// The veto conditions met.
+    pub veto_items: Vec<VetoHit>,
+    /// Points taken per check.
+    pub deductions: Vec<Deduction>,
+}
+
+/// Scores `findings` under `rubric`. Findings that meet a veto condition are marked `veto`; the
+/// list is sorted veto first, then deductions, warnings and information.
+pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
+    let mut veto_items = Vec::new();
+    let mut vetoes: Vec<String> = Vec::new();
+    for rule in &rubric.vetoes {
+        let counts = |f: &Finding| {
+            f.check == rule.check && matches!(f.severity, Severity::Veto | Severity::Deduct) && matches_filter(&rule.filter, f)
+        };
+        let count = findings.iter().filter(|f| counts(f)).count();
+        if count >= rule.min_count && count > 0 {
+            for f in findings.iter_mut().filter(|f| counts(f)) {
+                f.severity = Severity::Veto;
+            }
+            veto_items.push(VetoHit { check: rule.check.clone(), item: rule.item.clone(), count, min_count: rule.min_count });
+            if !vetoes.contains(&rule.check) {
+                vetoes.push(rule.check.clone());
+            }
+        }
+    }
+    // A finding the rubric itself marks veto fails the site even without a counting rule.
+    for f in findings.iter().filter(|f| f.severity == Severity::Veto) {
+        if !vetoes.contains(&f.check) {
+            vetoes.push(f.check.clone());
+            veto_items.push(VetoHit {
+                check: f.check.clone(),
+                item: rubric.rule(&f.check).map_or_else(|| f.check.clone(), |r| r.item.clone()),
+                count: 1,
+                min_count: 1,
+            });
+        }
+    }
+
+    let mut per_check: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    for f in findings.iter().filter(|f| matches!(f.severity, Severity::Deduct | Severity::Veto)) {
+        if let Some(rule) = rubric.rule(&f.check) {
+            let pts = rule.points_for(f);
+            if pts > 0.0 {
+                let e = per_check.entry(rule.id.as_str()).or_default();
+                e.0 += 1;
+                e.1 += pts;
+            }
+        }
+    }
+    let mut deductions = Vec::new();
+    let mut total = 0.0;
+    for (check, (count, raw)) in per_check {
+        let rule = rubric.rule(check).expect("counted only checks of the rubric");
+        let points = rule.cap.map_or(raw, |c| raw.min(c));
+        total += points;
+        deductions.push(Deduction { check: check.to_owned(), item: rule.item.clone(), count, points: round2(points), capped: points < raw });
+    }
+    let score = round2((rubric.full_score - total).max(0.0));
+    findings.sort_by_key(|f| f.severity);
+    let verdict = if vetoes.is_empty() && score >= rubric.pass_mark { Verdict::Pass } else { Verdict::Fail };
+    Scorecard { verdict, score, vetoes, veto_items, deductions }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rubric() -> Rubric {
+        Rubric::parse(
+            r#"id = "t"
+title = "t"
+pass_mark = 60
+[checks."links.broken"]
+severity = "deduct"
+deduct = [{ where = { on_homepage = true }, points = 1.0 }, { points = 0.5 }]
+cap = 2
+[checks."content.empty_column"]
+severity = "deduct"
+points = 1
+[checks."availability.unreachable"]
+severity = "veto"
+[[vetoes]]
+check = "content.empty_column"
+min_count = 3
+item = "空白栏目3个以上"
+"#,
+            "t",
+        )
+        .unwrap()
+    }
+
+    fn f(check: &str, sev: Severity) -> Finding {
+        Finding::new(check, sev, "x")
+    }
+
+    #[test]
+    fn deductions_are_capped_and_homepage_links_cost_more() {
+        let mut fs = vec![
+            f("links.broken", Severity::Deduct).detail("on_homepage", true),
+            f("links.broken", Severity::Deduct).detail("on_homepage", false),
+        ];
+        let s = score(&mut fs, &rubric());
+        assert!((s.score - 98.5).abs() < 1e-9);
+        assert_eq!(s.verdict, Verdict::Pass);
+        let mut fs: Vec<Finding> = (0..10).map(|_| f("links.broken", Severity::Deduct)).collect();
+        let s = score(&mut fs, &rubric());
+        assert!((s.score - 98.0).abs() < 1e-9);
+        assert!(s.deductions[0].capped);
+    }
+
+    #[test]
+    fn counting_vetoes_mark_their_findings_and_sort_first() {
+        let mut fs = vec![f("links.broken", Severity::Deduct)];
+        fs.extend((0..3).map(|_| f("content.empty_column", Severity::Deduct)));
+        let s = score(&mut fs, &rubric());
+        assert_eq!(s.vetoes, ["content.empty_column"]);
+        assert_eq!(s.verdict, Verdict::Fail);
+        assert_eq!(fs[0].severity, Severity::Veto);
+        assert_eq!(fs[3].check, "links.broken");
+        let mut two: Vec<Finding> = (0..2).map(|_| f("content.empty_column", Severity::Deduct)).collect();
+        assert!(score(&mut two, &rubric()).vetoes.is_empty());
+    }
+
+    #[test]
+    fn a_veto_severity_finding_fails_the_site() {
+        let mut fs = vec![f("availability.unreachable", Severity::Veto)];
+        let s = score(&mut fs, &rubric());
+        assert_eq!(s.vetoes, ["availability.unreachable"]);
+        assert_eq!(s.verdict, Verdict::Fail);
+        assert!((s.score - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn warnings_cost_nothing() {
+        let mut fs = vec![f("links.broken", Severity::Warn), f("content.empty_column", Severity::Info)];
+        let s = score(&mut fs, &rubric());
+        assert!((s.score - 100.0).abs() < 1e-9);
+        assert!(s.vetoes.is_empty());
+    }
+}
