@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use sitecensus_core::{Finding, Rubric, Severity};
 use sitecensus_extract::{Dom, Page};
 
-pub use model::{AttemptRecord, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
+pub use model::{AttemptRecord, Column, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
 
 /// A check's rule under the rubric in force: its severity and typed parameters.
 #[derive(Debug, Clone)]

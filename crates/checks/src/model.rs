@@ -121,3 +121,22 @@ impl SiteModel {
             .and_then(|p| p.page.as_ref())
     }
 }
+
+/// A column (栏目) as the results JSON lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    /// The column's list page.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+    /// news, notice, policy, personnel, planning, interaction, service or other.
+    pub kind: String,
+    /// Items listed.
+    pub items: usize,
+    /// The newest item date (`YYYY-MM-DD`), if any item is dated.
+    pub latest: Option<String>,
+    /// Whether it is older than its kind's window.
+    pub stale: bool,
+    /// Whether it has no content.
+    pub empty: bool,
+}

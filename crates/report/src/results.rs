@@ -1,0 +1,145 @@
+//! The results file (`scan --json`, `report --json`): field names are a contract — fields are
+//! added, never renamed or removed.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sitecensus_checks::Column;
+use sitecensus_core::Finding;
+use sitecensus_core::site::RowError;
+use sitecensus_score::{Deduction, Scorecard, VetoHit};
+
+/// The schema id of the results file.
+pub const RESULTS_SCHEMA: &str = "sitecensus.results/1";
+
+/// The rubric a run was scored under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RubricRef {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// Which stored run the results come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Run id in the store.
+    pub id: i64,
+    /// When the crawl started.
+    pub started_at: String,
+    /// When it finished.
+    pub finished_at: Option<String>,
+}
+
+/// One site's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteResult {
+    /// The URL exactly as given.
+    pub url: String,
+    /// The site's name, where the list gives one.
+    pub name: Option<String>,
+    /// Administrative level.
+    pub level: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// `pass` or `fail`.
+    pub verdict: String,
+    /// The score under the rubric.
+    pub score: f64,
+    /// Check ids of the vetoes met.
+    pub vetoes: Vec<String>,
+    /// Crawl statistics (pages_fetched, pages_failed, links_checked, duration_ms, …).
+    pub stats: Map<String, Value>,
+    /// Columns found.
+    pub columns: Vec<Column>,
+    /// Findings, veto first.
+    pub findings: Vec<Finding>,
+    /// Where the homepage ended up after redirects.
+    #[serde(default)]
+    pub final_url: Option<String>,
+    /// The veto conditions met, with the official wording.
+    #[serde(default)]
+    pub veto_items: Vec<VetoHit>,
+    /// Points taken per check.
+    #[serde(default)]
+    pub deductions: Vec<Deduction>,
+}
+
+impl SiteResult {
+    /// Assembles a site's results from its parts.
+    #[must_use]
+    pub fn new(
+        spec: &sitecensus_core::SiteSpec,
+        card: Scorecard,
+        stats: Map<String, Value>,
+        columns: Vec<Column>,
+        findings: Vec<Finding>,
+        final_url: Option<String>,
+    ) -> Self {
+        SiteResult {
+            url: spec.given.clone(),
+            name: spec.name.clone(),
+            level: spec.level.map(|l| l.as_str().to_owned()),
+            region: spec.region.clone(),
+            verdict: card.verdict.as_str().to_owned(),
+            score: card.score,
+            vetoes: card.vetoes,
+            stats,
+            columns,
+            findings,
+            final_url,
+            veto_items: card.veto_items,
+            deductions: card.deductions,
+        }
+    }
+
+    /// A statistic as an integer (0 when absent).
+    #[must_use]
+    pub fn stat(&self, key: &str) -> u64 {
+        self.stats.get(key).and_then(Value::as_u64).unwrap_or(0)
+    }
+}
+
+/// The whole results file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// Always [`RESULTS_SCHEMA`].
+    pub schema: String,
+    /// "Today" of the scoring (RFC 3339, UTC+8).
+    pub as_of: String,
+    /// The rubric.
+    pub rubric: RubricRef,
+    /// Sites in the order of the site list.
+    pub sites: Vec<SiteResult>,
+    /// The stored run.
+    #[serde(default)]
+    pub run: Option<RunInfo>,
+    /// Rows of the site list that could not be used.
+    #[serde(default)]
+    pub site_list_errors: Vec<RowError>,
+    /// The program that wrote it.
+    #[serde(default)]
+    pub generated_by: String,
+}
+
+impl Results {
+    /// An empty results file for a run.
+    #[must_use]
+    pub fn new(as_of: String, rubric: RubricRef, run: Option<RunInfo>) -> Self {
+        Results {
+            schema: RESULTS_SCHEMA.to_owned(),
+            as_of,
+            rubric,
+            sites: Vec::new(),
+            run,
+            site_list_errors: Vec::new(),
+            generated_by: concat!("sitecensus ", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// Pretty JSON.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("results serialise")
+    }
+}
