@@ -227,7 +227,11 @@ fn heading(dom: &Dom, group: u32, entry_anchors: &[u32], anchors: &[AnchorInfo])
         return (None, None);
     }
     let mut scope = group;
-    for _ in 0..4 {
+    for _ in 0..7 {
+        // Climbing past the block into its neighbours would borrow their headings.
+        if dom.anchors(scope) as usize > entry_anchors.len() + 6 {
+            break;
+        }
         let start = scope;
         let end = dom.nodes[scope as usize].end;
         // A "more" link anywhere in the scope, outside the entries.

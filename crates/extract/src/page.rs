@@ -311,17 +311,18 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
     let text = dom.text(body, false);
     let text_chars = dom.visible_chars(body) as usize;
 
-    let published = publication_date(
-        dom,
-        pubdate_meta.as_deref().or(meta.get("PubDate").map(String::as_str)),
-        &script_dates,
-        main.as_ref().map(|(n, _)| *n),
-        url,
-        opts.as_of,
-    );
     let is_home = opts.homepage.unwrap_or_else(|| is_root_url(url));
     let main_chars = main_text.chars().filter(|c| !c.is_whitespace()).count();
     let dated_items = items.iter().filter(|i| i.date.is_some()).count();
+    let meta_date = pubdate_meta.as_deref().or(meta.get("PubDate").map(String::as_str));
+    // A homepage has no publication date, and a list's dates are its items', not its own.
+    let published = if is_home {
+        None
+    } else if dated_items >= 5 && !meta.contains_key("ArticleTitle") && main_chars < 300 {
+        meta_date.and_then(dates::first_full_date).map(|f| f.to_text())
+    } else {
+        publication_date(dom, meta_date, &script_dates, main.as_ref().map(|(n, _)| *n), url, opts.as_of)
+    };
     let page_kind = if is_home {
         PageKind::Homepage
     } else if meta.contains_key("ArticleTitle") || (published.is_some() && main_chars >= 300 && dated_items < 10) {

@@ -318,6 +318,15 @@ impl Store {
             .collect()
     }
 
+    /// One site by id.
+    ///
+    /// # Errors
+    /// On database errors, or when there is no such site.
+    pub fn sites_by_id(&self, site_id: i64) -> Result<SiteRow, StoreError> {
+        let run_id: i64 = self.with(|c| c.query_row("SELECT run_id FROM sites WHERE id = ?1", [site_id], |r| r.get(0)))?;
+        self.sites(run_id)?.into_iter().find(|s| s.id == site_id).ok_or_else(|| self.corrupt(format!("site {site_id} vanished")))
+    }
+
     /// Sets a site's status (and its stats, once done).
     ///
     /// # Errors

@@ -1,0 +1,647 @@
+//! Crawling one site: homepage first (its redirects widen the scope), robots.txt, a soft-404
+//! probe and the sitemap, then breadth-first through the site's pages within the page and
+//! depth limits, every link target checked once. The frontier lives in the store, so a killed
+//! crawl resumes where it stopped without fetching again what it already has.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Datelike;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde_json::{Value, json};
+use sitecensus_checks::{AttemptRecord, Checks, HomepageFetch};
+use sitecensus_core::{Finding, LinkKind, Outcome, SiteSpec, hash64};
+use sitecensus_extract::{Page, PageKind};
+use sitecensus_fetch::{Fetched, Fetcher, Robots};
+use sitecensus_store::{LinkAdd, Op, PageRow, SiteRow, Store, StoreError, Writer};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::frontier::{Scope, scope_key, trap};
+use crate::{Progress, ScanOptions};
+
+/// Pages that link to a target, stored per target (the count is kept in full).
+const SOURCES_KEPT: u32 = 5;
+/// Link checks in flight per site.
+const LINK_CHECKS_IN_FLIGHT: usize = 16;
+/// Homepage redirects by meta refresh or script followed before giving up.
+const HOMEPAGE_HOPS: usize = 3;
+/// A homepage with less visible text than this that redirects by meta refresh or script is a stub.
+const STUB_TEXT_CHARS: usize = 200;
+/// URLs taken from sitemaps.
+const SITEMAP_URLS: usize = 50_000;
+
+/// What every site crawl of a run shares.
+pub(crate) struct Ctx {
+    pub fetcher: Arc<Fetcher>,
+    pub writer: Writer,
+    pub store: Arc<Store>,
+    pub checks: Arc<Checks>,
+    pub opts: Arc<ScanOptions>,
+    pub cpu: Arc<Semaphore>,
+    pub progress: Arc<dyn Progress>,
+}
+
+struct LinkState {
+    checked: bool,
+    sources: u32,
+    kind: LinkKind,
+}
+
+/// The signature of what the site answers for a surely-missing URL with status 200.
+pub(crate) struct MissingPage {
+    hash: u64,
+    title: String,
+    text_chars: usize,
+}
+
+struct PageDone {
+    url: Url,
+    depth: u32,
+    homepage: bool,
+    fetched: Fetched,
+    page: Option<Page>,
+    findings: Vec<Finding>,
+}
+
+enum Work {
+    Page(Box<PageDone>),
+    Link(Url, Fetched),
+}
+
+/// One site's crawl.
+pub(crate) struct SiteCrawl<'a> {
+    ctx: &'a Ctx,
+    site: &'a SiteRow,
+    scope: Scope,
+    seen: HashSet<u64>,
+    queue: VecDeque<(Url, u32)>,
+    homepage_queue: VecDeque<Url>,
+    link_queue: VecDeque<Url>,
+    links: HashMap<u64, LinkState>,
+    robots: HashMap<String, Robots>,
+    missing: Option<Arc<MissingPage>>,
+    homepage: Option<HomepageFetch>,
+    homepage_hops: usize,
+    pages_fetched: usize,
+    links_queued: usize,
+    stats: Stats,
+    /// Outcomes of links cut by a guard, sent once their target rows exist.
+    pending_outcomes: Vec<(Url, Outcome)>,
+    /// Targets linked from more pages than the sources kept: their full counts.
+    overflow: HashMap<u64, (String, u32)>,
+}
+
+#[derive(Default)]
+struct Stats {
+    bytes: u64,
+    truncated: u64,
+    robots_excluded: u64,
+    cut: BTreeMap<&'static str, u64>,
+    sitemap_urls: u64,
+    not_html: u64,
+}
+
+fn outcome_json(o: &Outcome) -> String {
+    serde_json::to_string(o).expect("outcomes serialise")
+}
+
+fn now() -> String {
+    sitecensus_store::now()
+}
+
+impl<'a> SiteCrawl<'a> {
+    pub(crate) fn new(ctx: &'a Ctx, site: &'a SiteRow) -> Self {
+        SiteCrawl {
+            ctx,
+            site,
+            scope: Scope::new(&site.spec.url, site.spec.include_subdomains),
+            seen: HashSet::new(),
+            queue: VecDeque::new(),
+            homepage_queue: VecDeque::new(),
+            link_queue: VecDeque::new(),
+            links: HashMap::new(),
+            robots: HashMap::new(),
+            missing: None,
+            homepage: None,
+            homepage_hops: 0,
+            pages_fetched: 0,
+            links_queued: 0,
+            stats: Stats::default(),
+            pending_outcomes: Vec::new(),
+            overflow: HashMap::new(),
+        }
+    }
+
+    fn spec(&self) -> &SiteSpec {
+        &self.site.spec
+    }
+
+    async fn send(&self, op: Op) -> Result<(), StoreError> {
+        self.ctx.writer.send(op).await
+    }
+
+    /// Loads what an earlier, interrupted crawl of this site stored.
+    fn restore(&mut self) -> Result<bool, StoreError> {
+        let frontier = self.ctx.store.frontier(self.site.id)?;
+        if frontier.is_empty() {
+            return Ok(false);
+        }
+        if let Some(h) = &self.site.homepage {
+            if let Ok(h) = serde_json::from_value::<HomepageFetch>(h.clone()) {
+                if let Ok(u) = Url::parse(&h.final_url) {
+                    self.scope.add(&u);
+                }
+                self.homepage = Some(h);
+            }
+        }
+        for row in frontier {
+            let Ok(url) = Url::parse(&row.url) else { continue };
+            self.seen.insert(hash64(row.url.as_bytes()));
+            if row.state == 0 {
+                if row.depth == 0 && self.homepage.is_none() {
+                    self.homepage_queue.push_back(url);
+                } else {
+                    self.queue.push_back((url, row.depth));
+                }
+            }
+        }
+        self.pages_fetched = self.ctx.store.page_count(self.site.id)? as usize;
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        for s in self.ctx.store.link_sources(self.site.id)? {
+            *counts.entry(s.url).or_default() += 1;
+        }
+        let queued: HashSet<u64> = self.queue.iter().map(|(u, _)| hash64(u.as_str().as_bytes())).collect();
+        for l in self.ctx.store.links(self.site.id)? {
+            let key = hash64(l.url.as_bytes());
+            let checked = l.outcome.is_some();
+            let kind = LinkKind::parse(&l.kind).unwrap_or(LinkKind::Page);
+            self.links.insert(key, LinkState { checked, sources: counts.get(&l.url).copied().unwrap_or(0), kind });
+            if !checked && !queued.contains(&key) && !self.seen.contains(&key) {
+                if let Ok(u) = Url::parse(&l.url) {
+                    self.link_queue.push_back(u);
+                    self.links_queued += 1;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Crawls the site to the end and returns its crawl statistics.
+    pub(crate) async fn run(mut self) -> Result<Value, StoreError> {
+        let started = Instant::now();
+        let resumed = self.restore()?;
+        let seed = self.spec().url.clone();
+        self.ensure_robots(&seed).await;
+        self.probe_missing_page(&seed).await;
+        if !resumed {
+            self.seen.insert(hash64(seed.as_str().as_bytes()));
+            self.send(Op::Frontier { site_id: self.site.id, urls: vec![(seed.to_string(), 0)] }).await?;
+            self.homepage_queue.push_back(seed.clone());
+        }
+        let mut sitemap_done = resumed;
+        let mut in_flight: FuturesUnordered<futures::future::BoxFuture<'_, Work>> = FuturesUnordered::new();
+        let (mut pages_in_flight, mut links_in_flight) = (0usize, 0usize);
+        let page_parallelism = self.ctx.opts.fetch.politeness.per_host_connections.max(1) * 2;
+        loop {
+            // The homepage (and the stubs it redirects through) goes alone, before anything else.
+            let homepage_pending = pages_in_flight > 0 && self.homepage.is_none();
+            if !homepage_pending {
+                if let Some(url) = self.homepage_queue.pop_front() {
+                    pages_in_flight += 1;
+                    in_flight.push(Box::pin(self.fetch_page(url, 0, true)));
+                    continue;
+                }
+            }
+            if self.homepage.is_some() && !sitemap_done && self.homepage_queue.is_empty() && pages_in_flight == 0 {
+                sitemap_done = true;
+                self.read_sitemaps(&seed).await?;
+            }
+            while self.homepage.is_some() && pages_in_flight < page_parallelism {
+                let Some((url, depth)) = self.queue.pop_front() else { break };
+                if self.pages_fetched + pages_in_flight >= self.ctx.opts.max_pages {
+                    // Out of page budget: the link still gets checked.
+                    self.queue_link_check(url);
+                    continue;
+                }
+                if !self.robots_allow(&url).await {
+                    self.stats.robots_excluded += 1;
+                    self.send(Op::Skip { site_id: self.site.id, urls: vec![(url.to_string(), "robots.txt".into())] }).await?;
+                    self.link_result(&url, &Outcome::Robots, 0, &url).await?;
+                    continue;
+                }
+                pages_in_flight += 1;
+                in_flight.push(Box::pin(self.fetch_page(url, depth, false)));
+            }
+            while links_in_flight < LINK_CHECKS_IN_FLIGHT {
+                let Some(url) = self.link_queue.pop_front() else { break };
+                links_in_flight += 1;
+                let download = self.links.get(&hash64(url.as_str().as_bytes())).is_some_and(|l| l.kind == LinkKind::Download);
+                in_flight.push(Box::pin(self.check_link(url, download)));
+            }
+            let Some(done) = in_flight.next().await else { break };
+            match done {
+                Work::Page(p) => {
+                    pages_in_flight -= 1;
+                    self.page_done(*p).await?;
+                }
+                Work::Link(url, f) => {
+                    links_in_flight -= 1;
+                    self.link_result(&url, &f.outcome, f.elapsed_ms, &f.final_url).await?;
+                }
+            }
+        }
+        let counts: Vec<(String, u32)> = self.overflow.drain().map(|(_, v)| v).collect();
+        if !counts.is_empty() {
+            self.send(Op::SourceCounts { site_id: self.site.id, counts }).await?;
+        }
+        self.ctx.writer.flush().await?;
+        Ok(self.stats_json(started, resumed))
+    }
+
+    fn stats_json(&self, started: Instant, resumed: bool) -> Value {
+        let robots: BTreeMap<&String, Value> = self
+            .robots
+            .iter()
+            .map(|(k, r)| (k, json!({"status": r.status, "rules": r.rules, "crawl_delay": r.crawl_delay})))
+            .collect();
+        json!({
+            "duration_ms": started.elapsed().as_millis() as u64,
+            "bytes": self.stats.bytes,
+            "pages_truncated": self.stats.truncated,
+            "robots_excluded": self.stats.robots_excluded,
+            "robots": robots,
+            "urls_cut": self.stats.cut,
+            "sitemap_urls": self.stats.sitemap_urls,
+            "non_html_pages": self.stats.not_html,
+            "soft404_probe": self.missing.is_some(),
+            "scope": self.scope.keys(),
+            "resumed": resumed,
+        })
+    }
+
+    async fn ensure_robots(&mut self, url: &Url) {
+        let key = scope_key(url);
+        if self.robots.contains_key(&key) {
+            return;
+        }
+        let robots = if self.ctx.opts.ignore_robots {
+            Robots::allow_all("ignored (--ignore-robots)")
+        } else {
+            let r = Robots::fetch(&self.ctx.fetcher, url).await;
+            if let Some(delay) = r.crawl_delay {
+                self.ctx.fetcher.limits().set_crawl_delay(&host_key(url), delay);
+            }
+            r
+        };
+        self.robots.insert(key, robots);
+    }
+
+    async fn robots_allow(&mut self, url: &Url) -> bool {
+        self.ensure_robots(url).await;
+        self.robots.get(&scope_key(url)).is_none_or(|r| r.allowed(url))
+    }
+
+    /// Asks for a URL that surely does not exist; a site that answers it with 200 gets its
+    /// answer remembered, so that links to pages matching it count as soft 404s.
+    async fn probe_missing_page(&mut self, seed: &Url) {
+        let Ok(probe) = seed.join(&format!("/sitecensus-missing-{:016x}.html", fastrand::u64(..))) else { return };
+        let f = self.ctx.fetcher.get(&probe).await;
+        if !matches!(f.outcome, Outcome::Ok { .. }) || !f.is_html() {
+            return;
+        }
+        let opts = self.extract_options(false);
+        let ct = f.content_type.clone();
+        let body = f.body.clone();
+        let page = sitecensus_extract::extract(&body, ct.as_deref(), &f.final_url, &opts);
+        self.missing = Some(Arc::new(MissingPage { hash: hash64(&body), title: page.title, text_chars: page.text_chars }));
+    }
+
+    async fn read_sitemaps(&mut self, seed: &Url) -> Result<(), StoreError> {
+        let mut sitemaps: Vec<String> = self.robots.values().flat_map(|r| r.sitemaps.clone()).collect();
+        if sitemaps.is_empty() {
+            if let Ok(u) = seed.join("/sitemap.xml") {
+                sitemaps.push(u.to_string());
+            }
+        }
+        let mut found = Vec::new();
+        let mut fetched = 0;
+        while let Some(sm) = sitemaps.pop() {
+            fetched += 1;
+            if fetched > 20 {
+                break;
+            }
+            let Ok(url) = Url::parse(&sm) else { continue };
+            if !self.scope.contains(&url) {
+                continue;
+            }
+            let f = self.ctx.fetcher.get(&url).await;
+            if !matches!(f.outcome, Outcome::Ok { .. }) {
+                continue;
+            }
+            match sitecensus_extract::sitemap::parse(&String::from_utf8_lossy(&f.body), SITEMAP_URLS) {
+                Ok(s) => {
+                    sitemaps.extend(s.sitemaps);
+                    found.extend(s.urls);
+                }
+                Err(e) => self.ctx.progress.message(&format!("{}: {sm}: {e}", self.spec().given)),
+            }
+        }
+        let mut add = Vec::new();
+        for loc in found {
+            let Ok(url) = sitecensus_core::urlnorm::resolve(seed, &loc) else { continue };
+            if self.scope.contains(&url) && self.seen.insert(hash64(url.as_str().as_bytes())) {
+                if let Some(reason) = trap(&url, self.ctx.opts.max_url_len, self.ctx.opts.as_of.date().year()) {
+                    *self.stats.cut.entry(reason).or_default() += 1;
+                    continue;
+                }
+                self.stats.sitemap_urls += 1;
+                add.push((url.to_string(), 1));
+                self.queue.push_back((url, 1));
+            }
+        }
+        if !add.is_empty() {
+            self.send(Op::Frontier { site_id: self.site.id, urls: add }).await?;
+        }
+        Ok(())
+    }
+
+    fn extract_options(&self, homepage: bool) -> sitecensus_extract::Options {
+        sitecensus_extract::Options { as_of: self.ctx.opts.as_of.date(), homepage: Some(homepage) }
+    }
+
+    /// Fetches a page and reads it on the CPU pool.
+    fn fetch_page(&self, url: Url, depth: u32, homepage: bool) -> impl std::future::Future<Output = Work> + Send + 'static {
+        let fetcher = self.ctx.fetcher.clone();
+        let cpu = self.ctx.cpu.clone();
+        let checks = self.ctx.checks.clone();
+        let opts = self.extract_options(homepage);
+        let scope = self.scope.clone();
+        async move {
+            let fetched = fetcher.get(&url).await;
+            // The homepage is read wherever it redirects: where it lands decides the scope.
+            let readable = matches!(fetched.outcome, Outcome::Ok { .. })
+                && fetched.is_html()
+                && (homepage || scope.contains(&fetched.final_url));
+            let (page, findings) = if readable {
+                let _permit = cpu.acquire_owned().await.expect("cpu semaphore never closed");
+                let body = fetched.body.clone();
+                let ct = fetched.content_type.clone();
+                let final_url = fetched.final_url.clone();
+                tokio::task::spawn_blocking(move || {
+                    let (page, findings) =
+                        sitecensus_extract::analyze(&body, ct.as_deref(), &final_url, &opts, |page, dom| checks.page(page, dom));
+                    (Some(page), findings)
+                })
+                .await
+                .unwrap_or((None, Vec::new()))
+            } else {
+                (None, Vec::new())
+            };
+            Work::Page(Box::new(PageDone { url, depth, homepage, fetched, page, findings }))
+        }
+    }
+
+    /// Checks a link target. A download answered by an HTML page is read: a "page not found"
+    /// page in place of a form is a broken download, whatever its status.
+    fn check_link(&self, url: Url, download: bool) -> impl std::future::Future<Output = Work> + Send + 'static {
+        let fetcher = self.ctx.fetcher.clone();
+        let checks = self.ctx.checks.clone();
+        let missing = self.missing.clone();
+        let opts = self.extract_options(false);
+        let in_scope = self.scope.contains(&url);
+        async move {
+            let mut f = fetcher.check(&url).await;
+            if download && in_scope && matches!(f.outcome, Outcome::Ok { .. }) && f.is_html() {
+                let got = fetcher.fetch(&url, reqwest_get(), sitecensus_fetch::client::CHECK_BODY_LIMIT).await;
+                if let Outcome::Ok { status } = got.outcome {
+                    let page = sitecensus_extract::extract(&got.body, got.content_type.as_deref(), &got.final_url, &opts);
+                    if let Some(reason) = soft404(&checks, missing.as_deref(), &page, &got.body) {
+                        f.outcome = Outcome::SoftNotFound { status, reason };
+                    }
+                }
+            }
+            Work::Link(url, f)
+        }
+    }
+
+    fn queue_link_check(&mut self, url: Url) {
+        let key = hash64(url.as_str().as_bytes());
+        if self.links.get(&key).is_some_and(|l| l.checked) {
+            return;
+        }
+        if self.links_queued >= self.ctx.opts.max_links {
+            *self.stats.cut.entry("link budget exhausted").or_default() += 1;
+            return;
+        }
+        self.links_queued += 1;
+        self.link_queue.push_back(url);
+    }
+
+    async fn link_result(&mut self, url: &Url, outcome: &Outcome, elapsed_ms: u64, final_url: &Url) -> Result<(), StoreError> {
+        let key = hash64(url.as_str().as_bytes());
+        if let Some(state) = self.links.get_mut(&key) {
+            state.checked = true;
+            self.ctx
+                .writer
+                .send(Op::LinkChecked {
+                    site_id: self.site.id,
+                    url: url.to_string(),
+                    outcome: outcome_json(outcome),
+                    status: outcome.status(),
+                    elapsed_ms,
+                    final_url: final_url.to_string(),
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+
+    async fn page_done(&mut self, mut p: PageDone) -> Result<(), StoreError> {
+        let site_id = self.site.id;
+        self.pages_fetched += 1;
+        self.stats.bytes += p.fetched.body.len() as u64;
+        if p.fetched.truncated {
+            self.stats.truncated += 1;
+        }
+        let mut outcome = p.fetched.outcome.clone();
+        if let (Some(page), Outcome::Ok { status }) = (&p.page, &outcome) {
+            if !p.homepage {
+                if let Some(reason) = soft404(&self.ctx.checks, self.missing.as_deref(), page, &p.fetched.body) {
+                    outcome = Outcome::SoftNotFound { status: *status, reason };
+                }
+            }
+        }
+        if p.page.is_none() && matches!(outcome, Outcome::Ok { .. }) && self.scope.contains(&p.fetched.final_url) {
+            self.stats.not_html += 1;
+        }
+        self.ctx.progress.page_fetched(self.spec(), p.url.as_str(), !outcome.is_failure());
+
+        if p.homepage {
+            self.homepage_fetched(&p, &outcome);
+        }
+        // The crawl of a page is the check of every link to it.
+        self.link_result(&p.url, &outcome, p.fetched.elapsed_ms, &p.fetched.final_url).await?;
+
+        let mut frontier = Vec::new();
+        let mut links = Vec::new();
+        if let Some(page) = &p.page {
+            let page_url = p.url.to_string();
+            let as_of_year = self.ctx.opts.as_of.date().year();
+            for l in &page.links {
+                let Ok(target) = Url::parse(&l.url) else { continue };
+                let key = hash64(l.url.as_bytes());
+                let internal = self.scope.contains(&target);
+                let state = self.links.entry(key).or_insert(LinkState { checked: false, sources: 0, kind: l.kind });
+                let new_target = state.sources == 0 && !state.checked;
+                state.sources += 1;
+                let keep_source = state.sources <= SOURCES_KEPT;
+                if !keep_source {
+                    self.overflow.entry(key).or_insert_with(|| (l.url.clone(), 0)).1 = state.sources;
+                }
+                if new_target || keep_source {
+                    links.push(LinkAdd {
+                        url: l.url.clone(),
+                        kind: l.kind.as_str(),
+                        internal,
+                        new_target,
+                        source: keep_source.then(|| (page_url.clone(), l.text.clone(), l.hidden)),
+                    });
+                }
+                if state.checked || !self.seen.insert(key) {
+                    continue;
+                }
+                if internal && l.kind.is_crawlable() {
+                    if let Some(reason) = trap(&target, self.ctx.opts.max_url_len, as_of_year) {
+                        *self.stats.cut.entry(reason).or_default() += 1;
+                        self.send(Op::Skip { site_id, urls: vec![(l.url.clone(), reason.to_owned())] }).await?;
+                        self.pending_link_outcome(&target, Outcome::Skipped { reason: reason.to_owned() });
+                        continue;
+                    }
+                    // A stub homepage that only redirects: its target is the real homepage.
+                    if p.homepage && l.via.is_some() && page.text_chars < STUB_TEXT_CHARS && self.homepage_hops < HOMEPAGE_HOPS {
+                        self.homepage_hops += 1;
+                        frontier.push((l.url.clone(), 0));
+                        self.homepage_queue.push_back(target);
+                        continue;
+                    }
+                    if p.depth < self.ctx.opts.max_depth {
+                        frontier.push((l.url.clone(), p.depth + 1));
+                        self.queue.push_back((target, p.depth + 1));
+                    } else {
+                        *self.stats.cut.entry("deeper than --max-depth").or_default() += 1;
+                        self.queue_link_check(target);
+                    }
+                } else if internal || self.ctx.opts.check_external {
+                    self.queue_link_check(target);
+                }
+            }
+        }
+        let model = p.page.as_mut().map(|page| {
+            let keep_links = p.homepage || page.page_kind == PageKind::Homepage;
+            compact(page, keep_links);
+            serde_json::to_string(&*page).expect("page models serialise")
+        });
+        let row = PageRow {
+            url: p.url.to_string(),
+            final_url: p.fetched.final_url.to_string(),
+            depth: p.depth,
+            status: outcome.status(),
+            outcome: outcome_json(&outcome),
+            content_type: p.fetched.content_type.clone(),
+            encoding: p.page.as_ref().map(|pg| pg.encoding.clone()),
+            size: p.fetched.body.len(),
+            truncated: p.fetched.truncated,
+            elapsed_ms: p.fetched.elapsed_ms,
+            content_hash: (!p.fetched.body.is_empty()).then(|| format!("{:016x}", hash64(&p.fetched.body))),
+            fetched_at: now(),
+            title: p.page.as_ref().map(|pg| pg.title.clone()),
+            kind: p.page.as_ref().map(|pg| pg.page_kind.as_str().to_owned()),
+            published: p.page.as_ref().and_then(|pg| pg.published.clone()),
+            model,
+        };
+        self.send(Op::PageDone { site_id, page: Box::new(row), frontier, links, findings: std::mem::take(&mut p.findings) }).await?;
+        // Links found after the trap guard cut them carry their outcome now that their row exists.
+        for (url, outcome) in std::mem::take(&mut self.pending_outcomes) {
+            self.link_result(&url, &outcome, 0, &url).await?;
+        }
+        Ok(())
+    }
+
+    fn pending_link_outcome(&mut self, url: &Url, outcome: Outcome) {
+        self.pending_outcomes.push((url.clone(), outcome));
+    }
+
+    fn homepage_fetched(&mut self, p: &PageDone, outcome: &Outcome) {
+        let final_url = p.fetched.final_url.to_string();
+        let attempts: Vec<AttemptRecord> = p
+            .fetched
+            .attempts
+            .iter()
+            .map(|a| AttemptRecord { at: a.at.to_rfc3339(), outcome: a.outcome.clone(), elapsed_ms: a.elapsed_ms })
+            .collect();
+        match &mut self.homepage {
+            // A later hop of a stub homepage: the homepage is where it leads.
+            Some(h) => {
+                if !outcome.is_failure() {
+                    h.final_url = final_url;
+                    h.outcome = outcome.clone();
+                    h.elapsed_ms += p.fetched.elapsed_ms;
+                }
+                h.attempts.extend(attempts);
+            }
+            None => {
+                self.homepage = Some(HomepageFetch {
+                    url: p.url.to_string(),
+                    final_url,
+                    outcome: outcome.clone(),
+                    elapsed_ms: p.fetched.elapsed_ms,
+                    attempts,
+                });
+            }
+        }
+        // The homepage redirected elsewhere (www.sh.gov.cn → www.shanghai.gov.cn): that host is the site too.
+        if !outcome.is_failure() {
+            self.scope.add(&p.fetched.final_url);
+        }
+        if let Some(h) = &self.homepage {
+            let _ = self.ctx.store.set_homepage(self.site.id, &serde_json::to_value(h).expect("serialise"));
+        }
+    }
+}
+
+/// The page model as stored: links, images and full text are kept for the homepage only (the
+/// columns are found from it); other pages keep what their checks read.
+fn compact(page: &mut Page, keep_links: bool) {
+    page.text = String::new();
+    if !keep_links {
+        page.links.retain(|l| l.via.is_some() || l.kind == LinkKind::Frame);
+        page.images.clear();
+    }
+}
+
+/// Why a 200 page is a "page not found" page: by its own text, or by matching what the site
+/// answers for a surely-missing URL.
+fn soft404(checks: &Checks, missing: Option<&MissingPage>, page: &Page, body: &[u8]) -> Option<String> {
+    if let Some(reason) = checks.soft404_by_text(page) {
+        return Some(reason);
+    }
+    let m = missing?;
+    if hash64(body) == m.hash {
+        return Some("identical to the site's answer for a missing page".into());
+    }
+    let close = page.text_chars.abs_diff(m.text_chars) <= (m.text_chars / 10).max(20);
+    (page.title == m.title && close && !m.title.is_empty()).then(|| "the same page the site gives for a missing URL".into())
+}
+
+fn reqwest_get() -> sitecensus_fetch::client::Method {
+    sitecensus_fetch::client::Method::GET
+}
+
+fn host_key(url: &Url) -> String {
+    format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
+}
+

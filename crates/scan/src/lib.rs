@@ -1,0 +1,286 @@
+//! The scan pipeline of sitecensus: sites → fetch → extract → page checks → store, then per site
+//! the site checks and the score. Thousands of sites crawl at once in one process; memory per
+//! site is bounded by its page and link budgets (URLs are kept as 64-bit hashes), bodies by the
+//! fetcher's caps, parsing by one CPU slot per core.
+
+mod assess;
+mod crawl;
+pub mod frontier;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sitecensus_checks::{Checks, ParamError};
+use sitecensus_core::{AsOf, Rubric, SiteSpec, hash64};
+use sitecensus_fetch::{FetchConfig, Fetcher, WarcWriter};
+use sitecensus_report::{Results, RubricRef, RunInfo, SiteResult};
+use sitecensus_store::{RunRow, SiteRow, Store, StoreError};
+use tokio::sync::Semaphore;
+
+pub use assess::{assess, site_model};
+
+/// The default page budget per site.
+pub const DEFAULT_MAX_PAGES: usize = 5000;
+/// The default depth limit (links from the homepage).
+pub const DEFAULT_MAX_DEPTH: u32 = 10;
+/// The default budget of link checks per site.
+pub const DEFAULT_MAX_LINKS: usize = 20_000;
+
+/// Settings of a scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// "Today" for every window.
+    pub as_of: AsOf,
+    /// Whether the user gave `--as-of` (else a resumed run keeps its own).
+    pub as_of_given: bool,
+    /// The rubric.
+    pub rubric: Rubric,
+    /// The fetcher's settings.
+    pub fetch: FetchConfig,
+    /// Page budget per site.
+    pub max_pages: usize,
+    /// Depth limit.
+    pub max_depth: u32,
+    /// Link-check budget per site.
+    pub max_links: usize,
+    /// Whether robots.txt is ignored (as an inspection office may).
+    pub ignore_robots: bool,
+    /// Where to archive responses as WARC.
+    pub warc: Option<PathBuf>,
+    /// Sites crawled at once.
+    pub sites_in_flight: usize,
+    /// Whether links to other sites are checked.
+    pub check_external: bool,
+    /// URL length cap.
+    pub max_url_len: usize,
+}
+
+impl ScanOptions {
+    /// Options with every default, for `rubric` and `as_of`.
+    #[must_use]
+    pub fn new(rubric: Rubric, as_of: AsOf) -> Self {
+        ScanOptions {
+            as_of,
+            as_of_given: false,
+            rubric,
+            fetch: FetchConfig::default(),
+            max_pages: DEFAULT_MAX_PAGES,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_links: DEFAULT_MAX_LINKS,
+            ignore_robots: false,
+            warc: None,
+            sites_in_flight: 32,
+            check_external: true,
+            max_url_len: frontier::DEFAULT_MAX_URL_LEN,
+        }
+    }
+}
+
+/// Where a scan tells the user how it goes.
+pub trait Progress: Send + Sync {
+    /// A site's crawl starts.
+    fn site_started(&self, site: &SiteSpec);
+    /// A page was fetched.
+    fn page_fetched(&self, site: &SiteSpec, url: &str, ok: bool);
+    /// A site is done and assessed.
+    fn site_finished(&self, result: &SiteResult);
+    /// Something the user should know that is not a finding (an unreadable sitemap, say).
+    fn message(&self, text: &str);
+}
+
+/// Progress that tells nobody.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn site_started(&self, _: &SiteSpec) {}
+    fn page_fetched(&self, _: &SiteSpec, _: &str, _: bool) {}
+    fn site_finished(&self, _: &SiteResult) {}
+    fn message(&self, _: &str) {}
+}
+
+/// Why a scan could not run (a failed fetch is never one of these: it is a finding).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The rubric's parameters do not fit its checks.
+    #[error("rubric {rubric}: {source}")]
+    Rubric {
+        /// The rubric.
+        rubric: String,
+        /// What is wrong.
+        #[source]
+        source: ParamError,
+    },
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Fetch(#[from] sitecensus_fetch::client::BuildError),
+    /// The WARC archive could not be written.
+    #[error("WARC archive {path}: {source}")]
+    Warc {
+        /// Its folder.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No run to report on.
+    #[error("{0}")]
+    NoRun(String),
+}
+
+/// What a scan produced.
+pub struct ScanOutcome {
+    /// The stored run.
+    pub run: RunRow,
+    /// Whether an interrupted run was resumed.
+    pub resumed: bool,
+    /// The results, in site-list order.
+    pub results: Results,
+    /// WARC files written.
+    pub warc_files: Vec<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Identity<'a> {
+    sites: Vec<(&'a str, &'a str, bool)>,
+    max_pages: usize,
+    max_depth: u32,
+    ignore_robots: bool,
+}
+
+/// The identity of a scan for resuming: the same site list and crawl limits.
+#[must_use]
+pub fn spec_hash(sites: &[SiteSpec], opts: &ScanOptions) -> String {
+    let id = Identity {
+        sites: sites.iter().map(|s| (s.given.as_str(), s.url.as_str(), s.include_subdomains)).collect(),
+        max_pages: opts.max_pages,
+        max_depth: opts.max_depth,
+        ignore_robots: opts.ignore_robots,
+    };
+    format!("{:016x}", hash64(serde_json::to_string(&id).expect("identity serialises").as_bytes()))
+}
+
+fn rubric_ref(r: &Rubric) -> RubricRef {
+    RubricRef { id: r.id.clone(), title: r.title.clone() }
+}
+
+fn run_info(run: &RunRow) -> RunInfo {
+    RunInfo { id: run.id, started_at: run.started_at.clone(), finished_at: run.finished_at.clone() }
+}
+
+/// Scans `sites`: resumes the unfinished run with the same identity if there is one, else
+/// starts a new run; crawls each site not yet done, assesses it and reports its results.
+///
+/// # Errors
+/// When the store, the rubric or the WARC folder fail; failures of sites are findings.
+pub async fn scan(store: Arc<Store>, sites: Vec<SiteSpec>, mut opts: ScanOptions, progress: Arc<dyn Progress>) -> Result<ScanOutcome, ScanError> {
+    let checks = Arc::new(Checks::new(&opts.rubric).map_err(|source| ScanError::Rubric { rubric: opts.rubric.id.clone(), source })?);
+    let hash = spec_hash(&sites, &opts);
+    let (run, resumed) = match store.resumable_run(&hash)? {
+        Some(run) => (run, true),
+        None => {
+            let options = serde_json::json!({
+                "max_pages": opts.max_pages, "max_depth": opts.max_depth, "ignore_robots": opts.ignore_robots,
+                "per_host_rps": opts.fetch.politeness.per_host_rps,
+                "per_host_connections": opts.fetch.politeness.per_host_connections,
+                "timeout_secs": opts.fetch.timeout.as_secs_f64(),
+            });
+            (store.create_run(&opts.as_of.to_rfc3339(), &opts.rubric.id, &hash, &options.to_string())?, false)
+        }
+    };
+    if resumed && !opts.as_of_given {
+        if let Ok(a) = AsOf::parse(&run.as_of) {
+            opts.as_of = a;
+        }
+    }
+    let site_rows = store.add_sites(run.id, &sites)?;
+    let (warc_writer, warc_handle) = match &opts.warc {
+        Some(dir) => {
+            let (w, h) = WarcWriter::start(dir, &format!("sitecensus-run{}", run.id))
+                .map_err(|source| ScanError::Warc { path: dir.display().to_string(), source })?;
+            (Some(w), Some(h))
+        }
+        None => (None, None),
+    };
+    let fetcher = Arc::new(Fetcher::new(opts.fetch.clone(), warc_handle)?);
+    for s in &sites {
+        fetcher.guard().allow_host(s.host());
+    }
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let ctx = Arc::new(crawl::Ctx {
+        fetcher: fetcher.clone(),
+        writer: store.writer()?,
+        store: store.clone(),
+        checks: checks.clone(),
+        opts: Arc::new(opts.clone()),
+        cpu: Arc::new(Semaphore::new(cores)),
+        progress: progress.clone(),
+    });
+    let slots = Arc::new(Semaphore::new(opts.sites_in_flight.max(1)));
+    let mut tasks = Vec::with_capacity(site_rows.len());
+    for row in site_rows {
+        let ctx = ctx.clone();
+        let slots = slots.clone();
+        tasks.push(tokio::spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("site slots never close");
+            site_task(&ctx, row).await
+        }));
+    }
+    let mut results = Results::new(opts.as_of.to_rfc3339(), rubric_ref(&opts.rubric), Some(run_info(&run)));
+    for t in tasks {
+        let r = t.await.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))??;
+        results.sites.push(r);
+    }
+    drop(ctx);
+    drop(fetcher);
+    let warc_files = match warc_writer {
+        Some(w) => w.finish().map_err(|source| ScanError::Warc { path: opts.warc.as_ref().map(|p| p.display().to_string()).unwrap_or_default(), source })?,
+        None => Vec::new(),
+    };
+    store.finish_run(run.id)?;
+    let run = store.run(run.id)?.unwrap_or(run);
+    results.run = Some(run_info(&run));
+    Ok(ScanOutcome { run, resumed, results, warc_files })
+}
+
+async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanError> {
+    if row.status != "done" {
+        ctx.progress.site_started(&row.spec);
+        ctx.store.set_site_status(row.id, "crawling", None)?;
+        let stats = crawl::SiteCrawl::new(ctx, &row).run().await?;
+        ctx.store.set_site_status(row.id, "done", Some(&stats))?;
+    }
+    let row = ctx.store.sites_by_id(row.id)?;
+    let store = ctx.store.clone();
+    let checks = ctx.checks.clone();
+    let opts = ctx.opts.clone();
+    let result = tokio::task::spawn_blocking(move || assess(&store, &row, &checks, &opts.rubric, opts.as_of))
+        .await
+        .map_err(|e| ScanError::NoRun(format!("assessing a site failed: {e}")))??;
+    ctx.progress.site_finished(&result);
+    Ok(result)
+}
+
+/// Scores a stored run again (under `rubric` and `as_of`, or the run's own), fetching nothing.
+///
+/// # Errors
+/// When there is no such run, or the store or rubric fail.
+pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option<AsOf>) -> Result<Results, ScanError> {
+    let run = match run_id {
+        Some(id) => store.run(id)?.ok_or_else(|| ScanError::NoRun(format!("no run {id} in {}", store.path().display())))?,
+        None => store.latest_run()?.ok_or_else(|| ScanError::NoRun(format!("no run in {} yet: scan first", store.path().display())))?,
+    };
+    let as_of = match as_of {
+        Some(a) => a,
+        None => AsOf::parse(&run.as_of).map_err(ScanError::NoRun)?,
+    };
+    let checks = Checks::new(rubric).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
+    let mut results = Results::new(as_of.to_rfc3339(), rubric_ref(rubric), Some(run_info(&run)));
+    for row in store.sites(run.id)? {
+        results.sites.push(assess(store, &row, &checks, rubric, as_of)?);
+    }
+    Ok(results)
+}
