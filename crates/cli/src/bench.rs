@@ -1,0 +1,84 @@
+//! `sitecensus bench`: a full scan (every check, stored) of a generated site on loopback with
+//! politeness off — the yardstick is `wget -r --spider` over the same site.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::Args;
+use sitecensus_core::{AsOf, Rubric, SiteSpec};
+use sitecensus_fetch::{FetchConfig, Politeness};
+use sitecensus_fixtures::serve_bench;
+use sitecensus_scan::{ScanOptions, Silent};
+
+use crate::output::open_store;
+
+/// Arguments of `bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Pages of the generated site.
+    #[arg(long, default_value_t = 20_000)]
+    pages: usize,
+    /// Connections to the site.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// The store (default: a fresh file in the temporary folder, removed afterwards).
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Only serve the generated site (on this port) for other tools (wget) to crawl; Ctrl-C stops.
+    #[arg(long, value_name = "PORT")]
+    serve_only: Option<u16>,
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Runs `bench`.
+pub async fn run(a: BenchArgs) -> Result<()> {
+    if let Some(port) = a.serve_only {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let server = sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages));
+        eprintln!("serving a generated site of {} pages at {}", a.pages, server.url("/"));
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
+    let server = serve_bench(a.pages).await;
+    let (db, temporary) = match &a.db {
+        Some(p) => (p.clone(), false),
+        None => (std::env::temp_dir().join(format!("sitecensus-bench-{}.db", std::process::id())), true),
+    };
+    let store = Arc::new(open_store(&db.display().to_string())?);
+    let mut opts = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").map_err(|e| anyhow::anyhow!(e))?);
+    opts.as_of_given = true;
+    opts.fetch = FetchConfig {
+        politeness: Politeness { per_host_rps: 0.0, per_host_connections: a.connections, concurrency: a.connections * 2 },
+        timeout: Duration::from_secs(30),
+        ..FetchConfig::default()
+    };
+    opts.max_pages = a.pages + 1000;
+    opts.max_depth = 100_000;
+    opts.max_links = a.pages * 2;
+    opts.check_external = false;
+    let started = Instant::now();
+    let out = sitecensus_scan::scan(store, vec![SiteSpec::from_url(&server.url("/")).map_err(|e| anyhow::anyhow!(e))?], opts, Arc::new(Silent)).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let s = &out.results.sites[0];
+    let pages = s.stat("pages_fetched");
+    println!(
+        "bench: {pages} pages ({} links checked, {} findings) in {secs:.2} s = {:.0} pages/s; peak memory {:.0} MB",
+        s.stat("links_checked"),
+        s.findings.len(),
+        pages as f64 / secs,
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+    if temporary {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+    Ok(())
+}

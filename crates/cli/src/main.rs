@@ -1,0 +1,94 @@
+//! `sitecensus`: the command line. All logic lives in the library crates; this binary parses
+//! arguments, wires the stages together and talks to the user.
+
+mod bench;
+mod demo;
+mod output;
+mod page;
+mod probe;
+mod progress;
+mod report;
+mod scan;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Inspects government websites the way a national inspection office does.
+#[derive(Parser)]
+#[command(name = "sitecensus", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log more (repeat for more); RUST_LOG works too.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Crawl and inspect sites, score them and write the results.
+    Scan(scan::ScanArgs),
+    /// Print the page model of one page (a saved file or a live URL): why did you say that?
+    Page(page::PageArgs),
+    /// Score a stored run again (another rubric or as-of date) without fetching anything.
+    Report(report::ReportArgs),
+    /// Record homepage availability on a schedule, for the official availability rule.
+    Probe(probe::ProbeArgs),
+    /// Serve the bundled sample sites on loopback and scan them (nothing to install).
+    Demo(demo::DemoArgs),
+    /// Benchmark a full scan of a generated site on loopback (pages per second, peak memory).
+    Bench(bench::BenchArgs),
+}
+
+/// Where results go, shared by `scan` and `report`.
+#[derive(Args, Clone, Debug)]
+struct OutputArgs {
+    /// Write the results JSON here (`-` for standard output).
+    #[arg(long, value_name = "FILE|-")]
+    json: Option<String>,
+    /// Write a self-contained HTML report here.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+    /// Write an Excel workbook here.
+    #[arg(long, value_name = "FILE.xlsx")]
+    xlsx: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "warn",
+        1 => "info,sitecensus=info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Scan(a) => scan::run(a).await,
+            Command::Page(a) => page::run(a).await,
+            Command::Report(a) => report::run(a),
+            Command::Probe(a) => probe::run(a).await,
+            Command::Demo(a) => demo::run(a).await,
+            Command::Bench(a) => bench::run(a).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

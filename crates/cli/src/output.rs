@@ -1,0 +1,70 @@
+//! Writing results: JSON to a file or standard output, the HTML report, the workbook; and the
+//! store and rubric the commands open.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use sitecensus_core::Rubric;
+use sitecensus_report::{Results, html};
+use sitecensus_store::Store;
+
+use crate::OutputArgs;
+
+/// Whether human output must stay off standard output (the JSON goes there).
+pub fn json_to_stdout(out: &OutputArgs) -> bool {
+    out.json.as_deref() == Some("-")
+}
+
+/// Prints a line for people: to standard output, or standard error when the JSON goes to stdout.
+pub fn say(to_stderr: bool, text: &str) {
+    if to_stderr {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    } else {
+        let _ = writeln!(std::io::stdout(), "{text}");
+    }
+}
+
+/// Writes every output the user asked for.
+pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
+    if let Some(j) = &out.json {
+        let text = results.to_json();
+        if j == "-" {
+            let mut so = std::io::stdout().lock();
+            so.write_all(text.as_bytes())?;
+            so.write_all(b"\n")?;
+        } else {
+            write_file(Path::new(j), text.as_bytes())?;
+        }
+    }
+    if let Some(p) = &out.report {
+        write_file(p, html::render(results).as_bytes())?;
+    }
+    if let Some(p) = &out.xlsx {
+        bail!("cannot write {}: Excel workbooks are not implemented yet (see issue 6); use --json or --report", p.display());
+    }
+    Ok(())
+}
+
+/// Writes a file whole, or says which file could not be written.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Opens the store named by `--db`.
+pub fn open_store(db: &str) -> Result<Store> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        bail!("the PostgreSQL store is not available yet; give a SQLite file path to --db (default sitecensus.db)");
+    }
+    Store::open(Path::new(db)).with_context(|| format!("cannot open the store {db}"))
+}
+
+/// Loads a shipped rubric by name or a rubric file.
+pub fn load_rubric(name: &str) -> Result<Rubric> {
+    Rubric::load(name).map_err(|e| anyhow::anyhow!("rubric refused: {e}"))
+}
+
+/// Parses `--as-of`.
+pub fn parse_as_of(s: &str) -> Result<sitecensus_core::AsOf> {
+    sitecensus_core::AsOf::parse(s).map_err(|e| anyhow::anyhow!("--as-of: {e}"))
+}

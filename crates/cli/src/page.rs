@@ -1,0 +1,131 @@
+//! `sitecensus page`: the page model of one page, for "why did you say that?".
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+use sitecensus_checks::Checks;
+use sitecensus_core::{AsOf, Finding, Outcome};
+use sitecensus_extract::{Options, Page};
+use sitecensus_fetch::{FetchConfig, Fetcher};
+use url::Url;
+
+use crate::output::{load_rubric, parse_as_of, write_file};
+
+/// The schema id of `page --json`.
+pub const PAGE_SCHEMA: &str = "sitecensus.page/1";
+
+/// Arguments of `page`.
+#[derive(Args, Debug)]
+pub struct PageArgs {
+    /// A saved page (file) or a live URL.
+    #[arg(value_name = "FILE|URL")]
+    target: String,
+    /// The address of a saved page (its links resolve against it).
+    #[arg(long, value_name = "BASE")]
+    url: Option<String>,
+    /// "Today", for dates written without a year.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Write the page model as JSON here (`-` for standard output).
+    #[arg(long, value_name = "FILE|-")]
+    json: Option<String>,
+    /// Rubric whose page-level checks run.
+    #[arg(long, value_name = "NAME|FILE", default_value = sitecensus_core::rubric::DEFAULT_RUBRIC)]
+    rubric: String,
+    /// Treat the page as the site's homepage (default: decided from its URL).
+    #[arg(long)]
+    homepage: bool,
+    /// Seconds a live fetch may take.
+    #[arg(long, value_name = "SECS", default_value_t = 15.0)]
+    timeout: f64,
+}
+
+#[derive(Serialize)]
+struct PageReport<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    page: &'a Page,
+    findings: &'a [Finding],
+}
+
+fn is_url(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    l.starts_with("http://") || l.starts_with("https://")
+}
+
+/// Runs `page`.
+pub async fn run(a: PageArgs) -> Result<()> {
+    let as_of = match &a.as_of {
+        Some(s) => parse_as_of(s)?,
+        None => AsOf::now(),
+    };
+    let rubric = load_rubric(&a.rubric)?;
+    let checks = Checks::new(&rubric).map_err(|e| anyhow::anyhow!("rubric {}: {e}", rubric.id))?;
+    let (bytes, content_type, url) = if is_url(&a.target) {
+        let url = Url::parse(&a.target).with_context(|| format!("{:?} is not a URL", a.target))?;
+        let cfg = FetchConfig { timeout: std::time::Duration::from_secs_f64(a.timeout.max(0.1)), ..FetchConfig::default() };
+        let fetcher = Fetcher::new(cfg, None)?;
+        fetcher.guard().allow_host(url.host_str().unwrap_or_default());
+        let f = fetcher.get(&url).await;
+        if !matches!(f.outcome, Outcome::Ok { .. }) {
+            bail!("{url}: {}", f.outcome.describe());
+        }
+        (f.body.to_vec(), f.content_type, f.final_url)
+    } else {
+        let path = Path::new(&a.target);
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let url = match &a.url {
+            Some(u) => Url::parse(u).with_context(|| format!("--url {u:?} is not a URL"))?,
+            None => {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                eprintln!("note: no --url given; links resolve against http://localhost/{name}");
+                Url::parse("http://localhost/")?.join(&name).unwrap_or(Url::parse("http://localhost/")?)
+            }
+        };
+        (bytes, None, url)
+    };
+    let opts = Options { as_of: as_of.date(), homepage: a.homepage.then_some(true) };
+    let (page, findings) = sitecensus_extract::analyze(&bytes, content_type.as_deref(), &url, &opts, |p, dom| checks.page(p, dom));
+    match &a.json {
+        Some(dest) => {
+            let text = serde_json::to_string_pretty(&PageReport { schema: PAGE_SCHEMA, page: &page, findings: &findings })?;
+            if dest == "-" {
+                let mut so = std::io::stdout().lock();
+                so.write_all(text.as_bytes())?;
+                so.write_all(b"\n")?;
+            } else {
+                write_file(Path::new(dest), text.as_bytes())?;
+            }
+        }
+        None => print_summary(&page, &findings),
+    }
+    Ok(())
+}
+
+fn print_summary(p: &Page, findings: &[Finding]) {
+    let mut so = std::io::stdout().lock();
+    let _ = writeln!(so, "{}\n  title     {}\n  kind      {}\n  encoding  {} ({:?})", p.url, p.title, p.page_kind.as_str(), p.encoding, p.encoding_source);
+    let _ = writeln!(so, "  published {}", p.published.as_deref().unwrap_or("—"));
+    for (k, v) in &p.meta {
+        let _ = writeln!(so, "  meta      {k} = {v}");
+    }
+    if !p.breadcrumb.is_empty() {
+        let _ = writeln!(so, "  crumb     {}", p.breadcrumb.join(" > "));
+    }
+    let _ = writeln!(so, "  links     {} ({} hidden, {} invalid)", p.links.len(), p.links.iter().filter(|l| l.hidden).count(), p.invalid_links.len());
+    for (i, b) in p.blocks.iter().enumerate() {
+        let _ = writeln!(so, "  block     {} — {} items {}", b.title.as_deref().unwrap_or("(untitled)"), b.items, b.url.as_deref().unwrap_or(""));
+        for it in p.items.iter().filter(|it| it.block == i).take(5) {
+            let _ = writeln!(so, "              {}  {}", it.date.as_deref().unwrap_or("(no date) "), it.title);
+        }
+    }
+    if !p.footer_text.is_empty() {
+        let _ = writeln!(so, "  footer    {}", p.footer_text.replace('\n', " / "));
+    }
+    for f in findings {
+        let _ = writeln!(so, "  finding   {} {}: {}", f.severity.as_str(), f.check, f.evidence);
+    }
+}

@@ -1,0 +1,134 @@
+//! `sitecensus probe`: homepage availability on a schedule (the official rule: a week, more than
+//! 20 probes a day, a probe that has not opened the homepage within 15 s fails). Every probe is
+//! stored as it happens, so a restart loses nothing; the next `scan` or `report` reads the window.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use clap::Args;
+use sitecensus_core::Outcome;
+use sitecensus_fetch::{FetchConfig, Fetcher, Politeness};
+use sitecensus_store::ProbeRow;
+
+use crate::output::{load_rubric, open_store};
+use crate::scan::read_sites;
+
+/// Arguments of `probe`.
+#[derive(Args, Debug)]
+pub struct ProbeArgs {
+    /// Homepages to probe.
+    #[arg(value_name = "URL")]
+    urls: Vec<String>,
+    /// A CSV site list (as for `scan`).
+    #[arg(long, value_name = "FILE")]
+    sites: Option<std::path::PathBuf>,
+    /// Time between probes: `30m`, `1h`, `45s`, `500ms` or plain seconds.
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    every: String,
+    /// How long to go on: `7d`, `12h`, or plain seconds.
+    #[arg(long = "for", value_name = "DURATION", default_value = "7d")]
+    duration: String,
+    /// The store.
+    #[arg(long, value_name = "PATH", default_value = sitecensus_store::DEFAULT_DB)]
+    db: String,
+    /// Rubric whose probe timeout applies (a probe that takes longer fails).
+    #[arg(long, value_name = "NAME|FILE", default_value = sitecensus_core::rubric::DEFAULT_RUBRIC)]
+    rubric: String,
+}
+
+/// Parses `30m`, `7d`, `1h`, `45s`, `500ms` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).map_or((s, ""), |i| (&s[..i], &s[i..]));
+    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("{s:?} is not a duration (30m, 7d, 1h, 45s, 500ms)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86_400.0,
+        u => bail!("{s:?}: unknown unit {u:?} (ms, s, m, h, d)"),
+    };
+    if !(secs > 0.0 && secs.is_finite()) {
+        bail!("{s:?}: a duration must be positive");
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Runs `probe`.
+pub async fn run(a: ProbeArgs) -> Result<()> {
+    let (sites, _) = read_sites(&a.urls, a.sites.as_ref())?;
+    let every = parse_duration(&a.every)?;
+    let total = parse_duration(&a.duration)?;
+    let rubric = load_rubric(&a.rubric)?;
+    let timeout_secs = rubric
+        .params::<sitecensus_checks::availability::UnreachableParams>("availability.unreachable")
+        .map_or(15, |p| p.probe_timeout_secs);
+    let store = Arc::new(open_store(&a.db)?);
+    let cfg = FetchConfig {
+        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 1, concurrency: 64 },
+        timeout: Duration::from_secs(timeout_secs),
+        retries: 0,
+        ..FetchConfig::default()
+    };
+    let fetcher = Arc::new(Fetcher::new(cfg, None)?);
+    for s in &sites {
+        fetcher.guard().allow_host(s.host());
+    }
+    let start = Instant::now();
+    let mut round = 0u64;
+    eprintln!("probing {} homepage(s) every {:?} for {:?}; timeout {timeout_secs} s; store {}", sites.len(), every, total, a.db);
+    loop {
+        round += 1;
+        let mut tasks = Vec::new();
+        for s in &sites {
+            let (fetcher, store, url) = (fetcher.clone(), store.clone(), s.url.clone());
+            tasks.push(tokio::spawn(async move {
+                let at = sitecensus_store::now();
+                let f = fetcher.get(&url).await;
+                let ok = matches!(f.outcome, Outcome::Ok { .. }) && f.elapsed_ms < timeout_secs * 1000;
+                let row = ProbeRow {
+                    url: url.to_string(),
+                    at,
+                    ok,
+                    status: f.outcome.status(),
+                    elapsed_ms: f.elapsed_ms,
+                    error: (!ok).then(|| f.outcome.describe()),
+                };
+                store.add_probe(&row).map(|()| ok)
+            }));
+        }
+        let (mut up, mut down) = (0, 0);
+        for t in tasks {
+            match t.await? {
+                Ok(true) => up += 1,
+                Ok(false) => down += 1,
+                Err(e) => eprintln!("error: cannot store a probe: {e}"),
+            }
+        }
+        eprintln!("round {round}: {up} up, {down} down");
+        let next = every * u32::try_from(round).unwrap_or(u32::MAX);
+        if next >= total {
+            break;
+        }
+        tokio::time::sleep_until(tokio::time::Instant::from_std(start + next)).await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("3w").is_err());
+    }
+}

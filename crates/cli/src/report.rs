@@ -1,0 +1,40 @@
+//! `sitecensus report`: score a stored run again, fetching nothing.
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::OutputArgs;
+use crate::output::{json_to_stdout, load_rubric, open_store, parse_as_of, say, write_outputs};
+
+/// Arguments of `report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The store.
+    #[arg(long, value_name = "PATH", default_value = sitecensus_store::DEFAULT_DB)]
+    db: String,
+    /// The run to report on (default: the latest).
+    #[arg(long, value_name = "N")]
+    run: Option<i64>,
+    /// Rubric to score under (default: gov-2019).
+    #[arg(long, value_name = "NAME|FILE", default_value = sitecensus_core::rubric::DEFAULT_RUBRIC)]
+    rubric: String,
+    /// "Today" for every window (default: the run's own).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// Runs `report`.
+pub fn run(a: ReportArgs) -> Result<()> {
+    let store = open_store(&a.db)?;
+    let rubric = load_rubric(&a.rubric)?;
+    let as_of = a.as_of.as_deref().map(parse_as_of).transpose()?;
+    let results = sitecensus_scan::report(&store, a.run, &rubric, as_of)?;
+    let to_stderr = json_to_stdout(&a.out);
+    for s in &results.sites {
+        say(to_stderr, sitecensus_report::terminal::scorecard(s).trim_end());
+    }
+    say(to_stderr, &sitecensus_report::terminal::summary(&results));
+    write_outputs(&results, &a.out)
+}
