@@ -97,10 +97,31 @@ fn num(s: &str) -> u32 {
     s.parse().unwrap_or(0)
 }
 
+/// Whether `text` holds a run of at least `n` ASCII digits (a cheap test before any regex).
+fn has_digit_run(text: &str, n: usize) -> bool {
+    let mut run = 0;
+    for b in text.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
 /// Every fully written date (with its year) in `text`, in order. Years outside 1990..=2100 and
 /// impossible days are not dates.
 pub fn full_dates(text: &str) -> impl Iterator<Item = Found> + '_ {
-    let latin = FULL.captures_iter(text).filter_map(move |c| {
+    // Most text holds no date at all: skip the regexes unless the shapes they need are there.
+    let has_year = has_digit_run(text, 4);
+    let has_nian = text.contains('年');
+    let has_two = has_nian && has_digit_run(text, 2);
+    let has_cn = has_nian && (text.contains('〇') || text.contains('○') || text.contains('零'));
+    let latin = has_year.then(|| FULL.captures_iter(text)).into_iter().flatten().filter_map(move |c| {
         let all = c.get(0)?;
         let y = c.name("y")?;
         if digit_before(text, y.start()) {
@@ -118,7 +139,7 @@ pub fn full_dates(text: &str) -> impl Iterator<Item = Found> + '_ {
         };
         Some(Found { date, time, start: y.start(), end: all.end() })
     });
-    let two = TWO_DIGIT_YEAR.captures_iter(text).filter_map(move |c| {
+    let two = has_two.then(|| TWO_DIGIT_YEAR.captures_iter(text)).into_iter().flatten().filter_map(move |c| {
         let all = c.get(0)?;
         if digit_before(text, all.start()) {
             return None;
@@ -126,7 +147,7 @@ pub fn full_dates(text: &str) -> impl Iterator<Item = Found> + '_ {
         let date = make_date(2000 + num(&c["y"]) as i32, num(&c["m"]), num(&c["d"]))?;
         Some(Found { date, time: None, start: all.start(), end: all.end() })
     });
-    let cn = CN_NUMERALS.captures_iter(text).filter_map(|c| {
+    let cn = has_cn.then(|| CN_NUMERALS.captures_iter(text)).into_iter().flatten().filter_map(|c| {
         let all = c.get(0)?;
         let y: String = c["y"].chars().map(|ch| char::from_digit(cn_digit(ch)?, 10)).collect::<Option<String>>()?;
         let date = make_date(y.parse().ok()?, cn_number(&c["m"])?, cn_number(&c["d"])?)?;
@@ -154,6 +175,9 @@ pub fn short_date_alone(text: &str, year: Option<i32>, as_of: NaiveDate) -> Opti
     });
     let t = ["发布时间", "发布日期", "更新时间", "日期", "时间"].iter().fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
     let t = t.trim_matches(|c: char| c.is_whitespace() || c == ':' || c == '：');
+    if t.len() > 16 || !has_digit_run(t, 1) {
+        return None;
+    }
     let c = SHORT.captures(t)?;
     let all = c.get(0)?;
     if all.start() != 0 || all.end() != t.len() {
@@ -183,6 +207,9 @@ pub fn implied_year(month: u32, day: u32, as_of: NaiveDate) -> Option<NaiveDate>
 #[must_use]
 pub fn date_in_url(url: &str) -> Option<NaiveDate> {
     let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    if !has_digit_run(path, 4) {
+        return None;
+    }
     URL_DATES.iter().find_map(|re| {
         re.captures_iter(path).find_map(|c| make_date(num(&c["y"]) as i32, num(&c["m"]), num(&c["d"])))
     })
@@ -193,6 +220,9 @@ pub fn date_in_url(url: &str) -> Option<NaiveDate> {
 pub fn year_in_url(url: &str) -> Option<(i32, u32)> {
     if let Some(d) = date_in_url(url) {
         return Some((d.year(), d.month()));
+    }
+    if !has_digit_run(url, 6) {
+        return None;
     }
     let c = URL_YEAR_MONTH.captures(url)?;
     let (y, m) = (num(&c["y"]) as i32, num(&c["m"]));

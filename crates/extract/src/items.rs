@@ -33,6 +33,9 @@ pub(crate) struct AnchorInfo {
 }
 
 fn is_more(text: &str) -> bool {
+    if text.len() > 24 {
+        return false;
+    }
     let t: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
     MORE_TEXTS.contains(&t.as_str()) || t.starts_with("更多") || t == "more"
 }
@@ -115,8 +118,10 @@ pub(crate) fn extract(dom: &Dom, anchors: &[AnchorInfo], as_of: NaiveDate) -> (V
 /// The item's title and date: a date node inside the link, then the entry's own text outside the
 /// link, then the link's tooltip, then its URL.
 fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (String, Option<(NaiveDate, DateSource)>) {
-    let url_year = dates::year_in_url(a.url.as_str());
+    // The URL's year is read only when a date without a year turns up.
+    let url_year = std::cell::OnceCell::new();
     let short_year = |m: u32| -> Option<i32> {
+        let url_year = *url_year.get_or_init(|| dates::year_in_url(a.url.as_str()));
         url_year.map(|(y, um)| if m + 6 < um { y + 1 } else if um + 6 < m { y - 1 } else { y })
     };
     let max_date = as_of + chrono::Days::new(1);
@@ -169,6 +174,9 @@ fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (St
 }
 
 fn lone_date(t: &str, short_year: &dyn Fn(u32) -> Option<i32>, as_of: NaiveDate) -> Option<(NaiveDate, DateSource)> {
+    if !t.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let trimmed = t.trim_matches(|c: char| c.is_whitespace() || "[]()（）【】〔〕<>|·".contains(c) || c == '\u{a0}');
     if trimmed.is_empty() || trimmed.chars().count() > 24 {
         return None;
@@ -204,14 +212,16 @@ pub(crate) fn in_chrome(dom: &Dom, i: u32) -> bool {
     })
 }
 
-/// Whether the node's id or class contains one of `words` (lowercase).
+/// Whether the node's id or class contains one of `words` (lowercase ASCII), ignoring case.
 pub(crate) fn id_class_has(node: &crate::dom::DNode, words: &[&str]) -> bool {
     let Some(e) = node.element() else { return false };
-    let check = |s: &str| {
-        let l = s.to_ascii_lowercase();
-        words.iter().any(|w| l.contains(w))
-    };
+    let check = |s: &str| words.iter().any(|w| contains_ignore_case(s.as_bytes(), w.as_bytes()));
     e.attr("id").is_some_and(check) || e.attr("class").is_some_and(check)
+}
+
+/// Case-insensitive ASCII substring test without allocating (this runs for every element).
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn is_heading_like(dom: &Dom, i: u32) -> bool {

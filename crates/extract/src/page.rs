@@ -313,12 +313,14 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
 
     let is_home = opts.homepage.unwrap_or_else(|| is_root_url(url));
     let main_chars = main_text.chars().filter(|c| !c.is_whitespace()).count();
+    // The main text's own words, links left out: a list's "main text" is mostly its links.
+    let main_own_chars = main.as_ref().map_or(0, |(n, _)| (dom.visible_chars(*n) - dom.visible_link_chars(*n)) as usize);
     let dated_items = items.iter().filter(|i| i.date.is_some()).count();
     let meta_date = pubdate_meta.as_deref().or(meta.get("PubDate").map(String::as_str));
     // A homepage has no publication date, and a list's dates are its items', not its own.
     let published = if is_home {
         None
-    } else if dated_items >= 5 && !meta.contains_key("ArticleTitle") && main_chars < 300 {
+    } else if dated_items >= 5 && !meta.contains_key("ArticleTitle") && main_own_chars < 300 {
         meta_date.and_then(dates::first_full_date).map(|f| f.to_text())
     } else {
         publication_date(dom, meta_date, &script_dates, main.as_ref().map(|(n, _)| *n), url, opts.as_of)
@@ -397,9 +399,13 @@ pub fn is_root_url(url: &Url) -> bool {
         })
 }
 
-/// Labels that introduce an article's publication date.
-const DATE_LABELS: &[&str] =
-    &["发布时间", "发布日期", "发表时间", "发文日期", "成文日期", "印发日期", "更新时间", "更新日期", "发稿时间", "时间：", "时间:", "日期：", "日期:", "发布于"];
+/// Labels that introduce an article's publication date, found in one pass over each text node.
+static DATE_LABELS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(["发布时间", "发布日期", "发表时间", "发文日期", "成文日期", "印发日期", "更新时间", "更新日期", "发稿时间", "时间：", "时间:", "日期：", "日期:", "发布于"])
+        .expect("valid patterns")
+});
 
 /// How far before the main text (in nodes) a bare date is taken for the article's date.
 const DATE_BEFORE_MAIN_NODES: u32 = 400;
@@ -423,7 +429,7 @@ fn publication_date(
         if n.skip || n.hidden || n.anchor != crate::dom::NONE {
             continue;
         }
-        let Some(label_pos) = DATE_LABELS.iter().filter_map(|l| t.find(l).map(|p| p + l.len())).min() else { continue };
+        let Some(label_pos) = DATE_LABELS.find(t).map(|m| m.end()) else { continue };
         // The date may sit in the same text node or in the next few nodes ("发布时间：<span>…</span>").
         let mut window = t[label_pos..].to_owned();
         let mut j = i + 1;
