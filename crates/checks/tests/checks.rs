@@ -1,6 +1,8 @@
 //! The site-level checks of issue 2 over hand-built site models: what fires, what does not.
 
-use sitecensus_checks::{AttemptRecord, Checks, HomepageFetch, LinkSource, LinkTarget, Probe, SiteModel};
+use sitecensus_checks::{
+    AttemptRecord, Checks, HomepageFetch, LinkSource, LinkTarget, Probe, SiteModel,
+};
 use sitecensus_core::{AsOf, Finding, LinkKind, Outcome, Rubric, Severity, SiteSpec};
 
 fn site() -> SiteModel {
@@ -26,7 +28,11 @@ fn target(url: &str, kind: LinkKind, outcome: Outcome, from: &str) -> LinkTarget
         kind,
         internal: true,
         outcome: Some(outcome),
-        sources: vec![LinkSource { page: from.into(), text: "办事指南".into(), hidden: false }],
+        sources: vec![LinkSource {
+            page: from.into(),
+            text: "办事指南".into(),
+            hidden: false,
+        }],
         total_sources: 1,
     }
 }
@@ -43,31 +49,79 @@ fn of<'a>(fs: &'a [Finding], id: &str) -> Vec<&'a Finding> {
 fn broken_links_and_downloads_are_reported_once_each_with_where_they_were_seen() {
     let mut s = site();
     s.links = vec![
-        target("http://www.a.gov.cn/gone.html", LinkKind::Page, Outcome::HttpError { status: 404 }, "http://www.a.gov.cn/index.html"),
-        target("http://www.a.gov.cn/form.doc", LinkKind::Download, Outcome::HttpError { status: 500 }, "http://www.a.gov.cn/col/1.html"),
+        target(
+            "http://www.a.gov.cn/gone.html",
+            LinkKind::Page,
+            Outcome::HttpError { status: 404 },
+            "http://www.a.gov.cn/index.html",
+        ),
+        target(
+            "http://www.a.gov.cn/form.doc",
+            LinkKind::Download,
+            Outcome::HttpError { status: 500 },
+            "http://www.a.gov.cn/col/1.html",
+        ),
         target(
             "http://www.a.gov.cn/soft.html",
             LinkKind::Page,
-            Outcome::SoftNotFound { status: 200, reason: "the page says \"页面不存在\"".into() },
+            Outcome::SoftNotFound {
+                status: 200,
+                reason: "the page says \"页面不存在\"".into(),
+            },
             "http://www.a.gov.cn/col/1.html",
         ),
-        target("http://www.a.gov.cn/ok.html", LinkKind::Page, Outcome::Ok { status: 200 }, "http://www.a.gov.cn/index.html"),
-        target("http://www.a.gov.cn/admin/", LinkKind::Page, Outcome::Robots, "http://www.a.gov.cn/index.html"),
-        target("http://10.0.0.1/", LinkKind::Page, Outcome::Blocked { reason: "private".into() }, "http://www.a.gov.cn/index.html"),
+        target(
+            "http://www.a.gov.cn/ok.html",
+            LinkKind::Page,
+            Outcome::Ok { status: 200 },
+            "http://www.a.gov.cn/index.html",
+        ),
+        target(
+            "http://www.a.gov.cn/admin/",
+            LinkKind::Page,
+            Outcome::Robots,
+            "http://www.a.gov.cn/index.html",
+        ),
+        target(
+            "http://10.0.0.1/",
+            LinkKind::Page,
+            Outcome::Blocked {
+                reason: "private".into(),
+            },
+            "http://www.a.gov.cn/index.html",
+        ),
     ];
     let fs = checks().site(&s);
     let broken = of(&fs, "links.broken");
     assert_eq!(broken.len(), 2, "{broken:#?}");
-    let home = broken.iter().find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/gone.html")).unwrap();
+    let home = broken
+        .iter()
+        .find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/gone.html"))
+        .unwrap();
     assert_eq!(home.detail["on_homepage"], true);
     assert_eq!(home.page.as_deref(), Some("http://www.a.gov.cn/index.html"));
-    assert!(home.evidence.contains("HTTP 404") && home.evidence.contains("办事指南"), "{}", home.evidence);
-    let soft = broken.iter().find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/soft.html")).unwrap();
+    assert!(
+        home.evidence.contains("HTTP 404") && home.evidence.contains("办事指南"),
+        "{}",
+        home.evidence
+    );
+    let soft = broken
+        .iter()
+        .find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/soft.html"))
+        .unwrap();
     assert_eq!(soft.detail["on_homepage"], false);
-    assert!(soft.detail["soft404"].as_str().unwrap().contains("页面不存在"));
+    assert!(
+        soft.detail["soft404"]
+            .as_str()
+            .unwrap()
+            .contains("页面不存在")
+    );
     let dl = of(&fs, "service.broken_download");
     assert_eq!(dl.len(), 1);
-    assert_eq!(dl[0].target.as_deref(), Some("http://www.a.gov.cn/form.doc"));
+    assert_eq!(
+        dl[0].target.as_deref(),
+        Some("http://www.a.gov.cn/form.doc")
+    );
 }
 
 #[test]
@@ -79,7 +133,11 @@ fn an_unreachable_homepage_is_a_veto_with_every_attempt() {
         outcome: Outcome::Timeout { after_ms: 15000 },
         elapsed_ms: 15000,
         attempts: (0..3)
-            .map(|i| AttemptRecord { at: format!("2024-07-10T00:00:0{i}+08:00"), outcome: Outcome::Timeout { after_ms: 15000 }, elapsed_ms: 15000 })
+            .map(|i| AttemptRecord {
+                at: format!("2024-07-10T00:00:0{i}+08:00"),
+                outcome: Outcome::Timeout { after_ms: 15000 },
+                elapsed_ms: 15000,
+            })
             .collect(),
     });
     let fs = checks().site(&s);
@@ -93,7 +151,12 @@ fn an_unreachable_homepage_is_a_veto_with_every_attempt() {
 fn probes(total: usize, failed: usize) -> Vec<Probe> {
     (0..total)
         .map(|i| Probe {
-            at: format!("2024-07-0{}T{:02}:{:02}:00+08:00", 3 + i / 144, (i % 144) / 6, (i % 6) * 10),
+            at: format!(
+                "2024-07-0{}T{:02}:{:02}:00+08:00",
+                3 + i / 144,
+                (i % 144) / 6,
+                (i % 6) * 10
+            ),
             ok: i >= failed,
             elapsed_ms: 100,
             error: (i < failed).then(|| "timed out".to_owned()),
@@ -111,13 +174,22 @@ fn the_probe_window_decides_by_the_official_five_percent() {
     assert_eq!(u[0].severity, Severity::Veto);
     assert_eq!(u[0].detail["failures"], 20);
     s.probes = probes(200, 2);
-    assert!(of(&checks().site(&s), "availability.unreachable").is_empty(), "1 % passes");
+    assert!(
+        of(&checks().site(&s), "availability.unreachable").is_empty(),
+        "1 % passes"
+    );
     s.probes = probes(200, 7);
     let w = checks().site(&s);
-    assert_eq!(of(&w, "availability.unreachable")[0].severity, Severity::Warn, "3.5 % warns");
+    assert_eq!(
+        of(&w, "availability.unreachable")[0].severity,
+        Severity::Warn,
+        "3.5 % warns"
+    );
     // With probes stored, a failed homepage in this one scan does not override the window.
     s.probes = probes(200, 0);
-    s.homepage.as_mut().unwrap().outcome = Outcome::Connect { message: "refused".into() };
+    s.homepage.as_mut().unwrap().outcome = Outcome::Connect {
+        message: "refused".into(),
+    };
     assert!(of(&checks().site(&s), "availability.unreachable").is_empty());
 }
 

@@ -17,9 +17,12 @@ use crate::output::open_store;
 /// Arguments of `bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Pages of the generated site.
+    /// Pages of the generated site (of each site, with --sites).
     #[arg(long, default_value_t = 20_000)]
     pages: usize,
+    /// Generated sites crawled at once, each on its own server (a census in miniature).
+    #[arg(long, default_value_t = 1)]
+    sites: usize,
     /// Connections to the site.
     #[arg(long, default_value_t = 16)]
     connections: usize,
@@ -33,7 +36,13 @@ pub struct BenchArgs {
 
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
     Some(kb / 1024.0)
 }
 
@@ -41,21 +50,39 @@ fn peak_rss_mb() -> Option<f64> {
 pub async fn run(a: BenchArgs) -> Result<()> {
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let server = sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages));
-        eprintln!("serving a generated site of {} pages at {}", a.pages, server.url("/"));
+        let server =
+            sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages));
+        eprintln!(
+            "serving a generated site of {} pages at {}",
+            a.pages,
+            server.url("/")
+        );
         tokio::signal::ctrl_c().await?;
         return Ok(());
     }
-    let server = serve_bench(a.pages).await;
+    let mut servers = Vec::with_capacity(a.sites.max(1));
+    for _ in 0..a.sites.max(1) {
+        servers.push(serve_bench(a.pages).await);
+    }
     let (db, temporary) = match &a.db {
         Some(p) => (p.clone(), false),
-        None => (std::env::temp_dir().join(format!("sitecensus-bench-{}.db", std::process::id())), true),
+        None => (
+            std::env::temp_dir().join(format!("sitecensus-bench-{}.db", std::process::id())),
+            true,
+        ),
     };
     let store = Arc::new(open_store(&db.display().to_string())?);
-    let mut opts = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").map_err(|e| anyhow::anyhow!(e))?);
+    let mut opts = ScanOptions::new(
+        Rubric::default_rubric(),
+        AsOf::parse("2024-07-10").map_err(|e| anyhow::anyhow!(e))?,
+    );
     opts.as_of_given = true;
     opts.fetch = FetchConfig {
-        politeness: Politeness { per_host_rps: 0.0, per_host_connections: a.connections, concurrency: a.connections * 2 },
+        politeness: Politeness {
+            per_host_rps: 0.0,
+            per_host_connections: a.connections,
+            concurrency: a.connections * 2,
+        },
         timeout: Duration::from_secs(30),
         ..FetchConfig::default()
     };
@@ -63,17 +90,30 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     opts.max_depth = 100_000;
     opts.max_links = a.pages * 2;
     opts.check_external = false;
+    opts.sites_in_flight = servers.len();
+    let sites = servers
+        .iter()
+        .map(|s| SiteSpec::from_url(&s.url("/")).map_err(|e| anyhow::anyhow!(e)))
+        .collect::<Result<Vec<_>>>()?;
     let started = Instant::now();
-    let out = sitecensus_scan::scan(store, vec![SiteSpec::from_url(&server.url("/")).map_err(|e| anyhow::anyhow!(e))?], opts, Arc::new(Silent)).await?;
+    let out = sitecensus_scan::scan(store, sites, opts, Arc::new(Silent)).await?;
     let secs = started.elapsed().as_secs_f64();
-    let s = &out.results.sites[0];
-    let pages = s.stat("pages_fetched");
-    println!(
-        "bench: {pages} pages ({} links checked, {} findings) in {secs:.2} s = {:.0} pages/s; peak memory {:.0} MB",
-        s.stat("links_checked"),
-        s.findings.len(),
-        pages as f64 / secs,
-        peak_rss_mb().unwrap_or(f64::NAN)
+    let sum = |k: &str| out.results.sites.iter().map(|s| s.stat(k)).sum::<u64>();
+    let pages = sum("pages_fetched");
+    crate::output::say(
+        false,
+        &format!(
+            "bench: {} site(s), {pages} pages ({} links checked, {} findings) in {secs:.2} s = {:.0} pages/s; peak memory {:.0} MB",
+            out.results.sites.len(),
+            sum("links_checked"),
+            out.results
+                .sites
+                .iter()
+                .map(|s| s.findings.len())
+                .sum::<usize>(),
+            pages as f64 / secs,
+            peak_rss_mb().unwrap_or(f64::NAN)
+        ),
     );
     if temporary {
         for suffix in ["", "-wal", "-shm"] {

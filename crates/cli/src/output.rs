@@ -41,7 +41,10 @@ pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
         write_file(p, html::render(results).as_bytes())?;
     }
     if let Some(p) = &out.xlsx {
-        bail!("cannot write {}: Excel workbooks are not implemented yet (see issue 6); use --json or --report", p.display());
+        bail!(
+            "cannot write {}: Excel workbooks are not implemented yet (see issue 6); use --json or --report",
+            p.display()
+        );
     }
     Ok(())
 }
@@ -54,7 +57,9 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Opens the store named by `--db`.
 pub fn open_store(db: &str) -> Result<Store> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        bail!("the PostgreSQL store is not available yet; give a SQLite file path to --db (default sitecensus.db)");
+        bail!(
+            "the PostgreSQL store is not available yet; give a SQLite file path to --db (default sitecensus.db)"
+        );
     }
     Store::open(Path::new(db)).with_context(|| format!("cannot open the store {db}"))
 }

@@ -23,17 +23,31 @@ pub struct Bars {
 impl Bars {
     /// Bars for `sites` sites; scorecards go to stderr when stdout carries JSON.
     pub fn new(sites: usize, cards_to_stderr: bool, quiet: bool) -> Self {
-        let multi = MultiProgress::with_draw_target(if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() });
+        let multi = MultiProgress::with_draw_target(if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        });
         let bar = multi.add(ProgressBar::new(sites as u64));
         bar.set_style(
-            ProgressStyle::with_template("{spinner:.green} sites {pos}/{len} [{bar:30.cyan/blue}] {elapsed_precise} {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner:.green} sites {pos}/{len} [{bar:30.cyan/blue}] {elapsed_precise} {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         let pages = multi.add(ProgressBar::new_spinner());
         pages.set_style(ProgressStyle::with_template("  {msg}").expect("valid template"));
         pages.enable_steady_tick(Duration::from_millis(200));
-        Bars { multi, sites: bar, pages, fetched: AtomicU64::new(0), failed: AtomicU64::new(0), cards_to_stderr, quiet }
+        Bars {
+            multi,
+            sites: bar,
+            pages,
+            fetched: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            cards_to_stderr,
+            quiet,
+        }
     }
 
     /// Ends the bars.
@@ -68,7 +82,8 @@ impl Progress for Bars {
             return;
         }
         let card = terminal::scorecard(result);
-        self.multi.suspend(|| crate::output::say(self.cards_to_stderr, card.trim_end()));
+        self.multi
+            .suspend(|| crate::output::say(self.cards_to_stderr, card.trim_end()));
     }
 
     fn message(&self, text: &str) {

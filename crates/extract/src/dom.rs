@@ -85,21 +85,62 @@ pub struct Dom<'a> {
     prefix: Vec<Counts>,
 }
 
-const SKIP_TAGS: &[&str] = &["script", "style", "noscript", "template", "title", "head", "iframe", "textarea", "select", "option"];
+const SKIP_TAGS: &[&str] = &[
+    "script", "style", "noscript", "template", "title", "head", "iframe", "textarea", "select",
+    "option",
+];
 
 /// Elements whose boundaries separate words when text is joined.
 pub fn is_block(tag: &str) -> bool {
     matches!(
         tag,
-        "p" | "div" | "br" | "li" | "ul" | "ol" | "dl" | "dt" | "dd" | "tr" | "td" | "th" | "table" | "tbody"
-            | "thead" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "section" | "article" | "header" | "footer"
-            | "nav" | "aside" | "main" | "form" | "blockquote" | "pre" | "hr" | "center" | "body" | "html"
-            | "address" | "figure" | "figcaption" | "option" | "caption"
+        "p" | "div"
+            | "br"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "tr"
+            | "td"
+            | "th"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "nav"
+            | "aside"
+            | "main"
+            | "form"
+            | "blockquote"
+            | "pre"
+            | "hr"
+            | "center"
+            | "body"
+            | "html"
+            | "address"
+            | "figure"
+            | "figcaption"
+            | "option"
+            | "caption"
     )
 }
 
 fn is_punct(c: char) -> bool {
-    matches!(c, '，' | '。' | '；' | '：' | '！' | '？' | '、' | '“' | '”' | ',' | ';')
+    matches!(
+        c,
+        '，' | '。' | '；' | '：' | '！' | '？' | '、' | '“' | '”' | ',' | ';'
+    )
 }
 
 impl<'a> Dom<'a> {
@@ -108,11 +149,14 @@ impl<'a> Dom<'a> {
     pub fn build(html: &'a Html) -> Self {
         let mut rules = HiddenRules::default();
         for n in html.tree.nodes() {
-            if let Node::Element(e) = n.value() {
-                if e.name() == "style" {
-                    let css: String = n.children().filter_map(|c| c.value().as_text().map(|t| &**t)).collect();
-                    rules.add_stylesheet(&css);
-                }
+            if let Node::Element(e) = n.value()
+                && e.name() == "style"
+            {
+                let css: String = n
+                    .children()
+                    .filter_map(|c| c.value().as_text().map(|t| &**t))
+                    .collect();
+                rules.add_stylesheet(&css);
             }
         }
         let mut nodes: Vec<DNode<'a>> = Vec::with_capacity(html.tree.nodes().len());
@@ -126,7 +170,11 @@ impl<'a> Dom<'a> {
                         (false, false, NONE)
                     } else {
                         let p = &nodes[parent as usize];
-                        let anchor = if p.tag() == "a" && p.attr("href").is_some() { parent } else { p.anchor };
+                        let anchor = if p.tag() == "a" && p.attr("href").is_some() {
+                            parent
+                        } else {
+                            p.anchor
+                        };
                         (p.hidden, p.skip, anchor)
                     };
                     let kind = match n.value() {
@@ -139,12 +187,24 @@ impl<'a> Dom<'a> {
                             let own_hidden = e.attr("hidden").is_some()
                                 || e.attr("style").is_some_and(|s| style_hides(s).is_some())
                                 || (!rules.is_empty() && rules.hides(e.id(), e.classes()))
-                                || (e.name() == "input" && e.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")));
-                            (p_hidden || own_hidden, p_skip || SKIP_TAGS.contains(&e.name()))
+                                || (e.name() == "input"
+                                    && e.attr("type")
+                                        .is_some_and(|t| t.eq_ignore_ascii_case("hidden")));
+                            (
+                                p_hidden || own_hidden,
+                                p_skip || SKIP_TAGS.contains(&e.name()),
+                            )
                         }
                         _ => (p_hidden, p_skip),
                     };
-                    nodes.push(DNode { kind, parent, end: idx + 1, hidden, skip, anchor: p_anchor });
+                    nodes.push(DNode {
+                        kind,
+                        parent,
+                        end: idx + 1,
+                        hidden,
+                        skip,
+                        anchor: p_anchor,
+                    });
                     stack.push(idx);
                 }
                 ego_tree::iter::Edge::Close(_) => {
@@ -346,7 +406,9 @@ mod tests {
              <div class=h><a href=y>隐藏</a></div><script>var x='不是文字';</script></body></html>",
         );
         let dom = Dom::build(&html);
-        let a = (0..dom.nodes.len() as u32).find(|&i| dom.nodes[i as usize].attr("id") == Some("a")).unwrap();
+        let a = (0..dom.nodes.len() as u32)
+            .find(|&i| dom.nodes[i as usize].attr("id") == Some("a"))
+            .unwrap();
         assert_eq!(dom.chars(a), 11);
         assert_eq!(dom.visible_link_chars(a), 4);
         assert_eq!(dom.anchors(a), 1);
@@ -356,7 +418,9 @@ mod tests {
         assert_eq!(dom.anchors(body), 2);
         assert_eq!(dom.visible_chars(body), 11);
         assert_eq!(dom.chars(body), 13);
-        let hidden_a = (0..dom.nodes.len() as u32).find(|&i| dom.nodes[i as usize].attr("href") == Some("y")).unwrap();
+        let hidden_a = (0..dom.nodes.len() as u32)
+            .find(|&i| dom.nodes[i as usize].attr("href") == Some("y"))
+            .unwrap();
         assert!(dom.nodes[hidden_a as usize].hidden);
         assert!(!dom.text(body, true).contains("不是文字"));
     }

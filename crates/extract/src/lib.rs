@@ -5,9 +5,9 @@
 //! This is the hot path of a scan: one parse per page, one pass over the DOM, no per-node
 //! allocation beyond the strings the model keeps.
 
+pub mod css;
 pub mod dates;
 pub mod decode;
-pub mod css;
 pub mod dom;
 pub mod items;
 pub mod model;

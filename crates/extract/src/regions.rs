@@ -6,11 +6,36 @@ use crate::items::id_class_has;
 
 /// Class/id words of containers that hold an article's text on Chinese government CMSs
 /// (TRS_Editor and Custom_UnionStyle are TRS; zoom, zw, nr are common hand-made names).
-const CONTENT_HINTS: &[&str] =
-    &["content", "article", "trs_editor", "custom_unionstyle", "zoom", "detail", "zw", "text", "main", "body", "nr", "wzy", "pages_content"];
+const CONTENT_HINTS: &[&str] = &[
+    "content",
+    "article",
+    "trs_editor",
+    "custom_unionstyle",
+    "zoom",
+    "detail",
+    "zw",
+    "text",
+    "main",
+    "body",
+    "nr",
+    "wzy",
+    "pages_content",
+];
 
 /// Class/id words of containers that are page chrome, not content.
-const CHROME_HINTS: &[&str] = &["foot", "bottom", "nav", "menu", "side", "copyright", "header", "top", "link", "share", "comment"];
+const CHROME_HINTS: &[&str] = &[
+    "foot",
+    "bottom",
+    "nav",
+    "menu",
+    "side",
+    "copyright",
+    "header",
+    "top",
+    "link",
+    "share",
+    "comment",
+];
 
 /// The element whose text is the page's main text, and that text.
 #[must_use]
@@ -22,7 +47,21 @@ pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
         if n.skip || n.hidden {
             continue;
         }
-        if !matches!(e.name(), "div" | "td" | "article" | "section" | "main" | "body" | "span" | "font" | "center" | "p" | "table" | "tbody") {
+        if !matches!(
+            e.name(),
+            "div"
+                | "td"
+                | "article"
+                | "section"
+                | "main"
+                | "body"
+                | "span"
+                | "font"
+                | "center"
+                | "p"
+                | "table"
+                | "tbody"
+        ) {
             continue;
         }
         let t = f64::from(dom.visible_chars(i));
@@ -31,7 +70,8 @@ pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
         }
         let l = f64::from(dom.visible_link_chars(i));
         let link_density = l / t;
-        let mut score = (t - l) * (1.0 - link_density).powi(2) * (2.0 + f64::from(dom.punctuation(i))).ln();
+        let mut score =
+            (t - l) * (1.0 - link_density).powi(2) * (2.0 + f64::from(dom.punctuation(i))).ln();
         if id_class_has(n, CONTENT_HINTS) {
             score *= 1.5;
         }
@@ -48,7 +88,8 @@ pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
         let own = dom.visible_chars(node) - dom.visible_link_chars(node);
         let child = dom.children(node).find(|&c| {
             dom.nodes[c as usize].element().is_some()
-                && f64::from(dom.visible_chars(c) - dom.visible_link_chars(c)) >= 0.9 * f64::from(own)
+                && f64::from(dom.visible_chars(c) - dom.visible_link_chars(c))
+                    >= 0.9 * f64::from(own)
         });
         match child {
             Some(c) => node = c,
@@ -59,8 +100,24 @@ pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
 }
 
 /// Text that marks a footer.
-const FOOTER_MARKERS: &[&str] =
-    &["版权所有", "主办", "承办", "备案", "ICP", "icp", "标识码", "公网安备", "Copyright", "copyright", "©", "技术支持", "联系电话", "地址", "邮编", "维护"];
+const FOOTER_MARKERS: &[&str] = &[
+    "版权所有",
+    "主办",
+    "承办",
+    "备案",
+    "ICP",
+    "icp",
+    "标识码",
+    "公网安备",
+    "Copyright",
+    "copyright",
+    "©",
+    "技术支持",
+    "联系电话",
+    "地址",
+    "邮编",
+    "维护",
+];
 
 fn marker_count(text: &str) -> usize {
     FOOTER_MARKERS.iter().filter(|m| text.contains(*m)).count()
@@ -75,7 +132,8 @@ pub fn footer(dom: &Dom) -> String {
         if n.skip || n.element().is_none() {
             continue;
         }
-        let named = n.tag() == "footer" || id_class_has(n, &["foot", "bottom", "copyright", "banquan", "copy"]);
+        let named = n.tag() == "footer"
+            || id_class_has(n, &["foot", "bottom", "copyright", "banquan", "copy"]);
         if !named {
             continue;
         }
@@ -98,10 +156,15 @@ pub fn footer(dom: &Dom) -> String {
         let n = &dom.nodes[i as usize];
         matches!(n.kind, Kind::Text(t) if !n.skip && !n.hidden && ["版权所有", "ICP", "标识码", "公网安备", "主办"].iter().any(|m| t.contains(m)))
     });
-    let Some(mut node) = last else { return String::new() };
+    let Some(mut node) = last else {
+        return String::new();
+    };
     for _ in 0..4 {
         let p = dom.nodes[node as usize].parent;
-        if p == crate::dom::NONE || matches!(dom.nodes[p as usize].tag(), "body" | "html") || dom.visible_chars(p) > 1500 {
+        if p == crate::dom::NONE
+            || matches!(dom.nodes[p as usize].tag(), "body" | "html")
+            || dom.visible_chars(p) > 1500
+        {
             break;
         }
         node = p;
@@ -110,7 +173,16 @@ pub fn footer(dom: &Dom) -> String {
 }
 
 /// Labels that introduce a breadcrumb.
-const CRUMB_LABELS: &[&str] = &["当前位置", "您的位置", "你的位置", "您现在的位置", "你现在的位置", "所在位置", "现在位置", "当前的位置"];
+const CRUMB_LABELS: &[&str] = &[
+    "当前位置",
+    "您的位置",
+    "你的位置",
+    "您现在的位置",
+    "你现在的位置",
+    "所在位置",
+    "现在位置",
+    "当前的位置",
+];
 
 /// The breadcrumb as its parts, e.g. ["首页", "政务公开", "通知公告"].
 #[must_use]
@@ -126,14 +198,24 @@ pub fn breadcrumb(dom: &Dom) -> Vec<String> {
                 start = Some(i);
                 break;
             }
-            Kind::Element(_) if id_class_has(n, &["crumb", "position", "location", "dqwz", "weizhi", "curpos", "path"]) && dom.anchors(i) > 0 && dom.visible_chars(i) < 200 => {
+            Kind::Element(_)
+                if id_class_has(
+                    n,
+                    &[
+                        "crumb", "position", "location", "dqwz", "weizhi", "curpos", "path",
+                    ],
+                ) && dom.anchors(i) > 0
+                    && dom.visible_chars(i) < 200 =>
+            {
                 start = Some(i);
                 break;
             }
             _ => {}
         }
     }
-    let Some(mut node) = start else { return Vec::new() };
+    let Some(mut node) = start else {
+        return Vec::new();
+    };
     // Climb to the element that holds the trail's links.
     for _ in 0..3 {
         if dom.anchors(node) > 0 {
@@ -157,7 +239,11 @@ pub fn breadcrumb(dom: &Dom) -> Vec<String> {
     }
     after
         .split(['>', '»', '＞', '›', '/', '\n', '→', '|'])
-        .map(|p| p.trim_matches(|c: char| c.is_whitespace() || c == ':' || c == '：' || c == '-' || c == '>'))
+        .map(|p| {
+            p.trim_matches(|c: char| {
+                c.is_whitespace() || c == ':' || c == '：' || c == '-' || c == '>'
+            })
+        })
         .filter(|p| !p.is_empty() && p.chars().count() <= 30)
         .map(str::to_owned)
         .collect()

@@ -27,7 +27,13 @@ impl Robots {
     /// Rules that allow everything (no robots.txt, or robots ignored).
     #[must_use]
     pub fn allow_all(status: &str) -> Self {
-        Robots { robot: None, status: status.to_owned(), rules: Vec::new(), sitemaps: Vec::new(), crawl_delay: None }
+        Robots {
+            robot: None,
+            status: status.to_owned(),
+            rules: Vec::new(),
+            sitemaps: Vec::new(),
+            crawl_delay: None,
+        }
     }
 
     /// Parses robots.txt text.
@@ -38,7 +44,13 @@ impl Robots {
                 let rules = disallow_lines(&String::from_utf8_lossy(body));
                 let sitemaps = robot.sitemaps.clone();
                 let crawl_delay = robot.delay.map(f64::from);
-                Robots { robot: Some(robot), status: status.to_owned(), rules, sitemaps, crawl_delay }
+                Robots {
+                    robot: Some(robot),
+                    status: status.to_owned(),
+                    rules,
+                    sitemaps,
+                    crawl_delay,
+                }
             }
             Err(e) => Self::allow_all(&format!("{status}, unreadable ({e}): everything allowed")),
         }
@@ -48,8 +60,12 @@ impl Robots {
     /// A 4xx means no rules; a 5xx or network failure is reported and treated as no rules, so
     /// that a broken robots.txt does not hide a site from its inspection.
     pub async fn fetch(fetcher: &Fetcher, origin: &Url) -> Self {
-        let Ok(url) = origin.join("/robots.txt") else { return Self::allow_all("no robots.txt URL") };
-        let f = fetcher.fetch(&url, reqwest::Method::GET, MAX_ROBOTS_BYTES).await;
+        let Ok(url) = origin.join("/robots.txt") else {
+            return Self::allow_all("no robots.txt URL");
+        };
+        let f = fetcher
+            .fetch(&url, reqwest::Method::GET, MAX_ROBOTS_BYTES)
+            .await;
         match &f.outcome {
             Outcome::Ok { status } => Self::parse(&f.body, &format!("HTTP {status}")),
             o => Self::allow_all(&format!("{}: everything allowed", o.describe())),
@@ -70,12 +86,18 @@ fn disallow_lines(text: &str) -> Vec<String> {
     let mut in_agents = false;
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("").trim();
-        let Some((k, v)) = line.split_once(':') else { continue };
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
         let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
         if k == "user-agent" {
             let names = v.to_ascii_lowercase();
             let matches = names == "*" || names.contains(ROBOTS_AGENT);
-            applies = if in_agents { applies || matches } else { matches };
+            applies = if in_agents {
+                applies || matches
+            } else {
+                matches
+            };
             in_agents = true;
         } else {
             in_agents = false;

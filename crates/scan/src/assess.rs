@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use serde_json::{Map, Value};
-use sitecensus_checks::{Checks, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
+use sitecensus_checks::{
+    Checks, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel,
+};
 use sitecensus_core::{AsOf, LinkKind, Outcome, Rubric};
 use sitecensus_report::SiteResult;
 use sitecensus_store::{SiteRow, Store, StoreError};
@@ -15,9 +17,22 @@ use sitecensus_store::{SiteRow, Store, StoreError};
 ///
 /// # Errors
 /// On store errors or unreadable stored data.
-pub fn site_model(store: &Store, site: &SiteRow, as_of: AsOf, probe_window_days: Option<u32>) -> Result<SiteModel, StoreError> {
-    let corrupt = |e: serde_json::Error| StoreError::Corrupt { path: store.path().display().to_string(), message: e.to_string() };
-    let homepage: Option<HomepageFetch> = site.homepage.clone().map(serde_json::from_value).transpose().map_err(corrupt)?;
+pub fn site_model(
+    store: &Store,
+    site: &SiteRow,
+    as_of: AsOf,
+    probe_window_days: Option<u32>,
+) -> Result<SiteModel, StoreError> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+        path: store.path().display().to_string(),
+        message: e.to_string(),
+    };
+    let homepage: Option<HomepageFetch> = site
+        .homepage
+        .clone()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(corrupt)?;
     let mut pages = Vec::new();
     for p in store.pages(site.id)? {
         pages.push(PageEntry {
@@ -25,12 +40,21 @@ pub fn site_model(store: &Store, site: &SiteRow, as_of: AsOf, probe_window_days:
             final_url: p.final_url,
             depth: p.depth,
             outcome: serde_json::from_str(&p.outcome).map_err(corrupt)?,
-            page: p.model.as_deref().map(serde_json::from_str).transpose().map_err(corrupt)?,
+            page: p
+                .model
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(corrupt)?,
         });
     }
     let mut sources: HashMap<String, Vec<LinkSource>> = HashMap::new();
     for s in store.link_sources(site.id)? {
-        sources.entry(s.url).or_default().push(LinkSource { page: s.page, text: s.text.unwrap_or_default(), hidden: s.hidden });
+        sources.entry(s.url).or_default().push(LinkSource {
+            page: s.page,
+            text: s.text.unwrap_or_default(),
+            hidden: s.hidden,
+        });
     }
     let mut links = Vec::new();
     for l in store.links(site.id)? {
@@ -38,7 +62,12 @@ pub fn site_model(store: &Store, site: &SiteRow, as_of: AsOf, probe_window_days:
         links.push(LinkTarget {
             kind: LinkKind::parse(&l.kind).unwrap_or(LinkKind::Page),
             internal: l.internal,
-            outcome: l.outcome.as_deref().map(serde_json::from_str::<Outcome>).transpose().map_err(corrupt)?,
+            outcome: l
+                .outcome
+                .as_deref()
+                .map(serde_json::from_str::<Outcome>)
+                .transpose()
+                .map_err(corrupt)?,
             total_sources: u32::try_from(l.sources).unwrap_or(0).max(srcs.len() as u32),
             sources: srcs,
             url: l.url,
@@ -51,12 +80,24 @@ pub fn site_model(store: &Store, site: &SiteRow, as_of: AsOf, probe_window_days:
             store
                 .probes(site.spec.url.as_str(), &from, &as_of.to_rfc3339())?
                 .into_iter()
-                .map(|p| Probe { at: p.at, ok: p.ok, elapsed_ms: p.elapsed_ms, error: p.error })
+                .map(|p| Probe {
+                    at: p.at,
+                    ok: p.ok,
+                    elapsed_ms: p.elapsed_ms,
+                    error: p.error,
+                })
                 .collect()
         }
         None => Vec::new(),
     };
-    Ok(SiteModel { spec: site.spec.clone(), as_of, homepage, pages, links, probes })
+    Ok(SiteModel {
+        spec: site.spec.clone(),
+        as_of,
+        homepage,
+        pages,
+        links,
+        probes,
+    })
 }
 
 /// Runs the site-level checks over a stored site, stores their findings, scores everything under
@@ -64,17 +105,29 @@ pub fn site_model(store: &Store, site: &SiteRow, as_of: AsOf, probe_window_days:
 ///
 /// # Errors
 /// On store errors.
-pub fn assess(store: &Store, site: &SiteRow, checks: &Checks, rubric: &Rubric, as_of: AsOf) -> Result<SiteResult, StoreError> {
-    let model = site_model(store, site, as_of, checks.unreachable_params().map(|p| p.probe_window_days))?;
+pub fn assess(
+    store: &Store,
+    site: &SiteRow,
+    checks: &Checks,
+    rubric: &Rubric,
+    as_of: AsOf,
+) -> Result<SiteResult, StoreError> {
+    let model = site_model(
+        store,
+        site,
+        as_of,
+        checks.unreachable_params().map(|p| p.probe_window_days),
+    )?;
     let site_findings = checks.site(&model);
     store.replace_site_findings(site.id, &site_findings)?;
     let mut findings = store.findings(site.id, "page")?;
     // Page findings were stored with the severity of the rubric in force at scan time.
     for f in &mut findings {
-        if let Some(rule) = rubric.rule(&f.check) {
-            if f.severity != sitecensus_core::Severity::Warn && f.severity != sitecensus_core::Severity::Info {
-                f.severity = rule.severity;
-            }
+        if let Some(rule) = rubric.rule(&f.check)
+            && f.severity != sitecensus_core::Severity::Warn
+            && f.severity != sitecensus_core::Severity::Info
+        {
+            f.severity = rule.severity;
         }
     }
     findings.retain(|f| rubric.rule(&f.check).is_some());
@@ -85,12 +138,32 @@ pub fn assess(store: &Store, site: &SiteRow, checks: &Checks, rubric: &Rubric, a
         _ => Map::new(),
     };
     let checked = model.links.iter().filter(|l| l.outcome.is_some()).count();
-    let broken = model.links.iter().filter(|l| l.outcome.as_ref().is_some_and(Outcome::is_broken)).count();
+    let broken = model
+        .links
+        .iter()
+        .filter(|l| l.outcome.as_ref().is_some_and(Outcome::is_broken))
+        .count();
     stats.insert("pages_fetched".into(), Value::from(model.pages.len()));
-    stats.insert("pages_failed".into(), Value::from(model.pages.iter().filter(|p| p.outcome.is_failure()).count()));
+    stats.insert(
+        "pages_failed".into(),
+        Value::from(
+            model
+                .pages
+                .iter()
+                .filter(|p| p.outcome.is_failure())
+                .count(),
+        ),
+    );
     stats.insert("links_checked".into(), Value::from(checked));
     stats.insert("links_broken".into(), Value::from(broken));
     stats.entry("duration_ms").or_insert(Value::from(0));
     let final_url = model.homepage.as_ref().map(|h| h.final_url.clone());
-    Ok(SiteResult::new(&site.spec, card, stats, Vec::new(), findings, final_url))
+    Ok(SiteResult::new(
+        &site.spec,
+        card,
+        stats,
+        Vec::new(),
+        findings,
+        final_url,
+    ))
 }

@@ -155,7 +155,10 @@ impl Writer {
         self.send(Op::Flush(tx)).await?;
         rx.await
             .map_err(|_| StoreError::WriterGone)?
-            .map_err(|message| StoreError::Corrupt { path: self.path.clone(), message })
+            .map_err(|message| StoreError::Corrupt {
+                path: self.path.clone(),
+                message,
+            })
     }
 }
 
@@ -181,7 +184,11 @@ fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Op>, path: &str) {
     }
 }
 
-fn apply(conn: &mut Connection, batch: Vec<Op>, flushes: &mut Vec<oneshot::Sender<Result<(), String>>>) -> rusqlite::Result<()> {
+fn apply(
+    conn: &mut Connection,
+    batch: Vec<Op>,
+    flushes: &mut Vec<oneshot::Sender<Result<(), String>>>,
+) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     for op in batch {
         match op {
@@ -201,7 +208,13 @@ fn apply(conn: &mut Connection, batch: Vec<Op>, flushes: &mut Vec<oneshot::Sende
                     st.execute(params![site_id, u, why])?;
                 }
             }
-            Op::PageDone { site_id, page, frontier, links, findings } => {
+            Op::PageDone {
+                site_id,
+                page,
+                frontier,
+                links,
+                findings,
+            } => {
                 let p = *page;
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO pages (site_id, url, final_url, depth, status, outcome, content_type, encoding, size, truncated,
@@ -269,14 +282,23 @@ fn apply(conn: &mut Connection, batch: Vec<Op>, flushes: &mut Vec<oneshot::Sende
                     ])?;
                 }
             }
-            Op::LinkChecked { site_id, url, outcome, status, elapsed_ms, final_url } => {
+            Op::LinkChecked {
+                site_id,
+                url,
+                outcome,
+                status,
+                elapsed_ms,
+                final_url,
+            } => {
                 tx.prepare_cached(
                     "UPDATE links SET outcome = ?3, status = ?4, elapsed_ms = ?5, final_url = ?6, checked_at = ?7 WHERE site_id = ?1 AND url = ?2",
                 )?
                 .execute(params![site_id, url, outcome, status, elapsed_ms as i64, final_url, crate::now()])?;
             }
             Op::SourceCounts { site_id, counts } => {
-                let mut st = tx.prepare_cached("UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2")?;
+                let mut st = tx.prepare_cached(
+                    "UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2",
+                )?;
                 for (u, n) in counts {
                     st.execute(params![site_id, u, n])?;
                 }
