@@ -46,11 +46,7 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
     let url = site.spec.url.as_str();
     if !site.probes.is_empty() {
         let timeout_ms = p.probe_timeout_secs * 1000;
-        let failed: Vec<_> = site
-            .probes
-            .iter()
-            .filter(|pr| !pr.ok || pr.elapsed_ms >= timeout_ms)
-            .collect();
+        let failed: Vec<_> = site.probes.iter().filter(|pr| !pr.ok || pr.elapsed_ms >= timeout_ms).collect();
         let total = site.probes.len();
         let ratio = failed.len() as f64 / total as f64;
         let days = probe_days(&site.probes);
@@ -71,11 +67,7 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
             Finding::new(
                 UNREACHABLE,
                 severity,
-                format!(
-                    "{} of {total} probes failed ({:.1} %) over {days:.1} days",
-                    failed.len(),
-                    ratio * 100.0
-                ),
+                format!("{} of {total} probes failed ({:.1} %) over {days:.1} days", failed.len(), ratio * 100.0),
             )
             .page(url)
             .detail("rule", "probes")
@@ -88,9 +80,7 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
     }
     let Some(h) = &site.homepage else {
         return vec![
-            Finding::new(UNREACHABLE, rule.severity, "the homepage was never fetched")
-                .page(url)
-                .detail("rule", "scan"),
+            Finding::new(UNREACHABLE, rule.severity, "the homepage was never fetched").page(url).detail("rule", "scan"),
         ];
     };
     let too_slow = h.elapsed_ms >= p.probe_timeout_secs * 1000;
@@ -98,16 +88,9 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
         return Vec::new();
     }
     let evidence = if h.outcome.is_failure() {
-        format!(
-            "homepage failed after {} attempt(s): {}",
-            h.attempts.len(),
-            h.outcome.describe()
-        )
+        format!("homepage failed after {} attempt(s): {}", h.attempts.len(), h.outcome.describe())
     } else {
-        format!(
-            "homepage took {} ms, beyond the {} s limit",
-            h.elapsed_ms, p.probe_timeout_secs
-        )
+        format!("homepage took {} ms, beyond the {} s limit", h.elapsed_ms, p.probe_timeout_secs)
     };
     let attempts: Vec<_> = h
         .attempts
@@ -123,11 +106,8 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
 }
 
 fn probe_days(probes: &[crate::model::Probe]) -> f64 {
-    let times: Vec<i64> = probes
-        .iter()
-        .filter_map(|p| DateTime::parse_from_rfc3339(&p.at).ok())
-        .map(|d| d.timestamp())
-        .collect();
+    let times: Vec<i64> =
+        probes.iter().filter_map(|p| DateTime::parse_from_rfc3339(&p.at).ok()).map(|d| d.timestamp()).collect();
     match (times.iter().min(), times.iter().max()) {
         (Some(a), Some(b)) => (b - a) as f64 / 86_400.0,
         _ => 0.0,
@@ -148,16 +128,10 @@ pub fn slow(site: &SiteModel, rule: &Rule<SlowParams>) -> Vec<Finding> {
         Finding::new(
             SLOW,
             rule.severity,
-            format!(
-                "homepage answered in {} ms (limit {} s)",
-                h.elapsed_ms, rule.params.limit_secs
-            ),
+            format!("homepage answered in {} ms (limit {} s)", h.elapsed_ms, rule.params.limit_secs),
         )
         .page(h.url.clone())
         .detail("elapsed_ms", h.elapsed_ms)
-        .detail(
-            "timings",
-            h.attempts.iter().map(|a| a.elapsed_ms).collect::<Vec<_>>(),
-        ),
+        .detail("timings", h.attempts.iter().map(|a| a.elapsed_ms).collect::<Vec<_>>()),
     ]
 }

@@ -13,9 +13,7 @@ use serde::de::DeserializeOwned;
 use sitecensus_core::{Finding, Rubric, Severity};
 use sitecensus_extract::{Dom, Page};
 
-pub use model::{
-    AttemptRecord, Column, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel,
-};
+pub use model::{AttemptRecord, Column, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
 
 /// A check's rule under the rubric in force: its severity and typed parameters.
 #[derive(Debug, Clone)]
@@ -34,10 +32,7 @@ pub struct ParamError(pub String);
 fn rule<P: DeserializeOwned>(rubric: &Rubric, id: &str) -> Result<Option<Rule<P>>, ParamError> {
     match rubric.rule(id) {
         None => Ok(None),
-        Some(r) => Ok(Some(Rule {
-            severity: r.severity,
-            params: rubric.params::<P>(id).map_err(ParamError)?,
-        })),
+        Some(r) => Ok(Some(Rule { severity: r.severity, params: rubric.params::<P>(id).map_err(ParamError)? })),
     }
 }
 

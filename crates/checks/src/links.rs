@@ -37,11 +37,7 @@ const MAX_PAGES_QUOTED: usize = 5;
 /// Broken links and broken downloads of a site. Without a `service.broken_download` rule,
 /// downloads count as broken links.
 #[must_use]
-pub fn broken(
-    site: &SiteModel,
-    links: &Rule<BrokenParams>,
-    downloads: Option<&Rule<DownloadParams>>,
-) -> Vec<Finding> {
+pub fn broken(site: &SiteModel, links: &Rule<BrokenParams>, downloads: Option<&Rule<DownloadParams>>) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &site.links {
         let Some(outcome) = &t.outcome else { continue };
@@ -49,11 +45,7 @@ pub fn broken(
             continue;
         }
         let on_homepage = t.sources.iter().any(|s| site.is_homepage(&s.page));
-        let first = t
-            .sources
-            .iter()
-            .find(|s| site.is_homepage(&s.page))
-            .or_else(|| t.sources.first());
+        let first = t.sources.iter().find(|s| site.is_homepage(&s.page)).or_else(|| t.sources.first());
         let is_download = t.kind == LinkKind::Download
             || downloads.is_some_and(|d| {
                 url::Url::parse(&t.url)
@@ -78,14 +70,7 @@ pub fn broken(
             .detail("internal", t.internal)
             .detail("outcome", serde_json::to_value(outcome).unwrap_or_default())
             .detail("linked_from", t.total_sources.max(t.sources.len() as u32))
-            .detail(
-                "pages",
-                t.sources
-                    .iter()
-                    .take(MAX_PAGES_QUOTED)
-                    .map(|s| s.page.clone())
-                    .collect::<Vec<_>>(),
-            )
+            .detail("pages", t.sources.iter().take(MAX_PAGES_QUOTED).map(|s| s.page.clone()).collect::<Vec<_>>())
             .detail("text", clip(text, 200));
         if let Outcome::SoftNotFound { reason, .. } = outcome {
             f = f.detail("soft404", reason.clone());
@@ -107,16 +92,10 @@ pub fn broken(
                 )
                 .page(p.final_url.clone())
                 .target(inv.href.clone())
-                .detail(
-                    "on_homepage",
-                    site.is_homepage(&p.url) || site.is_homepage(&p.final_url),
-                )
+                .detail("on_homepage", site.is_homepage(&p.url) || site.is_homepage(&p.final_url))
                 .detail("kind", "page")
                 .detail("internal", true)
-                .detail(
-                    "outcome",
-                    serde_json::json!({"outcome": "invalid_url", "message": inv.reason}),
-                )
+                .detail("outcome", serde_json::json!({"outcome": "invalid_url", "message": inv.reason}))
                 .detail("text", clip(&inv.text, 200)),
             );
         }
@@ -126,12 +105,7 @@ pub fn broken(
 
 /// Why a fetched 200 page is really a "page not found" page, judged by its own text.
 #[must_use]
-pub fn soft404_by_text(
-    title: &str,
-    text: &str,
-    text_chars: usize,
-    p: &BrokenParams,
-) -> Option<String> {
+pub fn soft404_by_text(title: &str, text: &str, text_chars: usize, p: &BrokenParams) -> Option<String> {
     if text_chars > p.soft404_max_text_chars {
         return None;
     }

@@ -107,10 +107,7 @@ impl SiteModel {
     /// Whether `url` is the homepage (as asked for, or where it redirected).
     #[must_use]
     pub fn is_homepage(&self, url: &str) -> bool {
-        self.homepage
-            .as_ref()
-            .is_some_and(|h| h.url == url || h.final_url == url)
-            || self.spec.url.as_str() == url
+        self.homepage.as_ref().is_some_and(|h| h.url == url || h.final_url == url) || self.spec.url.as_str() == url
     }
 
     /// The homepage's page model, if it was read.

@@ -1,8 +1,6 @@
 //! The site-level checks of issue 2 over hand-built site models: what fires, what does not.
 
-use sitecensus_checks::{
-    AttemptRecord, Checks, HomepageFetch, LinkSource, LinkTarget, Probe, SiteModel,
-};
+use sitecensus_checks::{AttemptRecord, Checks, HomepageFetch, LinkSource, LinkTarget, Probe, SiteModel};
 use sitecensus_core::{AsOf, Finding, LinkKind, Outcome, Rubric, Severity, SiteSpec};
 
 fn site() -> SiteModel {
@@ -28,11 +26,7 @@ fn target(url: &str, kind: LinkKind, outcome: Outcome, from: &str) -> LinkTarget
         kind,
         internal: true,
         outcome: Some(outcome),
-        sources: vec![LinkSource {
-            page: from.into(),
-            text: "办事指南".into(),
-            hidden: false,
-        }],
+        sources: vec![LinkSource { page: from.into(), text: "办事指南".into(), hidden: false }],
         total_sources: 1,
     }
 }
@@ -64,10 +58,7 @@ fn broken_links_and_downloads_are_reported_once_each_with_where_they_were_seen()
         target(
             "http://www.a.gov.cn/soft.html",
             LinkKind::Page,
-            Outcome::SoftNotFound {
-                status: 200,
-                reason: "the page says \"页面不存在\"".into(),
-            },
+            Outcome::SoftNotFound { status: 200, reason: "the page says \"页面不存在\"".into() },
             "http://www.a.gov.cn/col/1.html",
         ),
         target(
@@ -76,52 +67,27 @@ fn broken_links_and_downloads_are_reported_once_each_with_where_they_were_seen()
             Outcome::Ok { status: 200 },
             "http://www.a.gov.cn/index.html",
         ),
-        target(
-            "http://www.a.gov.cn/admin/",
-            LinkKind::Page,
-            Outcome::Robots,
-            "http://www.a.gov.cn/index.html",
-        ),
+        target("http://www.a.gov.cn/admin/", LinkKind::Page, Outcome::Robots, "http://www.a.gov.cn/index.html"),
         target(
             "http://10.0.0.1/",
             LinkKind::Page,
-            Outcome::Blocked {
-                reason: "private".into(),
-            },
+            Outcome::Blocked { reason: "private".into() },
             "http://www.a.gov.cn/index.html",
         ),
     ];
     let fs = checks().site(&s);
     let broken = of(&fs, "links.broken");
     assert_eq!(broken.len(), 2, "{broken:#?}");
-    let home = broken
-        .iter()
-        .find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/gone.html"))
-        .unwrap();
+    let home = broken.iter().find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/gone.html")).unwrap();
     assert_eq!(home.detail["on_homepage"], true);
     assert_eq!(home.page.as_deref(), Some("http://www.a.gov.cn/index.html"));
-    assert!(
-        home.evidence.contains("HTTP 404") && home.evidence.contains("办事指南"),
-        "{}",
-        home.evidence
-    );
-    let soft = broken
-        .iter()
-        .find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/soft.html"))
-        .unwrap();
+    assert!(home.evidence.contains("HTTP 404") && home.evidence.contains("办事指南"), "{}", home.evidence);
+    let soft = broken.iter().find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/soft.html")).unwrap();
     assert_eq!(soft.detail["on_homepage"], false);
-    assert!(
-        soft.detail["soft404"]
-            .as_str()
-            .unwrap()
-            .contains("页面不存在")
-    );
+    assert!(soft.detail["soft404"].as_str().unwrap().contains("页面不存在"));
     let dl = of(&fs, "service.broken_download");
     assert_eq!(dl.len(), 1);
-    assert_eq!(
-        dl[0].target.as_deref(),
-        Some("http://www.a.gov.cn/form.doc")
-    );
+    assert_eq!(dl[0].target.as_deref(), Some("http://www.a.gov.cn/form.doc"));
 }
 
 #[test]
@@ -151,12 +117,7 @@ fn an_unreachable_homepage_is_a_veto_with_every_attempt() {
 fn probes(total: usize, failed: usize) -> Vec<Probe> {
     (0..total)
         .map(|i| Probe {
-            at: format!(
-                "2024-07-0{}T{:02}:{:02}:00+08:00",
-                3 + i / 144,
-                (i % 144) / 6,
-                (i % 6) * 10
-            ),
+            at: format!("2024-07-0{}T{:02}:{:02}:00+08:00", 3 + i / 144, (i % 144) / 6, (i % 6) * 10),
             ok: i >= failed,
             elapsed_ms: 100,
             error: (i < failed).then(|| "timed out".to_owned()),
@@ -174,22 +135,13 @@ fn the_probe_window_decides_by_the_official_five_percent() {
     assert_eq!(u[0].severity, Severity::Veto);
     assert_eq!(u[0].detail["failures"], 20);
     s.probes = probes(200, 2);
-    assert!(
-        of(&checks().site(&s), "availability.unreachable").is_empty(),
-        "1 % passes"
-    );
+    assert!(of(&checks().site(&s), "availability.unreachable").is_empty(), "1 % passes");
     s.probes = probes(200, 7);
     let w = checks().site(&s);
-    assert_eq!(
-        of(&w, "availability.unreachable")[0].severity,
-        Severity::Warn,
-        "3.5 % warns"
-    );
+    assert_eq!(of(&w, "availability.unreachable")[0].severity, Severity::Warn, "3.5 % warns");
     // With probes stored, a failed homepage in this one scan does not override the window.
     s.probes = probes(200, 0);
-    s.homepage.as_mut().unwrap().outcome = Outcome::Connect {
-        message: "refused".into(),
-    };
+    s.homepage.as_mut().unwrap().outcome = Outcome::Connect { message: "refused".into() };
     assert!(of(&checks().site(&s), "availability.unreachable").is_empty());
 }
 

@@ -36,13 +36,7 @@ pub struct BenchArgs {
 
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
 
@@ -50,13 +44,8 @@ fn peak_rss_mb() -> Option<f64> {
 pub async fn run(a: BenchArgs) -> Result<()> {
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let server =
-            sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages));
-        eprintln!(
-            "serving a generated site of {} pages at {}",
-            a.pages,
-            server.url("/")
-        );
+        let server = sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages));
+        eprintln!("serving a generated site of {} pages at {}", a.pages, server.url("/"));
         tokio::signal::ctrl_c().await?;
         return Ok(());
     }
@@ -66,16 +55,11 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     let (db, temporary) = match &a.db {
         Some(p) => (p.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!("sitecensus-bench-{}.db", std::process::id())),
-            true,
-        ),
+        None => (std::env::temp_dir().join(format!("sitecensus-bench-{}.db", std::process::id())), true),
     };
     let store = Arc::new(open_store(&db.display().to_string())?);
-    let mut opts = ScanOptions::new(
-        Rubric::default_rubric(),
-        AsOf::parse("2024-07-10").map_err(|e| anyhow::anyhow!(e))?,
-    );
+    let mut opts =
+        ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").map_err(|e| anyhow::anyhow!(e))?);
     opts.as_of_given = true;
     opts.fetch = FetchConfig {
         politeness: Politeness {
@@ -106,11 +90,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             "bench: {} site(s), {pages} pages ({} links checked, {} findings) in {secs:.2} s = {:.0} pages/s; peak memory {:.0} MB",
             out.results.sites.len(),
             sum("links_checked"),
-            out.results
-                .sites
-                .iter()
-                .map(|s| s.findings.len())
-                .sum::<usize>(),
+            out.results.sites.iter().map(|s| s.findings.len()).sum::<usize>(),
             pages as f64 / secs,
             peak_rss_mb().unwrap_or(f64::NAN)
         ),

@@ -47,58 +47,19 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     let (township, _) = serve_site_with("soft404", &[]).await;
     let (bureau, _) = serve_site_with("stub-home", &[]).await;
     let (hostile, _) = serve_site_with("hostile", &[]).await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let sites = vec![
-        site(
-            county.url("/"),
-            "丰安县人民政府（示例）",
-            Level::County,
-            "360922",
-        )?,
-        site(
-            city.url("/"),
-            "宜安市人民政府（示例，GBK）",
-            Level::City,
-            "360900",
-        )?,
-        site(
-            township.url("/"),
-            "清河乡人民政府（示例，软404）",
-            Level::Township,
-            "360922",
-        )?,
-        site(
-            bureau.url("/"),
-            "西林县人力资源和社会保障局（示例，脚本跳转）",
-            Level::County,
-            "360923",
-        )?,
-        site(
-            hostile.url("/"),
-            "陷阱测试站（示例，恶意页面）",
-            Level::County,
-            "360924",
-        )?,
-        site(
-            format!("http://127.0.0.1:{closed}/"),
-            "无法访问的网站（示例）",
-            Level::Township,
-            "360925",
-        )?,
+        site(county.url("/"), "丰安县人民政府（示例）", Level::County, "360922")?,
+        site(city.url("/"), "宜安市人民政府（示例，GBK）", Level::City, "360900")?,
+        site(township.url("/"), "清河乡人民政府（示例，软404）", Level::Township, "360922")?,
+        site(bureau.url("/"), "西林县人力资源和社会保障局（示例，脚本跳转）", Level::County, "360923")?,
+        site(hostile.url("/"), "陷阱测试站（示例，恶意页面）", Level::County, "360924")?,
+        site(format!("http://127.0.0.1:{closed}/"), "无法访问的网站（示例）", Level::Township, "360925")?,
     ];
-    let mut opts = ScanOptions::new(
-        Rubric::default_rubric(),
-        AsOf::parse(DEMO_AS_OF).map_err(|e| anyhow::anyhow!(e))?,
-    );
+    let mut opts = ScanOptions::new(Rubric::default_rubric(), AsOf::parse(DEMO_AS_OF).map_err(|e| anyhow::anyhow!(e))?);
     opts.as_of_given = true;
     opts.fetch = FetchConfig {
-        politeness: Politeness {
-            per_host_rps: 0.0,
-            per_host_connections: 4,
-            concurrency: 32,
-        },
+        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 32 },
         timeout: Duration::from_secs(3),
         retries: 1,
         backoff: Duration::from_millis(100),
@@ -119,28 +80,9 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out_dir)?;
     let json = a.out_dir.join("demo-results.json");
     let report = a.out_dir.join("demo-report.html");
-    let out = OutputArgs {
-        json: Some(json.display().to_string()),
-        report: Some(report.clone()),
-        xlsx: None,
-    };
+    let out = OutputArgs { json: Some(json.display().to_string()), report: Some(report.clone()), xlsx: None };
     write_outputs(&outcome.results, &out)?;
-    say(
-        false,
-        &format!(
-            "run {}: {}",
-            outcome.run.id,
-            sitecensus_report::terminal::summary(&outcome.results)
-        ),
-    );
-    say(
-        false,
-        &format!(
-            "wrote {} and {}; store {}",
-            report.display(),
-            json.display(),
-            a.db
-        ),
-    );
+    say(false, &format!("run {}: {}", outcome.run.id, sitecensus_report::terminal::summary(&outcome.results)));
+    say(false, &format!("wrote {} and {}; store {}", report.display(), json.display(), a.db));
     Ok(())
 }

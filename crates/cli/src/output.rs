@@ -57,9 +57,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Opens the store named by `--db`.
 pub fn open_store(db: &str) -> Result<Store> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        bail!(
-            "the PostgreSQL store is not available yet; give a SQLite file path to --db (default sitecensus.db)"
-        );
+        bail!("the PostgreSQL store is not available yet; give a SQLite file path to --db (default sitecensus.db)");
     }
     Store::open(Path::new(db)).with_context(|| format!("cannot open the store {db}"))
 }

@@ -66,14 +66,10 @@ pub async fn run(a: PageArgs) -> Result<()> {
     let checks = Checks::new(&rubric).map_err(|e| anyhow::anyhow!("rubric {}: {e}", rubric.id))?;
     let (bytes, content_type, url) = if is_url(&a.target) {
         let url = Url::parse(&a.target).with_context(|| format!("{:?} is not a URL", a.target))?;
-        let cfg = FetchConfig {
-            timeout: std::time::Duration::from_secs_f64(a.timeout.max(0.1)),
-            ..FetchConfig::default()
-        };
+        let cfg =
+            FetchConfig { timeout: std::time::Duration::from_secs_f64(a.timeout.max(0.1)), ..FetchConfig::default() };
         let fetcher = Fetcher::new(cfg, None)?;
-        fetcher
-            .guard()
-            .allow_host(url.host_str().unwrap_or_default());
+        fetcher.guard().allow_host(url.host_str().unwrap_or_default());
         let f = fetcher.get(&url).await;
         if !matches!(f.outcome, Outcome::Ok { .. }) {
             bail!("{url}: {}", f.outcome.describe());
@@ -81,38 +77,24 @@ pub async fn run(a: PageArgs) -> Result<()> {
         (f.body.to_vec(), f.content_type, f.final_url)
     } else {
         let path = Path::new(&a.target);
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let url = match &a.url {
             Some(u) => Url::parse(u).with_context(|| format!("--url {u:?} is not a URL"))?,
             None => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 eprintln!("note: no --url given; links resolve against http://localhost/{name}");
-                Url::parse("http://localhost/")?
-                    .join(&name)
-                    .unwrap_or(Url::parse("http://localhost/")?)
+                Url::parse("http://localhost/")?.join(&name).unwrap_or(Url::parse("http://localhost/")?)
             }
         };
         (bytes, None, url)
     };
-    let opts = Options {
-        as_of: as_of.date(),
-        homepage: a.homepage.then_some(true),
-    };
+    let opts = Options { as_of: as_of.date(), homepage: a.homepage.then_some(true) };
     let (page, findings) =
-        sitecensus_extract::analyze(&bytes, content_type.as_deref(), &url, &opts, |p, dom| {
-            checks.page(p, dom)
-        });
+        sitecensus_extract::analyze(&bytes, content_type.as_deref(), &url, &opts, |p, dom| checks.page(p, dom));
     match &a.json {
         Some(dest) => {
-            let text = serde_json::to_string_pretty(&PageReport {
-                schema: PAGE_SCHEMA,
-                page: &page,
-                findings: &findings,
-            })?;
+            let text =
+                serde_json::to_string_pretty(&PageReport { schema: PAGE_SCHEMA, page: &page, findings: &findings })?;
             if dest == "-" {
                 let mut so = std::io::stdout().lock();
                 so.write_all(text.as_bytes())?;
@@ -160,24 +142,13 @@ fn print_summary(p: &Page, findings: &[Finding]) {
             b.url.as_deref().unwrap_or("")
         );
         for it in p.items.iter().filter(|it| it.block == i).take(5) {
-            let _ = writeln!(
-                so,
-                "              {}  {}",
-                it.date.as_deref().unwrap_or("(no date) "),
-                it.title
-            );
+            let _ = writeln!(so, "              {}  {}", it.date.as_deref().unwrap_or("(no date) "), it.title);
         }
     }
     if !p.footer_text.is_empty() {
         let _ = writeln!(so, "  footer    {}", p.footer_text.replace('\n', " / "));
     }
     for f in findings {
-        let _ = writeln!(
-            so,
-            "  finding   {} {}: {}",
-            f.severity.as_str(),
-            f.check,
-            f.evidence
-        );
+        let _ = writeln!(so, "  finding   {} {}: {}", f.severity.as_str(), f.check, f.evidence);
     }
 }

@@ -40,12 +40,8 @@ pub struct ProbeArgs {
 /// Parses `30m`, `7d`, `1h`, `45s`, `500ms` or plain seconds.
 pub fn parse_duration(s: &str) -> Result<Duration> {
     let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map_or((s, ""), |i| (&s[..i], &s[i..]));
-    let n: f64 = num
-        .parse()
-        .map_err(|_| anyhow::anyhow!("{s:?} is not a duration (30m, 7d, 1h, 45s, 500ms)"))?;
+    let (num, unit) = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).map_or((s, ""), |i| (&s[..i], &s[i..]));
+    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("{s:?} is not a duration (30m, 7d, 1h, 45s, 500ms)"))?;
     let secs = match unit.trim() {
         "" | "s" => n,
         "ms" => n / 1000.0,
@@ -71,11 +67,7 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
         .map_or(15, |p| p.probe_timeout_secs);
     let store = Arc::new(open_store(&a.db)?);
     let cfg = FetchConfig {
-        politeness: Politeness {
-            per_host_rps: 0.0,
-            per_host_connections: 1,
-            concurrency: 64,
-        },
+        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 1, concurrency: 64 },
         timeout: Duration::from_secs(timeout_secs),
         retries: 0,
         ..FetchConfig::default()
@@ -101,8 +93,7 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
             tasks.push(tokio::spawn(async move {
                 let at = sitecensus_store::now();
                 let f = fetcher.get(&url).await;
-                let ok =
-                    matches!(f.outcome, Outcome::Ok { .. }) && f.elapsed_ms < timeout_secs * 1000;
+                let ok = matches!(f.outcome, Outcome::Ok { .. }) && f.elapsed_ms < timeout_secs * 1000;
                 let row = ProbeRow {
                     url: url.to_string(),
                     at,

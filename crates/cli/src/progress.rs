@@ -39,15 +39,7 @@ impl Bars {
         let pages = multi.add(ProgressBar::new_spinner());
         pages.set_style(ProgressStyle::with_template("  {msg}").expect("valid template"));
         pages.enable_steady_tick(Duration::from_millis(200));
-        Bars {
-            multi,
-            sites: bar,
-            pages,
-            fetched: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            cards_to_stderr,
-            quiet,
-        }
+        Bars { multi, sites: bar, pages, fetched: AtomicU64::new(0), failed: AtomicU64::new(0), cards_to_stderr, quiet }
     }
 
     /// Ends the bars.
@@ -82,8 +74,7 @@ impl Progress for Bars {
             return;
         }
         let card = terminal::scorecard(result);
-        self.multi
-            .suspend(|| crate::output::say(self.cards_to_stderr, card.trim_end()));
+        self.multi.suspend(|| crate::output::say(self.cards_to_stderr, card.trim_end()));
     }
 
     fn message(&self, text: &str) {

@@ -33,10 +33,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
     let results = sitecensus_scan::report(&store, a.run, &rubric, as_of)?;
     let to_stderr = json_to_stdout(&a.out);
     for s in &results.sites {
-        say(
-            to_stderr,
-            sitecensus_report::terminal::scorecard(s).trim_end(),
-        );
+        say(to_stderr, sitecensus_report::terminal::scorecard(s).trim_end());
     }
     say(to_stderr, &sitecensus_report::terminal::summary(&results));
     write_outputs(&results, &a.out)

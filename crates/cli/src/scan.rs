@@ -8,9 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use sitecensus_core::{AsOf, SiteList, SiteSpec};
 use sitecensus_fetch::client::{DEFAULT_MAX_REDIRECTS, DEFAULT_RETRIES};
-use sitecensus_fetch::politeness::{
-    DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_CONNECTIONS, DEFAULT_PER_HOST_RPS,
-};
+use sitecensus_fetch::politeness::{DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_CONNECTIONS, DEFAULT_PER_HOST_RPS};
 use sitecensus_fetch::{FetchConfig, Politeness, parse_resolve};
 use sitecensus_scan::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINKS, DEFAULT_MAX_PAGES, ScanOptions};
 
@@ -92,17 +90,13 @@ pub fn read_sites(
 ) -> Result<(Vec<SiteSpec>, Vec<sitecensus_core::site::RowError>)> {
     let mut sites = Vec::new();
     for u in urls {
-        sites.push(
-            SiteSpec::from_url(u).map_err(|e| anyhow::anyhow!("{u:?} is not a site URL: {e}"))?,
-        );
+        sites.push(SiteSpec::from_url(u).map_err(|e| anyhow::anyhow!("{u:?} is not a site URL: {e}"))?);
     }
     let mut errors = Vec::new();
     if let Some(path) = list {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("cannot read the site list {}", path.display()))?;
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read the site list {}", path.display()))?;
         let text = String::from_utf8(bytes.clone()).unwrap_or_else(|_| encoding_fallback(&bytes));
-        let parsed =
-            SiteList::parse_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let parsed = SiteList::parse_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         for e in &parsed.errors {
             eprintln!("{}:{}: skipped: {}", path.display(), e.line, e.reason);
         }
@@ -173,14 +167,7 @@ pub async fn run(a: ScanArgs) -> Result<()> {
     results.site_list_errors = row_errors;
     if !a.quiet {
         let resumed = if outcome.resumed { " (resumed)" } else { "" };
-        say(
-            to_stderr,
-            &format!(
-                "run {}{resumed}: {}",
-                outcome.run.id,
-                sitecensus_report::terminal::summary(&results)
-            ),
-        );
+        say(to_stderr, &format!("run {}{resumed}: {}", outcome.run.id, sitecensus_report::terminal::summary(&results)));
         for f in &outcome.warc_files {
             say(to_stderr, &format!("WARC: {}", f.display()));
         }

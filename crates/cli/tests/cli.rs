@@ -21,17 +21,8 @@ fn run(args: &[&str], dir: &Path) -> (bool, String, String) {
     )
 }
 
-const FAST: &[&str] = &[
-    "--as-of",
-    "2024-07-10",
-    "--per-host-rps",
-    "0",
-    "--per-host-connections",
-    "4",
-    "--timeout",
-    "3",
-    "--quiet",
-];
+const FAST: &[&str] =
+    &["--as-of", "2024-07-10", "--per-host-rps", "0", "--per-host-connections", "4", "--timeout", "3", "--quiet"];
 
 #[test]
 fn help_lists_the_contract_commands() {
@@ -67,63 +58,33 @@ fn help_lists_the_contract_commands() {
 
 #[test]
 fn page_prints_the_page_model_of_a_saved_page() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/gov-pages/article/gne_shanxi-gov_provincial_article_2019-09-18.html");
-    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/sites/county-table/index.html");
-    for (file, url) in [
-        (corpus.as_path(), "http://www.shanxi.gov.cn/a.html"),
-        (f.as_path(), "http://www.fengan.gov.cn/"),
-    ] {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/gov-pages/article/gne_shanxi-gov_provincial_article_2019-09-18.html");
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sites/county-table/index.html");
+    for (file, url) in
+        [(corpus.as_path(), "http://www.shanxi.gov.cn/a.html"), (f.as_path(), "http://www.fengan.gov.cn/")]
+    {
         if !file.exists() {
             panic!("missing {}", file.display());
         }
         let (ok, out, err) = run(
-            &[
-                "page",
-                file.to_str().unwrap(),
-                "--url",
-                url,
-                "--as-of",
-                "2024-07-10",
-                "--json",
-                "-",
-            ],
+            &["page", file.to_str().unwrap(), "--url", url, "--as-of", "2024-07-10", "--json", "-"],
             Path::new("."),
         );
         assert!(ok, "{err}");
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["schema"], "sitecensus.page/1");
-        for key in [
-            "url",
-            "encoding",
-            "title",
-            "page_kind",
-            "published",
-            "meta",
-            "items",
-            "links",
-            "forms",
-            "findings",
-        ] {
+        for key in ["url", "encoding", "title", "page_kind", "published", "meta", "items", "links", "forms", "findings"]
+        {
             assert!(v.get(key).is_some(), "{key}");
         }
     }
     let (ok, out, _) = run(
-        &[
-            "page",
-            f.to_str().unwrap(),
-            "--url",
-            "http://www.fengan.gov.cn/",
-            "--as-of",
-            "2024-07-10",
-        ],
+        &["page", f.to_str().unwrap(), "--url", "http://www.fengan.gov.cn/", "--as-of", "2024-07-10"],
         Path::new("."),
     );
     assert!(ok);
-    assert!(
-        out.contains("丰安县人民政府") && out.contains("要闻动态"),
-        "{out}"
-    );
+    assert!(out.contains("丰安县人民政府") && out.contains("要闻动态"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,21 +94,11 @@ async fn scan_writes_the_contract_json_and_an_html_report() {
     let (site, _) = serve_site_with("county-table", &[("external", e.as_str())]).await;
     let dir = tempfile::tempdir().unwrap();
     let url = site.url("/");
-    let mut args = vec![
-        "scan",
-        url.as_str(),
-        "--json",
-        "-",
-        "--report",
-        "r.html",
-        "--db",
-        "t.db",
-    ];
+    let mut args = vec!["scan", url.as_str(), "--json", "-", "--report", "r.html", "--db", "t.db"];
     args.extend_from_slice(FAST);
     let (ok, out, err) = run(&args, dir.path());
     assert!(ok, "{err}");
-    let v: Value =
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out}"));
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out}"));
     assert_eq!(v["schema"], "sitecensus.results/1");
     assert_eq!(v["as_of"], "2024-07-10T00:00:00+08:00");
     assert_eq!(v["rubric"]["id"], "gov-2019");
@@ -178,13 +129,8 @@ async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
         "2",
         "--quiet",
     ];
-    let mut child = bin()
-        .args(args)
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        bin().args(args).current_dir(dir.path()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // SIGKILL: no chance to clean up.
     child.kill().unwrap();
@@ -194,17 +140,9 @@ async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
         let run = conn.latest_run().unwrap().unwrap();
         assert_eq!(run.status, "running");
         let sid = conn.sites(run.id).unwrap()[0].id;
-        conn.pages(sid)
-            .unwrap()
-            .into_iter()
-            .map(|p| p.url)
-            .collect()
+        conn.pages(sid).unwrap().into_iter().map(|p| p.url).collect()
     };
-    assert!(
-        before.len() > 3 && before.len() < 53,
-        "killed halfway: {} pages stored",
-        before.len()
-    );
+    assert!(before.len() > 3 && before.len() < 53, "killed halfway: {} pages stored", before.len());
     let mut again = args.to_vec();
     again.pop();
     again.extend_from_slice(&["--json", "-"]);
@@ -216,11 +154,7 @@ async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
     assert_eq!(v["run"]["id"], 1);
     for u in before {
         let path = &u[url.len() - 1..];
-        assert_eq!(
-            log.gets(path),
-            1,
-            "{path} was stored before the kill and fetched again"
-        );
+        assert_eq!(log.gets(path), 1, "{path} was stored before the kill and fetched again");
     }
     let conn = sitecensus_store::Store::open(&dir.path().join("t.db")).unwrap();
     let sid = conn.sites(1).unwrap()[0].id;
@@ -231,20 +165,9 @@ async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
 async fn a_site_list_with_a_broken_row_is_scanned_and_the_row_reported() {
     let (site, _) = serve_site_with("stub-home", &[]).await;
     let dir = tempfile::tempdir().unwrap();
-    let csv = format!(
-        "url,name,level,region\n{},西林县人社局,county,360923\nnot a url,坏行,county,\n",
-        site.url("/")
-    );
+    let csv = format!("url,name,level,region\n{},西林县人社局,county,360923\nnot a url,坏行,county,\n", site.url("/"));
     std::fs::write(dir.path().join("sites.csv"), csv).unwrap();
-    let mut args = vec![
-        "scan",
-        "--sites",
-        "sites.csv",
-        "--json",
-        "-",
-        "--db",
-        "t.db",
-    ];
+    let mut args = vec!["scan", "--sites", "sites.csv", "--json", "-", "--db", "t.db"];
     args.extend_from_slice(FAST);
     let (ok, out, err) = run(&args, dir.path());
     assert!(ok, "{err}");
@@ -271,24 +194,11 @@ async fn report_rescores_a_stored_run_without_fetching() {
     let (ok, out, err) = run(&["report", "--db", "t.db", "--json", "-"], dir.path());
     assert!(ok, "{err}");
     assert_eq!(log.all().len(), requests, "report fetches nothing");
-    let fresh: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("scan.json")).unwrap())
-            .unwrap();
+    let fresh: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("scan.json")).unwrap()).unwrap();
     let again: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(fresh["sites"][0]["findings"], again["sites"][0]["findings"]);
     assert_eq!(fresh["sites"][0]["score"], again["sites"][0]["score"]);
-    let (ok, out, err) = run(
-        &[
-            "report",
-            "--db",
-            "t.db",
-            "--rubric",
-            "census-2015",
-            "--json",
-            "-",
-        ],
-        dir.path(),
-    );
+    let (ok, out, err) = run(&["report", "--db", "t.db", "--rubric", "census-2015", "--json", "-"], dir.path());
     assert!(ok, "{err}");
     let census: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(census["rubric"]["id"], "census-2015");
@@ -300,16 +210,7 @@ async fn resolve_maps_a_host_name_like_curl() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://www.xilin.gov.cn:{}/", site.port());
     let resolve = format!("www.xilin.gov.cn:{}:127.0.0.1", site.port());
-    let mut args = vec![
-        "scan",
-        url.as_str(),
-        "--resolve",
-        resolve.as_str(),
-        "--json",
-        "-",
-        "--db",
-        "t.db",
-    ];
+    let mut args = vec!["scan", url.as_str(), "--resolve", resolve.as_str(), "--json", "-", "--db", "t.db"];
     args.extend_from_slice(FAST);
     let (ok, out, err) = run(&args, dir.path());
     assert!(ok, "{err}");
@@ -321,37 +222,18 @@ async fn resolve_maps_a_host_name_like_curl() {
 #[test]
 fn bad_input_gets_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.toml"), "id = \"x\"\ntitle = \"t\"\npass_mark = 60\n[checks.\"links.brokn\"]\nseverity = \"deduct\"\n").unwrap();
-    let (ok, _, err) = run(
-        &[
-            "scan",
-            "http://127.0.0.1:9/",
-            "--rubric",
-            "bad.toml",
-            "--db",
-            "t.db",
-        ],
-        dir.path(),
-    );
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "id = \"x\"\ntitle = \"t\"\npass_mark = 60\n[checks.\"links.brokn\"]\nseverity = \"deduct\"\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(&["scan", "http://127.0.0.1:9/", "--rubric", "bad.toml", "--db", "t.db"], dir.path());
     assert!(!ok);
-    assert!(
-        err.contains("bad.toml:4") && err.contains("links.brokn"),
-        "{err}"
-    );
+    assert!(err.contains("bad.toml:4") && err.contains("links.brokn"), "{err}");
     let (ok, _, err) = run(&["scan", "--db", "t.db"], dir.path());
     assert!(!ok);
     assert!(err.contains("no site to scan"), "{err}");
-    let (ok, _, err) = run(
-        &[
-            "scan",
-            "http://a.gov.cn/",
-            "--resolve",
-            "nonsense",
-            "--db",
-            "t.db",
-        ],
-        dir.path(),
-    );
+    let (ok, _, err) = run(&["scan", "http://a.gov.cn/", "--resolve", "nonsense", "--db", "t.db"], dir.path());
     assert!(!ok);
     assert!(err.contains("HOST:PORT:ADDR"), "{err}");
     let (ok, _, err) = run(&["report", "--db", "empty.db"], dir.path());
@@ -364,28 +246,10 @@ async fn probe_stores_every_attempt() {
     let (site, _) = serve_site_with("stub-home", &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let url = site.url("/");
-    let (ok, _, err) = run(
-        &[
-            "probe",
-            url.as_str(),
-            "--every",
-            "0.3",
-            "--for",
-            "1",
-            "--db",
-            "p.db",
-        ],
-        dir.path(),
-    );
+    let (ok, _, err) = run(&["probe", url.as_str(), "--every", "0.3", "--for", "1", "--db", "p.db"], dir.path());
     assert!(ok, "{err}");
     let store = sitecensus_store::Store::open(&dir.path().join("p.db")).unwrap();
-    let probes = store
-        .probes(
-            &url,
-            "2000-01-01T00:00:00+08:00",
-            "2100-01-01T00:00:00+08:00",
-        )
-        .unwrap();
+    let probes = store.probes(&url, "2000-01-01T00:00:00+08:00", "2100-01-01T00:00:00+08:00").unwrap();
     assert_eq!(probes.len(), 4, "{probes:?}");
     assert!(probes.iter().all(|p| p.ok));
 }
@@ -396,19 +260,13 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     let (ok, out, err) = run(&["demo"], dir.path());
     assert!(ok, "{err}");
     assert!(out.contains("6 sites"), "{out}");
-    let v: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("demo-results.json")).unwrap(),
-    )
-    .unwrap();
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo-results.json")).unwrap()).unwrap();
     assert_eq!(v["sites"].as_array().unwrap().len(), 6);
     assert!(dir.path().join("demo-report.html").exists());
     assert!(dir.path().join("sitecensus.db").exists());
-    let down = v["sites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["vetoes"].as_array().is_some_and(|a| !a.is_empty()))
-        .unwrap();
+    let down =
+        v["sites"].as_array().unwrap().iter().find(|s| s["vetoes"].as_array().is_some_and(|a| !a.is_empty())).unwrap();
     assert_eq!(down["vetoes"][0], "availability.unreachable");
 }
 
@@ -416,10 +274,7 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
 async fn page_reads_a_live_url() {
     let (site, _) = serve_site_with("city-gbk", &[]).await;
     let url = site.url("/news/index.shtml");
-    let (ok, out, err) = run(
-        &["page", url.as_str(), "--as-of", "2024-07-10", "--json", "-"],
-        Path::new("."),
-    );
+    let (ok, out, err) = run(&["page", url.as_str(), "--as-of", "2024-07-10", "--json", "-"], Path::new("."));
     assert!(ok, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["encoding"], "GBK");

@@ -121,9 +121,8 @@ mod tests {
 
     #[test]
     fn finding_serialises_with_every_contract_field() {
-        let f = Finding::new("links.broken", Severity::Deduct, "HTTP 404")
-            .page("http://a/")
-            .detail("on_homepage", true);
+        let f =
+            Finding::new("links.broken", Severity::Deduct, "HTTP 404").page("http://a/").detail("on_homepage", true);
         let v = serde_json::to_value(&f).unwrap();
         for key in ["check", "severity", "page", "target", "evidence", "detail"] {
             assert!(v.get(key).is_some(), "missing {key}");

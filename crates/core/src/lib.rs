@@ -16,11 +16,8 @@ pub use site::{Level, SiteList, SiteSpec};
 pub use time::AsOf;
 
 /// The user agent every request carries; robots.txt rules for `sitecensus` apply to it.
-pub const USER_AGENT: &str = concat!(
-    "Mozilla/5.0 (compatible; sitecensus/",
-    env!("CARGO_PKG_VERSION"),
-    "; government website inspection)"
-);
+pub const USER_AGENT: &str =
+    concat!("Mozilla/5.0 (compatible; sitecensus/", env!("CARGO_PKG_VERSION"), "; government website inspection)");
 
 /// The robots.txt product token sitecensus obeys.
 pub const ROBOTS_AGENT: &str = "sitecensus";

@@ -137,10 +137,7 @@ impl Outcome {
     #[must_use]
     pub fn is_broken(&self) -> bool {
         match self {
-            Outcome::Ok { .. }
-            | Outcome::Blocked { .. }
-            | Outcome::Robots
-            | Outcome::Skipped { .. } => false,
+            Outcome::Ok { .. } | Outcome::Blocked { .. } | Outcome::Robots | Outcome::Skipped { .. } => false,
             // 429 means "slow down", not "gone"; it is no evidence against the link.
             Outcome::HttpError { status } => *status != 429,
             _ => true,
@@ -167,9 +164,9 @@ impl Outcome {
     #[must_use]
     pub fn status(&self) -> Option<u16> {
         match self {
-            Outcome::Ok { status }
-            | Outcome::HttpError { status }
-            | Outcome::SoftNotFound { status, .. } => Some(*status),
+            Outcome::Ok { status } | Outcome::HttpError { status } | Outcome::SoftNotFound { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
     }
@@ -230,20 +227,12 @@ mod tests {
         assert!(Outcome::HttpError { status: 503 }.is_transient());
         assert!(!Outcome::HttpError { status: 404 }.is_transient());
         assert!(!Outcome::Robots.is_broken());
-        assert!(
-            Outcome::SoftNotFound {
-                status: 200,
-                reason: "页面不存在".into()
-            }
-            .is_broken()
-        );
+        assert!(Outcome::SoftNotFound { status: 200, reason: "页面不存在".into() }.is_broken());
     }
 
     #[test]
     fn outcome_round_trips_through_json() {
-        let o = Outcome::RedirectLoop {
-            chain: vec!["a".into(), "b".into(), "a".into()],
-        };
+        let o = Outcome::RedirectLoop { chain: vec!["a".into(), "b".into(), "a".into()] };
         let s = serde_json::to_string(&o).unwrap();
         assert!(s.contains("\"outcome\":\"redirect_loop\""));
         assert_eq!(serde_json::from_str::<Outcome>(&s).unwrap(), o);

@@ -96,10 +96,7 @@ impl CheckRule {
     /// Points one finding costs under this rule.
     #[must_use]
     pub fn points_for(&self, f: &Finding) -> f64 {
-        self.deduct
-            .iter()
-            .find(|r| matches_filter(&r.filter, f))
-            .map_or(0.0, |r| r.points)
+        self.deduct.iter().find(|r| matches_filter(&r.filter, f)).map_or(0.0, |r| r.points)
     }
 }
 
@@ -184,11 +181,7 @@ impl Rubric {
             line: 1,
             reason: format!(
                 "cannot read it ({e}); the shipped rubrics are {}",
-                SHIPPED
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
             ),
         })?;
         Self::parse(&text, name_or_path)
@@ -205,11 +198,7 @@ impl Rubric {
     /// # Errors
     /// Syntax errors, unknown keys, unknown check ids and bad severities, each with its line.
     pub fn parse(text: &str, file: &str) -> Result<Self, RubricError> {
-        let err = |line: usize, reason: String| RubricError {
-            file: file.to_owned(),
-            line,
-            reason,
-        };
+        let err = |line: usize, reason: String| RubricError { file: file.to_owned(), line, reason };
         let raw: RawRubric = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(1, |s| line_of(text, s.start));
             err(line, e.message().to_owned())
@@ -217,21 +206,13 @@ impl Rubric {
         let _ = (&raw.source, &raw.note);
         let mut checks = BTreeMap::new();
         for (id, mut table) in raw.checks {
-            let line = find_line(text, &format!("checks.\"{id}\""))
-                .or_else(|| find_line(text, &id))
-                .unwrap_or(1);
+            let line = find_line(text, &format!("checks.\"{id}\"")).or_else(|| find_line(text, &id)).unwrap_or(1);
             if !KNOWN_CHECKS.contains(&id.as_str()) {
-                return Err(err(
-                    line,
-                    format!("unknown check id {id:?} (see checks.md for the list)"),
-                ));
+                return Err(err(line, format!("unknown check id {id:?} (see checks.md for the list)")));
             }
             let severity = match table.remove("severity") {
                 Some(toml::Value::String(s)) => Severity::parse(&s).ok_or_else(|| {
-                    err(
-                        line,
-                        format!("check {id}: severity {s:?} is not veto, deduct, warn or info"),
-                    )
+                    err(line, format!("check {id}: severity {s:?} is not veto, deduct, warn or info"))
                 })?,
                 Some(_) => return Err(err(line, format!("check {id}: severity must be a string"))),
                 None => return Err(err(line, format!("check {id}: no severity"))),
@@ -250,39 +231,23 @@ impl Rubric {
             };
             let mut deduct: Vec<DeductRule> = match table.remove("deduct") {
                 None => Vec::new(),
-                Some(v) => v.try_into().map_err(|e: toml::de::Error| {
-                    err(line, format!("check {id}: deduct: {}", e.message()))
-                })?,
+                Some(v) => v
+                    .try_into()
+                    .map_err(|e: toml::de::Error| err(line, format!("check {id}: deduct: {}", e.message())))?,
             };
             if let Some(p) = table.remove("points") {
                 let points = p
                     .as_float()
                     .or_else(|| p.as_integer().map(|i| i as f64))
                     .ok_or_else(|| err(line, format!("check {id}: points must be a number")))?;
-                deduct.push(DeductRule {
-                    filter: BTreeMap::new(),
-                    points,
-                });
+                deduct.push(DeductRule { filter: BTreeMap::new(), points });
             }
-            checks.insert(
-                id.clone(),
-                CheckRule {
-                    id,
-                    item,
-                    severity,
-                    deduct,
-                    cap,
-                    params: table,
-                },
-            );
+            checks.insert(id.clone(), CheckRule { id, item, severity, deduct, cap, params: table });
         }
         for v in &raw.vetoes {
             if !KNOWN_CHECKS.contains(&v.check.as_str()) {
                 let line = find_line(text, &format!("\"{}\"", v.check)).unwrap_or(1);
-                return Err(err(
-                    line,
-                    format!("veto names unknown check id {:?}", v.check),
-                ));
+                return Err(err(line, format!("veto names unknown check id {:?}", v.check)));
             }
         }
         if !(0.0..=raw.full_score).contains(&raw.pass_mark) {
@@ -312,14 +277,10 @@ impl Rubric {
     /// # Errors
     /// When the check is absent or its parameters do not fit `T`.
     pub fn params<T: DeserializeOwned>(&self, id: &str) -> Result<T, String> {
-        let rule = self
-            .rule(id)
-            .ok_or_else(|| format!("rubric {} does not run {id}", self.id))?;
+        let rule = self.rule(id).ok_or_else(|| format!("rubric {} does not run {id}", self.id))?;
         toml::Value::Table(rule.params.clone())
             .try_into()
-            .map_err(|e: toml::de::Error| {
-                format!("rubric {}: check {id}: {}", self.id, e.message())
-            })
+            .map_err(|e: toml::de::Error| format!("rubric {}: check {id}: {}", self.id, e.message()))
     }
 }
 

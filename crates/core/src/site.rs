@@ -101,11 +101,7 @@ pub fn parse_site_url(given: &str) -> Result<Url, String> {
     if t.is_empty() {
         return Err("empty URL".to_owned());
     }
-    let with_scheme = if t.contains("://") {
-        t.to_owned()
-    } else {
-        format!("http://{t}")
-    };
+    let with_scheme = if t.contains("://") { t.to_owned() } else { format!("http://{t}") };
     let url = Url::parse(&with_scheme).map_err(|e| format!("not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("scheme {} is not http or https", url.scheme()));
@@ -142,10 +138,7 @@ impl SiteList {
     /// When the header is missing or has no `url` column; row-level problems go to `errors`.
     pub fn parse_csv(text: &str) -> Result<Self, String> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
         let headers: Vec<String> = rdr
             .headers()
             .map_err(|e| format!("cannot read the header row: {e}"))?
@@ -154,8 +147,7 @@ impl SiteList {
             .collect();
         let col = |name: &str| headers.iter().position(|h| h == name);
         let url_col = col("url").ok_or("the header row has no `url` column")?;
-        let (name_col, level_col, region_col, sub_col) =
-            (col("name"), col("level"), col("region"), col("subdomains"));
+        let (name_col, level_col, region_col, sub_col) = (col("name"), col("level"), col("region"), col("subdomains"));
         let mut list = SiteList::default();
         let mut seen = std::collections::HashSet::new();
         for rec in rdr.records() {
@@ -163,10 +155,7 @@ impl SiteList {
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.position().map_or(0, csv::Position::line);
-                    list.errors.push(RowError {
-                        line,
-                        reason: format!("unreadable row: {e}"),
-                    });
+                    list.errors.push(RowError { line, reason: format!("unreadable row: {e}") });
                     continue;
                 }
             };
@@ -174,25 +163,15 @@ impl SiteList {
             if rec.iter().all(str::is_empty) {
                 continue;
             }
-            let get = |c: Option<usize>| {
-                c.and_then(|i| rec.get(i))
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
+            let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).filter(|s| !s.is_empty()).map(str::to_owned);
             let Some(given) = get(Some(url_col)) else {
-                list.errors.push(RowError {
-                    line,
-                    reason: "no URL in the url column".to_owned(),
-                });
+                list.errors.push(RowError { line, reason: "no URL in the url column".to_owned() });
                 continue;
             };
             let url = match parse_site_url(&given) {
                 Ok(u) => u,
                 Err(e) => {
-                    list.errors.push(RowError {
-                        line,
-                        reason: format!("bad URL {given:?}: {e}"),
-                    });
+                    list.errors.push(RowError { line, reason: format!("bad URL {given:?}: {e}") });
                     continue;
                 }
             };
@@ -203,19 +182,14 @@ impl SiteList {
                     None => {
                         list.errors.push(RowError {
                             line,
-                            reason: format!(
-                                "unknown level {l:?} (national, provincial, city, county or township)"
-                            ),
+                            reason: format!("unknown level {l:?} (national, provincial, city, county or township)"),
                         });
                         continue;
                     }
                 },
             };
             if !seen.insert(given.clone()) {
-                list.errors.push(RowError {
-                    line,
-                    reason: format!("duplicate of an earlier row: {given}"),
-                });
+                list.errors.push(RowError { line, reason: format!("duplicate of an earlier row: {given}") });
                 continue;
             }
             let mut meta = BTreeMap::new();
@@ -227,12 +201,8 @@ impl SiteList {
                     meta.insert(h.clone(), v.to_owned());
                 }
             }
-            let include_subdomains = get(sub_col).is_some_and(|v| {
-                matches!(
-                    v.to_ascii_lowercase().as_str(),
-                    "1" | "yes" | "true" | "y" | "是"
-                )
-            });
+            let include_subdomains = get(sub_col)
+                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "yes" | "true" | "y" | "是"));
             list.sites.push(SiteSpec {
                 given,
                 url,
@@ -271,10 +241,7 @@ mod tests {
                    http://c.gov.cn/,丙市,市级,360900\n";
         let list = SiteList::parse_csv(csv).unwrap();
         assert_eq!(list.sites.len(), 2);
-        assert_eq!(
-            list.sites[0].meta.get("owner").map(String::as_str),
-            Some("办公室")
-        );
+        assert_eq!(list.sites[0].meta.get("owner").map(String::as_str), Some("办公室"));
         assert_eq!(list.sites[1].level, Some(Level::City));
         let lines: Vec<u64> = list.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![3, 4, 5, 6]);

@@ -39,12 +39,7 @@ impl AsOf {
     #[must_use]
     pub fn from_date(date: NaiveDate) -> Self {
         let dt = date.and_time(NaiveTime::MIN);
-        AsOf(
-            china_offset()
-                .from_local_datetime(&dt)
-                .single()
-                .expect("fixed offsets are unambiguous"),
-        )
+        AsOf(china_offset().from_local_datetime(&dt).single().expect("fixed offsets are unambiguous"))
     }
 
     /// The calendar date of the as-of moment in UTC+8.

@@ -3,17 +3,8 @@
 use url::Url;
 
 /// Query parameters that carry a session id; dropped so one page is not crawled once per session.
-const SESSION_PARAMS: &[&str] = &[
-    "jsessionid",
-    "phpsessid",
-    "sid",
-    "sessionid",
-    "session_id",
-    "sessid",
-    "cfid",
-    "cftoken",
-    "aspsessionid",
-];
+const SESSION_PARAMS: &[&str] =
+    &["jsessionid", "phpsessid", "sid", "sessionid", "session_id", "sessid", "cfid", "cftoken", "aspsessionid"];
 
 /// Why an `href` did not give an http(s) URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,11 +33,7 @@ pub fn resolve(base: &Url, href: &str) -> Result<Url, HrefError> {
 ///
 /// # Errors
 /// [`HrefError`] when the href is empty, of another scheme, or malformed.
-pub fn resolve_encoded(
-    base: &Url,
-    href: &str,
-    encoder: Option<QueryEncoder<'_>>,
-) -> Result<Url, HrefError> {
+pub fn resolve_encoded(base: &Url, href: &str, encoder: Option<QueryEncoder<'_>>) -> Result<Url, HrefError> {
     let h = href.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
     if h.is_empty() || h.starts_with('#') {
         return Err(HrefError::Empty);
@@ -84,19 +71,14 @@ fn leading_scheme(h: &str) -> Option<&str> {
     let s = &h[..colon];
     let mut chars = s.chars();
     let first = chars.next()?;
-    (first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-    .then_some(s)
+    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .then_some(s)
 }
 
 /// `https;//x`, `http//x`, `http:\\x`-like typos that a browser would turn into a dead relative link.
 fn looks_like_mistyped_scheme(h: &str) -> bool {
     let lower = h.get(..8).unwrap_or(h).to_ascii_lowercase();
-    [
-        "http;", "https;", "http//", "https//", "http.//", "https.//",
-    ]
-    .iter()
-    .any(|p| lower.starts_with(p))
+    ["http;", "https;", "http//", "https//", "http.//", "https.//"].iter().any(|p| lower.starts_with(p))
 }
 
 /// Drops the fragment, session ids (`;jsessionid=…` path parameters and session query
@@ -119,9 +101,9 @@ pub fn normalize(url: &mut Url) {
                         return false;
                     }
                     let key = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
-                    !SESSION_PARAMS.iter().any(|s| {
-                        key == *s || (key.starts_with("aspsessionid") && *s == "aspsessionid")
-                    })
+                    !SESSION_PARAMS
+                        .iter()
+                        .any(|s| key == *s || (key.starts_with("aspsessionid") && *s == "aspsessionid"))
                 })
                 .collect();
             if keep.is_empty() {
@@ -164,10 +146,7 @@ mod tests {
     #[test]
     fn resolves_and_normalises() {
         let u = resolve(&base(), " ../art/2024/7/10/art_1.html#top ").unwrap();
-        assert_eq!(
-            u.as_str(),
-            "http://www.example.gov.cn/art/2024/7/10/art_1.html"
-        );
+        assert_eq!(u.as_str(), "http://www.example.gov.cn/art/2024/7/10/art_1.html");
         let u = resolve(&base(), "list.jsp;jsessionid=ABC123?page=2&sid=x9").unwrap();
         assert_eq!(u.as_str(), "http://www.example.gov.cn/col/list.jsp?page=2");
         let u = resolve(&base(), "HTTP://WWW.Example.GOV.cn:80/a?").unwrap();
@@ -179,43 +158,19 @@ mod tests {
     #[test]
     fn rejects_what_is_not_a_fetchable_link() {
         assert_eq!(resolve(&base(), "#"), Err(HrefError::Empty));
-        assert_eq!(
-            resolve(&base(), "javascript:void(0)"),
-            Err(HrefError::OtherScheme("javascript".into()))
-        );
-        assert_eq!(
-            resolve(&base(), "mailto:a@b.cn"),
-            Err(HrefError::OtherScheme("mailto".into()))
-        );
-        assert!(matches!(
-            resolve(&base(), "https;//example.com/x"),
-            Err(HrefError::Invalid(_))
-        ));
-        assert!(matches!(
-            resolve(&base(), "https://example]org/x"),
-            Err(HrefError::Invalid(_))
-        ));
-        assert!(matches!(
-            resolve(&base(), "http:/www.example.com/"),
-            Err(HrefError::Invalid(_))
-        ));
-        assert!(matches!(
-            resolve(&base(), "http:www.example.com/"),
-            Err(HrefError::Invalid(_))
-        ));
-        assert!(matches!(
-            resolve(&base(), "http://"),
-            Err(HrefError::Invalid(_))
-        ));
+        assert_eq!(resolve(&base(), "javascript:void(0)"), Err(HrefError::OtherScheme("javascript".into())));
+        assert_eq!(resolve(&base(), "mailto:a@b.cn"), Err(HrefError::OtherScheme("mailto".into())));
+        assert!(matches!(resolve(&base(), "https;//example.com/x"), Err(HrefError::Invalid(_))));
+        assert!(matches!(resolve(&base(), "https://example]org/x"), Err(HrefError::Invalid(_))));
+        assert!(matches!(resolve(&base(), "http:/www.example.com/"), Err(HrefError::Invalid(_))));
+        assert!(matches!(resolve(&base(), "http:www.example.com/"), Err(HrefError::Invalid(_))));
+        assert!(matches!(resolve(&base(), "http://"), Err(HrefError::Invalid(_))));
     }
 
     #[test]
     fn legacy_page_queries_use_the_page_encoding() {
         fn latin1(s: &str) -> std::borrow::Cow<'_, [u8]> {
-            s.chars()
-                .map(|c| c as u32 as u8)
-                .collect::<Vec<u8>>()
-                .into()
+            s.chars().map(|c| c as u32 as u8).collect::<Vec<u8>>().into()
         }
         let u = resolve_encoded(&base(), "/s?q=ü", Some(&latin1)).unwrap();
         assert_eq!(u.as_str(), "http://www.example.gov.cn/s?q=%FC");
@@ -229,10 +184,7 @@ mod tests {
         assert!(host_in_scope("zwgk.a.gov.cn", "a.gov.cn", true));
         assert!(!host_in_scope("evila.gov.cn", "a.gov.cn", true));
         assert!(!host_in_scope("zwgk.a.gov.cn", "a.gov.cn", false));
-        assert_eq!(
-            extension(&Url::parse("http://a/b/表格.DOCX").unwrap()).as_deref(),
-            Some("docx")
-        );
+        assert_eq!(extension(&Url::parse("http://a/b/表格.DOCX").unwrap()).as_deref(), Some("docx"));
         assert_eq!(extension(&Url::parse("http://a/b/").unwrap()), None);
     }
 }

@@ -11,10 +11,7 @@ fn main() {
     };
     let mut items = 0;
     for _ in 0..n {
-        items += sitecensus_extract::extract(&bytes, None, &url, &opts)
-            .items
-            .len();
+        items += sitecensus_extract::extract(&bytes, None, &url, &opts).items.len();
     }
-    std::io::Write::write_all(&mut std::io::stdout(), format!("{items}\n").as_bytes())
-        .expect("stdout");
+    std::io::Write::write_all(&mut std::io::stdout(), format!("{items}\n").as_bytes()).expect("stdout");
 }

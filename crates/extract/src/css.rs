@@ -9,33 +9,17 @@ use std::collections::HashSet;
 /// Why a style hides an element, if it does.
 #[must_use]
 pub fn style_hides(style: &str) -> Option<&'static str> {
-    let s: String = style
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let decls: Vec<(&str, &str)> = s
-        .split(';')
-        .filter_map(|d| d.split_once(':'))
-        .map(|(k, v)| (k, v.trim_end_matches("!important")))
-        .collect();
-    let get = |name: &str| {
-        decls
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
-    };
+    let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let decls: Vec<(&str, &str)> =
+        s.split(';').filter_map(|d| d.split_once(':')).map(|(k, v)| (k, v.trim_end_matches("!important"))).collect();
+    let get = |name: &str| decls.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| *v);
     if get("display") == Some("none") {
         return Some("display:none");
     }
     if matches!(get("visibility"), Some("hidden" | "collapse")) {
         return Some("visibility:hidden");
     }
-    if get("opacity")
-        .and_then(|v| v.parse::<f32>().ok())
-        .is_some_and(|o| o <= 0.01)
-    {
+    if get("opacity").and_then(|v| v.parse::<f32>().ok()).is_some_and(|o| o <= 0.01) {
         return Some("opacity:0");
     }
     if get("font-size").is_some_and(is_zero_length) {
@@ -45,20 +29,16 @@ pub fn style_hides(style: &str) -> Option<&'static str> {
         return Some("text-indent off-screen");
     }
     if matches!(get("position"), Some("absolute" | "fixed")) {
-        let off = ["left", "top", "right", "margin-left", "margin-top"]
-            .iter()
-            .any(|k| {
-                get(k).and_then(px).is_some_and(|v| v <= -500.0)
-                    || get(k).and_then(px).is_some_and(|v| v >= 5000.0)
-            });
+        let off = ["left", "top", "right", "margin-left", "margin-top"].iter().any(|k| {
+            get(k).and_then(px).is_some_and(|v| v <= -500.0) || get(k).and_then(px).is_some_and(|v| v >= 5000.0)
+        });
         if off {
             return Some("positioned off-screen");
         }
     }
     let zero_w = get("width").is_some_and(is_zero_length);
     let zero_h = get("height").is_some_and(is_zero_length);
-    let clipped =
-        get("overflow") == Some("hidden") || get("clip").is_some_and(|c| c.contains("rect(0"));
+    let clipped = get("overflow") == Some("hidden") || get("clip").is_some_and(|c| c.contains("rect(0"));
     if (zero_w && zero_h) || ((zero_w || zero_h) && clipped) {
         return Some("zero size");
     }
@@ -203,19 +183,10 @@ mod tests {
     #[test]
     fn inline_styles_that_hide() {
         assert_eq!(style_hides("DISPLAY: none"), Some("display:none"));
-        assert_eq!(
-            style_hides("color:red;display:none !important"),
-            Some("display:none")
-        );
+        assert_eq!(style_hides("color:red;display:none !important"), Some("display:none"));
         assert_eq!(style_hides("visibility:hidden"), Some("visibility:hidden"));
-        assert_eq!(
-            style_hides("position:absolute; left:-9999px; top:0"),
-            Some("positioned off-screen")
-        );
-        assert_eq!(
-            style_hides("text-indent:-9999px"),
-            Some("text-indent off-screen")
-        );
+        assert_eq!(style_hides("position:absolute; left:-9999px; top:0"), Some("positioned off-screen"));
+        assert_eq!(style_hides("text-indent:-9999px"), Some("text-indent off-screen"));
         assert_eq!(style_hides("font-size:0px"), Some("font-size:0"));
         assert_eq!(style_hides("width:0;height:0"), Some("zero size"));
         assert_eq!(style_hides("height:0;overflow:hidden"), Some("zero size"));

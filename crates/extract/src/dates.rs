@@ -52,9 +52,8 @@ static FULL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
-static TWO_DIGIT_YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?P<y>\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日").expect("valid regex")
-});
+static TWO_DIGIT_YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?P<y>\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日").expect("valid regex"));
 
 static CN_NUMERALS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?P<y>[〇○零Ｏ一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,2})月(?P<d>[一二三四五六七八九十]{1,3})日")
@@ -62,8 +61,7 @@ static CN_NUMERALS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static SHORT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?P<m>\d{2})(?:-|/|\.)(?P<d>\d{2})|(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日")
-        .expect("valid regex")
+    Regex::new(r"(?P<m>\d{2})(?:-|/|\.)(?P<d>\d{2})|(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日").expect("valid regex")
 });
 
 static URL_DATES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
@@ -84,22 +82,15 @@ static URL_DATES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .collect()
 });
 
-static URL_YEAR_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"/(?P<y>(?:19|20)\d{2})(?:-)?(?P<m>[01]\d)/").expect("valid regex")
-});
+static URL_YEAR_MONTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"/(?P<y>(?:19|20)\d{2})(?:-)?(?P<m>[01]\d)/").expect("valid regex"));
 
 fn digit_before(text: &str, start: usize) -> bool {
-    text[..start]
-        .chars()
-        .next_back()
-        .is_some_and(|c| c.is_ascii_digit())
+    text[..start].chars().next_back().is_some_and(|c| c.is_ascii_digit())
 }
 
 fn digit_after(text: &str, end: usize) -> bool {
-    text[end..]
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_digit())
+    text[end..].chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
 fn num(s: &str) -> u32 {
@@ -130,73 +121,40 @@ pub fn full_dates(text: &str) -> impl Iterator<Item = Found> + '_ {
     let has_nian = text.contains('年');
     let has_two = has_nian && has_digit_run(text, 2);
     let has_cn = has_nian && (text.contains('〇') || text.contains('○') || text.contains('零'));
-    let latin = has_year
-        .then(|| FULL.captures_iter(text))
-        .into_iter()
-        .flatten()
-        .filter_map(move |c| {
-            let all = c.get(0)?;
-            let y = c.name("y")?;
-            if digit_before(text, y.start()) {
-                return None;
+    let latin = has_year.then(|| FULL.captures_iter(text)).into_iter().flatten().filter_map(move |c| {
+        let all = c.get(0)?;
+        let y = c.name("y")?;
+        if digit_before(text, y.start()) {
+            return None;
+        }
+        let (m, d) = (1..=4).find_map(|i| Some((c.name(&format!("m{i}"))?, c.name(&format!("d{i}"))?)))?;
+        let date_end = c.name("hh").map_or(all.end(), |_| d.end());
+        if digit_after(text, date_end) && c.name("hh").is_none() {
+            return None;
+        }
+        let date = make_date(num(y.as_str()) as i32, num(m.as_str()), num(d.as_str()))?;
+        let time = match (c.name("hh"), c.name("mm")) {
+            (Some(h), Some(mi)) => {
+                NaiveTime::from_hms_opt(num(h.as_str()), num(mi.as_str()), c.name("ss").map_or(0, |s| num(s.as_str())))
             }
-            let (m, d) = (1..=4)
-                .find_map(|i| Some((c.name(&format!("m{i}"))?, c.name(&format!("d{i}"))?)))?;
-            let date_end = c.name("hh").map_or(all.end(), |_| d.end());
-            if digit_after(text, date_end) && c.name("hh").is_none() {
-                return None;
-            }
-            let date = make_date(num(y.as_str()) as i32, num(m.as_str()), num(d.as_str()))?;
-            let time = match (c.name("hh"), c.name("mm")) {
-                (Some(h), Some(mi)) => NaiveTime::from_hms_opt(
-                    num(h.as_str()),
-                    num(mi.as_str()),
-                    c.name("ss").map_or(0, |s| num(s.as_str())),
-                ),
-                _ => None,
-            };
-            Some(Found {
-                date,
-                time,
-                start: y.start(),
-                end: all.end(),
-            })
-        });
-    let two = has_two
-        .then(|| TWO_DIGIT_YEAR.captures_iter(text))
-        .into_iter()
-        .flatten()
-        .filter_map(move |c| {
-            let all = c.get(0)?;
-            if digit_before(text, all.start()) {
-                return None;
-            }
-            let date = make_date(2000 + num(&c["y"]) as i32, num(&c["m"]), num(&c["d"]))?;
-            Some(Found {
-                date,
-                time: None,
-                start: all.start(),
-                end: all.end(),
-            })
-        });
-    let cn = has_cn
-        .then(|| CN_NUMERALS.captures_iter(text))
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            let all = c.get(0)?;
-            let y: String = c["y"]
-                .chars()
-                .map(|ch| char::from_digit(cn_digit(ch)?, 10))
-                .collect::<Option<String>>()?;
-            let date = make_date(y.parse().ok()?, cn_number(&c["m"])?, cn_number(&c["d"])?)?;
-            Some(Found {
-                date,
-                time: None,
-                start: all.start(),
-                end: all.end(),
-            })
-        });
+            _ => None,
+        };
+        Some(Found { date, time, start: y.start(), end: all.end() })
+    });
+    let two = has_two.then(|| TWO_DIGIT_YEAR.captures_iter(text)).into_iter().flatten().filter_map(move |c| {
+        let all = c.get(0)?;
+        if digit_before(text, all.start()) {
+            return None;
+        }
+        let date = make_date(2000 + num(&c["y"]) as i32, num(&c["m"]), num(&c["d"]))?;
+        Some(Found { date, time: None, start: all.start(), end: all.end() })
+    });
+    let cn = has_cn.then(|| CN_NUMERALS.captures_iter(text)).into_iter().flatten().filter_map(|c| {
+        let all = c.get(0)?;
+        let y: String = c["y"].chars().map(|ch| char::from_digit(cn_digit(ch)?, 10)).collect::<Option<String>>()?;
+        let date = make_date(y.parse().ok()?, cn_number(&c["m"])?, cn_number(&c["d"])?)?;
+        Some(Found { date, time: None, start: all.start(), end: all.end() })
+    });
     let mut all: Vec<Found> = latin.chain(two).chain(cn).collect();
     all.sort_by_key(|f| f.start);
     all.dedup_by(|b, a| b.start < a.end);
@@ -214,12 +172,9 @@ pub fn first_full_date(text: &str) -> Option<Found> {
 /// knows it (from the item's URL), else the latest such date not after `as_of`.
 #[must_use]
 pub fn short_date_alone(text: &str, year: Option<i32>, as_of: NaiveDate) -> Option<NaiveDate> {
-    let t = text.trim_matches(|c: char| {
-        c.is_whitespace() || "[]()（）【】〔〕<>《》|·:：-_".contains(c) || c == '\u{a0}'
-    });
-    let t = ["发布时间", "发布日期", "更新时间", "日期", "时间"]
-        .iter()
-        .fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
+    let t =
+        text.trim_matches(|c: char| c.is_whitespace() || "[]()（）【】〔〕<>《》|·:：-_".contains(c) || c == '\u{a0}');
+    let t = ["发布时间", "发布日期", "更新时间", "日期", "时间"].iter().fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
     let t = t.trim_matches(|c: char| c.is_whitespace() || c == ':' || c == '：');
     if t.len() > 16 || !has_digit_run(t, 1) {
         return None;
@@ -252,16 +207,13 @@ pub fn implied_year(month: u32, day: u32, as_of: NaiveDate) -> Option<NaiveDate>
 /// The date an article URL carries (`/art/2024/7/10/…`, `t20240710_…`, `/2024-07/10/…`).
 #[must_use]
 pub fn date_in_url(url: &str) -> Option<NaiveDate> {
-    let path = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
     if !has_digit_run(path, 4) {
         return None;
     }
-    URL_DATES.iter().find_map(|re| {
-        re.captures_iter(path)
-            .find_map(|c| make_date(num(&c["y"]) as i32, num(&c["m"]), num(&c["d"])))
-    })
+    URL_DATES
+        .iter()
+        .find_map(|re| re.captures_iter(path).find_map(|c| make_date(num(&c["y"]) as i32, num(&c["m"]), num(&c["d"]))))
 }
 
 /// The year (and month) an article URL carries even without a day (`/201803/t…`).
@@ -356,49 +308,22 @@ mod tests {
     #[test]
     fn short_dates_take_the_latest_year_not_after_as_of() {
         let as_of = d("2024-07-10");
-        assert_eq!(
-            short_date_alone("[07-10]", None, as_of),
-            Some(d("2024-07-10"))
-        );
-        assert_eq!(
-            short_date_alone(" 12-30 ", None, as_of),
-            Some(d("2023-12-30"))
-        );
-        assert_eq!(
-            short_date_alone("10.11", Some(2017), as_of),
-            Some(d("2017-10-11"))
-        );
-        assert_eq!(
-            short_date_alone("7月9日", None, as_of),
-            Some(d("2024-07-09"))
-        );
-        assert_eq!(
-            short_date_alone("(02-29)", None, d("2023-03-01")),
-            Some(d("2020-02-29"))
-        );
+        assert_eq!(short_date_alone("[07-10]", None, as_of), Some(d("2024-07-10")));
+        assert_eq!(short_date_alone(" 12-30 ", None, as_of), Some(d("2023-12-30")));
+        assert_eq!(short_date_alone("10.11", Some(2017), as_of), Some(d("2017-10-11")));
+        assert_eq!(short_date_alone("7月9日", None, as_of), Some(d("2024-07-09")));
+        assert_eq!(short_date_alone("(02-29)", None, d("2023-03-01")), Some(d("2020-02-29")));
         assert_eq!(short_date_alone("共 12-30 页", None, as_of), None);
         assert_eq!(short_date_alone("13-40", None, as_of), None);
     }
 
     #[test]
     fn dates_in_urls() {
-        assert_eq!(
-            date_in_url("http://www.zj.gov.cn/art/2018/3/17/art_41146_2271623.html"),
-            Some(d("2018-03-17"))
-        );
-        assert_eq!(
-            date_in_url("./xxgk/gzdt/201803/t20180314_71361.html"),
-            Some(d("2018-03-14"))
-        );
-        assert_eq!(
-            date_in_url("http://www.news.cn/2018-03/06/c_1122494344.htm"),
-            Some(d("2018-03-06"))
-        );
+        assert_eq!(date_in_url("http://www.zj.gov.cn/art/2018/3/17/art_41146_2271623.html"), Some(d("2018-03-17")));
+        assert_eq!(date_in_url("./xxgk/gzdt/201803/t20180314_71361.html"), Some(d("2018-03-14")));
+        assert_eq!(date_in_url("http://www.news.cn/2018-03/06/c_1122494344.htm"), Some(d("2018-03-06")));
         assert_eq!(date_in_url("http://www.a.gov.cn/Item/85971.aspx"), None);
         assert_eq!(date_in_url("http://www.a.gov.cn/page?id=20240710123"), None);
-        assert_eq!(
-            year_in_url("./qyly/201710/t2017101_842040.shtml"),
-            Some((2017, 10))
-        );
+        assert_eq!(year_in_url("./qyly/201710/t2017101_842040.shtml"), Some((2017, 10)));
     }
 }

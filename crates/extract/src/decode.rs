@@ -54,9 +54,7 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
             had_errors,
         };
     }
-    let header = content_type
-        .and_then(charset_param)
-        .map(|l| (l.to_owned(), EncodingSource::Header));
+    let header = content_type.and_then(charset_param).map(|l| (l.to_owned(), EncodingSource::Header));
     let declared = header.or_else(|| meta_charset(bytes).map(|l| (l, EncodingSource::Meta)));
     let utf8_ok = std::str::from_utf8(bytes).is_ok();
     let non_ascii = bytes.iter().any(|b| !b.is_ascii());
@@ -96,30 +94,15 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
     finish(bytes, enc, EncodingSource::Detected, declared.map(|d| d.0))
 }
 
-fn finish(
-    bytes: &[u8],
-    enc: &'static Encoding,
-    source: EncodingSource,
-    declared: Option<String>,
-) -> Decoded {
+fn finish(bytes: &[u8], enc: &'static Encoding, source: EncodingSource, declared: Option<String>) -> Decoded {
     let (text, had_errors) = enc.decode_without_bom_handling(bytes);
-    Decoded {
-        text: text.into_owned(),
-        encoding: enc,
-        source,
-        declared,
-        had_errors,
-    }
+    Decoded { text: text.into_owned(), encoding: enc, source, declared, had_errors }
 }
 
 /// GB2312 pages are decoded as GBK (its superset; WHATWG maps the label so already), and GB18030
 /// stays GB18030. UTF-16 labels in a page mean UTF-8 per the HTML standard.
 fn html_equivalent(enc: &'static Encoding) -> &'static Encoding {
-    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-        UTF_8
-    } else {
-        enc
-    }
+    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE { UTF_8 } else { enc }
 }
 
 fn error_share(text: &str) -> f64 {
@@ -143,9 +126,7 @@ fn detect(bytes: &[u8]) -> &'static Encoding {
 pub fn charset_param(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches(|c| c == '"' || c == '\''))
+        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(|c| c == '"' || c == '\''))
     })
 }
 
@@ -157,26 +138,16 @@ pub fn meta_charset(bytes: &[u8]) -> Option<String> {
     let mut pos = 0;
     while let Some(i) = memchr::memmem::find(&lower[pos..], b"<meta") {
         let start = pos + i;
-        let end = lower[start..]
-            .iter()
-            .position(|&b| b == b'>')
-            .map_or(lower.len(), |e| start + e);
+        let end = lower[start..].iter().position(|&b| b == b'>').map_or(lower.len(), |e| start + e);
         let tag = &lower[start..end];
         if let Some(c) = memchr::memmem::find(tag, b"charset") {
             let rest = &tag[c + 7..];
-            let rest = rest
-                .iter()
-                .skip_while(|b| b.is_ascii_whitespace())
-                .copied()
-                .collect::<Vec<u8>>();
+            let rest = rest.iter().skip_while(|b| b.is_ascii_whitespace()).copied().collect::<Vec<u8>>();
             if let Some(after_eq) = rest.strip_prefix(b"=") {
                 let v: Vec<u8> = after_eq
                     .iter()
                     .skip_while(|b| b.is_ascii_whitespace() || **b == b'"' || **b == b'\'')
-                    .take_while(|b| {
-                        !(b.is_ascii_whitespace()
-                            || matches!(**b, b'"' | b'\'' | b';' | b'/' | b'>'))
-                    })
+                    .take_while(|b| !(b.is_ascii_whitespace() || matches!(**b, b'"' | b'\'' | b';' | b'/' | b'>')))
                     .copied()
                     .collect();
                 if !v.is_empty() {
@@ -204,7 +175,9 @@ mod tests {
 
     #[test]
     fn undeclared_gbk_is_detected() {
-        let (bytes, _, _) = GBK.encode("<html><body><p>关于开展第一次全国政府网站普查的通知，各省、自治区、直辖市人民政府。</p></body></html>");
+        let (bytes, _, _) = GBK.encode(
+            "<html><body><p>关于开展第一次全国政府网站普查的通知，各省、自治区、直辖市人民政府。</p></body></html>",
+        );
         let d = decode(&bytes, Some("text/html"));
         assert!(d.text.contains("全国政府网站普查"), "{}", d.text);
         assert_eq!(d.source, EncodingSource::Detected);
@@ -212,8 +185,7 @@ mod tests {
 
     #[test]
     fn declared_gb2312_but_utf8_bytes_is_overruled() {
-        let html =
-            "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"><p>人民网</p>";
+        let html = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"><p>人民网</p>";
         let d = decode(html.as_bytes(), None);
         assert_eq!(d.encoding, UTF_8);
         assert_eq!(d.source, EncodingSource::Overruled);
@@ -223,9 +195,8 @@ mod tests {
 
     #[test]
     fn declared_utf8_but_gbk_bytes_is_overruled() {
-        let (bytes, _, _) = GBK.encode(
-            "<meta charset=\"utf-8\"><p>县长信箱 来信选登 办理结果公开，欢迎社会各界监督。</p>",
-        );
+        let (bytes, _, _) =
+            GBK.encode("<meta charset=\"utf-8\"><p>县长信箱 来信选登 办理结果公开，欢迎社会各界监督。</p>");
         let d = decode(&bytes, None);
         assert!(d.text.contains("县长信箱"), "{}", d.text);
         assert_eq!(d.source, EncodingSource::Overruled);
@@ -243,14 +214,10 @@ mod tests {
     #[test]
     fn meta_prescan_variants() {
         assert_eq!(
-            meta_charset(b"<META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=GB2312'>")
-                .as_deref(),
+            meta_charset(b"<META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=GB2312'>").as_deref(),
             Some("gb2312")
         );
-        assert_eq!(
-            meta_charset(b"<meta charset = \"big5\" />").as_deref(),
-            Some("big5")
-        );
+        assert_eq!(meta_charset(b"<meta charset = \"big5\" />").as_deref(), Some("big5"));
         assert_eq!(meta_charset(b"<meta name=x content=y>"), None);
     }
 }

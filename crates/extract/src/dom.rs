@@ -85,10 +85,8 @@ pub struct Dom<'a> {
     prefix: Vec<Counts>,
 }
 
-const SKIP_TAGS: &[&str] = &[
-    "script", "style", "noscript", "template", "title", "head", "iframe", "textarea", "select",
-    "option",
-];
+const SKIP_TAGS: &[&str] =
+    &["script", "style", "noscript", "template", "title", "head", "iframe", "textarea", "select", "option"];
 
 /// Elements whose boundaries separate words when text is joined.
 pub fn is_block(tag: &str) -> bool {
@@ -137,10 +135,7 @@ pub fn is_block(tag: &str) -> bool {
 }
 
 fn is_punct(c: char) -> bool {
-    matches!(
-        c,
-        '，' | '。' | '；' | '：' | '！' | '？' | '、' | '“' | '”' | ',' | ';'
-    )
+    matches!(c, '，' | '。' | '；' | '：' | '！' | '？' | '、' | '“' | '”' | ',' | ';')
 }
 
 impl<'a> Dom<'a> {
@@ -152,10 +147,7 @@ impl<'a> Dom<'a> {
             if let Node::Element(e) = n.value()
                 && e.name() == "style"
             {
-                let css: String = n
-                    .children()
-                    .filter_map(|c| c.value().as_text().map(|t| &**t))
-                    .collect();
+                let css: String = n.children().filter_map(|c| c.value().as_text().map(|t| &**t)).collect();
                 rules.add_stylesheet(&css);
             }
         }
@@ -170,11 +162,7 @@ impl<'a> Dom<'a> {
                         (false, false, NONE)
                     } else {
                         let p = &nodes[parent as usize];
-                        let anchor = if p.tag() == "a" && p.attr("href").is_some() {
-                            parent
-                        } else {
-                            p.anchor
-                        };
+                        let anchor = if p.tag() == "a" && p.attr("href").is_some() { parent } else { p.anchor };
                         (p.hidden, p.skip, anchor)
                     };
                     let kind = match n.value() {
@@ -188,23 +176,12 @@ impl<'a> Dom<'a> {
                                 || e.attr("style").is_some_and(|s| style_hides(s).is_some())
                                 || (!rules.is_empty() && rules.hides(e.id(), e.classes()))
                                 || (e.name() == "input"
-                                    && e.attr("type")
-                                        .is_some_and(|t| t.eq_ignore_ascii_case("hidden")));
-                            (
-                                p_hidden || own_hidden,
-                                p_skip || SKIP_TAGS.contains(&e.name()),
-                            )
+                                    && e.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")));
+                            (p_hidden || own_hidden, p_skip || SKIP_TAGS.contains(&e.name()))
                         }
                         _ => (p_hidden, p_skip),
                     };
-                    nodes.push(DNode {
-                        kind,
-                        parent,
-                        end: idx + 1,
-                        hidden,
-                        skip,
-                        anchor: p_anchor,
-                    });
+                    nodes.push(DNode { kind, parent, end: idx + 1, hidden, skip, anchor: p_anchor });
                     stack.push(idx);
                 }
                 ego_tree::iter::Edge::Close(_) => {
@@ -344,9 +321,7 @@ impl<'a> Dom<'a> {
                     block_ends.push(n.end);
                 }
                 Kind::Element(e)
-                    if matches!(e.name(), "span" | "a" | "img")
-                        && !out.ends_with([' ', '\n'])
-                        && !out.is_empty() =>
+                    if matches!(e.name(), "span" | "a" | "img") && !out.ends_with([' ', '\n']) && !out.is_empty() =>
                 {
                     out.push(' ');
                 }
@@ -406,9 +381,7 @@ mod tests {
              <div class=h><a href=y>隐藏</a></div><script>var x='不是文字';</script></body></html>",
         );
         let dom = Dom::build(&html);
-        let a = (0..dom.nodes.len() as u32)
-            .find(|&i| dom.nodes[i as usize].attr("id") == Some("a"))
-            .unwrap();
+        let a = (0..dom.nodes.len() as u32).find(|&i| dom.nodes[i as usize].attr("id") == Some("a")).unwrap();
         assert_eq!(dom.chars(a), 11);
         assert_eq!(dom.visible_link_chars(a), 4);
         assert_eq!(dom.anchors(a), 1);
@@ -418,9 +391,7 @@ mod tests {
         assert_eq!(dom.anchors(body), 2);
         assert_eq!(dom.visible_chars(body), 11);
         assert_eq!(dom.chars(body), 13);
-        let hidden_a = (0..dom.nodes.len() as u32)
-            .find(|&i| dom.nodes[i as usize].attr("href") == Some("y"))
-            .unwrap();
+        let hidden_a = (0..dom.nodes.len() as u32).find(|&i| dom.nodes[i as usize].attr("href") == Some("y")).unwrap();
         assert!(dom.nodes[hidden_a as usize].hidden);
         assert!(!dom.text(body, true).contains("不是文字"));
     }

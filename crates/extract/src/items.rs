@@ -9,19 +9,8 @@ use crate::dom::{Dom, Kind, NONE};
 use crate::model::{Block, DateSource, Item};
 
 /// Anchor text that names a "more" link, not an entry.
-const MORE_TEXTS: &[&str] = &[
-    "更多",
-    "更多>>",
-    "更多>",
-    "more",
-    "more>>",
-    "more+",
-    "查看更多",
-    "更多+",
-    ">>",
-    "》》",
-    "more>",
-];
+const MORE_TEXTS: &[&str] =
+    &["更多", "更多>>", "更多>", "more", "more>>", "more+", "查看更多", "更多+", ">>", "》》", "more>"];
 
 /// Entries shorter than this (in characters) are menu items, not list entries.
 const MIN_TITLE_CHARS: usize = 4;
@@ -48,24 +37,14 @@ fn is_more(text: &str) -> bool {
     if text.len() > 24 {
         return false;
     }
-    let t: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_lowercase();
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
     MORE_TEXTS.contains(&t.as_str()) || t.starts_with("更多") || t == "more"
 }
 
 /// Finds list items and their blocks among the page's anchors (in document order).
-pub(crate) fn extract(
-    dom: &Dom,
-    anchors: &[AnchorInfo],
-    as_of: NaiveDate,
-) -> (Vec<Item>, Vec<Block>) {
-    let content: Vec<&AnchorInfo> = anchors
-        .iter()
-        .filter(|a| a.text.chars().count() >= MIN_TITLE_CHARS && !is_more(&a.text))
-        .collect();
+pub(crate) fn extract(dom: &Dom, anchors: &[AnchorInfo], as_of: NaiveDate) -> (Vec<Item>, Vec<Block>) {
+    let content: Vec<&AnchorInfo> =
+        anchors.iter().filter(|a| a.text.chars().count() >= MIN_TITLE_CHARS && !is_more(&a.text)).collect();
     let content_nodes: Vec<u32> = content.iter().map(|a| a.node).collect();
     let content_in = |i: u32| -> usize {
         let end = dom.nodes[i as usize].end;
@@ -87,13 +66,7 @@ pub(crate) fn extract(
             container = p;
         }
         let (title, date) = find_date(dom, a, container, as_of);
-        candidates.push(Candidate {
-            anchor: a.node,
-            container,
-            title,
-            url: a.url.to_string(),
-            date,
-        });
+        candidates.push(Candidate { anchor: a.node, container, title, url: a.url.to_string(), date });
     }
 
     // Group by the element holding the entries (the parent of each entry's container).
@@ -110,48 +83,26 @@ pub(crate) fn extract(
     let mut blocks = Vec::new();
     for (key, members) in groups {
         let n = members.len();
-        let dated = members
-            .iter()
-            .filter(|&&m| candidates[m].date.is_some())
-            .count();
-        let avg_title = members
-            .iter()
-            .map(|&m| candidates[m].title.chars().count())
-            .sum::<usize>()
-            / n.max(1);
+        let dated = members.iter().filter(|&&m| candidates[m].date.is_some()).count();
+        let avg_title = members.iter().map(|&m| candidates[m].title.chars().count()).sum::<usize>() / n.max(1);
         let shown = members
             .iter()
-            .filter(|&&m| {
-                matches!(
-                    candidates[m].date,
-                    Some((_, DateSource::Shown | DateSource::ShownNoYear))
-                )
-            })
+            .filter(|&&m| matches!(candidates[m].date, Some((_, DateSource::Shown | DateSource::ShownNoYear))))
             .count();
-        let accept = (dated >= 1 && (dated * 2 >= n || dated >= 3))
-            || (n >= 5 && avg_title >= 10 && !in_chrome(dom, key));
+        let accept =
+            (dated >= 1 && (dated * 2 >= n || dated >= 3)) || (n >= 5 && avg_title >= 10 && !in_chrome(dom, key));
         // A menu whose links happen to carry dates in their URLs is still a menu, and one or two
         // URL-dated links are no list.
         if !accept || (shown == 0 && (avg_title < 6 || dated < 3)) {
             continue;
         }
         let block_idx = blocks.len();
-        let (title, url) = heading(
-            dom,
-            key,
-            &members
-                .iter()
-                .map(|&m| candidates[m].anchor)
-                .collect::<Vec<_>>(),
-            anchors,
-        );
+        let (title, url) =
+            heading(dom, key, &members.iter().map(|&m| candidates[m].anchor).collect::<Vec<_>>(), anchors);
         let mut count = 0;
         for &m in &members {
             let c = &candidates[m];
-            if items
-                .iter()
-                .any(|i: &Item| i.block == block_idx && i.url == c.url)
-            {
+            if items.iter().any(|i: &Item| i.block == block_idx && i.url == c.url) {
                 continue;
             }
             count += 1;
@@ -164,23 +115,14 @@ pub(crate) fn extract(
                 block: block_idx,
             });
         }
-        blocks.push(Block {
-            title,
-            url,
-            items: count,
-        });
+        blocks.push(Block { title, url, items: count });
     }
     (items, blocks)
 }
 
 /// The item's title and date: a date node inside the link, then the entry's own text outside the
 /// link, then the link's tooltip, then its URL.
-fn find_date(
-    dom: &Dom,
-    a: &AnchorInfo,
-    container: u32,
-    as_of: NaiveDate,
-) -> (String, Option<(NaiveDate, DateSource)>) {
+fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (String, Option<(NaiveDate, DateSource)>) {
     // The URL's year is read only when a date without a year turns up.
     let url_year = std::cell::OnceCell::new();
     let short_year = |m: u32| -> Option<i32> {
@@ -204,14 +146,7 @@ fn find_date(
             && let Some(d) = lone_date(t, &short_year, as_of)
         {
             let title = fold(&dom.text_except(a.node, j));
-            return (
-                if title.is_empty() {
-                    a.text.clone()
-                } else {
-                    title
-                },
-                Some(d),
-            );
+            return (if title.is_empty() { a.text.clone() } else { title }, Some(d));
         }
     }
     // 2. The entry's text outside the link.
@@ -236,18 +171,8 @@ fn find_date(
     //    title's own words ("采暖延期至2018年3月20日") is not the item's date.
     if let Some(t) = dom.nodes[a.node as usize].attr("title") {
         for f in dates::full_dates(t) {
-            let before: String = t[..f.start]
-                .chars()
-                .rev()
-                .take(8)
-                .collect::<String>()
-                .chars()
-                .rev()
-                .collect();
-            if ["时间", "日期", "发布", "更新"]
-                .iter()
-                .any(|l| before.contains(l))
-            {
+            let before: String = t[..f.start].chars().rev().take(8).collect::<String>().chars().rev().collect();
+            if ["时间", "日期", "发布", "更新"].iter().any(|l| before.contains(l)) {
                 return (a.text.clone(), Some((f.date, DateSource::Tooltip)));
             }
         }
@@ -261,25 +186,18 @@ fn find_date(
     (a.text.clone(), None)
 }
 
-fn lone_date(
-    t: &str,
-    short_year: &dyn Fn(u32) -> Option<i32>,
-    as_of: NaiveDate,
-) -> Option<(NaiveDate, DateSource)> {
+fn lone_date(t: &str, short_year: &dyn Fn(u32) -> Option<i32>, as_of: NaiveDate) -> Option<(NaiveDate, DateSource)> {
     if !t.bytes().any(|b| b.is_ascii_digit()) {
         return None;
     }
-    let trimmed = t.trim_matches(|c: char| {
-        c.is_whitespace() || "[]()（）【】〔〕<>|·".contains(c) || c == '\u{a0}'
-    });
+    let trimmed = t.trim_matches(|c: char| c.is_whitespace() || "[]()（）【】〔〕<>|·".contains(c) || c == '\u{a0}');
     if trimmed.is_empty() || trimmed.chars().count() > 24 {
         return None;
     }
     if let Some(f) = dates::first_full_date(trimmed) {
         let rest = format!("{}{}", &trimmed[..f.start], &trimmed[f.end..]);
         let rest = rest.trim_matches(|c: char| c.is_whitespace() || ":：".contains(c));
-        if rest.is_empty() || ["发布时间", "发布日期", "更新时间", "日期", "时间"].contains(&rest)
-        {
+        if rest.is_empty() || ["发布时间", "发布日期", "更新时间", "日期", "时间"].contains(&rest) {
             return Some((f.date, DateSource::Shown));
         }
         return None;
@@ -303,8 +221,7 @@ fn fold(s: &str) -> String {
 pub(crate) fn in_chrome(dom: &Dom, i: u32) -> bool {
     std::iter::once(i).chain(dom.ancestors(i)).any(|n| {
         let node = &dom.nodes[n as usize];
-        matches!(node.tag(), "nav" | "header" | "footer")
-            || id_class_has(node, &["nav", "menu", "foot", "daohang"])
+        matches!(node.tag(), "nav" | "header" | "footer") || id_class_has(node, &["nav", "menu", "foot", "daohang"])
     })
 }
 
@@ -313,43 +230,24 @@ pub(crate) fn id_class_has(node: &crate::dom::DNode, words: &[&str]) -> bool {
     let Some(e) = node.element() else {
         return false;
     };
-    let check = |s: &str| {
-        words
-            .iter()
-            .any(|w| contains_ignore_case(s.as_bytes(), w.as_bytes()))
-    };
+    let check = |s: &str| words.iter().any(|w| contains_ignore_case(s.as_bytes(), w.as_bytes()));
     e.attr("id").is_some_and(check) || e.attr("class").is_some_and(check)
 }
 
 /// Case-insensitive ASCII substring test without allocating (this runs for every element).
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || hay
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn is_heading_like(dom: &Dom, i: u32) -> bool {
     let n = &dom.nodes[i as usize];
-    matches!(
-        n.tag(),
-        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "dt" | "th" | "caption" | "legend"
-    ) || id_class_has(
-        n,
-        &[
-            "tit", "hd", "head", "bt", "lanmu", "column", "lm_", "name", "tab",
-        ],
-    )
+    matches!(n.tag(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "dt" | "th" | "caption" | "legend")
+        || id_class_has(n, &["tit", "hd", "head", "bt", "lanmu", "column", "lm_", "name", "tab"])
 }
 
 /// The heading of a block: the last heading-like text before the list inside its nearest
 /// ancestors, and the "更多" link or heading link that leads to the full column.
-fn heading(
-    dom: &Dom,
-    group: u32,
-    entry_anchors: &[u32],
-    anchors: &[AnchorInfo],
-) -> (Option<String>, Option<String>) {
+fn heading(dom: &Dom, group: u32, entry_anchors: &[u32], anchors: &[AnchorInfo]) -> (Option<String>, Option<String>) {
     if group == NONE {
         return (None, None);
     }
@@ -362,14 +260,10 @@ fn heading(
         let start = scope;
         let end = dom.nodes[scope as usize].end;
         // A "more" link anywhere in the scope, outside the entries.
-        let more = anchors
-            .iter()
-            .filter(|a| a.node >= start && a.node < end && !entry_anchors.contains(&a.node))
-            .find(|a| {
+        let more =
+            anchors.iter().filter(|a| a.node >= start && a.node < end && !entry_anchors.contains(&a.node)).find(|a| {
                 is_more(&a.text)
-                    || dom.nodes[a.node as usize]
-                        .attr("title")
-                        .is_some_and(is_more)
+                    || dom.nodes[a.node as usize].attr("title").is_some_and(is_more)
                     || has_more_image(dom, a.node)
             });
         // The last heading-like element before the first entry.
@@ -382,9 +276,7 @@ fn heading(
                 if (2..=24).contains(&chars) && !is_more(&text) {
                     let link = anchors
                         .iter()
-                        .find(|a| {
-                            a.node >= j && a.node < dom.nodes[j as usize].end && !is_more(&a.text)
-                        })
+                        .find(|a| a.node >= j && a.node < dom.nodes[j as usize].end && !is_more(&a.text))
                         .map(|a| a.url.to_string());
                     title = Some((strip_more(&text), link));
                 }
@@ -408,16 +300,13 @@ fn has_more_image(dom: &Dom, anchor: u32) -> bool {
         let n = &dom.nodes[j as usize];
         n.tag() == "img"
             && (n.attr("alt").is_some_and(is_more)
-                || n.attr("src")
-                    .is_some_and(|s| s.to_ascii_lowercase().contains("more")))
+                || n.attr("src").is_some_and(|s| s.to_ascii_lowercase().contains("more")))
     })
 }
 
 fn strip_more(text: &str) -> String {
     let mut t = text.to_owned();
-    for m in [
-        "更多>>", "更多>", "更多+", "更多", "more>>", "MORE", "More", "more", ">>",
-    ] {
+    for m in ["更多>>", "更多>", "更多+", "更多", "more>>", "MORE", "More", "more", ">>"] {
         t = t.replace(m, "");
     }
     t.trim().to_owned()

@@ -49,9 +49,8 @@ const PUBDATE_META: &[&str] = &[
 
 /// Extensions of files a citizen downloads rather than reads as a page.
 pub const DOWNLOAD_EXTENSIONS: &[&str] = &[
-    "doc", "docx", "xls", "xlsx", "et", "pdf", "wps", "ofd", "zip", "rar", "7z", "ppt", "pptx",
-    "dps", "txt", "csv", "ceb", "caj", "tif", "tiff", "mp3", "mp4", "avi", "flv", "wmv", "swf",
-    "apk", "exe", "gz", "xml",
+    "doc", "docx", "xls", "xlsx", "et", "pdf", "wps", "ofd", "zip", "rar", "7z", "ppt", "pptx", "dps", "txt", "csv",
+    "ceb", "caj", "tif", "tiff", "mp3", "mp4", "avi", "flv", "wmv", "swf", "apk", "exe", "gz", "xml",
 ];
 
 const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico"];
@@ -144,11 +143,7 @@ impl LinkSet<'_> {
             }
             Err(HrefError::Invalid(reason)) => {
                 if self.invalid.len() < 1000 {
-                    self.invalid.push(InvalidLink {
-                        href: clip(href, 300),
-                        text: clip(text, LINK_TEXT_CHARS),
-                        reason,
-                    });
+                    self.invalid.push(InvalidLink { href: clip(href, 300), text: clip(text, LINK_TEXT_CHARS), reason });
                 }
                 None
             }
@@ -209,8 +204,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 let name = e.attr("name").or_else(|| e.attr("property")).unwrap_or("");
                 let content = e.attr("content").unwrap_or("").trim();
                 if let Some(canon) = NATIONAL_META.iter().find(|m| m.eq_ignore_ascii_case(name)) {
-                    meta.entry((*canon).to_owned())
-                        .or_insert_with(|| content.to_owned());
+                    meta.entry((*canon).to_owned()).or_insert_with(|| content.to_owned());
                 }
                 if name.eq_ignore_ascii_case("viewport") {
                     viewport = Some(content.to_owned());
@@ -226,33 +220,19 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 {
                     set.add(&base, href, "", LinkKind::Image, (false, false), None);
                 }
-                if e.attr("http-equiv")
-                    .is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
+                if e.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("refresh"))
                     && let Some(t) = script::refresh_target(content)
                 {
-                    set.add(
-                        &base,
-                        t,
-                        "",
-                        LinkKind::Page,
-                        (false, false),
-                        Some(Via::Refresh),
-                    );
+                    set.add(&base, t, "", LinkKind::Page, (false, false), Some(Via::Refresh));
                 }
             }
             "a" | "area" => {
                 let Some(href) = e.attr("href") else { continue };
-                let mut text = if tag == "a" {
-                    fold(&dom.text(i, true))
-                } else {
-                    String::new()
-                };
+                let mut text = if tag == "a" { fold(&dom.text(i, true)) } else { String::new() };
                 if text.is_empty() {
                     text = (i + 1..n.end)
                         .find_map(|j| {
-                            (dom.nodes[j as usize].tag() == "img")
-                                .then(|| dom.nodes[j as usize].attr("alt"))
-                                .flatten()
+                            (dom.nodes[j as usize].tag() == "img").then(|| dom.nodes[j as usize].attr("alt")).flatten()
                         })
                         .or_else(|| e.attr("title"))
                         .or_else(|| e.attr("alt"))
@@ -262,43 +242,25 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 if let Some(u) = set.add(&base, href, &text, LinkKind::Page, (n.hidden, nav), None)
                     && tag == "a"
                 {
-                    anchors.push(AnchorInfo {
-                        node: i,
-                        text,
-                        url: u,
-                    });
+                    anchors.push(AnchorInfo { node: i, text, url: u });
                 }
             }
             "img" | "input" => {
-                if tag == "input"
-                    && !e
-                        .attr("type")
-                        .is_some_and(|t| t.eq_ignore_ascii_case("image"))
-                {
+                if tag == "input" && !e.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("image")) {
                     continue;
                 }
                 let src = image_source(e);
                 let Some(src) = src else { continue };
                 let alt = e.attr("alt").map(fold);
-                if let Some(u) = set.add(
-                    &base,
-                    src,
-                    alt.as_deref().unwrap_or(""),
-                    LinkKind::Image,
-                    (n.hidden, nav),
-                    None,
-                ) {
+                if let Some(u) =
+                    set.add(&base, src, alt.as_deref().unwrap_or(""), LinkKind::Image, (n.hidden, nav), None)
+                {
                     let link = (n.anchor != crate::dom::NONE)
                         .then(|| dom.nodes[n.anchor as usize].attr("href"))
                         .flatten()
                         .and_then(|h| set.resolve(&base, h).ok())
                         .map(|u| u.to_string());
-                    images.push(Image {
-                        src: u.to_string(),
-                        alt,
-                        link,
-                        hidden: n.hidden,
-                    });
+                    images.push(Image { src: u.to_string(), alt, link, hidden: n.hidden });
                 }
             }
             "script" => {
@@ -307,14 +269,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 } else {
                     let code = text_children(dom, i);
                     for t in script::location_targets(&code) {
-                        set.add(
-                            &base,
-                            t,
-                            "",
-                            LinkKind::Page,
-                            (false, false),
-                            Some(Via::Script),
-                        );
+                        set.add(&base, t, "", LinkKind::Page, (false, false), Some(Via::Script));
                     }
                     if script::writes_text(&code) {
                         script_dates.extend(dates::full_dates(&code));
@@ -353,13 +308,8 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 }
             }
             "form" => {
-                let action = e
-                    .attr("action")
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty() && !a.starts_with("javascript:"));
-                let action = action
-                    .and_then(|a| set.resolve(&base, a).ok())
-                    .unwrap_or_else(|| url.clone());
+                let action = e.attr("action").map(str::trim).filter(|a| !a.is_empty() && !a.starts_with("javascript:"));
+                let action = action.and_then(|a| set.resolve(&base, a).ok()).unwrap_or_else(|| url.clone());
                 let fields = (i + 1..n.end)
                     .filter_map(|j| {
                         let f = &dom.nodes[j as usize];
@@ -368,14 +318,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                             "textarea" | "select" => f.tag().to_owned(),
                             _ => return None,
                         };
-                        Some(FormField {
-                            name: f
-                                .attr("name")
-                                .or_else(|| f.attr("id"))
-                                .unwrap_or("")
-                                .to_owned(),
-                            kind,
-                        })
+                        Some(FormField { name: f.attr("name").or_else(|| f.attr("id")).unwrap_or("").to_owned(), kind })
                     })
                     .collect();
                 forms.push(Form {
@@ -409,35 +352,21 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
     let is_home = opts.homepage.unwrap_or_else(|| is_root_url(url));
     let main_chars = main_text.chars().filter(|c| !c.is_whitespace()).count();
     // The main text's own words, links left out: a list's "main text" is mostly its links.
-    let main_own_chars = main.as_ref().map_or(0, |(n, _)| {
-        (dom.visible_chars(*n) - dom.visible_link_chars(*n)) as usize
-    });
+    let main_own_chars =
+        main.as_ref().map_or(0, |(n, _)| (dom.visible_chars(*n) - dom.visible_link_chars(*n)) as usize);
     let dated_items = items.iter().filter(|i| i.date.is_some()).count();
-    let meta_date = pubdate_meta
-        .as_deref()
-        .or(meta.get("PubDate").map(String::as_str));
+    let meta_date = pubdate_meta.as_deref().or(meta.get("PubDate").map(String::as_str));
     // A homepage has no publication date, and a list's dates are its items', not its own.
     let published = if is_home {
         None
     } else if dated_items >= 5 && !meta.contains_key("ArticleTitle") && main_own_chars < 300 {
-        meta_date
-            .and_then(dates::first_full_date)
-            .map(|f| f.to_text())
+        meta_date.and_then(dates::first_full_date).map(|f| f.to_text())
     } else {
-        publication_date(
-            dom,
-            meta_date,
-            &script_dates,
-            main.as_ref().map(|(n, _)| *n),
-            url,
-            opts.as_of,
-        )
+        publication_date(dom, meta_date, &script_dates, main.as_ref().map(|(n, _)| *n), url, opts.as_of)
     };
     let page_kind = if is_home {
         PageKind::Homepage
-    } else if meta.contains_key("ArticleTitle")
-        || (published.is_some() && main_chars >= 300 && dated_items < 10)
-    {
+    } else if meta.contains_key("ArticleTitle") || (published.is_some() && main_chars >= 300 && dated_items < 10) {
         PageKind::Article
     } else if dated_items >= 5 || (meta.contains_key("ColumnName") && !items.is_empty()) {
         PageKind::List
@@ -473,33 +402,16 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
 }
 
 /// Percent-encodes query text in the page's own encoding, as browsers do.
-fn query_encoder(
-    enc: &'static encoding_rs::Encoding,
-) -> impl for<'s> Fn(&'s str) -> std::borrow::Cow<'s, [u8]> {
+fn query_encoder(enc: &'static encoding_rs::Encoding) -> impl for<'s> Fn(&'s str) -> std::borrow::Cow<'s, [u8]> {
     move |s| enc.encode(s).0
 }
 
 /// The source of an image, preferring a lazy-loading attribute when `src` is a placeholder.
 fn image_source(e: &scraper::node::Element) -> Option<&str> {
-    let src = e
-        .attr("src")
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && !s.starts_with("data:"));
-    let lazy = [
-        "data-original",
-        "data-src",
-        "lazy-src",
-        "data-lazy-src",
-        "original",
-    ]
-    .iter()
-    .find_map(|a| e.attr(a));
+    let src = e.attr("src").map(str::trim).filter(|s| !s.is_empty() && !s.starts_with("data:"));
+    let lazy = ["data-original", "data-src", "lazy-src", "data-lazy-src", "original"].iter().find_map(|a| e.attr(a));
     match (src, lazy) {
-        (Some(s), Some(l))
-            if s.contains("blank") || s.contains("loading") || s.contains("placeholder") =>
-        {
-            Some(l)
-        }
+        (Some(s), Some(l)) if s.contains("blank") || s.contains("loading") || s.contains("placeholder") => Some(l),
         (Some(s), _) => Some(s),
         (None, l) => l,
     }
@@ -521,36 +433,32 @@ pub fn is_root_url(url: &Url) -> bool {
     let p = url.path().to_ascii_lowercase();
     p == "/"
         || p.strip_prefix('/').is_some_and(|f| {
-            !f.contains('/')
-                && ["index.", "default.", "home.", "main."]
-                    .iter()
-                    .any(|s| f.starts_with(s))
+            !f.contains('/') && ["index.", "default.", "home.", "main."].iter().any(|s| f.starts_with(s))
         })
 }
 
 /// Labels that introduce an article's publication date, found in one pass over each text node.
-static DATE_LABELS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-    std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build([
-                "发布时间",
-                "发布日期",
-                "发表时间",
-                "发文日期",
-                "成文日期",
-                "印发日期",
-                "更新时间",
-                "更新日期",
-                "发稿时间",
-                "时间：",
-                "时间:",
-                "日期：",
-                "日期:",
-                "发布于",
-            ])
-            .expect("valid patterns")
-    });
+static DATE_LABELS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build([
+            "发布时间",
+            "发布日期",
+            "发表时间",
+            "发文日期",
+            "成文日期",
+            "印发日期",
+            "更新时间",
+            "更新日期",
+            "发稿时间",
+            "时间：",
+            "时间:",
+            "日期：",
+            "日期:",
+            "发布于",
+        ])
+        .expect("valid patterns")
+});
 
 /// How far before the main text (in nodes) a bare date is taken for the article's date.
 const DATE_BEFORE_MAIN_NODES: u32 = 400;
@@ -621,16 +529,11 @@ fn publication_date(
         if !(8..=160).contains(&chars) || dom.anchors(i) > 2 {
             continue;
         }
-        if !dom
-            .children(i)
-            .any(|c| matches!(dom.nodes[c as usize].kind, Kind::Text(t) if !t.trim().is_empty()))
-        {
+        if !dom.children(i).any(|c| matches!(dom.nodes[c as usize].kind, Kind::Text(t) if !t.trim().is_empty())) {
             continue;
         }
         let text = dom.text(i, false);
-        if ["来源", "作者", "浏览", "点击", "字号", "编辑", "责任编辑"]
-            .iter()
-            .any(|k| text.contains(k))
+        if ["来源", "作者", "浏览", "点击", "字号", "编辑", "责任编辑"].iter().any(|k| text.contains(k))
             && let Some(f) = dates::first_full_date(&text).filter(not_future)
         {
             return Some(f.to_text());

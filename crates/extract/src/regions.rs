@@ -23,19 +23,8 @@ const CONTENT_HINTS: &[&str] = &[
 ];
 
 /// Class/id words of containers that are page chrome, not content.
-const CHROME_HINTS: &[&str] = &[
-    "foot",
-    "bottom",
-    "nav",
-    "menu",
-    "side",
-    "copyright",
-    "header",
-    "top",
-    "link",
-    "share",
-    "comment",
-];
+const CHROME_HINTS: &[&str] =
+    &["foot", "bottom", "nav", "menu", "side", "copyright", "header", "top", "link", "share", "comment"];
 
 /// The element whose text is the page's main text, and that text.
 #[must_use]
@@ -70,8 +59,7 @@ pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
         }
         let l = f64::from(dom.visible_link_chars(i));
         let link_density = l / t;
-        let mut score =
-            (t - l) * (1.0 - link_density).powi(2) * (2.0 + f64::from(dom.punctuation(i))).ln();
+        let mut score = (t - l) * (1.0 - link_density).powi(2) * (2.0 + f64::from(dom.punctuation(i))).ln();
         if id_class_has(n, CONTENT_HINTS) {
             score *= 1.5;
         }
@@ -88,8 +76,7 @@ pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
         let own = dom.visible_chars(node) - dom.visible_link_chars(node);
         let child = dom.children(node).find(|&c| {
             dom.nodes[c as usize].element().is_some()
-                && f64::from(dom.visible_chars(c) - dom.visible_link_chars(c))
-                    >= 0.9 * f64::from(own)
+                && f64::from(dom.visible_chars(c) - dom.visible_link_chars(c)) >= 0.9 * f64::from(own)
         });
         match child {
             Some(c) => node = c,
@@ -132,8 +119,7 @@ pub fn footer(dom: &Dom) -> String {
         if n.skip || n.element().is_none() {
             continue;
         }
-        let named = n.tag() == "footer"
-            || id_class_has(n, &["foot", "bottom", "copyright", "banquan", "copy"]);
+        let named = n.tag() == "footer" || id_class_has(n, &["foot", "bottom", "copyright", "banquan", "copy"]);
         if !named {
             continue;
         }
@@ -173,16 +159,8 @@ pub fn footer(dom: &Dom) -> String {
 }
 
 /// Labels that introduce a breadcrumb.
-const CRUMB_LABELS: &[&str] = &[
-    "当前位置",
-    "您的位置",
-    "你的位置",
-    "您现在的位置",
-    "你现在的位置",
-    "所在位置",
-    "现在位置",
-    "当前的位置",
-];
+const CRUMB_LABELS: &[&str] =
+    &["当前位置", "您的位置", "你的位置", "您现在的位置", "你现在的位置", "所在位置", "现在位置", "当前的位置"];
 
 /// The breadcrumb as its parts, e.g. ["首页", "政务公开", "通知公告"].
 #[must_use]
@@ -199,12 +177,8 @@ pub fn breadcrumb(dom: &Dom) -> Vec<String> {
                 break;
             }
             Kind::Element(_)
-                if id_class_has(
-                    n,
-                    &[
-                        "crumb", "position", "location", "dqwz", "weizhi", "curpos", "path",
-                    ],
-                ) && dom.anchors(i) > 0
+                if id_class_has(n, &["crumb", "position", "location", "dqwz", "weizhi", "curpos", "path"])
+                    && dom.anchors(i) > 0
                     && dom.visible_chars(i) < 200 =>
             {
                 start = Some(i);
@@ -239,11 +213,7 @@ pub fn breadcrumb(dom: &Dom) -> Vec<String> {
     }
     after
         .split(['>', '»', '＞', '›', '/', '\n', '→', '|'])
-        .map(|p| {
-            p.trim_matches(|c: char| {
-                c.is_whitespace() || c == ':' || c == '：' || c == '-' || c == '>'
-            })
-        })
+        .map(|p| p.trim_matches(|c: char| c.is_whitespace() || c == ':' || c == '：' || c == '-' || c == '>'))
         .filter(|p| !p.is_empty() && p.chars().count() <= 30)
         .map(str::to_owned)
         .collect()

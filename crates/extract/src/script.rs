@@ -55,34 +55,20 @@ mod tests {
 
     #[test]
     fn script_redirects() {
+        assert_eq!(location_targets("window.location = '/index.shtml';"), ["/index.shtml"]);
         assert_eq!(
-            location_targets("window.location = '/index.shtml';"),
-            ["/index.shtml"]
-        );
-        assert_eq!(
-            location_targets(
-                "window.top.location.href='http://www.12333sh.gov.cn/201712333/index.shtml';"
-            ),
+            location_targets("window.top.location.href='http://www.12333sh.gov.cn/201712333/index.shtml';"),
             ["http://www.12333sh.gov.cn/201712333/index.shtml"]
         );
-        assert_eq!(
-            location_targets("location.replace(\"m/index.html\")"),
-            ["m/index.html"]
-        );
-        assert_eq!(
-            location_targets("document.location.href=\"/a.html\""),
-            ["/a.html"]
-        );
+        assert_eq!(location_targets("location.replace(\"m/index.html\")"), ["m/index.html"]);
+        assert_eq!(location_targets("document.location.href=\"/a.html\""), ["/a.html"]);
         assert!(location_targets("var x = location.href; if (x) {}").is_empty());
         assert!(location_targets("location.href = base + '/x'").is_empty());
     }
 
     #[test]
     fn meta_refresh() {
-        assert_eq!(
-            refresh_target("0; url=http://www.a.gov.cn/"),
-            Some("http://www.a.gov.cn/")
-        );
+        assert_eq!(refresh_target("0; url=http://www.a.gov.cn/"), Some("http://www.a.gov.cn/"));
         assert_eq!(refresh_target("0;URL='/index.htm'"), Some("/index.htm"));
         assert_eq!(refresh_target("300"), None);
     }

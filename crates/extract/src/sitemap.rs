@@ -44,11 +44,7 @@ pub fn parse(xml: &str, limit: usize) -> Result<Sitemap, String> {
                 let l = loc.take().unwrap_or_default();
                 let l = l.trim();
                 if !l.is_empty() && out.urls.len() + out.sitemaps.len() < limit {
-                    if parent_is_sitemap {
-                        out.sitemaps.push(l.to_owned())
-                    } else {
-                        out.urls.push(l.to_owned())
-                    }
+                    if parent_is_sitemap { out.sitemaps.push(l.to_owned()) } else { out.urls.push(l.to_owned()) }
                 }
             }
             Ok(Event::Text(t)) => {
@@ -106,19 +102,9 @@ mod tests {
             100,
         )
         .unwrap();
-        assert_eq!(
-            s.urls,
-            [
-                "http://a.gov.cn/1.html",
-                "http://a.gov.cn/2.html",
-                "http://a.gov.cn/list.jsp?a=1&b=2"
-            ]
-        );
-        let i = parse(
-            "<sitemapindex><sitemap><loc>http://a.gov.cn/s1.xml</loc></sitemap></sitemapindex>",
-            100,
-        )
-        .unwrap();
+        assert_eq!(s.urls, ["http://a.gov.cn/1.html", "http://a.gov.cn/2.html", "http://a.gov.cn/list.jsp?a=1&b=2"]);
+        let i =
+            parse("<sitemapindex><sitemap><loc>http://a.gov.cn/s1.xml</loc></sitemap></sitemapindex>", 100).unwrap();
         assert_eq!(i.sitemaps, ["http://a.gov.cn/s1.xml"]);
         assert!(parse("<html><body>hi</body></html>", 100).is_err());
         assert!(parse("not xml at all", 100).is_err());

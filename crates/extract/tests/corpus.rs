@@ -11,10 +11,8 @@ use sitecensus_extract::{Options, Page, PageKind, extract};
 use url::Url;
 
 fn corpus() -> PathBuf {
-    let dir = std::env::var_os("SITECENSUS_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
+    let dir = std::env::var_os("SITECENSUS_CORPUS")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from);
     assert!(
         dir.join("SOURCES.md").exists(),
         "the shared corpus is not at {} — set SITECENSUS_CORPUS to its folder",
@@ -29,12 +27,7 @@ fn read(p: &Path) -> Vec<u8> {
 
 fn page(path: &Path, url: &str, as_of: &str, homepage: Option<bool>) -> Page {
     let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-    extract(
-        &read(path),
-        None,
-        &Url::parse(url).unwrap(),
-        &Options { as_of, homepage },
-    )
+    extract(&read(path), None, &Url::parse(url).unwrap(), &Options { as_of, homepage })
 }
 
 struct Score {
@@ -46,17 +39,8 @@ struct Score {
 
 /// Compares our items with labelled (href, date) pairs; both resolved against `base`.
 fn compare(p: &Page, labels: &[(String, Option<String>)], base: &Url) -> Score {
-    let ours: BTreeMap<String, Option<String>> = p
-        .items
-        .iter()
-        .map(|i| (i.url.clone(), i.date.clone()))
-        .collect();
-    let mut s = Score {
-        labelled: 0,
-        found: 0,
-        wrong_date: vec![],
-        missing: vec![],
-    };
+    let ours: BTreeMap<String, Option<String>> = p.items.iter().map(|i| (i.url.clone(), i.date.clone())).collect();
+    let mut s = Score { labelled: 0, found: 0, wrong_date: vec![], missing: vec![] };
     for (href, date) in labels {
         let Some(date) = date else { continue };
         let Ok(u) = sitecensus_core::urlnorm::resolve(base, href) else {
@@ -98,36 +82,21 @@ fn column_list_pages_give_their_labelled_items() {
         let html = PathBuf::from(path.to_string_lossy().replace(".labels.json", ".html"));
         let labels: Value = serde_json::from_slice(&read(&path)).unwrap();
         let name = html.file_name().unwrap().to_string_lossy().to_string();
-        let as_of = name
-            .rsplit('_')
-            .next()
-            .unwrap()
-            .trim_end_matches(".html")
-            .to_owned();
+        let as_of = name.rsplit('_').next().unwrap().trim_end_matches(".html").to_owned();
         let base = Url::parse("http://www.example.gov.cn/col/list/index.html").unwrap();
         let p = page(&html, base.as_str(), &as_of, Some(false));
         let pairs: Vec<(String, Option<String>)> = labels["items"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|i| {
-                (
-                    i["href"].as_str().unwrap().to_owned(),
-                    i["date"].as_str().map(str::to_owned),
-                )
-            })
+            .map(|i| (i["href"].as_str().unwrap().to_owned(), i["date"].as_str().map(str::to_owned)))
             .collect();
         let s = compare(&p, &pairs, &base);
         eprintln!(
             "{name}: {}/{} kind={:?} missing={:?} wrong={:?}",
             s.found, s.labelled, p.page_kind, s.missing, s.wrong_date
         );
-        assert!(
-            s.found * 10 >= s.labelled * 9,
-            "{name}: only {}/{} labelled items read",
-            s.found,
-            s.labelled
-        );
+        assert!(s.found * 10 >= s.labelled * 9, "{name}: only {}/{} labelled items read", s.found, s.labelled);
         assert_eq!(p.page_kind, PageKind::List, "{name}");
         total.0 += s.found;
         total.1 += s.labelled;
@@ -148,48 +117,24 @@ fn government_homepages_give_their_labelled_dated_items() {
         let labels: Value = serde_json::from_slice(&read(&path)).unwrap();
         let name = html.file_name().unwrap().to_string_lossy().to_string();
         let (base, as_of) = match labels["domain"].as_str() {
-            Some(d) => (
-                Url::parse(&format!("http://www.{d}/")).unwrap(),
-                "2018-03-22".to_owned(),
-            ),
-            None => (
-                Url::parse("http://www.cnta.gov.cn/zdgz/").unwrap(),
-                "2017-10-15".to_owned(),
-            ),
+            Some(d) => (Url::parse(&format!("http://www.{d}/")).unwrap(), "2018-03-22".to_owned()),
+            None => (Url::parse("http://www.cnta.gov.cn/zdgz/").unwrap(), "2017-10-15".to_owned()),
         };
         let p = page(&html, base.as_str(), &as_of, Some(true));
-        let items = labels
-            .get("dated_items")
-            .or_else(|| labels.get("items"))
-            .and_then(Value::as_array)
-            .unwrap();
+        let items = labels.get("dated_items").or_else(|| labels.get("items")).and_then(Value::as_array).unwrap();
         // Entries inside HTML comments are not on the page a visitor sees; the labels kept some.
         let visible_source = strip_comments(&String::from_utf8_lossy(&read(&html)));
         // Years that only the record ids or id order reveal are beyond a page reader; the rest must match.
         let pairs: Vec<(String, Option<String>)> = items
             .iter()
-            .filter(|i| {
-                !matches!(
-                    i["year_basis"].as_str(),
-                    Some("record-id-timestamp" | "article-id-ordering")
-                )
-            })
+            .filter(|i| !matches!(i["year_basis"].as_str(), Some("record-id-timestamp" | "article-id-ordering")))
             .filter(|i| visible_source.contains(i["href"].as_str().unwrap_or("")))
-            .map(|i| {
-                (
-                    i["href"].as_str().unwrap().to_owned(),
-                    i["date"].as_str().map(str::to_owned),
-                )
-            })
+            .map(|i| (i["href"].as_str().unwrap().to_owned(), i["date"].as_str().map(str::to_owned)))
             .collect();
         let s = compare(&p, &pairs, &base);
         let labelled_urls: HashSet<String> = items
             .iter()
-            .filter_map(|i| {
-                sitecensus_core::urlnorm::resolve(&base, i["href"].as_str()?)
-                    .ok()
-                    .map(|u| u.to_string())
-            })
+            .filter_map(|i| sitecensus_core::urlnorm::resolve(&base, i["href"].as_str()?).ok().map(|u| u.to_string()))
             .collect();
         let extra: Vec<&str> = p
             .items
@@ -208,23 +153,12 @@ fn government_homepages_give_their_labelled_dated_items() {
             s.wrong_date,
             extra
         );
-        assert!(
-            s.found * 10 >= s.labelled * 9,
-            "{name}: only {}/{} labelled dated items read",
-            s.found,
-            s.labelled
-        );
+        assert!(s.found * 10 >= s.labelled * 9, "{name}: only {}/{} labelled dated items read", s.found, s.labelled);
         match labels.get("newest_date") {
-            Some(Value::String(newest)) => assert_eq!(
-                p.newest_item_date(),
-                Some(newest.as_str()),
-                "{name}: newest date"
-            ),
-            Some(Value::Null) => assert_eq!(
-                p.newest_item_date(),
-                None,
-                "{name}: the page shows no dated item"
-            ),
+            Some(Value::String(newest)) => {
+                assert_eq!(p.newest_item_date(), Some(newest.as_str()), "{name}: newest date")
+            }
+            Some(Value::Null) => assert_eq!(p.newest_item_date(), None, "{name}: the page shows no dated item"),
             _ => {}
         }
     }
@@ -241,39 +175,27 @@ fn bigram_f1(ours: &str, gold: &str) -> f64 {
         m
     }
     let (a, b) = (grams(ours), grams(gold));
-    let common: usize = a
-        .iter()
-        .map(|(k, n)| (*n).min(*b.get(k).unwrap_or(&0)))
-        .sum();
+    let common: usize = a.iter().map(|(k, n)| (*n).min(*b.get(k).unwrap_or(&0))).sum();
     let (na, nb) = (a.values().sum::<usize>(), b.values().sum::<usize>());
     if na == 0 || nb == 0 {
         return 0.0;
     }
     let (p, r) = (common as f64 / na as f64, common as f64 / nb as f64);
-    if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    }
+    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
 }
 
 /// (page, gold date, gold main text) for every page of a folder that has gold labels.
 fn gold_pages(folder: &str) -> Vec<(PathBuf, Option<String>, Option<String>)> {
     let dir = corpus().join(folder);
     let mut out = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for path in entries {
         if path.extension().is_none_or(|e| e != "html") {
             continue;
         }
         let stem = path.to_string_lossy().trim_end_matches(".html").to_owned();
-        let date = std::fs::read_to_string(format!("{stem}.gold-date.txt"))
-            .ok()
-            .map(|s| s.trim().to_owned());
+        let date = std::fs::read_to_string(format!("{stem}.gold-date.txt")).ok().map(|s| s.trim().to_owned());
         let text = std::fs::read_to_string(format!("{stem}.gold-cleaned.txt")).ok();
         out.push((path, date, text));
     }
@@ -286,36 +208,20 @@ fn gbk_pages_decode_and_give_their_labelled_dates_and_text() {
     assert!(pages.len() >= 15, "expected the 15 labelled GBK pages");
     let (mut dates_ok, mut dated, mut f1_sum, mut texts) = (0, 0, 0.0, 0);
     for (path, date, text) in &pages {
-        let p = page(
-            path,
-            "http://news.example.com.cn/a/2005/article.html",
-            "2024-07-10",
-            Some(false),
-        );
+        let p = page(path, "http://news.example.com.cn/a/2005/article.html", "2024-07-10", Some(false));
         let name = path.file_name().unwrap().to_string_lossy();
-        assert!(
-            ["GBK", "gb18030"].contains(&p.encoding.as_str()),
-            "{name}: read as {}",
-            p.encoding
-        );
+        assert!(["GBK", "gb18030"].contains(&p.encoding.as_str()), "{name}: read as {}", p.encoding);
         let replacement = p.text.chars().filter(|&c| c == '\u{FFFD}').count();
+        assert!(replacement * 1000 <= p.text.chars().count().max(1), "{name}: {replacement} undecodable characters");
         assert!(
-            replacement * 1000 <= p.text.chars().count().max(1),
-            "{name}: {replacement} undecodable characters"
-        );
-        assert!(
-            !p.title.is_empty()
-                && p.title
-                    .chars()
-                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            !p.title.is_empty() && p.title.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
             "{name}: title {:?}",
             p.title
         );
         if let Some(d) = date.as_deref().filter(|d| *d != "UNKNOWN") {
             dated += 1;
             let ours = p.published.as_deref().unwrap_or("");
-            let gold = NaiveDate::parse_from_str(d.split_whitespace().next().unwrap(), "%Y-%m-%d")
-                .unwrap();
+            let gold = NaiveDate::parse_from_str(d.split_whitespace().next().unwrap(), "%Y-%m-%d").unwrap();
             if ours.get(..10) == Some(gold.format("%Y-%m-%d").to_string().as_str()) {
                 dates_ok += 1;
             } else {
@@ -333,16 +239,9 @@ fn gbk_pages_decode_and_give_their_labelled_dates_and_text() {
             texts += 1;
         }
     }
-    eprintln!(
-        "GBK pages: dates {dates_ok}/{dated}, mean main-text F1 {:.2}",
-        f1_sum / f64::from(texts)
-    );
+    eprintln!("GBK pages: dates {dates_ok}/{dated}, mean main-text F1 {:.2}", f1_sum / f64::from(texts));
     assert!(dates_ok * 10 >= dated * 8, "dates {dates_ok}/{dated}");
-    assert!(
-        f1_sum / f64::from(texts) >= 0.7,
-        "main text F1 {:.2}",
-        f1_sum / f64::from(texts)
-    );
+    assert!(f1_sum / f64::from(texts) >= 0.7, "main text F1 {:.2}", f1_sum / f64::from(texts));
 }
 
 #[test]
@@ -354,15 +253,9 @@ fn government_articles_give_their_dates_titles_and_text() {
         // The file names carry the labelled publication date: …_article_2022-02-11.html.
         let from_name = name.split('_').find_map(|s| {
             let s = s.trim_end_matches(".html");
-            (s.len() == 10 && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
-                .then(|| s.to_owned())
+            (s.len() == 10 && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()).then(|| s.to_owned())
         });
-        let p = page(
-            path,
-            "http://www.example.gov.cn/art/info.html",
-            "2024-07-10",
-            Some(false),
-        );
+        let p = page(path, "http://www.example.gov.cn/art/info.html", "2024-07-10", Some(false));
         let expected = date.clone().or(from_name);
         eprintln!(
             "{name}: kind {:?} title {:?} published {:?} expected {:?} meta {:?}",
@@ -375,11 +268,7 @@ fn government_articles_give_their_dates_titles_and_text() {
         assert_eq!(p.encoding, "UTF-8", "{name}");
         assert_eq!(p.page_kind, PageKind::Article, "{name}");
         if let Some(e) = expected {
-            assert_eq!(
-                p.published.as_deref().and_then(|d| d.get(..10)),
-                Some(&e[..10]),
-                "{name}"
-            );
+            assert_eq!(p.published.as_deref().and_then(|d| d.get(..10)), Some(&e[..10]), "{name}");
         }
         if let Some(t) = text {
             let f1 = bigram_f1(&p.main_text, t);
@@ -405,51 +294,28 @@ fn lychee_fixtures_give_the_links_lychee_expects() {
         "https://example.com/css/style_relative_url.css",
         "https://example.com/images/icon.png",
     ] {
-        assert!(
-            links.contains(&u.to_owned()),
-            "TEST_HTML5: {u} missing from {links:?}"
-        );
+        assert!(links.contains(&u.to_owned()), "TEST_HTML5: {u} missing from {links:?}");
     }
     // Unlike lychee we keep scripts (a broken script is a broken page) and leave out rel=home.
     assert!(links.contains(&"https://example.com/js/script.js".to_owned()));
 
-    let (links, _) = links_of(
-        &dir.join("TEST_HTML5_LOWERCASE_DOCTYPE.html"),
-        "https://example.com/",
-    );
+    let (links, _) = links_of(&dir.join("TEST_HTML5_LOWERCASE_DOCTYPE.html"), "https://example.com/");
     assert_eq!(links, ["https://example.com/body/a"]);
 
-    let (links, _) = links_of(
-        &dir.join("TEST_HTML5_MINIFIED.html"),
-        "https://example.com/",
-    );
+    let (links, _) = links_of(&dir.join("TEST_HTML5_MINIFIED.html"), "https://example.com/");
     for u in [
         "https://example.com/favicon.ico",
         "https://example.com/docs/",
         "https://example.com/",
         "https://example.com/forum",
     ] {
-        assert!(
-            links.contains(&u.to_owned()),
-            "MINIFIED: {u} missing from {links:?}"
-        );
+        assert!(links.contains(&u.to_owned()), "MINIFIED: {u} missing from {links:?}");
     }
-    assert!(
-        !links.iter().any(|l| l.contains("fonts.externalsite.com")),
-        "preconnect is no link"
-    );
+    assert!(!links.iter().any(|l| l.contains("fonts.externalsite.com")), "preconnect is no link");
 
-    let (links, p) = links_of(
-        &dir.join("TEST_HTML5_MALFORMED_LINKS.html"),
-        "https://example.com/",
-    );
+    let (links, p) = links_of(&dir.join("TEST_HTML5_MALFORMED_LINKS.html"), "https://example.com/");
     assert_eq!(links, ["https://example.com/valid"]);
-    assert_eq!(
-        p.invalid_links.len(),
-        2,
-        "both malformed hrefs are reported as invalid: {:?}",
-        p.invalid_links
-    );
+    assert_eq!(p.invalid_links.len(), 2, "both malformed hrefs are reported as invalid: {:?}", p.invalid_links);
 
     let (links, _) = links_of(&dir.join("LINK_PERIOD.html"), "https://example.com/");
     assert_eq!(links, ["https://www.example.com/smth."]);
@@ -463,27 +329,13 @@ fn lychee_fixtures_give_the_links_lychee_expects() {
     assert_eq!(links, ["http://www.example.com/pre/a"]);
 
     for entry in std::fs::read_dir(dir.join("invalid_utf8")).unwrap() {
-        let p = page(
-            &entry.unwrap().path(),
-            "http://localhost/",
-            "2024-07-10",
-            Some(false),
-        );
+        let p = page(&entry.unwrap().path(), "http://localhost/", "2024-07-10", Some(false));
         assert!(!p.encoding.is_empty());
     }
     let sitemap = std::fs::read_to_string(dir.join("sitemap/sitemap.xml")).unwrap();
-    assert_eq!(
-        sitecensus_extract::sitemap::parse(&sitemap, 100)
-            .unwrap()
-            .urls
-            .len(),
-        2
-    );
+    assert_eq!(sitecensus_extract::sitemap::parse(&sitemap, 100).unwrap().urls.len(), 2);
     let not = std::fs::read_to_string(dir.join("sitemap/not-a-sitemap.xml")).unwrap();
-    assert!(
-        sitecensus_extract::sitemap::parse(&not, 100).is_err(),
-        "not-a-sitemap.xml gives a warning, not URLs"
-    );
+    assert!(sitecensus_extract::sitemap::parse(&not, 100).is_err(), "not-a-sitemap.xml gives a warning, not URLs");
 }
 
 /// One link of a LinkChecker `.result` file: the URL as written, and its resolved form
@@ -515,22 +367,7 @@ fn linkchecker_expected(result: &str, base_dir: &str) -> Vec<(String, Option<Str
 }
 
 fn pct_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 #[test]
@@ -592,10 +429,7 @@ fn linkchecker_fixtures_give_the_links_linkchecker_expects() {
                     checked += 1;
                 }
                 None => {
-                    assert!(
-                        !links.iter().any(|l| l == &raw),
-                        "{name}: unparseable {raw:?} taken as a link"
-                    );
+                    assert!(!links.iter().any(|l| l == &raw), "{name}: unparseable {raw:?} taken as a link");
                     assert!(
                         p.invalid_links.iter().any(|i| i.href == raw),
                         "{name}: {raw:?} not reported invalid: {:?}",
@@ -612,22 +446,12 @@ fn linkchecker_fixtures_give_the_links_linkchecker_expects() {
 
 #[test]
 fn pages_that_declare_gb2312_but_are_utf8_are_read_as_utf8() {
-    for rel in [
-        "encoding/gne_people-com-cn_meta-gb2312-but-utf8-bytes.html",
-        "list-pages-nongov/gerapy_rtfund_xxpl.html",
-    ] {
-        let p = page(
-            &corpus().join(rel),
-            "http://www.example.com.cn/a.html",
-            "2024-07-10",
-            Some(false),
-        );
+    for rel in
+        ["encoding/gne_people-com-cn_meta-gb2312-but-utf8-bytes.html", "list-pages-nongov/gerapy_rtfund_xxpl.html"]
+    {
+        let p = page(&corpus().join(rel), "http://www.example.com.cn/a.html", "2024-07-10", Some(false));
         assert_eq!(p.encoding, "UTF-8", "{rel}");
-        assert_eq!(
-            p.encoding_source,
-            sitecensus_extract::decode::EncodingSource::Overruled,
-            "{rel}"
-        );
+        assert_eq!(p.encoding_source, sitecensus_extract::decode::EncodingSource::Overruled, "{rel}");
         assert!(!p.text.contains('\u{FFFD}'), "{rel}: mojibake");
     }
 }
@@ -637,16 +461,8 @@ fn announcement_lists_outside_government_give_their_newest_dates() {
     // Newest dates as SOURCES.md lists them for these pages.
     for (file, newest, as_of) in [
         ("gerapy_dfa66_announcement.html", "2020-07-02", "2020-07-10"),
-        (
-            "gerapy_hrfund_announcement.html",
-            "2020-04-30",
-            "2020-07-10",
-        ),
-        (
-            "gerapy_hsqhfunds_announcement.html",
-            "2020-07-02",
-            "2020-07-10",
-        ),
+        ("gerapy_hrfund_announcement.html", "2020-04-30", "2020-07-10"),
+        ("gerapy_hsqhfunds_announcement.html", "2020-07-02", "2020-07-10"),
         ("gerapy_rtfund_xxpl.html", "2020-07-09", "2020-07-10"),
     ] {
         let p = page(
@@ -656,11 +472,7 @@ fn announcement_lists_outside_government_give_their_newest_dates() {
             Some(false),
         );
         let dated = p.items.iter().filter(|i| i.date.is_some()).count();
-        eprintln!(
-            "{file}: {dated} dated items, newest {:?}, kind {:?}",
-            p.newest_item_date(),
-            p.page_kind
-        );
+        eprintln!("{file}: {dated} dated items, newest {:?}, kind {:?}", p.newest_item_date(), p.page_kind);
         assert!(dated >= 10, "{file}: {dated} dated items");
         assert_eq!(p.newest_item_date(), Some(newest), "{file}");
     }

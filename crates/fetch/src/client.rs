@@ -83,9 +83,7 @@ pub fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), String> {
     let (Some(host), Some(port), Some(addr)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(format!("{s:?} is not HOST:PORT:ADDR"));
     };
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("{s:?}: port {port:?} is not a number"))?;
+    let port: u16 = port.parse().map_err(|_| format!("{s:?}: port {port:?} is not a number"))?;
     let addr: IpAddr = addr
         .trim_matches(|c| c == '[' || c == ']')
         .parse()
@@ -149,17 +147,9 @@ impl Fetched {
 fn sniff_html(body: &[u8]) -> bool {
     let head = &body[..body.len().min(512)];
     let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
-    [
-        b"<html".as_slice(),
-        b"<!doctype html",
-        b"<head",
-        b"<body",
-        b"<meta",
-        b"<script",
-        b"<title",
-    ]
-    .iter()
-    .any(|p| lower.windows(p.len()).any(|w| w == *p))
+    [b"<html".as_slice(), b"<!doctype html", b"<head", b"<body", b"<meta", b"<script", b"<title"]
+        .iter()
+        .any(|p| lower.windows(p.len()).any(|w| w == *p))
 }
 
 /// The HTTP client of a run.
@@ -192,14 +182,9 @@ impl Fetcher {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
-            HeaderValue::from_static(
-                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            ),
+            HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
         );
-        headers.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"),
-        );
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .default_headers(headers)
@@ -254,9 +239,7 @@ impl Fetcher {
         let head = self.fetch(url, Method::HEAD, 0).await;
         match head.outcome {
             Outcome::HttpError { status } if status != 429 => {
-                let mut get = self
-                    .fetch(url, Method::GET, CHECK_BODY_LIMIT.min(self.cfg.max_body))
-                    .await;
+                let mut get = self.fetch(url, Method::GET, CHECK_BODY_LIMIT.min(self.cfg.max_body)).await;
                 get.attempts.splice(0..0, head.attempts);
                 get
             }
@@ -271,11 +254,7 @@ impl Fetcher {
         loop {
             let at = Utc::now().with_timezone(&china_offset());
             let (mut fetched, retry_after) = self.fetch_once(url, &method, body_limit).await;
-            attempts.push(Attempt {
-                at,
-                outcome: fetched.outcome.clone(),
-                elapsed_ms: fetched.elapsed_ms,
-            });
+            attempts.push(Attempt { at, outcome: fetched.outcome.clone(), elapsed_ms: fetched.elapsed_ms });
             if !fetched.outcome.is_transient() || attempt >= self.cfg.retries {
                 fetched.attempts = attempts;
                 return fetched;
@@ -288,73 +267,42 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_once(
-        &self,
-        url: &Url,
-        method: &Method,
-        body_limit: usize,
-    ) -> (Fetched, Option<Duration>) {
+    async fn fetch_once(&self, url: &Url, method: &Method, body_limit: usize) -> (Fetched, Option<Duration>) {
         let mut current = url.clone();
         let mut redirects: Vec<(Url, u16)> = Vec::new();
         let mut visited = vec![current.clone()];
         let start = Instant::now();
-        let done =
-            |current: Url, redirects: Vec<(Url, u16)>, outcome: Outcome, start: Instant| Fetched {
-                url: url.clone(),
-                final_url: current,
-                redirects,
-                outcome,
-                content_type: None,
-                body: Bytes::new(),
-                truncated: false,
-                elapsed_ms: start.elapsed().as_millis() as u64,
-                attempts: Vec::new(),
-                remote_addr: None,
-            };
+        let done = |current: Url, redirects: Vec<(Url, u16)>, outcome: Outcome, start: Instant| Fetched {
+            url: url.clone(),
+            final_url: current,
+            redirects,
+            outcome,
+            content_type: None,
+            body: Bytes::new(),
+            truncated: false,
+            elapsed_ms: start.elapsed().as_millis() as u64,
+            attempts: Vec::new(),
+            remote_addr: None,
+        };
         loop {
             if let Err(b) = self.guard.check_literal(&current) {
-                return (
-                    done(
-                        current,
-                        redirects,
-                        Outcome::Blocked {
-                            reason: b.to_string(),
-                        },
-                        start,
-                    ),
-                    None,
-                );
+                return (done(current, redirects, Outcome::Blocked { reason: b.to_string() }, start), None);
             }
-            let host_key = format!(
-                "{}:{}",
-                current.host_str().unwrap_or_default(),
-                current.port_or_known_default().unwrap_or(0)
-            );
+            let host_key =
+                format!("{}:{}", current.host_str().unwrap_or_default(), current.port_or_known_default().unwrap_or(0));
             let permit = self.limits.acquire(&host_key).await;
             let sent = Instant::now();
-            let resp = match self
-                .client
-                .request(method.clone(), current.clone())
-                .timeout(self.cfg.timeout)
-                .send()
-                .await
+            let resp = match self.client.request(method.clone(), current.clone()).timeout(self.cfg.timeout).send().await
             {
                 Ok(r) => r,
                 Err(e) => {
-                    return (
-                        done(current, redirects, classify(&e, sent.elapsed()), start),
-                        None,
-                    );
+                    return (done(current, redirects, classify(&e, sent.elapsed()), start), None);
                 }
             };
             let status = resp.status();
             let remote_addr = resp.remote_addr();
             if status.is_redirection()
-                && let Some(loc) = resp
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .map(str::to_owned)
+                && let Some(loc) = resp.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned)
             {
                 drop(resp);
                 drop(permit);
@@ -364,9 +312,7 @@ impl Fetcher {
                         n
                     }
                     _ => {
-                        let o = Outcome::InvalidUrl {
-                            message: format!("redirect to {loc:?}"),
-                        };
+                        let o = Outcome::InvalidUrl { message: format!("redirect to {loc:?}") };
                         return (done(current, redirects, o, start), None);
                     }
                 };
@@ -374,15 +320,10 @@ impl Fetcher {
                 if visited.contains(&next) {
                     let mut chain: Vec<String> = visited.iter().map(Url::to_string).collect();
                     chain.push(next.to_string());
-                    return (
-                        done(next, redirects, Outcome::RedirectLoop { chain }, start),
-                        None,
-                    );
+                    return (done(next, redirects, Outcome::RedirectLoop { chain }, start), None);
                 }
                 if redirects.len() as u32 > self.cfg.max_redirects {
-                    let o = Outcome::TooManyRedirects {
-                        limit: self.cfg.max_redirects,
-                    };
+                    let o = Outcome::TooManyRedirects { limit: self.cfg.max_redirects };
                     return (done(next, redirects, o, start), None);
                 }
                 visited.push(next.clone());
@@ -395,11 +336,8 @@ impl Fetcher {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let content_type = resp
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let content_type =
+                resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let headers = resp.headers().clone();
             let version = resp.version();
             let (body, truncated, body_err) = if *method == Method::HEAD || body_limit == 0 {
@@ -411,12 +349,8 @@ impl Fetcher {
             let elapsed = sent.elapsed();
             let outcome = match body_err {
                 Some(e) => classify(&e, elapsed),
-                None if status.is_success() => Outcome::Ok {
-                    status: status.as_u16(),
-                },
-                None => Outcome::HttpError {
-                    status: status.as_u16(),
-                },
+                None if status.is_success() => Outcome::Ok { status: status.as_u16() },
+                None => Outcome::HttpError { status: status.as_u16() },
             };
             if let (Some(w), true) = (&self.warc, *method == Method::GET) {
                 w.record(Exchange {
@@ -447,27 +381,15 @@ impl Fetcher {
 
     /// Reads the body up to `limit` bytes (after decompression); a body beyond `LARGE_BODY`
     /// waits for one of a few large-body slots.
-    async fn read_body(
-        &self,
-        mut resp: reqwest::Response,
-        limit: usize,
-    ) -> (Bytes, bool, Option<reqwest::Error>) {
-        let mut buf = BytesMut::with_capacity(
-            resp.content_length()
-                .map_or(16 * 1024, |l| (l as usize).min(LARGE_BODY)),
-        );
+    async fn read_body(&self, mut resp: reqwest::Response, limit: usize) -> (Bytes, bool, Option<reqwest::Error>) {
+        let mut buf =
+            BytesMut::with_capacity(resp.content_length().map_or(16 * 1024, |l| (l as usize).min(LARGE_BODY)));
         let mut large = None;
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if buf.len() + chunk.len() > LARGE_BODY && large.is_none() {
-                        large = Some(
-                            self.large_bodies
-                                .clone()
-                                .acquire_owned()
-                                .await
-                                .expect("semaphore never closed"),
-                        );
+                        large = Some(self.large_bodies.clone().acquire_owned().await.expect("semaphore never closed"));
                     }
                     if buf.len() + chunk.len() > limit {
                         let room = limit - buf.len();
@@ -493,26 +415,14 @@ fn request_head(method: &Method, url: &Url) -> String {
 
 /// The response head as archived: the body is stored decoded, so Content-Encoding and
 /// Transfer-Encoding are dropped and Content-Length names the stored length.
-fn response_head(
-    version: reqwest::Version,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body_len: usize,
-) -> String {
+fn response_head(version: reqwest::Version, status: StatusCode, headers: &HeaderMap, body_len: usize) -> String {
     let v = match version {
         reqwest::Version::HTTP_10 => "HTTP/1.0",
         _ => "HTTP/1.1",
     };
-    let mut head = format!(
-        "{v} {} {}\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
+    let mut head = format!("{v} {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
     for (name, value) in headers {
-        if matches!(
-            name.as_str(),
-            "content-encoding" | "transfer-encoding" | "content-length"
-        ) {
+        if matches!(name.as_str(), "content-encoding" | "transfer-encoding" | "content-length") {
             continue;
         }
         head.push_str(name.as_str());
@@ -531,9 +441,7 @@ fn classify(e: &reqwest::Error, elapsed: Duration) -> Outcome {
     let mut chain = String::new();
     while let Some(s) = source {
         if let Some(b) = s.downcast_ref::<Blocked>() {
-            return Outcome::Blocked {
-                reason: b.to_string(),
-            };
+            return Outcome::Blocked { reason: b.to_string() };
         }
         innermost = s.to_string();
         chain.push_str(&innermost.to_ascii_lowercase());
@@ -541,9 +449,7 @@ fn classify(e: &reqwest::Error, elapsed: Duration) -> Outcome {
         source = s.source();
     }
     if e.is_timeout() || chain.contains("timed out") {
-        return Outcome::Timeout {
-            after_ms: elapsed.as_millis() as u64,
-        };
+        return Outcome::Timeout { after_ms: elapsed.as_millis() as u64 };
     }
     if chain.contains("dns error")
         || chain.contains("failed to lookup address")

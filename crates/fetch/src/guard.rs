@@ -77,29 +77,18 @@ impl Guard {
     /// A guard; `allow_private` lifts it entirely.
     #[must_use]
     pub fn new(allow_private: bool) -> Self {
-        Guard {
-            allow_all: allow_private,
-            allowed: Arc::default(),
-        }
+        Guard { allow_all: allow_private, allowed: Arc::default() }
     }
 
     /// Allows a host the user named (a site's own host may be on a private network).
     pub fn allow_host(&self, host: &str) {
-        self.allowed
-            .write()
-            .expect("guard lock")
-            .insert(host.to_ascii_lowercase());
+        self.allowed.write().expect("guard lock").insert(host.to_ascii_lowercase());
     }
 
     /// Whether `host` may resolve to an internal address.
     #[must_use]
     pub fn host_allowed(&self, host: &str) -> bool {
-        self.allow_all
-            || self
-                .allowed
-                .read()
-                .expect("guard lock")
-                .contains(&host.to_ascii_lowercase())
+        self.allow_all || self.allowed.read().expect("guard lock").contains(&host.to_ascii_lowercase())
     }
 
     /// Checks a URL whose host is an IP literal (those never reach the resolver).
@@ -114,11 +103,7 @@ impl Guard {
         };
         let host = url.host_str().unwrap_or_default();
         match internal_reason(ip) {
-            Some(reason) if !self.host_allowed(host) => Err(Blocked {
-                host: host.to_owned(),
-                addr: ip,
-                reason,
-            }),
+            Some(reason) if !self.host_allowed(host) => Err(Blocked { host: host.to_owned(), addr: ip, reason }),
             _ => Ok(()),
         }
     }
@@ -144,15 +129,11 @@ impl Resolve for GuardedResolver {
         let guard = self.guard.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if !guard.host_allowed(&host)
-                && let Some((addr, reason)) = addrs
-                    .iter()
-                    .find_map(|a| internal_reason(a.ip()).map(|r| (a.ip(), r)))
+                && let Some((addr, reason)) = addrs.iter().find_map(|a| internal_reason(a.ip()).map(|r| (a.ip(), r)))
             {
-                return Err(Box::new(Blocked { host, addr, reason })
-                    as Box<dyn std::error::Error + Send + Sync>);
+                return Err(Box::new(Blocked { host, addr, reason }) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
@@ -192,14 +173,7 @@ mod tests {
         assert!(g.check_literal(&u).is_err());
         g.allow_host("127.0.0.1");
         assert!(g.check_literal(&u).is_ok());
-        assert!(
-            Guard::new(true)
-                .check_literal(&url::Url::parse("http://10.0.0.1/").unwrap())
-                .is_ok()
-        );
-        assert!(
-            g.check_literal(&url::Url::parse("http://[::1]/").unwrap())
-                .is_err()
-        );
+        assert!(Guard::new(true).check_literal(&url::Url::parse("http://10.0.0.1/").unwrap()).is_ok());
+        assert!(g.check_literal(&url::Url::parse("http://[::1]/").unwrap()).is_err());
     }
 }

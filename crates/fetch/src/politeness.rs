@@ -67,9 +67,7 @@ fn limiter_for(rps: f64) -> Option<Arc<DefaultDirectRateLimiter>> {
     } else {
         Quota::with_period(Duration::from_secs_f64(1.0 / rps))?
     };
-    Some(Arc::new(RateLimiter::direct(
-        quota.allow_burst(NonZeroU32::MIN),
-    )))
+    Some(Arc::new(RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN))))
 }
 
 impl Limits {
@@ -90,9 +88,7 @@ impl Limits {
             .or_insert_with(|| {
                 Arc::new(HostSlot {
                     limiter: Mutex::new(limiter_for(self.settings.per_host_rps)),
-                    connections: Arc::new(Semaphore::new(
-                        self.settings.per_host_connections.max(1),
-                    )),
+                    connections: Arc::new(Semaphore::new(self.settings.per_host_connections.max(1))),
                 })
             })
             .clone()
@@ -117,26 +113,13 @@ impl Limits {
     /// global slot is held while waiting on one slow host).
     pub async fn acquire(&self, host: &str) -> Permit {
         let slot = self.slot(host);
-        let host_permit = slot
-            .connections
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore never closed");
+        let host_permit = slot.connections.clone().acquire_owned().await.expect("semaphore never closed");
         let limiter = slot.limiter.lock().expect("limiter lock").clone();
         if let Some(l) = limiter {
             l.until_ready().await;
         }
-        let global = self
-            .global
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore never closed");
-        Permit {
-            _host: host_permit,
-            _global: global,
-        }
+        let global = self.global.clone().acquire_owned().await.expect("semaphore never closed");
+        Permit { _host: host_permit, _global: global }
     }
 
     /// How many hosts have been seen (for memory accounting and tests).
@@ -153,35 +136,21 @@ mod tests {
 
     #[tokio::test]
     async fn rate_per_host_is_kept_and_hosts_do_not_share_a_quota() {
-        let limits = Limits::new(Politeness {
-            per_host_rps: 10.0,
-            per_host_connections: 4,
-            concurrency: 16,
-        });
+        let limits = Limits::new(Politeness { per_host_rps: 10.0, per_host_connections: 4, concurrency: 16 });
         let start = Instant::now();
         for _ in 0..6 {
             drop(limits.acquire("a.gov.cn").await);
         }
         let a = start.elapsed();
-        assert!(
-            a >= Duration::from_millis(450),
-            "6 requests at 10/s took {a:?}"
-        );
+        assert!(a >= Duration::from_millis(450), "6 requests at 10/s took {a:?}");
         let start = Instant::now();
         drop(limits.acquire("b.gov.cn").await);
-        assert!(
-            start.elapsed() < Duration::from_millis(50),
-            "another host has its own quota"
-        );
+        assert!(start.elapsed() < Duration::from_millis(50), "another host has its own quota");
     }
 
     #[tokio::test]
     async fn zero_rps_lifts_the_rate() {
-        let limits = Limits::new(Politeness {
-            per_host_rps: 0.0,
-            per_host_connections: 1,
-            concurrency: 1,
-        });
+        let limits = Limits::new(Politeness { per_host_rps: 0.0, per_host_connections: 1, concurrency: 1 });
         let start = Instant::now();
         for _ in 0..100 {
             drop(limits.acquire("a.gov.cn").await);
@@ -191,11 +160,7 @@ mod tests {
 
     #[tokio::test]
     async fn crawl_delay_slows_a_host() {
-        let limits = Limits::new(Politeness {
-            per_host_rps: 0.0,
-            per_host_connections: 1,
-            concurrency: 1,
-        });
+        let limits = Limits::new(Politeness { per_host_rps: 0.0, per_host_connections: 1, concurrency: 1 });
         limits.set_crawl_delay("a.gov.cn", 0.2);
         let start = Instant::now();
         for _ in 0..3 {

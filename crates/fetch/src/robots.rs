@@ -27,13 +27,7 @@ impl Robots {
     /// Rules that allow everything (no robots.txt, or robots ignored).
     #[must_use]
     pub fn allow_all(status: &str) -> Self {
-        Robots {
-            robot: None,
-            status: status.to_owned(),
-            rules: Vec::new(),
-            sitemaps: Vec::new(),
-            crawl_delay: None,
-        }
+        Robots { robot: None, status: status.to_owned(), rules: Vec::new(), sitemaps: Vec::new(), crawl_delay: None }
     }
 
     /// Parses robots.txt text.
@@ -44,13 +38,7 @@ impl Robots {
                 let rules = disallow_lines(&String::from_utf8_lossy(body));
                 let sitemaps = robot.sitemaps.clone();
                 let crawl_delay = robot.delay.map(f64::from);
-                Robots {
-                    robot: Some(robot),
-                    status: status.to_owned(),
-                    rules,
-                    sitemaps,
-                    crawl_delay,
-                }
+                Robots { robot: Some(robot), status: status.to_owned(), rules, sitemaps, crawl_delay }
             }
             Err(e) => Self::allow_all(&format!("{status}, unreadable ({e}): everything allowed")),
         }
@@ -63,9 +51,7 @@ impl Robots {
         let Ok(url) = origin.join("/robots.txt") else {
             return Self::allow_all("no robots.txt URL");
         };
-        let f = fetcher
-            .fetch(&url, reqwest::Method::GET, MAX_ROBOTS_BYTES)
-            .await;
+        let f = fetcher.fetch(&url, reqwest::Method::GET, MAX_ROBOTS_BYTES).await;
         match &f.outcome {
             Outcome::Ok { status } => Self::parse(&f.body, &format!("HTTP {status}")),
             o => Self::allow_all(&format!("{}: everything allowed", o.describe())),
@@ -93,11 +79,7 @@ fn disallow_lines(text: &str) -> Vec<String> {
         if k == "user-agent" {
             let names = v.to_ascii_lowercase();
             let matches = names == "*" || names.contains(ROBOTS_AGENT);
-            applies = if in_agents {
-                applies || matches
-            } else {
-                matches
-            };
+            applies = if in_agents { applies || matches } else { matches };
             in_agents = true;
         } else {
             in_agents = false;

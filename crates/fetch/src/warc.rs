@@ -79,16 +79,9 @@ impl WarcWriter {
         let (tx, rx) = sync_channel(QUEUE);
         let dir = dir.to_owned();
         let prefix = prefix.to_owned();
-        let thread = std::thread::Builder::new()
-            .name("warc-writer".into())
-            .spawn(move || write_loop(&dir, &prefix, &rx))?;
-        Ok((
-            WarcWriter {
-                tx: tx.clone(),
-                thread,
-            },
-            WarcHandle { tx },
-        ))
+        let thread =
+            std::thread::Builder::new().name("warc-writer".into()).spawn(move || write_loop(&dir, &prefix, &rx))?;
+        Ok((WarcWriter { tx: tx.clone(), thread }, WarcHandle { tx }))
     }
 
     /// Writes what is queued, closes the file and returns every file written.
@@ -97,9 +90,7 @@ impl WarcWriter {
     /// When writing failed.
     pub fn finish(self) -> std::io::Result<Vec<PathBuf>> {
         let _ = self.tx.send(Msg::Close);
-        self.thread
-            .join()
-            .map_err(|_| std::io::Error::other("the WARC writer thread panicked"))?
+        self.thread.join().map_err(|_| std::io::Error::other("the WARC writer thread panicked"))?
     }
 }
 
@@ -121,20 +112,12 @@ fn next_path(dir: &Path, prefix: &str, seq: &mut u32) -> PathBuf {
 
 fn open(dir: &Path, prefix: &str, seq: &mut u32) -> std::io::Result<Out> {
     let path = next_path(dir, prefix, seq);
-    let mut out = Out {
-        file: BufWriter::new(File::create(&path)?),
-        path,
-        written: 0,
-    };
+    let mut out = Out { file: BufWriter::new(File::create(&path)?), path, written: 0 };
     let info = format!(
         "software: sitecensus/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n",
         env!("CARGO_PKG_VERSION")
     );
-    let file_name = out
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = out.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let id = record_id();
     let head = format!(
         "WARC/1.1\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: {id}\r\nWARC-Date: {}\r\nWARC-Filename: {file_name}\r\nContent-Type: application/warc-fields\r\nContent-Length: {}\r\n\r\n",
@@ -184,16 +167,9 @@ fn write_loop(dir: &Path, prefix: &str, rx: &Receiver<Msg>) -> std::io::Result<V
         }
         let o = out.as_mut().expect("opened above");
         let date = e.date.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let ip = e
-            .remote_ip
-            .map(|ip| format!("WARC-IP-Address: {ip}\r\n"))
-            .unwrap_or_default();
+        let ip = e.remote_ip.map(|ip| format!("WARC-IP-Address: {ip}\r\n")).unwrap_or_default();
         let response_id = record_id();
-        let truncated = if e.truncated {
-            "WARC-Truncated: length\r\n"
-        } else {
-            ""
-        };
+        let truncated = if e.truncated { "WARC-Truncated: length\r\n" } else { "" };
         let head = format!(
             "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: {response_id}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\n{ip}{truncated}Content-Type: application/http;msgtype=response\r\nContent-Length: {}\r\n\r\n",
             e.url,

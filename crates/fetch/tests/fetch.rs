@@ -9,11 +9,7 @@ use url::Url;
 
 fn config() -> FetchConfig {
     FetchConfig {
-        politeness: Politeness {
-            per_host_rps: 0.0,
-            per_host_connections: 8,
-            concurrency: 16,
-        },
+        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 8, concurrency: 16 },
         timeout: Duration::from_secs(2),
         retries: 1,
         backoff: Duration::from_millis(50),
@@ -47,10 +43,7 @@ async fn redirect_loops_and_chains_are_detected() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_gzip_bomb_stops_at_the_cap() {
     let s = serve_site("hostile").await;
-    let cfg = FetchConfig {
-        max_body: 2 * 1024 * 1024,
-        ..config()
-    };
+    let cfg = FetchConfig { max_body: 2 * 1024 * 1024, ..config() };
     let f = fetcher(cfg, "127.0.0.1");
     let r = f.get(&Url::parse(&s.url("/_t/bomb")).unwrap()).await;
     assert_eq!(r.outcome, Outcome::Ok { status: 200 });
@@ -61,13 +54,7 @@ async fn a_gzip_bomb_stops_at_the_cap() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_20_mb_page_is_cut_at_10_mb() {
     let s = serve_site("hostile").await;
-    let f = fetcher(
-        FetchConfig {
-            timeout: Duration::from_secs(20),
-            ..config()
-        },
-        "127.0.0.1",
-    );
+    let f = fetcher(FetchConfig { timeout: Duration::from_secs(20), ..config() }, "127.0.0.1");
     let r = f.get(&Url::parse(&s.url("/_t/big")).unwrap()).await;
     assert_eq!(r.outcome, Outcome::Ok { status: 200 });
     assert!(r.truncated);
@@ -77,20 +64,10 @@ async fn a_20_mb_page_is_cut_at_10_mb() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hanging_server_times_out_after_retries() {
     let s = serve_site("hostile").await;
-    let f = fetcher(
-        FetchConfig {
-            timeout: Duration::from_millis(500),
-            ..config()
-        },
-        "127.0.0.1",
-    );
+    let f = fetcher(FetchConfig { timeout: Duration::from_millis(500), ..config() }, "127.0.0.1");
     for path in ["/_t/hang", "/_t/hang-body"] {
         let r = f.get(&Url::parse(&s.url(path)).unwrap()).await;
-        assert!(
-            matches!(r.outcome, Outcome::Timeout { .. } | Outcome::Body { .. }),
-            "{path}: {:?}",
-            r.outcome
-        );
+        assert!(matches!(r.outcome, Outcome::Timeout { .. } | Outcome::Body { .. }), "{path}: {:?}", r.outcome);
         assert_eq!(r.attempts.len(), 2, "{path}: one try and one retry");
     }
 }
@@ -99,9 +76,7 @@ async fn a_hanging_server_times_out_after_retries() {
 async fn transient_failures_are_retried() {
     let s = serve_site("hostile").await;
     let f = fetcher(config(), "127.0.0.1");
-    let r = f
-        .get(&Url::parse(&s.url("/_t/flaky/retry-test")).unwrap())
-        .await;
+    let r = f.get(&Url::parse(&s.url("/_t/flaky/retry-test")).unwrap()).await;
     assert_eq!(r.outcome, Outcome::Ok { status: 200 });
     assert_eq!(r.attempts.len(), 2);
     assert_eq!(r.attempts[0].outcome, Outcome::HttpError { status: 503 });
@@ -113,9 +88,7 @@ async fn head_refused_falls_back_to_get() {
     let f = fetcher(config(), "127.0.0.1");
     let r = f.check(&Url::parse(&s.url("/_t/no-head")).unwrap()).await;
     assert_eq!(r.outcome, Outcome::Ok { status: 200 });
-    let r = f
-        .check(&Url::parse(&s.url("/_t/status/404")).unwrap())
-        .await;
+    let r = f.check(&Url::parse(&s.url("/_t/status/404")).unwrap()).await;
     assert_eq!(r.outcome, Outcome::HttpError { status: 404 });
 }
 
@@ -125,35 +98,16 @@ async fn internal_addresses_are_refused_unless_allowed() {
     // Nothing allowed: the literal 127.0.0.1 is refused.
     let f = Fetcher::new(config(), None).unwrap();
     let r = f.get(&Url::parse(&s.url("/ok.html")).unwrap()).await;
-    assert!(
-        matches!(&r.outcome, Outcome::Blocked { reason } if reason.contains("loopback")),
-        "{:?}",
-        r.outcome
-    );
+    assert!(matches!(&r.outcome, Outcome::Blocked { reason } if reason.contains("loopback")), "{:?}", r.outcome);
     // "localhost" resolves to loopback and is refused by the resolver even with 127.0.0.1 allowed.
     f.guard().allow_host("127.0.0.1");
-    let r = f
-        .get(&Url::parse(&format!("http://localhost:{}/ok.html", s.port())).unwrap())
-        .await;
-    assert!(
-        matches!(&r.outcome, Outcome::Blocked { .. }),
-        "{:?}",
-        r.outcome
-    );
+    let r = f.get(&Url::parse(&format!("http://localhost:{}/ok.html", s.port())).unwrap()).await;
+    assert!(matches!(&r.outcome, Outcome::Blocked { .. }), "{:?}", r.outcome);
     let r = f.get(&Url::parse(&s.url("/ok.html")).unwrap()).await;
     assert_eq!(r.outcome, Outcome::Ok { status: 200 });
     // --allow-private lifts the guard.
-    let f = Fetcher::new(
-        FetchConfig {
-            allow_private: true,
-            ..config()
-        },
-        None,
-    )
-    .unwrap();
-    let r = f
-        .get(&Url::parse(&format!("http://localhost:{}/ok.html", s.port())).unwrap())
-        .await;
+    let f = Fetcher::new(FetchConfig { allow_private: true, ..config() }, None).unwrap();
+    let r = f.get(&Url::parse(&format!("http://localhost:{}/ok.html", s.port())).unwrap()).await;
     assert_eq!(r.outcome, Outcome::Ok { status: 200 });
 }
 
@@ -161,17 +115,11 @@ async fn internal_addresses_are_refused_unless_allowed() {
 async fn resolve_overrides_work_like_curl() {
     let s = serve_site("hostile").await;
     let cfg = FetchConfig {
-        resolve: vec![(
-            "www.example.gov.cn".into(),
-            s.port(),
-            "127.0.0.1".parse().unwrap(),
-        )],
+        resolve: vec![("www.example.gov.cn".into(), s.port(), "127.0.0.1".parse().unwrap())],
         ..config()
     };
     let f = Fetcher::new(cfg, None).unwrap();
-    let r = f
-        .get(&Url::parse(&format!("http://www.example.gov.cn:{}/ok.html", s.port())).unwrap())
-        .await;
+    let r = f.get(&Url::parse(&format!("http://www.example.gov.cn:{}/ok.html", s.port())).unwrap()).await;
     assert_eq!(r.outcome, Outcome::Ok { status: 200 }, "{:?}", r.outcome);
     assert!(String::from_utf8_lossy(&r.body).contains("一切正常"));
 }
@@ -181,38 +129,16 @@ async fn tls_errors_and_refused_connections_are_outcomes() {
     let s = serve_site("hostile").await;
     let f = fetcher(config(), "127.0.0.1");
     // HTTPS to a plain HTTP port: the handshake fails.
-    let r = f
-        .get(&Url::parse(&format!("https://127.0.0.1:{}/ok.html", s.port())).unwrap())
-        .await;
-    assert!(
-        matches!(r.outcome, Outcome::Tls { .. } | Outcome::Connect { .. }),
-        "{:?}",
-        r.outcome
-    );
+    let r = f.get(&Url::parse(&format!("https://127.0.0.1:{}/ok.html", s.port())).unwrap()).await;
+    assert!(matches!(r.outcome, Outcome::Tls { .. } | Outcome::Connect { .. }), "{:?}", r.outcome);
     assert!(r.outcome.is_broken());
     // A port nobody listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let r = f
-        .get(&Url::parse(&format!("http://127.0.0.1:{closed}/")).unwrap())
-        .await;
-    assert!(
-        matches!(r.outcome, Outcome::Connect { .. }),
-        "{:?}",
-        r.outcome
-    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let r = f.get(&Url::parse(&format!("http://127.0.0.1:{closed}/")).unwrap()).await;
+    assert!(matches!(r.outcome, Outcome::Connect { .. }), "{:?}", r.outcome);
     // A name that does not resolve.
-    let r = f
-        .get(&Url::parse("http://no-such-host.invalid/").unwrap())
-        .await;
-    assert!(
-        matches!(r.outcome, Outcome::Dns { .. } | Outcome::Connect { .. }),
-        "{:?}",
-        r.outcome
-    );
+    let r = f.get(&Url::parse("http://no-such-host.invalid/").unwrap()).await;
+    assert!(matches!(r.outcome, Outcome::Dns { .. } | Outcome::Connect { .. }), "{:?}", r.outcome);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -233,21 +159,12 @@ async fn responses_are_archived_as_warc_that_a_reader_accepts() {
     for rec in reader.iter_records() {
         let rec = rec.unwrap();
         types.push(rec.header(warc::WarcHeader::WarcType).unwrap().to_string());
-        if types.last().unwrap() == "response"
-            && rec
-                .header(warc::WarcHeader::TargetURI)
-                .unwrap()
-                .ends_with("/ok.html")
+        if types.last().unwrap() == "response" && rec.header(warc::WarcHeader::TargetURI).unwrap().ends_with("/ok.html")
         {
             let body = String::from_utf8_lossy(rec.body()).to_string();
             assert!(body.starts_with("HTTP/1.1 200"), "{body}");
             assert!(body.contains("一切正常"));
         }
     }
-    assert_eq!(
-        types,
-        [
-            "warcinfo", "response", "request", "response", "request", "response", "request"
-        ]
-    );
+    assert_eq!(types, ["warcinfo", "response", "request", "response", "request", "response", "request"]);
 }

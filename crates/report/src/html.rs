@@ -25,13 +25,7 @@ pub fn linkable(url: &str) -> bool {
 #[must_use]
 pub fn render(results: &Results) -> String {
     let pass = results.sites.iter().filter(|s| s.verdict == "pass").count();
-    Report {
-        r: results,
-        pass,
-        fail: results.sites.len() - pass,
-    }
-    .render()
-    .expect("the report template renders")
+    Report { r: results, pass, fail: results.sites.len() - pass }.render().expect("the report template renders")
 }
 
 mod filters {

@@ -23,13 +23,7 @@ fn severity_label(s: Severity) -> console::StyledObject<&'static str> {
 
 fn finding_line(f: &Finding) -> String {
     let at = f.target.as_deref().or(f.page.as_deref()).unwrap_or("");
-    format!(
-        "  {} {:<26} {}  {}",
-        severity_label(f.severity),
-        f.check,
-        clip(&f.evidence, 70),
-        style(clip(at, 90)).dim()
-    )
+    format!("  {} {:<26} {}  {}", severity_label(f.severity), f.check, clip(&f.evidence, 70), style(clip(at, 90)).dim())
 }
 
 /// The scorecard of one site as terminal text (colours only where the terminal takes them).
@@ -37,38 +31,19 @@ fn finding_line(f: &Finding) -> String {
 pub fn scorecard(site: &SiteResult) -> String {
     let mut out = String::new();
     let name = site.name.as_deref().unwrap_or("");
-    let where_ = [site.level.as_deref(), site.region.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let where_ = [site.level.as_deref(), site.region.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
     let _ = writeln!(
         out,
         "{} {} {}{}",
         style("━━").dim(),
         style(name).bold(),
         style(&site.url).underlined(),
-        if where_.is_empty() {
-            String::new()
-        } else {
-            format!("  ({where_})")
-        }
+        if where_.is_empty() { String::new() } else { format!("  ({where_})") }
     );
-    let verdict = if site.verdict == "pass" {
-        style("PASS").green().bold()
-    } else {
-        style("FAIL").red().bold()
-    };
+    let verdict = if site.verdict == "pass" { style("PASS").green().bold() } else { style("FAIL").red().bold() };
     let _ = writeln!(out, "   {verdict}  score {:.1}", site.score);
     for v in &site.veto_items {
-        let _ = writeln!(
-            out,
-            "   {} {}  ({}, {} found)",
-            style("单项否决").red(),
-            v.item,
-            v.check,
-            v.count
-        );
+        let _ = writeln!(out, "   {} {}  ({}, {} found)", style("单项否决").red(), v.item, v.check, v.count);
     }
     for d in &site.deductions {
         let _ = writeln!(
@@ -94,11 +69,7 @@ pub fn scorecard(site: &SiteResult) -> String {
     if !site.columns.is_empty() {
         let stale = site.columns.iter().filter(|c| c.stale).count();
         let empty = site.columns.iter().filter(|c| c.empty).count();
-        let _ = writeln!(
-            out,
-            "   {} columns ({stale} stale, {empty} empty)",
-            site.columns.len()
-        );
+        let _ = writeln!(out, "   {} columns ({stale} stale, {empty} empty)", site.columns.len());
     }
     for f in site.findings.iter().take(FINDINGS_SHOWN) {
         let _ = writeln!(out, "{}", finding_line(f));
@@ -107,11 +78,7 @@ pub fn scorecard(site: &SiteResult) -> String {
         let _ = writeln!(
             out,
             "  {}",
-            style(format!(
-                "… and {} more findings in the reports",
-                site.findings.len() - FINDINGS_SHOWN
-            ))
-            .dim()
+            style(format!("… and {} more findings in the reports", site.findings.len() - FINDINGS_SHOWN)).dim()
         );
     }
     out

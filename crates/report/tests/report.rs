@@ -27,14 +27,10 @@ fn results() -> Results {
     stats.insert("links_checked".into(), json!(2870));
     stats.insert("duration_ms".into(), json!(51234));
     let findings = vec![
-        Finding::new(
-            "links.broken",
-            Severity::Deduct,
-            "「<img src=x onerror=alert(1)>」 → HTTP 404",
-        )
-        .page("http://www.example.gov.cn/")
-        .target("javascript:alert(1)")
-        .detail("on_homepage", true),
+        Finding::new("links.broken", Severity::Deduct, "「<img src=x onerror=alert(1)>」 → HTTP 404")
+            .page("http://www.example.gov.cn/")
+            .target("javascript:alert(1)")
+            .detail("on_homepage", true),
     ];
     let columns = vec![Column {
         url: "http://www.example.gov.cn/tzgg/".into(),
@@ -45,16 +41,9 @@ fn results() -> Results {
         stale: false,
         empty: false,
     }];
-    let mut r = Results::new(
-        "2024-07-10T00:00:00+08:00".into(),
-        RubricRef {
-            id: "gov-2019".into(),
-            title: "t".into(),
-        },
-        None,
-    );
-    r.sites
-        .push(SiteResult::new(&spec, card, stats, columns, findings, None));
+    let mut r =
+        Results::new("2024-07-10T00:00:00+08:00".into(), RubricRef { id: "gov-2019".into(), title: "t".into() }, None);
+    r.sites.push(SiteResult::new(&spec, card, stats, columns, findings, None));
     r
 }
 
@@ -66,18 +55,10 @@ fn json_carries_every_contract_field() {
         assert!(v.get(key).is_some(), "{key}");
     }
     let site = &v["sites"][0];
-    for key in [
-        "url", "name", "level", "region", "verdict", "score", "vetoes", "stats", "columns",
-        "findings",
-    ] {
+    for key in ["url", "name", "level", "region", "verdict", "score", "vetoes", "stats", "columns", "findings"] {
         assert!(site.get(key).is_some(), "site.{key}");
     }
-    for key in [
-        "pages_fetched",
-        "pages_failed",
-        "links_checked",
-        "duration_ms",
-    ] {
+    for key in ["pages_fetched", "pages_failed", "links_checked", "duration_ms"] {
         assert!(site["stats"].get(key).is_some(), "stats.{key}");
     }
     for key in ["url", "title", "kind", "items", "latest", "stale", "empty"] {
@@ -94,20 +75,11 @@ fn json_carries_every_contract_field() {
 fn html_escapes_everything_from_pages_and_links_only_http() {
     let page = html::render(&results());
     assert!(!page.contains("<script>alert(1)</script>"));
-    assert!(
-        page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-        "the name is shown, escaped"
-    );
+    assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "the name is shown, escaped");
     assert!(!page.contains("<img src=x"));
-    assert!(
-        !page.contains("href=\"javascript:"),
-        "only http(s) URLs become links"
-    );
+    assert!(!page.contains("href=\"javascript:"), "only http(s) URLs become links");
     assert!(page.contains("href=\"http://www.example.gov.cn/\""));
-    assert!(
-        !page.contains("<script"),
-        "the report carries no script at all"
-    );
+    assert!(!page.contains("<script"), "the report carries no script at all");
 }
 
 #[test]

@@ -6,9 +6,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use serde_json::{Map, Value};
-use sitecensus_checks::{
-    Checks, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel,
-};
+use sitecensus_checks::{Checks, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
 use sitecensus_core::{AsOf, LinkKind, Outcome, Rubric};
 use sitecensus_report::SiteResult;
 use sitecensus_store::{SiteRow, Store, StoreError};
@@ -23,16 +21,10 @@ pub fn site_model(
     as_of: AsOf,
     probe_window_days: Option<u32>,
 ) -> Result<SiteModel, StoreError> {
-    let corrupt = |e: serde_json::Error| StoreError::Corrupt {
-        path: store.path().display().to_string(),
-        message: e.to_string(),
-    };
-    let homepage: Option<HomepageFetch> = site
-        .homepage
-        .clone()
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(corrupt)?;
+    let corrupt =
+        |e: serde_json::Error| StoreError::Corrupt { path: store.path().display().to_string(), message: e.to_string() };
+    let homepage: Option<HomepageFetch> =
+        site.homepage.clone().map(serde_json::from_value).transpose().map_err(corrupt)?;
     let mut pages = Vec::new();
     for p in store.pages(site.id)? {
         pages.push(PageEntry {
@@ -40,12 +32,7 @@ pub fn site_model(
             final_url: p.final_url,
             depth: p.depth,
             outcome: serde_json::from_str(&p.outcome).map_err(corrupt)?,
-            page: p
-                .model
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(corrupt)?,
+            page: p.model.as_deref().map(serde_json::from_str).transpose().map_err(corrupt)?,
         });
     }
     let mut sources: HashMap<String, Vec<LinkSource>> = HashMap::new();
@@ -62,12 +49,7 @@ pub fn site_model(
         links.push(LinkTarget {
             kind: LinkKind::parse(&l.kind).unwrap_or(LinkKind::Page),
             internal: l.internal,
-            outcome: l
-                .outcome
-                .as_deref()
-                .map(serde_json::from_str::<Outcome>)
-                .transpose()
-                .map_err(corrupt)?,
+            outcome: l.outcome.as_deref().map(serde_json::from_str::<Outcome>).transpose().map_err(corrupt)?,
             total_sources: u32::try_from(l.sources).unwrap_or(0).max(srcs.len() as u32),
             sources: srcs,
             url: l.url,
@@ -80,24 +62,12 @@ pub fn site_model(
             store
                 .probes(site.spec.url.as_str(), &from, &as_of.to_rfc3339())?
                 .into_iter()
-                .map(|p| Probe {
-                    at: p.at,
-                    ok: p.ok,
-                    elapsed_ms: p.elapsed_ms,
-                    error: p.error,
-                })
+                .map(|p| Probe { at: p.at, ok: p.ok, elapsed_ms: p.elapsed_ms, error: p.error })
                 .collect()
         }
         None => Vec::new(),
     };
-    Ok(SiteModel {
-        spec: site.spec.clone(),
-        as_of,
-        homepage,
-        pages,
-        links,
-        probes,
-    })
+    Ok(SiteModel { spec: site.spec.clone(), as_of, homepage, pages, links, probes })
 }
 
 /// Runs the site-level checks over a stored site, stores their findings, scores everything under
@@ -112,12 +82,7 @@ pub fn assess(
     rubric: &Rubric,
     as_of: AsOf,
 ) -> Result<SiteResult, StoreError> {
-    let model = site_model(
-        store,
-        site,
-        as_of,
-        checks.unreachable_params().map(|p| p.probe_window_days),
-    )?;
+    let model = site_model(store, site, as_of, checks.unreachable_params().map(|p| p.probe_window_days))?;
     let site_findings = checks.site(&model);
     store.replace_site_findings(site.id, &site_findings)?;
     let mut findings = store.findings(site.id, "page")?;
@@ -138,32 +103,12 @@ pub fn assess(
         _ => Map::new(),
     };
     let checked = model.links.iter().filter(|l| l.outcome.is_some()).count();
-    let broken = model
-        .links
-        .iter()
-        .filter(|l| l.outcome.as_ref().is_some_and(Outcome::is_broken))
-        .count();
+    let broken = model.links.iter().filter(|l| l.outcome.as_ref().is_some_and(Outcome::is_broken)).count();
     stats.insert("pages_fetched".into(), Value::from(model.pages.len()));
-    stats.insert(
-        "pages_failed".into(),
-        Value::from(
-            model
-                .pages
-                .iter()
-                .filter(|p| p.outcome.is_failure())
-                .count(),
-        ),
-    );
+    stats.insert("pages_failed".into(), Value::from(model.pages.iter().filter(|p| p.outcome.is_failure()).count()));
     stats.insert("links_checked".into(), Value::from(checked));
     stats.insert("links_broken".into(), Value::from(broken));
     stats.entry("duration_ms").or_insert(Value::from(0));
     let final_url = model.homepage.as_ref().map(|h| h.final_url.clone());
-    Ok(SiteResult::new(
-        &site.spec,
-        card,
-        stats,
-        Vec::new(),
-        findings,
-        final_url,
-    ))
+    Ok(SiteResult::new(&site.spec, card, stats, Vec::new(), findings, final_url))
 }

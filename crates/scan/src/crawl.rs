@@ -175,23 +175,12 @@ impl<'a> SiteCrawl<'a> {
         for s in self.ctx.store.link_sources(self.site.id)? {
             *counts.entry(s.url).or_default() += 1;
         }
-        let queued: HashSet<u64> = self
-            .queue
-            .iter()
-            .map(|(u, _)| hash64(u.as_str().as_bytes()))
-            .collect();
+        let queued: HashSet<u64> = self.queue.iter().map(|(u, _)| hash64(u.as_str().as_bytes())).collect();
         for l in self.ctx.store.links(self.site.id)? {
             let key = hash64(l.url.as_bytes());
             let checked = l.outcome.is_some();
             let kind = LinkKind::parse(&l.kind).unwrap_or(LinkKind::Page);
-            self.links.insert(
-                key,
-                LinkState {
-                    checked,
-                    sources: counts.get(&l.url).copied().unwrap_or(0),
-                    kind,
-                },
-            );
+            self.links.insert(key, LinkState { checked, sources: counts.get(&l.url).copied().unwrap_or(0), kind });
             if !checked
                 && !queued.contains(&key)
                 && !self.seen.contains(&key)
@@ -213,16 +202,11 @@ impl<'a> SiteCrawl<'a> {
         self.probe_missing_page(&seed).await;
         if !resumed {
             self.seen.insert(hash64(seed.as_str().as_bytes()));
-            self.send(Op::Frontier {
-                site_id: self.site.id,
-                urls: vec![(seed.to_string(), 0)],
-            })
-            .await?;
+            self.send(Op::Frontier { site_id: self.site.id, urls: vec![(seed.to_string(), 0)] }).await?;
             self.homepage_queue.push_back(seed.clone());
         }
         let mut sitemap_done = resumed;
-        let mut in_flight: FuturesUnordered<futures::future::BoxFuture<'_, Work>> =
-            FuturesUnordered::new();
+        let mut in_flight: FuturesUnordered<futures::future::BoxFuture<'_, Work>> = FuturesUnordered::new();
         let (mut pages_in_flight, mut links_in_flight) = (0usize, 0usize);
         let page_parallelism = self.ctx.opts.fetch.politeness.per_host_connections.max(1) * 2;
         loop {
@@ -233,11 +217,7 @@ impl<'a> SiteCrawl<'a> {
                 in_flight.push(Box::pin(self.fetch_page(url, 0, true)));
                 continue;
             }
-            if self.homepage.is_some()
-                && !sitemap_done
-                && self.homepage_queue.is_empty()
-                && pages_in_flight == 0
-            {
+            if self.homepage.is_some() && !sitemap_done && self.homepage_queue.is_empty() && pages_in_flight == 0 {
                 sitemap_done = true;
                 self.read_sitemaps(&seed).await?;
             }
@@ -252,11 +232,8 @@ impl<'a> SiteCrawl<'a> {
                 }
                 if !self.robots_allow(&url).await {
                     self.stats.robots_excluded += 1;
-                    self.send(Op::Skip {
-                        site_id: self.site.id,
-                        urls: vec![(url.to_string(), "robots.txt".into())],
-                    })
-                    .await?;
+                    self.send(Op::Skip { site_id: self.site.id, urls: vec![(url.to_string(), "robots.txt".into())] })
+                        .await?;
                     self.link_result(&url, &Outcome::Robots, 0, &url).await?;
                     continue;
                 }
@@ -268,10 +245,8 @@ impl<'a> SiteCrawl<'a> {
                     break;
                 };
                 links_in_flight += 1;
-                let download = self
-                    .links
-                    .get(&hash64(url.as_str().as_bytes()))
-                    .is_some_and(|l| l.kind == LinkKind::Download);
+                let download =
+                    self.links.get(&hash64(url.as_str().as_bytes())).is_some_and(|l| l.kind == LinkKind::Download);
                 in_flight.push(Box::pin(self.check_link(url, download)));
             }
             let Some(done) = in_flight.next().await else {
@@ -284,18 +259,13 @@ impl<'a> SiteCrawl<'a> {
                 }
                 Work::Link(url, f) => {
                     links_in_flight -= 1;
-                    self.link_result(&url, &f.outcome, f.elapsed_ms, &f.final_url)
-                        .await?;
+                    self.link_result(&url, &f.outcome, f.elapsed_ms, &f.final_url).await?;
                 }
             }
         }
         let counts: Vec<(String, u32)> = self.overflow.drain().map(|(_, v)| v).collect();
         if !counts.is_empty() {
-            self.send(Op::SourceCounts {
-                site_id: self.site.id,
-                counts,
-            })
-            .await?;
+            self.send(Op::SourceCounts { site_id: self.site.id, counts }).await?;
         }
         self.ctx.writer.flush().await?;
         Ok(self.stats_json(started, resumed))
@@ -305,12 +275,7 @@ impl<'a> SiteCrawl<'a> {
         let robots: BTreeMap<&String, Value> = self
             .robots
             .iter()
-            .map(|(k, r)| {
-                (
-                    k,
-                    json!({"status": r.status, "rules": r.rules, "crawl_delay": r.crawl_delay}),
-                )
-            })
+            .map(|(k, r)| (k, json!({"status": r.status, "rules": r.rules, "crawl_delay": r.crawl_delay})))
             .collect();
         json!({
             "duration_ms": started.elapsed().as_millis() as u64,
@@ -337,10 +302,7 @@ impl<'a> SiteCrawl<'a> {
         } else {
             let r = Robots::fetch(&self.ctx.fetcher, url).await;
             if let Some(delay) = r.crawl_delay {
-                self.ctx
-                    .fetcher
-                    .limits()
-                    .set_crawl_delay(&host_key(url), delay);
+                self.ctx.fetcher.limits().set_crawl_delay(&host_key(url), delay);
             }
             r
         };
@@ -349,18 +311,13 @@ impl<'a> SiteCrawl<'a> {
 
     async fn robots_allow(&mut self, url: &Url) -> bool {
         self.ensure_robots(url).await;
-        self.robots
-            .get(&scope_key(url))
-            .is_none_or(|r| r.allowed(url))
+        self.robots.get(&scope_key(url)).is_none_or(|r| r.allowed(url))
     }
 
     /// Asks for a URL that surely does not exist; a site that answers it with 200 gets its
     /// answer remembered, so that links to pages matching it count as soft 404s.
     async fn probe_missing_page(&mut self, seed: &Url) {
-        let Ok(probe) = seed.join(&format!(
-            "/sitecensus-missing-{:016x}.html",
-            fastrand::u64(..)
-        )) else {
+        let Ok(probe) = seed.join(&format!("/sitecensus-missing-{:016x}.html", fastrand::u64(..))) else {
             return;
         };
         let f = self.ctx.fetcher.get(&probe).await;
@@ -371,19 +328,12 @@ impl<'a> SiteCrawl<'a> {
         let ct = f.content_type.clone();
         let body = f.body.clone();
         let page = sitecensus_extract::extract(&body, ct.as_deref(), &f.final_url, &opts);
-        self.missing = Some(Arc::new(MissingPage {
-            hash: hash64(&body),
-            title: page.title,
-            text_chars: page.text_chars,
-        }));
+        self.missing =
+            Some(Arc::new(MissingPage { hash: hash64(&body), title: page.title, text_chars: page.text_chars }));
     }
 
     async fn read_sitemaps(&mut self, seed: &Url) -> Result<(), StoreError> {
-        let mut sitemaps: Vec<String> = self
-            .robots
-            .values()
-            .flat_map(|r| r.sitemaps.clone())
-            .collect();
+        let mut sitemaps: Vec<String> = self.robots.values().flat_map(|r| r.sitemaps.clone()).collect();
         if sitemaps.is_empty()
             && let Ok(u) = seed.join("/sitemap.xml")
         {
@@ -404,18 +354,12 @@ impl<'a> SiteCrawl<'a> {
             if !matches!(f.outcome, Outcome::Ok { .. }) {
                 continue;
             }
-            match sitecensus_extract::sitemap::parse(
-                &String::from_utf8_lossy(&f.body),
-                SITEMAP_URLS,
-            ) {
+            match sitecensus_extract::sitemap::parse(&String::from_utf8_lossy(&f.body), SITEMAP_URLS) {
                 Ok(s) => {
                     sitemaps.extend(s.sitemaps);
                     found.extend(s.urls);
                 }
-                Err(e) => self
-                    .ctx
-                    .progress
-                    .message(&format!("{}: {sm}: {e}", self.spec().given)),
+                Err(e) => self.ctx.progress.message(&format!("{}: {sm}: {e}", self.spec().given)),
             }
         }
         let mut add = Vec::new();
@@ -424,11 +368,7 @@ impl<'a> SiteCrawl<'a> {
                 continue;
             };
             if self.scope.contains(&url) && self.seen.insert(hash64(url.as_str().as_bytes())) {
-                if let Some(reason) = trap(
-                    &url,
-                    self.ctx.opts.max_url_len,
-                    self.ctx.opts.as_of.date().year(),
-                ) {
+                if let Some(reason) = trap(&url, self.ctx.opts.max_url_len, self.ctx.opts.as_of.date().year()) {
                     *self.stats.cut.entry(reason).or_default() += 1;
                     continue;
                 }
@@ -438,20 +378,13 @@ impl<'a> SiteCrawl<'a> {
             }
         }
         if !add.is_empty() {
-            self.send(Op::Frontier {
-                site_id: self.site.id,
-                urls: add,
-            })
-            .await?;
+            self.send(Op::Frontier { site_id: self.site.id, urls: add }).await?;
         }
         Ok(())
     }
 
     fn extract_options(&self, homepage: bool) -> sitecensus_extract::Options {
-        sitecensus_extract::Options {
-            as_of: self.ctx.opts.as_of.date(),
-            homepage: Some(homepage),
-        }
+        sitecensus_extract::Options { as_of: self.ctx.opts.as_of.date(), homepage: Some(homepage) }
     }
 
     /// Fetches a page and reads it on the CPU pool.
@@ -473,21 +406,15 @@ impl<'a> SiteCrawl<'a> {
                 && fetched.is_html()
                 && (homepage || scope.contains(&fetched.final_url));
             let (page, findings) = if readable {
-                let _permit = cpu
-                    .acquire_owned()
-                    .await
-                    .expect("cpu semaphore never closed");
+                let _permit = cpu.acquire_owned().await.expect("cpu semaphore never closed");
                 let body = fetched.body.clone();
                 let ct = fetched.content_type.clone();
                 let final_url = fetched.final_url.clone();
                 tokio::task::spawn_blocking(move || {
-                    let (page, findings) = sitecensus_extract::analyze(
-                        &body,
-                        ct.as_deref(),
-                        &final_url,
-                        &opts,
-                        |page, dom| checks.page(page, dom),
-                    );
+                    let (page, findings) =
+                        sitecensus_extract::analyze(&body, ct.as_deref(), &final_url, &opts, |page, dom| {
+                            checks.page(page, dom)
+                        });
                     (Some(page), findings)
                 })
                 .await
@@ -495,24 +422,13 @@ impl<'a> SiteCrawl<'a> {
             } else {
                 (None, Vec::new())
             };
-            Work::Page(Box::new(PageDone {
-                url,
-                depth,
-                homepage,
-                fetched,
-                page,
-                findings,
-            }))
+            Work::Page(Box::new(PageDone { url, depth, homepage, fetched, page, findings }))
         }
     }
 
     /// Checks a link target. A download answered by an HTML page is read: a "page not found"
     /// page in place of a form is a broken download, whatever its status.
-    fn check_link(
-        &self,
-        url: Url,
-        download: bool,
-    ) -> impl std::future::Future<Output = Work> + Send + 'static {
+    fn check_link(&self, url: Url, download: bool) -> impl std::future::Future<Output = Work> + Send + 'static {
         let fetcher = self.ctx.fetcher.clone();
         let checks = self.ctx.checks.clone();
         let missing = self.missing.clone();
@@ -521,20 +437,10 @@ impl<'a> SiteCrawl<'a> {
         async move {
             let mut f = fetcher.check(&url).await;
             if download && in_scope && matches!(f.outcome, Outcome::Ok { .. }) && f.is_html() {
-                let got = fetcher
-                    .fetch(
-                        &url,
-                        reqwest_get(),
-                        sitecensus_fetch::client::CHECK_BODY_LIMIT,
-                    )
-                    .await;
+                let got = fetcher.fetch(&url, reqwest_get(), sitecensus_fetch::client::CHECK_BODY_LIMIT).await;
                 if let Outcome::Ok { status } = got.outcome {
-                    let page = sitecensus_extract::extract(
-                        &got.body,
-                        got.content_type.as_deref(),
-                        &got.final_url,
-                        &opts,
-                    );
+                    let page =
+                        sitecensus_extract::extract(&got.body, got.content_type.as_deref(), &got.final_url, &opts);
                     if let Some(reason) = soft404(&checks, missing.as_deref(), &page, &got.body) {
                         f.outcome = Outcome::SoftNotFound { status, reason };
                     }
@@ -592,34 +498,20 @@ impl<'a> SiteCrawl<'a> {
         let mut outcome = p.fetched.outcome.clone();
         if let (Some(page), Outcome::Ok { status }) = (&p.page, &outcome)
             && !p.homepage
-            && let Some(reason) = soft404(
-                &self.ctx.checks,
-                self.missing.as_deref(),
-                page,
-                &p.fetched.body,
-            )
+            && let Some(reason) = soft404(&self.ctx.checks, self.missing.as_deref(), page, &p.fetched.body)
         {
-            outcome = Outcome::SoftNotFound {
-                status: *status,
-                reason,
-            };
+            outcome = Outcome::SoftNotFound { status: *status, reason };
         }
-        if p.page.is_none()
-            && matches!(outcome, Outcome::Ok { .. })
-            && self.scope.contains(&p.fetched.final_url)
-        {
+        if p.page.is_none() && matches!(outcome, Outcome::Ok { .. }) && self.scope.contains(&p.fetched.final_url) {
             self.stats.not_html += 1;
         }
-        self.ctx
-            .progress
-            .page_fetched(self.spec(), p.url.as_str(), !outcome.is_failure());
+        self.ctx.progress.page_fetched(self.spec(), p.url.as_str(), !outcome.is_failure());
 
         if p.homepage {
             self.homepage_fetched(&p, &outcome);
         }
         // The crawl of a page is the check of every link to it.
-        self.link_result(&p.url, &outcome, p.fetched.elapsed_ms, &p.fetched.final_url)
-            .await?;
+        self.link_result(&p.url, &outcome, p.fetched.elapsed_ms, &p.fetched.final_url).await?;
 
         let mut frontier = Vec::new();
         let mut links = Vec::new();
@@ -632,19 +524,12 @@ impl<'a> SiteCrawl<'a> {
                 };
                 let key = hash64(l.url.as_bytes());
                 let internal = self.scope.contains(&target);
-                let state = self.links.entry(key).or_insert(LinkState {
-                    checked: false,
-                    sources: 0,
-                    kind: l.kind,
-                });
+                let state = self.links.entry(key).or_insert(LinkState { checked: false, sources: 0, kind: l.kind });
                 let new_target = state.sources == 0 && !state.checked;
                 state.sources += 1;
                 let keep_source = state.sources <= SOURCES_KEPT;
                 if !keep_source {
-                    self.overflow
-                        .entry(key)
-                        .or_insert_with(|| (l.url.clone(), 0))
-                        .1 = state.sources;
+                    self.overflow.entry(key).or_insert_with(|| (l.url.clone(), 0)).1 = state.sources;
                 }
                 if new_target || keep_source {
                     links.push(LinkAdd {
@@ -661,17 +546,8 @@ impl<'a> SiteCrawl<'a> {
                 if internal && l.kind.is_crawlable() {
                     if let Some(reason) = trap(&target, self.ctx.opts.max_url_len, as_of_year) {
                         *self.stats.cut.entry(reason).or_default() += 1;
-                        self.send(Op::Skip {
-                            site_id,
-                            urls: vec![(l.url.clone(), reason.to_owned())],
-                        })
-                        .await?;
-                        self.pending_link_outcome(
-                            &target,
-                            Outcome::Skipped {
-                                reason: reason.to_owned(),
-                            },
-                        );
+                        self.send(Op::Skip { site_id, urls: vec![(l.url.clone(), reason.to_owned())] }).await?;
+                        self.pending_link_outcome(&target, Outcome::Skipped { reason: reason.to_owned() });
                         continue;
                     }
                     // A stub homepage that only redirects: its target is the real homepage.
@@ -713,8 +589,7 @@ impl<'a> SiteCrawl<'a> {
             size: p.fetched.body.len(),
             truncated: p.fetched.truncated,
             elapsed_ms: p.fetched.elapsed_ms,
-            content_hash: (!p.fetched.body.is_empty())
-                .then(|| format!("{:016x}", hash64(&p.fetched.body))),
+            content_hash: (!p.fetched.body.is_empty()).then(|| format!("{:016x}", hash64(&p.fetched.body))),
             fetched_at: now(),
             title: p.page.as_ref().map(|pg| pg.title.clone()),
             kind: p.page.as_ref().map(|pg| pg.page_kind.as_str().to_owned()),
@@ -746,11 +621,7 @@ impl<'a> SiteCrawl<'a> {
             .fetched
             .attempts
             .iter()
-            .map(|a| AttemptRecord {
-                at: a.at.to_rfc3339(),
-                outcome: a.outcome.clone(),
-                elapsed_ms: a.elapsed_ms,
-            })
+            .map(|a| AttemptRecord { at: a.at.to_rfc3339(), outcome: a.outcome.clone(), elapsed_ms: a.elapsed_ms })
             .collect();
         match &mut self.homepage {
             // A later hop of a stub homepage: the homepage is where it leads.
@@ -777,10 +648,7 @@ impl<'a> SiteCrawl<'a> {
             self.scope.add(&p.fetched.final_url);
         }
         if let Some(h) = &self.homepage {
-            let _ = self
-                .ctx
-                .store
-                .set_homepage(self.site.id, &serde_json::to_value(h).expect("serialise"));
+            let _ = self.ctx.store.set_homepage(self.site.id, &serde_json::to_value(h).expect("serialise"));
         }
     }
 }
@@ -790,20 +658,14 @@ impl<'a> SiteCrawl<'a> {
 fn compact(page: &mut Page, keep_links: bool) {
     page.text = String::new();
     if !keep_links {
-        page.links
-            .retain(|l| l.via.is_some() || l.kind == LinkKind::Frame);
+        page.links.retain(|l| l.via.is_some() || l.kind == LinkKind::Frame);
         page.images.clear();
     }
 }
 
 /// Why a 200 page is a "page not found" page: by its own text, or by matching what the site
 /// answers for a surely-missing URL.
-fn soft404(
-    checks: &Checks,
-    missing: Option<&MissingPage>,
-    page: &Page,
-    body: &[u8],
-) -> Option<String> {
+fn soft404(checks: &Checks, missing: Option<&MissingPage>, page: &Page, body: &[u8]) -> Option<String> {
     if let Some(reason) = checks.soft404_by_text(page) {
         return Some(reason);
     }
@@ -821,9 +683,5 @@ fn reqwest_get() -> sitecensus_fetch::client::Method {
 }
 
 fn host_key(url: &Url) -> String {
-    format!(
-        "{}:{}",
-        url.host_str().unwrap_or_default(),
-        url.port_or_known_default().unwrap_or(0)
-    )
+    format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
 }

@@ -37,10 +37,7 @@ impl Scope {
     pub fn new(start: &Url, subdomains: bool) -> Self {
         let host = start.host_str().unwrap_or_default().to_ascii_lowercase();
         let root = host.strip_prefix("www.").unwrap_or(&host).to_owned();
-        Scope {
-            keys: vec![scope_key(start)],
-            subdomains_of: subdomains.then_some(root),
-        }
+        Scope { keys: vec![scope_key(start)], subdomains_of: subdomains.then_some(root) }
     }
 
     /// Adds the host of `url` (the homepage redirected there).
@@ -79,10 +76,7 @@ pub fn trap(url: &Url, max_url_len: usize, as_of_year: i32) -> Option<&'static s
     if url.as_str().len() > max_url_len {
         return Some("URL longer than the cap");
     }
-    let segments: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.filter(|x| !x.is_empty()).collect())
-        .unwrap_or_default();
+    let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|x| !x.is_empty()).collect()).unwrap_or_default();
     if segments.len() > MAX_PATH_SEGMENTS {
         return Some("path deeper than 20 segments");
     }
@@ -96,21 +90,16 @@ pub fn trap(url: &Url, max_url_len: usize, as_of_year: i32) -> Option<&'static s
     let calendar_key = |k: &str| {
         let k = k.to_ascii_lowercase();
         [
-            "y", "year", "yy", "yyyy", "nian", "date", "day", "ym", "ymd", "month", "riqi", "cal",
-            "calendar", "time", "d", "m",
+            "y", "year", "yy", "yyyy", "nian", "date", "day", "ym", "ymd", "month", "riqi", "cal", "calendar", "time",
+            "d", "m",
         ]
         .contains(&k.as_str())
     };
-    if url
-        .query_pairs()
-        .any(|(k, v)| calendar_key(&k) && out_of_range(&v))
-    {
+    if url.query_pairs().any(|(k, v)| calendar_key(&k) && out_of_range(&v)) {
         return Some("calendar beyond the years that matter");
     }
     let path_lower = url.path().to_ascii_lowercase();
-    if ["calendar", "rili", "event", "date"]
-        .iter()
-        .any(|w| path_lower.contains(w))
+    if ["calendar", "rili", "event", "date"].iter().any(|w| path_lower.contains(w))
         && segments.iter().any(|s| out_of_range(s))
     {
         return Some("calendar beyond the years that matter");
@@ -121,8 +110,7 @@ pub fn trap(url: &Url, max_url_len: usize, as_of_year: i32) -> Option<&'static s
 /// The year a calendar value names (`2024`, `2024-07`, `202407`, `2024-07-10`).
 fn year_of(v: &str) -> Option<i32> {
     let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
-    if digits.len() < 4 || !matches!(digits.len(), 4 | 6 | 8) && !v[digits.len()..].starts_with('-')
-    {
+    if digits.len() < 4 || !matches!(digits.len(), 4 | 6 | 8) && !v[digits.len()..].starts_with('-') {
         return None;
     }
     digits[..4].parse().ok()
@@ -153,35 +141,16 @@ mod tests {
 
     #[test]
     fn traps_are_cut() {
-        assert_eq!(
-            trap(&u("http://a/a/b/a/b/a/b/x.html"), 1024, 2024),
-            Some("repeating path segments")
-        );
-        assert_eq!(
-            trap(&u("http://a/cal.php?y=2031&m=1"), 1024, 2024),
-            Some("calendar beyond the years that matter")
-        );
+        assert_eq!(trap(&u("http://a/a/b/a/b/a/b/x.html"), 1024, 2024), Some("repeating path segments"));
+        assert_eq!(trap(&u("http://a/cal.php?y=2031&m=1"), 1024, 2024), Some("calendar beyond the years that matter"));
         assert_eq!(
             trap(&u("http://a/cal.php?year=2012&month=1"), 1024, 2024),
             Some("calendar beyond the years that matter")
         );
         assert_eq!(trap(&u("http://a/cal.php?y=2024&m=12"), 1024, 2024), None);
-        assert_eq!(
-            trap(&u("http://a/calendar/2099/07/"), 1024, 2024),
-            Some("calendar beyond the years that matter")
-        );
-        assert_eq!(
-            trap(&u(&format!("http://a/{}", "x".repeat(2000))), 1024, 2024),
-            Some("URL longer than the cap")
-        );
-        assert_eq!(
-            trap(&u("http://a/art/2018/3/17/art_1.html"), 1024, 2024),
-            None,
-            "old articles are not calendars"
-        );
-        assert_eq!(
-            trap(&u("http://a/list.jsp?page=300&id=20170101"), 1024, 2024),
-            None
-        );
+        assert_eq!(trap(&u("http://a/calendar/2099/07/"), 1024, 2024), Some("calendar beyond the years that matter"));
+        assert_eq!(trap(&u(&format!("http://a/{}", "x".repeat(2000))), 1024, 2024), Some("URL longer than the cap"));
+        assert_eq!(trap(&u("http://a/art/2018/3/17/art_1.html"), 1024, 2024), None, "old articles are not calendars");
+        assert_eq!(trap(&u("http://a/list.jsp?page=300&id=20170101"), 1024, 2024), None);
     }
 }

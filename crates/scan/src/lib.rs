@@ -155,37 +155,20 @@ struct Identity<'a> {
 #[must_use]
 pub fn spec_hash(sites: &[SiteSpec], opts: &ScanOptions) -> String {
     let id = Identity {
-        sites: sites
-            .iter()
-            .map(|s| (s.given.as_str(), s.url.as_str(), s.include_subdomains))
-            .collect(),
+        sites: sites.iter().map(|s| (s.given.as_str(), s.url.as_str(), s.include_subdomains)).collect(),
         max_pages: opts.max_pages,
         max_depth: opts.max_depth,
         ignore_robots: opts.ignore_robots,
     };
-    format!(
-        "{:016x}",
-        hash64(
-            serde_json::to_string(&id)
-                .expect("identity serialises")
-                .as_bytes()
-        )
-    )
+    format!("{:016x}", hash64(serde_json::to_string(&id).expect("identity serialises").as_bytes()))
 }
 
 fn rubric_ref(r: &Rubric) -> RubricRef {
-    RubricRef {
-        id: r.id.clone(),
-        title: r.title.clone(),
-    }
+    RubricRef { id: r.id.clone(), title: r.title.clone() }
 }
 
 fn run_info(run: &RunRow) -> RunInfo {
-    RunInfo {
-        id: run.id,
-        started_at: run.started_at.clone(),
-        finished_at: run.finished_at.clone(),
-    }
+    RunInfo { id: run.id, started_at: run.started_at.clone(), finished_at: run.finished_at.clone() }
 }
 
 /// Scans `sites`: resumes the unfinished run with the same identity if there is one, else
@@ -200,10 +183,7 @@ pub async fn scan(
     progress: Arc<dyn Progress>,
 ) -> Result<ScanOutcome, ScanError> {
     let checks = Arc::new(
-        Checks::new(&opts.rubric).map_err(|source| ScanError::Rubric {
-            rubric: opts.rubric.id.clone(),
-            source,
-        })?,
+        Checks::new(&opts.rubric).map_err(|source| ScanError::Rubric { rubric: opts.rubric.id.clone(), source })?,
     );
     let hash = spec_hash(&sites, &opts);
     let (run, resumed) = match store.resumable_run(&hash)? {
@@ -215,15 +195,7 @@ pub async fn scan(
                 "per_host_connections": opts.fetch.politeness.per_host_connections,
                 "timeout_secs": opts.fetch.timeout.as_secs_f64(),
             });
-            (
-                store.create_run(
-                    &opts.as_of.to_rfc3339(),
-                    &opts.rubric.id,
-                    &hash,
-                    &options.to_string(),
-                )?,
-                false,
-            )
+            (store.create_run(&opts.as_of.to_rfc3339(), &opts.rubric.id, &hash, &options.to_string())?, false)
         }
     };
     if resumed
@@ -235,13 +207,8 @@ pub async fn scan(
     let site_rows = store.add_sites(run.id, &sites)?;
     let (warc_writer, warc_handle) = match &opts.warc {
         Some(dir) => {
-            let (w, h) =
-                WarcWriter::start(dir, &format!("sitecensus-run{}", run.id)).map_err(|source| {
-                    ScanError::Warc {
-                        path: dir.display().to_string(),
-                        source,
-                    }
-                })?;
+            let (w, h) = WarcWriter::start(dir, &format!("sitecensus-run{}", run.id))
+                .map_err(|source| ScanError::Warc { path: dir.display().to_string(), source })?;
             (Some(w), Some(h))
         }
         None => (None, None),
@@ -270,26 +237,16 @@ pub async fn scan(
             site_task(&ctx, row).await
         }));
     }
-    let mut results = Results::new(
-        opts.as_of.to_rfc3339(),
-        rubric_ref(&opts.rubric),
-        Some(run_info(&run)),
-    );
+    let mut results = Results::new(opts.as_of.to_rfc3339(), rubric_ref(&opts.rubric), Some(run_info(&run)));
     for t in tasks {
-        let r = t
-            .await
-            .map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))??;
+        let r = t.await.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))??;
         results.sites.push(r);
     }
     drop(ctx);
     drop(fetcher);
     let warc_files = match warc_writer {
         Some(w) => w.finish().map_err(|source| ScanError::Warc {
-            path: opts
-                .warc
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            path: opts.warc.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             source,
         })?,
         None => Vec::new(),
@@ -297,12 +254,7 @@ pub async fn scan(
     store.finish_run(run.id)?;
     let run = store.run(run.id)?.unwrap_or(run);
     results.run = Some(run_info(&run));
-    Ok(ScanOutcome {
-        run,
-        resumed,
-        results,
-        warc_files,
-    })
+    Ok(ScanOutcome { run, resumed, results, warc_files })
 }
 
 async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanError> {
@@ -316,11 +268,9 @@ async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanErr
     let store = ctx.store.clone();
     let checks = ctx.checks.clone();
     let opts = ctx.opts.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        assess(&store, &row, &checks, &opts.rubric, opts.as_of)
-    })
-    .await
-    .map_err(|e| ScanError::NoRun(format!("assessing a site failed: {e}")))??;
+    let result = tokio::task::spawn_blocking(move || assess(&store, &row, &checks, &opts.rubric, opts.as_of))
+        .await
+        .map_err(|e| ScanError::NoRun(format!("assessing a site failed: {e}")))??;
     ctx.progress.site_finished(&result);
     Ok(result)
 }
@@ -329,36 +279,23 @@ async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanErr
 ///
 /// # Errors
 /// When there is no such run, or the store or rubric fail.
-pub fn report(
-    store: &Store,
-    run_id: Option<i64>,
-    rubric: &Rubric,
-    as_of: Option<AsOf>,
-) -> Result<Results, ScanError> {
+pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option<AsOf>) -> Result<Results, ScanError> {
     let run = match run_id {
-        Some(id) => store.run(id)?.ok_or_else(|| {
-            ScanError::NoRun(format!("no run {id} in {}", store.path().display()))
-        })?,
-        None => store.latest_run()?.ok_or_else(|| {
-            ScanError::NoRun(format!(
-                "no run in {} yet: scan first",
-                store.path().display()
-            ))
-        })?,
+        Some(id) => {
+            store.run(id)?.ok_or_else(|| ScanError::NoRun(format!("no run {id} in {}", store.path().display())))?
+        }
+        None => store
+            .latest_run()?
+            .ok_or_else(|| ScanError::NoRun(format!("no run in {} yet: scan first", store.path().display())))?,
     };
     let as_of = match as_of {
         Some(a) => a,
         None => AsOf::parse(&run.as_of).map_err(ScanError::NoRun)?,
     };
-    let checks = Checks::new(rubric).map_err(|source| ScanError::Rubric {
-        rubric: rubric.id.clone(),
-        source,
-    })?;
+    let checks = Checks::new(rubric).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
     let mut results = Results::new(as_of.to_rfc3339(), rubric_ref(rubric), Some(run_info(&run)));
     for row in store.sites(run.id)? {
-        results
-            .sites
-            .push(assess(store, &row, &checks, rubric, as_of)?);
+        results.sites.push(assess(store, &row, &checks, rubric, as_of)?);
     }
     Ok(results)
 }

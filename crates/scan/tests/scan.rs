@@ -14,11 +14,7 @@ fn options() -> ScanOptions {
     let mut o = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").unwrap());
     o.as_of_given = true;
     o.fetch = FetchConfig {
-        politeness: Politeness {
-            per_host_rps: 0.0,
-            per_host_connections: 4,
-            concurrency: 32,
-        },
+        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 32 },
         timeout: Duration::from_secs(2),
         retries: 1,
         backoff: Duration::from_millis(20),
@@ -33,6 +29,13 @@ fn store() -> (tempfile::TempDir, Arc<Store>) {
     (dir, s)
 }
 
+/// Scans one site with `opts` into a fresh store.
+async fn scan_one(url: &str, opts: ScanOptions) -> (sitecensus_scan::ScanOutcome, Arc<Store>, tempfile::TempDir) {
+    let (dir, st) = store();
+    let out = scan(st.clone(), vec![SiteSpec::from_url(url).unwrap()], opts, Arc::new(Silent)).await.unwrap();
+    (out, st, dir)
+}
+
 fn findings<'a>(s: &'a SiteResult, check: &str) -> Vec<&'a sitecensus_core::Finding> {
     s.findings.iter().filter(|f| f.check == check).collect()
 }
@@ -44,9 +47,7 @@ async fn a_county_site_is_crawled_checked_and_scored() {
     let (site, log) = serve_site_with("county-table", &[("external", ext_url.as_str())]).await;
     let (_d, st) = store();
     let spec = SiteSpec::from_url(&site.url("/")).unwrap();
-    let out = scan(st.clone(), vec![spec], options(), Arc::new(Silent))
-        .await
-        .unwrap();
+    let out = scan(st.clone(), vec![spec], options(), Arc::new(Silent)).await.unwrap();
     assert!(!out.resumed);
     let s = &out.results.sites[0];
     assert_eq!(s.url, site.url("/"));
@@ -54,69 +55,31 @@ async fn a_county_site_is_crawled_checked_and_scored() {
     // 39 articles, services, interaction ×3 — and the dead link of the homepage.
     assert_eq!(s.stat("pages_fetched"), 53, "{:?}", s.stats);
     assert_eq!(s.stat("pages_failed"), 1);
-    assert_eq!(
-        log.gets("/zwgk/orphan.html"),
-        1,
-        "the sitemap's page is crawled"
-    );
-    assert_eq!(
-        log.gets("/admin/login.html"),
-        0,
-        "robots.txt keeps /admin/ out"
-    );
+    assert_eq!(log.gets("/zwgk/orphan.html"), 1, "the sitemap's page is crawled");
+    assert_eq!(log.gets("/admin/login.html"), 0, "robots.txt keeps /admin/ out");
     assert_eq!(s.stat("robots_excluded"), 1);
     for path in ["/", "/col/ywdt/index_1.html", "/art/2024/7/9/art_1001.html"] {
         assert_eq!(log.gets(path), 1, "{path} fetched exactly once");
     }
     // Outside links are checked, not crawled.
-    assert!(
-        ext_log.all().iter().any(|r| r == "HEAD /"),
-        "{:?}",
-        ext_log.all()
-    );
+    assert!(ext_log.all().iter().any(|r| r == "HEAD /"), "{:?}", ext_log.all());
     assert_eq!(ext_log.gets("/deep/page.html"), 0);
     let broken = findings(s, "links.broken");
     let targets: Vec<&str> = broken.iter().filter_map(|f| f.target.as_deref()).collect();
-    assert!(
-        targets.contains(&site.url("/col/ywdt/art_old.html").as_str()),
-        "{targets:?}"
-    );
-    assert!(
-        targets.contains(&"http://old-partner.invalid/"),
-        "{targets:?}"
-    );
-    assert!(
-        !targets.iter().any(|t| t.contains("10.0.0.1")),
-        "a private address is refused, not broken"
-    );
+    assert!(targets.contains(&site.url("/col/ywdt/art_old.html").as_str()), "{targets:?}");
+    assert!(targets.contains(&"http://old-partner.invalid/"), "{targets:?}");
+    assert!(!targets.iter().any(|t| t.contains("10.0.0.1")), "a private address is refused, not broken");
     assert_eq!(broken.len(), 2, "{broken:#?}");
-    let home_link = broken
-        .iter()
-        .find(|f| {
-            f.target
-                .as_deref()
-                .is_some_and(|t| t.ends_with("art_old.html"))
-        })
-        .unwrap();
+    let home_link = broken.iter().find(|f| f.target.as_deref().is_some_and(|t| t.ends_with("art_old.html"))).unwrap();
     assert_eq!(home_link.detail["on_homepage"], true);
     assert!(home_link.evidence.contains("HTTP 404") && home_link.evidence.contains("往期回顾"));
     let dl = findings(s, "service.broken_download");
     assert_eq!(dl.len(), 1);
-    assert!(
-        dl[0]
-            .target
-            .as_deref()
-            .unwrap()
-            .ends_with("/files/biaoge.xls")
-    );
+    assert!(dl[0].target.as_deref().unwrap().ends_with("/files/biaoge.xls"));
     assert_eq!(dl[0].detail["linked_from"], 2);
     assert!(findings(s, "availability.unreachable").is_empty());
     assert_eq!(s.verdict, "pass");
-    assert!(
-        (s.score - 97.5).abs() < 0.01,
-        "two homepage links −1 each, one download −0.5: {}",
-        s.score
-    );
+    assert!((s.score - 97.5).abs() < 0.01, "two homepage links −1 each, one download −0.5: {}", s.score);
     assert_eq!(out.results.schema, "sitecensus.results/1");
 }
 
@@ -128,20 +91,11 @@ async fn an_interrupted_scan_resumes_without_fetching_again() {
     let (_d, st) = store();
     let spec = SiteSpec::from_url(&site.url("/")).unwrap();
     let mut slow = options();
-    slow.fetch.politeness = Politeness {
-        per_host_rps: 25.0,
-        per_host_connections: 2,
-        concurrency: 8,
-    };
+    slow.fetch.politeness = Politeness { per_host_rps: 25.0, per_host_connections: 2, concurrency: 8 };
     // Cut the first scan off halfway, as a kill would.
     let first = tokio::time::timeout(
         Duration::from_millis(1200),
-        scan(
-            st.clone(),
-            vec![spec.clone()],
-            slow.clone(),
-            Arc::new(Silent),
-        ),
+        scan(st.clone(), vec![spec.clone()], slow.clone(), Arc::new(Silent)),
     )
     .await;
     assert!(first.is_err(), "the first scan should have been cut off");
@@ -149,20 +103,9 @@ async fn an_interrupted_scan_resumes_without_fetching_again() {
     let run = st.latest_run().unwrap().unwrap();
     assert_eq!(run.status, "running");
     let site_id = st.sites(run.id).unwrap()[0].id;
-    let stored: Vec<String> = st
-        .pages(site_id)
-        .unwrap()
-        .into_iter()
-        .map(|p| p.url)
-        .collect();
-    assert!(
-        stored.len() > 3 && stored.len() < 53,
-        "halfway: {} pages",
-        stored.len()
-    );
-    let out = scan(st.clone(), vec![spec], slow, Arc::new(Silent))
-        .await
-        .unwrap();
+    let stored: Vec<String> = st.pages(site_id).unwrap().into_iter().map(|p| p.url).collect();
+    assert!(stored.len() > 3 && stored.len() < 53, "halfway: {} pages", stored.len());
+    let out = scan(st.clone(), vec![spec], slow, Arc::new(Silent)).await.unwrap();
     assert!(out.resumed);
     assert_eq!(out.run.id, run.id, "the same run goes on");
     let s = &out.results.sites[0];
@@ -170,11 +113,7 @@ async fn an_interrupted_scan_resumes_without_fetching_again() {
     assert_eq!(st.pages(site_id).unwrap().len(), 53, "nothing doubled");
     for url in stored {
         let path = &url[site.url("").len()..];
-        assert_eq!(
-            log.gets(path),
-            1,
-            "{path} was stored before the cut and must not be fetched again"
-        );
+        assert_eq!(log.gets(path), 1, "{path} was stored before the cut and must not be fetched again");
     }
     assert_eq!(findings(s, "links.broken").len(), 2);
 }
@@ -183,19 +122,10 @@ async fn an_interrupted_scan_resumes_without_fetching_again() {
 async fn a_gbk_site_behind_a_redirect_reads_without_mojibake() {
     let site = serve_site("city-gbk").await;
     let (_d, st) = store();
-    let out = scan(
-        st.clone(),
-        vec![SiteSpec::from_url(&site.url("/")).unwrap()],
-        options(),
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
+    let out =
+        scan(st.clone(), vec![SiteSpec::from_url(&site.url("/")).unwrap()], options(), Arc::new(Silent)).await.unwrap();
     let s = &out.results.sites[0];
-    assert_eq!(
-        s.final_url.as_deref(),
-        Some(site.url("/index.shtml").as_str())
-    );
+    assert_eq!(s.final_url.as_deref(), Some(site.url("/index.shtml").as_str()));
     let run = st.latest_run().unwrap().unwrap();
     let sid = st.sites(run.id).unwrap()[0].id;
     let pages = st.pages(sid).unwrap();
@@ -203,92 +133,45 @@ async fn a_gbk_site_behind_a_redirect_reads_without_mojibake() {
     for p in &pages {
         let Some(model) = &p.model else { continue };
         let page: sitecensus_extract::Page = serde_json::from_str(model).unwrap();
-        assert!(
-            !page.title.contains('\u{FFFD}') && page.title.contains("宜安市"),
-            "{}: {:?}",
-            p.url,
-            page.title
-        );
+        assert!(!page.title.contains('\u{FFFD}') && page.title.contains("宜安市"), "{}: {:?}", p.url, page.title);
         assert_eq!(page.encoding, "GBK", "{}", p.url);
     }
-    let nocharset = pages
-        .iter()
-        .find(|p| p.url.ends_with("t20240708_201.shtml"))
-        .unwrap();
-    let page: sitecensus_extract::Page =
-        serde_json::from_str(nocharset.model.as_ref().unwrap()).unwrap();
+    let nocharset = pages.iter().find(|p| p.url.ends_with("t20240708_201.shtml")).unwrap();
+    let page: sitecensus_extract::Page = serde_json::from_str(nocharset.model.as_ref().unwrap()).unwrap();
     assert_eq!(page.published.as_deref(), Some("2024-07-08"));
-    let scripted = pages
-        .iter()
-        .find(|p| p.url.ends_with("t20240705_202.shtml"))
-        .unwrap();
-    let page: sitecensus_extract::Page =
-        serde_json::from_str(scripted.model.as_ref().unwrap()).unwrap();
-    assert_eq!(
-        page.published.as_deref(),
-        Some("2024-07-05"),
-        "the date written by document.write"
-    );
+    let scripted = pages.iter().find(|p| p.url.ends_with("t20240705_202.shtml")).unwrap();
+    let page: sitecensus_extract::Page = serde_json::from_str(scripted.model.as_ref().unwrap()).unwrap();
+    assert_eq!(page.published.as_deref(), Some("2024-07-05"), "the date written by document.write");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soft_404s_are_broken_links() {
     let site = serve_site("soft404").await;
-    let (_d, st) = store();
-    let out = scan(
-        st,
-        vec![SiteSpec::from_url(&site.url("/")).unwrap()],
-        options(),
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
+    let (out, _st, _d) = scan_one(&site.url("/"), options()).await;
     let s = &out.results.sites[0];
     let broken = findings(s, "links.broken");
     let targets: Vec<&str> = broken.iter().filter_map(|f| f.target.as_deref()).collect();
-    assert!(
-        targets.contains(&site.url("/news/2.html").as_str()),
-        "{broken:#?}"
-    );
+    assert!(targets.contains(&site.url("/news/2.html").as_str()), "{broken:#?}");
     assert!(targets.contains(&site.url("/news/3.html").as_str()));
     assert!(!targets.contains(&site.url("/news/1.html").as_str()));
     assert!(broken.iter().all(|f| f.detail.contains_key("soft404")));
     let dl = findings(s, "service.broken_download");
-    assert_eq!(
-        dl.len(),
-        1,
-        "a 'page not found' page in place of a PDF is a broken download"
-    );
+    assert_eq!(dl.len(), 1, "a 'page not found' page in place of a PDF is a broken download");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_script_redirect_homepage_is_followed() {
     let site = serve_site("stub-home").await;
-    let (_d, st) = store();
-    let out = scan(
-        st,
-        vec![SiteSpec::from_url(&site.url("/")).unwrap()],
-        options(),
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
+    let (out, _st, _d) = scan_one(&site.url("/"), options()).await;
     let s = &out.results.sites[0];
-    assert_eq!(
-        s.final_url.as_deref(),
-        Some(site.url("/portal/index.html").as_str())
-    );
+    assert_eq!(s.final_url.as_deref(), Some(site.url("/portal/index.html").as_str()));
     assert!(s.stat("pages_fetched") >= 5, "{:?}", s.stats);
     assert!(s.findings.is_empty(), "{:#?}", s.findings);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_site_fails_on_the_veto_and_the_others_go_on() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let good = serve_site("stub-home").await;
     let (_d, st) = store();
     let sites = vec![
@@ -300,11 +183,7 @@ async fn an_unreachable_site_fails_on_the_veto_and_the_others_go_on() {
     assert_eq!(down.verdict, "fail");
     assert_eq!(down.vetoes, ["availability.unreachable"]);
     let f = findings(down, "availability.unreachable");
-    assert_eq!(
-        f[0].detail["attempts"].as_array().unwrap().len(),
-        2,
-        "one try and one retry, each with its error"
-    );
+    assert_eq!(f[0].detail["attempts"].as_array().unwrap().len(), 2, "one try and one retry, each with its error");
     assert_eq!(out.results.sites[1].verdict, "pass");
 }
 
@@ -318,52 +197,26 @@ async fn crawler_traps_and_hostile_endpoints_do_not_stop_the_scan() {
     // Deep enough that only the trap guards, not the depth limit, stop the calendar.
     o.max_depth = 200;
     let started = std::time::Instant::now();
-    let out = scan(
-        st.clone(),
-        vec![SiteSpec::from_url(&site.url("/")).unwrap()],
-        o,
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        started.elapsed()
-    );
+    let out = scan(st.clone(), vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
     let s = &out.results.sites[0];
     let cut = s.stats["urls_cut"].as_object().unwrap();
-    assert!(
-        cut.contains_key("calendar beyond the years that matter"),
-        "{cut:?}"
-    );
+    assert!(cut.contains_key("calendar beyond the years that matter"), "{cut:?}");
     assert!(cut.contains_key("repeating path segments"), "{cut:?}");
     let run = st.latest_run().unwrap().unwrap();
     let sid = st.sites(run.id).unwrap()[0].id;
     let pages = st.pages(sid).unwrap();
     let calendar = pages.iter().filter(|p| p.url.contains("calendar")).count();
-    assert!(
-        (10..=100).contains(&calendar),
-        "the calendar is followed only within the years that matter: {calendar}"
-    );
+    assert!((10..=100).contains(&calendar), "the calendar is followed only within the years that matter: {calendar}");
     let sessions = pages.iter().filter(|p| p.url.contains("/_t/sess")).count();
-    assert_eq!(
-        sessions, 6,
-        "session ids are stripped, so each page is fetched once"
-    );
+    assert_eq!(sessions, 6, "session ids are stripped, so each page is fetched once");
     let big = pages.iter().find(|p| p.url.ends_with("/_t/big")).unwrap();
     assert!(big.truncated && big.size == 10 * 1024 * 1024);
     let bomb = pages.iter().find(|p| p.url.ends_with("/_t/bomb")).unwrap();
     assert!(bomb.truncated);
-    let broken: Vec<String> = findings(s, "links.broken")
-        .iter()
-        .filter_map(|f| f.target.clone())
-        .collect();
+    let broken: Vec<String> = findings(s, "links.broken").iter().filter_map(|f| f.target.clone()).collect();
     for p in ["/_t/hang", "/_t/loop/a", "/_t/redirect/15"] {
-        assert!(
-            broken.iter().any(|b| b.ends_with(p)),
-            "{p} should be a broken link: {broken:?}"
-        );
+        assert!(broken.iter().any(|b| b.ends_with(p)), "{p} should be a broken link: {broken:?}");
     }
 }
 
@@ -373,23 +226,13 @@ async fn the_crawl_is_archived_as_warc() {
     let (dir, st) = store();
     let mut o = options();
     o.warc = Some(dir.path().join("warc"));
-    let out = scan(
-        st,
-        vec![SiteSpec::from_url(&site.url("/")).unwrap()],
-        o,
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
+    let out = scan(st, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
     assert_eq!(out.warc_files.len(), 1);
     let reader = warc::WarcReader::from_path_gzip(&out.warc_files[0]).unwrap();
     let uris: Vec<String> = reader
         .iter_records()
         .filter_map(Result::ok)
-        .filter(|r| {
-            r.header(warc::WarcHeader::WarcType)
-                .is_some_and(|t| t == "response")
-        })
+        .filter(|r| r.header(warc::WarcHeader::WarcType).is_some_and(|t| t == "response"))
         .filter_map(|r| r.header(warc::WarcHeader::TargetURI).map(|u| u.to_string()))
         .collect();
     assert!(uris.contains(&site.url("/portal/index.html")), "{uris:?}");
@@ -398,25 +241,10 @@ async fn the_crawl_is_archived_as_warc() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meta_refresh_homepage_and_its_iframe_are_followed() {
     let (site, log) = serve_site_with("meta-home", &[]).await;
-    let (_d, st) = store();
-    let out = scan(
-        st,
-        vec![SiteSpec::from_url(&site.url("/")).unwrap()],
-        options(),
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
+    let (out, _st, _d) = scan_one(&site.url("/"), options()).await;
     let s = &out.results.sites[0];
-    assert_eq!(
-        s.final_url.as_deref(),
-        Some(site.url("/cms/index.html").as_str())
-    );
-    assert_eq!(
-        log.gets("/cms/frame/notice.html"),
-        1,
-        "the iframe is crawled"
-    );
+    assert_eq!(s.final_url.as_deref(), Some(site.url("/cms/index.html").as_str()));
+    assert_eq!(log.gets("/cms/frame/notice.html"), 1, "the iframe is crawled");
     assert_eq!(log.gets("/cms/tzgg/1.html"), 1, "and the pages it links to");
     assert!(s.findings.is_empty(), "{:#?}", s.findings);
 }
@@ -429,25 +257,14 @@ async fn ignore_robots_crawls_what_robots_keeps_out() {
     let (_d, st) = store();
     let mut o = options();
     o.ignore_robots = true;
-    let out = scan(
-        st,
-        vec![SiteSpec::from_url(&site.url("/")).unwrap()],
-        o,
-        Arc::new(Silent),
-    )
-    .await
-    .unwrap();
+    let out = scan(st, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
     assert_eq!(log.gets("/admin/login.html"), 1);
-    assert_eq!(
-        log.gets("/robots.txt"),
-        0,
-        "robots.txt is not even asked for"
-    );
+    assert_eq!(log.gets("/robots.txt"), 0, "robots.txt is not even asked for");
     let s = &out.results.sites[0];
     assert_eq!(s.stat("robots_excluded"), 0);
-    assert!(findings(s, "links.broken").iter().any(|f| {
-        f.target
-            .as_deref()
-            .is_some_and(|t| t.ends_with("/admin/login.html"))
-    }));
+    assert!(
+        findings(s, "links.broken")
+            .iter()
+            .any(|f| { f.target.as_deref().is_some_and(|t| t.ends_with("/admin/login.html")) })
+    );
 }

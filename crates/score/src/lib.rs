@@ -104,9 +104,7 @@ pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
             vetoes.push(f.check.clone());
             veto_items.push(VetoHit {
                 check: f.check.clone(),
-                item: rubric
-                    .rule(&f.check)
-                    .map_or_else(|| f.check.clone(), |r| r.item.clone()),
+                item: rubric.rule(&f.check).map_or_else(|| f.check.clone(), |r| r.item.clone()),
                 count: 1,
                 min_count: 1,
             });
@@ -114,10 +112,7 @@ pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
     }
 
     let mut per_check: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
-    for f in findings
-        .iter()
-        .filter(|f| matches!(f.severity, Severity::Deduct | Severity::Veto))
-    {
+    for f in findings.iter().filter(|f| matches!(f.severity, Severity::Deduct | Severity::Veto)) {
         if let Some(rule) = rubric.rule(&f.check) {
             let pts = rule.points_for(f);
             if pts > 0.0 {
@@ -130,9 +125,7 @@ pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
     let mut deductions = Vec::new();
     let mut total = 0.0;
     for (check, (count, raw)) in per_check {
-        let rule = rubric
-            .rule(check)
-            .expect("counted only checks of the rubric");
+        let rule = rubric.rule(check).expect("counted only checks of the rubric");
         let points = rule.cap.map_or(raw, |c| raw.min(c));
         total += points;
         deductions.push(Deduction {
@@ -145,18 +138,8 @@ pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
     }
     let score = round2((rubric.full_score - total).max(0.0));
     findings.sort_by_key(|f| f.severity);
-    let verdict = if vetoes.is_empty() && score >= rubric.pass_mark {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    Scorecard {
-        verdict,
-        score,
-        vetoes,
-        veto_items,
-        deductions,
-    }
+    let verdict = if vetoes.is_empty() && score >= rubric.pass_mark { Verdict::Pass } else { Verdict::Fail };
+    Scorecard { verdict, score, vetoes, veto_items, deductions }
 }
 
 fn round2(x: f64) -> f64 {
@@ -204,9 +187,7 @@ item = "空白栏目3个以上"
         let s = score(&mut fs, &rubric());
         assert!((s.score - 98.5).abs() < 1e-9);
         assert_eq!(s.verdict, Verdict::Pass);
-        let mut fs: Vec<Finding> = (0..10)
-            .map(|_| f("links.broken", Severity::Deduct))
-            .collect();
+        let mut fs: Vec<Finding> = (0..10).map(|_| f("links.broken", Severity::Deduct)).collect();
         let s = score(&mut fs, &rubric());
         assert!((s.score - 98.0).abs() < 1e-9);
         assert!(s.deductions[0].capped);
@@ -221,9 +202,7 @@ item = "空白栏目3个以上"
         assert_eq!(s.verdict, Verdict::Fail);
         assert_eq!(fs[0].severity, Severity::Veto);
         assert_eq!(fs[3].check, "links.broken");
-        let mut two: Vec<Finding> = (0..2)
-            .map(|_| f("content.empty_column", Severity::Deduct))
-            .collect();
+        let mut two: Vec<Finding> = (0..2).map(|_| f("content.empty_column", Severity::Deduct)).collect();
         assert!(score(&mut two, &rubric()).vetoes.is_empty());
     }
 
@@ -238,10 +217,7 @@ item = "空白栏目3个以上"
 
     #[test]
     fn warnings_cost_nothing() {
-        let mut fs = vec![
-            f("links.broken", Severity::Warn),
-            f("content.empty_column", Severity::Info),
-        ];
+        let mut fs = vec![f("links.broken", Severity::Warn), f("content.empty_column", Severity::Info)];
         let s = score(&mut fs, &rubric());
         assert!((s.score - 100.0).abs() < 1e-9);
         assert!(s.vetoes.is_empty());

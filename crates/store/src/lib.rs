@@ -174,20 +174,11 @@ impl Store {
     /// When the file cannot be opened or migrated.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let p = path.display().to_string();
-        let mut conn = open_conn(path).map_err(|source| StoreError::Sqlite {
-            path: p.clone(),
-            source,
-        })?;
+        let mut conn = open_conn(path).map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
         schema::migrations()
             .to_latest(&mut conn)
-            .map_err(|e| StoreError::Migration {
-                path: p,
-                message: e.to_string(),
-            })?;
-        Ok(Store {
-            path: path.to_owned(),
-            conn: Mutex::new(conn),
-        })
+            .map_err(|e| StoreError::Migration { path: p, message: e.to_string() })?;
+        Ok(Store { path: path.to_owned(), conn: Mutex::new(conn) })
     }
 
     /// The database file.
@@ -197,17 +188,11 @@ impl Store {
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.display().to_string(),
-            source,
-        }
+        StoreError::Sqlite { path: self.path.display().to_string(), source }
     }
 
     fn corrupt(&self, message: impl std::fmt::Display) -> StoreError {
-        StoreError::Corrupt {
-            path: self.path.display().to_string(),
-            message: message.to_string(),
-        }
+        StoreError::Corrupt { path: self.path.display().to_string(), message: message.to_string() }
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
@@ -244,13 +229,7 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub fn create_run(
-        &self,
-        as_of: &str,
-        rubric: &str,
-        spec_hash: &str,
-        options: &str,
-    ) -> Result<RunRow, StoreError> {
+    pub fn create_run(&self, as_of: &str, rubric: &str, spec_hash: &str, options: &str) -> Result<RunRow, StoreError> {
         let now = now();
         let id = self.with(|c| {
             c.execute(
@@ -259,8 +238,7 @@ impl Store {
             )?;
             Ok(c.last_insert_rowid())
         })?;
-        self.run(id)?
-            .ok_or_else(|| self.corrupt("the run just created is missing"))
+        self.run(id)?.ok_or_else(|| self.corrupt("the run just created is missing"))
     }
 
     /// Marks a run finished.
@@ -269,11 +247,7 @@ impl Store {
     /// On database errors.
     pub fn finish_run(&self, id: i64) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
-                "UPDATE runs SET status = 'done', finished_at = ?2 WHERE id = ?1",
-                params![id, now()],
-            )
-            .map(|_| ())
+            c.execute("UPDATE runs SET status = 'done', finished_at = ?2 WHERE id = ?1", params![id, now()]).map(|_| ())
         })
     }
 
@@ -315,15 +289,9 @@ impl Store {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             {
-                let mut st = tx.prepare(
-                    "INSERT OR IGNORE INTO sites (run_id, ordinal, spec) VALUES (?1, ?2, ?3)",
-                )?;
+                let mut st = tx.prepare("INSERT OR IGNORE INTO sites (run_id, ordinal, spec) VALUES (?1, ?2, ?3)")?;
                 for (i, s) in sites.iter().enumerate() {
-                    st.execute(params![
-                        run_id,
-                        i as i64,
-                        serde_json::to_string(s).expect("specs serialise")
-                    ])?;
+                    st.execute(params![run_id, i as i64, serde_json::to_string(s).expect("specs serialise")])?;
                 }
             }
             tx.commit()
@@ -338,8 +306,11 @@ impl Store {
     pub fn sites(&self, run_id: i64) -> Result<Vec<SiteRow>, StoreError> {
         type Row = (i64, i64, String, String, Option<String>, Option<String>);
         let rows: Vec<Row> = self.with(|c| {
-            let mut st = c.prepare("SELECT id, ordinal, spec, status, stats, homepage FROM sites WHERE run_id = ?1 ORDER BY ordinal")?;
-            st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?.collect()
+            let mut st = c.prepare(
+                "SELECT id, ordinal, spec, status, stats, homepage FROM sites WHERE run_id = ?1 ORDER BY ordinal",
+            )?;
+            st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+                .collect()
         })?;
         rows.into_iter()
             .map(|(id, ordinal, spec, status, stats, homepage)| {
@@ -348,14 +319,8 @@ impl Store {
                     ordinal,
                     spec: serde_json::from_str(&spec).map_err(|e| self.corrupt(e))?,
                     status,
-                    stats: stats
-                        .map(|s| serde_json::from_str(&s))
-                        .transpose()
-                        .map_err(|e| self.corrupt(e))?,
-                    homepage: homepage
-                        .map(|s| serde_json::from_str(&s))
-                        .transpose()
-                        .map_err(|e| self.corrupt(e))?,
+                    stats: stats.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| self.corrupt(e))?,
+                    homepage: homepage.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| self.corrupt(e))?,
                 })
             })
             .collect()
@@ -366,11 +331,8 @@ impl Store {
     /// # Errors
     /// On database errors, or when there is no such site.
     pub fn sites_by_id(&self, site_id: i64) -> Result<SiteRow, StoreError> {
-        let run_id: i64 = self.with(|c| {
-            c.query_row("SELECT run_id FROM sites WHERE id = ?1", [site_id], |r| {
-                r.get(0)
-            })
-        })?;
+        let run_id: i64 =
+            self.with(|c| c.query_row("SELECT run_id FROM sites WHERE id = ?1", [site_id], |r| r.get(0)))?;
         self.sites(run_id)?
             .into_iter()
             .find(|s| s.id == site_id)
@@ -407,17 +369,10 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub fn set_homepage(
-        &self,
-        site_id: i64,
-        homepage: &serde_json::Value,
-    ) -> Result<(), StoreError> {
+    pub fn set_homepage(&self, site_id: i64, homepage: &serde_json::Value) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
-                "UPDATE sites SET homepage = ?2 WHERE id = ?1",
-                params![site_id, homepage.to_string()],
-            )
-            .map(|_| ())
+            c.execute("UPDATE sites SET homepage = ?2 WHERE id = ?1", params![site_id, homepage.to_string()])
+                .map(|_| ())
         })
     }
 
@@ -427,9 +382,12 @@ impl Store {
     /// On database errors.
     pub fn frontier(&self, site_id: i64) -> Result<Vec<FrontierRow>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT url, depth, state, note FROM frontier WHERE site_id = ?1 ORDER BY depth, id")?;
-            st.query_map([site_id], |r| Ok(FrontierRow { url: r.get(0)?, depth: r.get(1)?, state: r.get(2)?, note: r.get(3)? }))?
-                .collect()
+            let mut st =
+                c.prepare("SELECT url, depth, state, note FROM frontier WHERE site_id = ?1 ORDER BY depth, id")?;
+            st.query_map([site_id], |r| {
+                Ok(FrontierRow { url: r.get(0)?, depth: r.get(1)?, state: r.get(2)?, note: r.get(3)? })
+            })?
+            .collect()
         })
     }
 
@@ -464,14 +422,8 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn page_count(&self, site_id: i64) -> Result<u64, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT count(*) FROM pages WHERE site_id = ?1",
-                [site_id],
-                |r| r.get::<_, i64>(0),
-            )
-        })
-        .map(|n| n.max(0) as u64)
+        self.with(|c| c.query_row("SELECT count(*) FROM pages WHERE site_id = ?1", [site_id], |r| r.get::<_, i64>(0)))
+            .map(|n| n.max(0) as u64)
     }
 
     /// The link targets of a site.
@@ -480,7 +432,8 @@ impl Store {
     /// On database errors.
     pub fn links(&self, site_id: i64) -> Result<Vec<LinkRow>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT url, kind, internal, outcome, sources, elapsed_ms FROM links WHERE site_id = ?1")?;
+            let mut st =
+                c.prepare("SELECT url, kind, internal, outcome, sources, elapsed_ms FROM links WHERE site_id = ?1")?;
             st.query_map([site_id], |r| {
                 Ok(LinkRow {
                     url: r.get(0)?,
@@ -501,15 +454,9 @@ impl Store {
     /// On database errors.
     pub fn link_sources(&self, site_id: i64) -> Result<Vec<SourceRow>, StoreError> {
         self.with(|c| {
-            let mut st =
-                c.prepare("SELECT url, page, text, hidden FROM link_sources WHERE site_id = ?1")?;
+            let mut st = c.prepare("SELECT url, page, text, hidden FROM link_sources WHERE site_id = ?1")?;
             st.query_map([site_id], |r| {
-                Ok(SourceRow {
-                    url: r.get(0)?,
-                    page: r.get(1)?,
-                    text: r.get(2)?,
-                    hidden: r.get(3)?,
-                })
+                Ok(SourceRow { url: r.get(0)?, page: r.get(1)?, text: r.get(2)?, hidden: r.get(3)? })
             })?
             .collect()
         })
@@ -520,14 +467,7 @@ impl Store {
     /// # Errors
     /// On database errors or unreadable stored data.
     pub fn findings(&self, site_id: i64, scope: &str) -> Result<Vec<Finding>, StoreError> {
-        type Row = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            String,
-        );
+        type Row = (String, String, Option<String>, Option<String>, String, String);
         let rows: Vec<Row> = self.with(|c| {
             let mut st = c.prepare(
                 "SELECT check_id, severity, page, target, evidence, detail FROM findings WHERE site_id = ?1 AND scope = ?2 ORDER BY id",
@@ -554,11 +494,7 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub fn replace_site_findings(
-        &self,
-        site_id: i64,
-        findings: &[Finding],
-    ) -> Result<(), StoreError> {
+    pub fn replace_site_findings(&self, site_id: i64, findings: &[Finding]) -> Result<(), StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             tx.execute("DELETE FROM findings WHERE site_id = ?1 AND scope = 'site'", [site_id])?;
@@ -652,9 +588,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
 /// Now, RFC 3339 in UTC+8.
 #[must_use]
 pub fn now() -> String {
-    chrono::Utc::now()
-        .with_timezone(&sitecensus_core::time::china_offset())
-        .to_rfc3339()
+    chrono::Utc::now().with_timezone(&sitecensus_core::time::china_offset()).to_rfc3339()
 }
 
 #[cfg(test)]
@@ -687,29 +621,15 @@ mod tests {
     async fn a_run_round_trips_and_a_page_is_stored_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).unwrap();
-        let run = store
-            .create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h1", "{}")
-            .unwrap();
+        let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
         assert_eq!(store.resumable_run("h1").unwrap().unwrap().id, run.id);
         let spec = SiteSpec::from_url("http://a.gov.cn/").unwrap();
-        let sites = store
-            .add_sites(run.id, std::slice::from_ref(&spec))
-            .unwrap();
-        assert_eq!(
-            store.add_sites(run.id, &[spec]).unwrap().len(),
-            1,
-            "adding again on resume does not double"
-        );
+        let sites = store.add_sites(run.id, std::slice::from_ref(&spec)).unwrap();
+        assert_eq!(store.add_sites(run.id, &[spec]).unwrap().len(), 1, "adding again on resume does not double");
         let sid = sites[0].id;
         let w = store.writer().unwrap();
-        w.send(Op::Frontier {
-            site_id: sid,
-            urls: vec![("http://a.gov.cn/".into(), 0)],
-        })
-        .await
-        .unwrap();
-        let finding =
-            Finding::new("links.broken", Severity::Deduct, "HTTP 404").page("http://a.gov.cn/");
+        w.send(Op::Frontier { site_id: sid, urls: vec![("http://a.gov.cn/".into(), 0)] }).await.unwrap();
+        let finding = Finding::new("links.broken", Severity::Deduct, "HTTP 404").page("http://a.gov.cn/");
         for _ in 0..2 {
             w.send(Op::PageDone {
                 site_id: sid,
@@ -755,10 +675,7 @@ mod tests {
     fn probes_are_kept_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).unwrap();
-        for (at, ok) in [
-            ("2024-07-01T00:00:00+08:00", true),
-            ("2024-07-01T00:30:00+08:00", false),
-        ] {
+        for (at, ok) in [("2024-07-01T00:00:00+08:00", true), ("2024-07-01T00:30:00+08:00", false)] {
             store
                 .add_probe(&ProbeRow {
                     url: "http://a/".into(),
@@ -770,13 +687,7 @@ mod tests {
                 })
                 .unwrap();
         }
-        let p = store
-            .probes(
-                "http://a/",
-                "2024-06-30T00:00:00+08:00",
-                "2024-07-02T00:00:00+08:00",
-            )
-            .unwrap();
+        let p = store.probes("http://a/", "2024-06-30T00:00:00+08:00", "2024-07-02T00:00:00+08:00").unwrap();
         assert_eq!(p.iter().map(|p| p.ok).collect::<Vec<_>>(), [true, false]);
     }
 }

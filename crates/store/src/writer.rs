@@ -155,10 +155,7 @@ impl Writer {
         self.send(Op::Flush(tx)).await?;
         rx.await
             .map_err(|_| StoreError::WriterGone)?
-            .map_err(|message| StoreError::Corrupt {
-                path: self.path.clone(),
-                message,
-            })
+            .map_err(|message| StoreError::Corrupt { path: self.path.clone(), message })
     }
 }
 
@@ -194,7 +191,9 @@ fn apply(
         match op {
             Op::Flush(f) => flushes.push(f),
             Op::Frontier { site_id, urls } => {
-                let mut st = tx.prepare_cached("INSERT OR IGNORE INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0)")?;
+                let mut st = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0)",
+                )?;
                 for (u, d) in urls {
                     st.execute(params![site_id, u, d])?;
                 }
@@ -208,13 +207,7 @@ fn apply(
                     st.execute(params![site_id, u, why])?;
                 }
             }
-            Op::PageDone {
-                site_id,
-                page,
-                frontier,
-                links,
-                findings,
-            } => {
+            Op::PageDone { site_id, page, frontier, links, findings } => {
                 let p = *page;
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO pages (site_id, url, final_url, depth, status, outcome, content_type, encoding, size, truncated,
@@ -246,13 +239,17 @@ fn apply(
                 )?
                 .execute(params![site_id, p.url, p.depth])?;
                 {
-                    let mut st = tx.prepare_cached("INSERT OR IGNORE INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0)")?;
+                    let mut st = tx.prepare_cached(
+                        "INSERT OR IGNORE INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0)",
+                    )?;
                     for (u, d) in frontier {
                         st.execute(params![site_id, u, d])?;
                     }
                 }
                 {
-                    let mut target = tx.prepare_cached("INSERT OR IGNORE INTO links (site_id, url, kind, internal) VALUES (?1, ?2, ?3, ?4)")?;
+                    let mut target = tx.prepare_cached(
+                        "INSERT OR IGNORE INTO links (site_id, url, kind, internal) VALUES (?1, ?2, ?3, ?4)",
+                    )?;
                     let mut source = tx.prepare_cached(
                         "INSERT OR IGNORE INTO link_sources (site_id, url, page, text, hidden) VALUES (?1, ?2, ?3, ?4, ?5)",
                     )?;
@@ -282,23 +279,14 @@ fn apply(
                     ])?;
                 }
             }
-            Op::LinkChecked {
-                site_id,
-                url,
-                outcome,
-                status,
-                elapsed_ms,
-                final_url,
-            } => {
+            Op::LinkChecked { site_id, url, outcome, status, elapsed_ms, final_url } => {
                 tx.prepare_cached(
                     "UPDATE links SET outcome = ?3, status = ?4, elapsed_ms = ?5, final_url = ?6, checked_at = ?7 WHERE site_id = ?1 AND url = ?2",
                 )?
                 .execute(params![site_id, url, outcome, status, elapsed_ms as i64, final_url, crate::now()])?;
             }
             Op::SourceCounts { site_id, counts } => {
-                let mut st = tx.prepare_cached(
-                    "UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2",
-                )?;
+                let mut st = tx.prepare_cached("UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2")?;
                 for (u, n) in counts {
                     st.execute(params![site_id, u, n])?;
                 }
