@@ -41,9 +41,24 @@ pub struct Decoded {
 /// How many bytes of the page are searched for a `<meta>` charset declaration.
 const META_PRESCAN_BYTES: usize = 4096;
 
-/// Decodes `bytes` of an HTML (or text) response whose `Content-Type` header was `content_type`.
+/// Decodes `bytes` of an HTML (or text) response whose `Content-Type` header was `content_type`,
+/// detecting (where nothing is declared) as for a page under `.cn`.
 #[must_use]
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
+    decode_for(bytes, content_type, None)
+}
+
+/// The top-level domain that tells detection which legacy encoding to expect (`tw` and `hk` mean
+/// Big5, `cn` GBK); IP addresses and local names say nothing, and Chinese is assumed.
+#[must_use]
+pub fn tld_of(host: &str) -> Option<&str> {
+    let last = host.rsplit('.').next()?;
+    (last.len() >= 2 && last.bytes().all(|b| b.is_ascii_alphabetic())).then_some(last)
+}
+
+/// [`decode`] for a page served by `host`, whose top-level domain guides detection.
+#[must_use]
+pub fn decode_for(bytes: &[u8], content_type: Option<&str>, host: Option<&str>) -> Decoded {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded {
@@ -78,7 +93,7 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
             };
         }
         // Too many malformed sequences for the declared encoding: detect instead.
-        let guess = detect(bytes);
+        let guess = detect(bytes, host);
         if guess != enc {
             return finish(bytes, guess, EncodingSource::Overruled, Some(label.clone()));
         }
@@ -90,7 +105,7 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
             had_errors,
         };
     }
-    let enc = if utf8_ok { UTF_8 } else { detect(bytes) };
+    let enc = if utf8_ok { UTF_8 } else { detect(bytes, host) };
     finish(bytes, enc, EncodingSource::Detected, declared.map(|d| d.0))
 }
 
@@ -111,14 +126,15 @@ fn error_share(text: &str) -> f64 {
     bad as f64 / total as f64
 }
 
-/// chardetng's guess, told that these are (mostly) Chinese pages.
-fn detect(bytes: &[u8]) -> &'static Encoding {
+/// chardetng's guess, told the page's top-level domain (`cn` where it names none).
+fn detect(bytes: &[u8], host: Option<&str>) -> &'static Encoding {
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     let sample = &bytes[..bytes.len().min(256 * 1024)];
     det.feed(sample, sample.len() == bytes.len());
     // Per the WHATWG Encoding Standard the GBK decoder is the GB18030 decoder, so a GBK guess
     // reads GB18030 pages correctly too.
-    det.guess(Some(b"cn"), chardetng::Utf8Detection::Allow)
+    let tld = host.and_then(tld_of).map(str::to_ascii_lowercase).unwrap_or_else(|| "cn".to_owned());
+    det.guess(Some(tld.as_bytes()), chardetng::Utf8Detection::Allow)
 }
 
 /// The `charset=` parameter of a Content-Type value.
@@ -219,5 +235,24 @@ mod tests {
         );
         assert_eq!(meta_charset(b"<meta charset = \"big5\" />").as_deref(), Some("big5"));
         assert_eq!(meta_charset(b"<meta name=x content=y>"), None);
+    }
+}
+
+#[cfg(test)]
+mod more_encodings {
+    use super::*;
+
+    #[test]
+    fn undeclared_big5_and_gb18030_are_read() {
+        let text = "<html><body><p>臺灣地區政府網站普查，各縣市政府應於期限內完成網站檢查與改善。</p></body></html>";
+        let (big5, _, _) = encoding_rs::BIG5.encode(text);
+        let d = decode_for(&big5, None, Some("www.gov.tw"));
+        assert_eq!(d.encoding, encoding_rs::BIG5, "{}", d.text);
+        assert!(d.text.contains("政府網站普查"));
+        // GB18030 four-byte characters (here 𠮷, outside GBK) survive a GB18030 declaration.
+        let text = "<meta charset=gb18030><p>吉祥的𠮷字在政府网站上也要显示正确</p>";
+        let (gb, _, _) = encoding_rs::GB18030.encode(text);
+        let d = decode(&gb, None);
+        assert!(d.text.contains('𠮷') && !d.had_errors, "{}", d.text);
     }
 }

@@ -82,7 +82,7 @@ pub fn analyze<R>(
     opts: &Options,
     f: impl FnOnce(&Page, &Dom) -> R,
 ) -> (Page, R) {
-    let decoded = decode::decode(bytes, content_type);
+    let decoded = decode::decode_for(bytes, content_type, url.host_str());
     let html = Html::parse_document(&decoded.text);
     let dom = Dom::build(&html);
     let page = build(&dom, &decoded, url, opts);
