@@ -75,7 +75,7 @@ fn broken_links_and_downloads_are_reported_once_each_with_where_they_were_seen()
             "http://www.a.gov.cn/index.html",
         ),
     ];
-    let fs = checks().site(&s);
+    let fs = checks().site(&s).findings;
     let broken = of(&fs, "links.broken");
     assert_eq!(broken.len(), 2, "{broken:#?}");
     let home = broken.iter().find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/gone.html")).unwrap();
@@ -106,12 +106,12 @@ fn an_unreachable_homepage_is_a_veto_with_every_attempt() {
             })
             .collect(),
     });
-    let fs = checks().site(&s);
+    let fs = checks().site(&s).findings;
     let u = of(&fs, "availability.unreachable");
     assert_eq!(u.len(), 1);
     assert_eq!(u[0].severity, Severity::Veto);
     assert_eq!(u[0].detail["attempts"].as_array().unwrap().len(), 3);
-    assert!(of(&checks().site(&site()), "availability.unreachable").is_empty());
+    assert!(of(&checks().site(&site()).findings, "availability.unreachable").is_empty());
 }
 
 fn probes(total: usize, failed: usize) -> Vec<Probe> {
@@ -129,27 +129,27 @@ fn probes(total: usize, failed: usize) -> Vec<Probe> {
 fn the_probe_window_decides_by_the_official_five_percent() {
     let mut s = site();
     s.probes = probes(200, 20);
-    let u = checks().site(&s);
+    let u = checks().site(&s).findings;
     let u = of(&u, "availability.unreachable");
     assert_eq!(u.len(), 1, "10 % fails");
     assert_eq!(u[0].severity, Severity::Veto);
     assert_eq!(u[0].detail["failures"], 20);
     s.probes = probes(200, 2);
-    assert!(of(&checks().site(&s), "availability.unreachable").is_empty(), "1 % passes");
+    assert!(of(&checks().site(&s).findings, "availability.unreachable").is_empty(), "1 % passes");
     s.probes = probes(200, 7);
-    let w = checks().site(&s);
+    let w = checks().site(&s).findings;
     assert_eq!(of(&w, "availability.unreachable")[0].severity, Severity::Warn, "3.5 % warns");
     // With probes stored, a failed homepage in this one scan does not override the window.
     s.probes = probes(200, 0);
     s.homepage.as_mut().unwrap().outcome = Outcome::Connect { message: "refused".into() };
-    assert!(of(&checks().site(&s), "availability.unreachable").is_empty());
+    assert!(of(&checks().site(&s).findings, "availability.unreachable").is_empty());
 }
 
 #[test]
 fn a_slow_homepage_warns() {
     let mut s = site();
     s.homepage.as_mut().unwrap().elapsed_ms = 7000;
-    let fs = checks().site(&s);
+    let fs = checks().site(&s).findings;
     assert_eq!(of(&fs, "availability.slow").len(), 1);
     assert_eq!(of(&fs, "availability.slow")[0].severity, Severity::Warn);
 }

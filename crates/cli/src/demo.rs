@@ -47,9 +47,13 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     let (township, _) = serve_site_with("soft404", &[]).await;
     let (bureau, _) = serve_site_with("stub-home", &[]).await;
     let (hostile, _) = serve_site_with("hostile", &[]).await;
+    let (columns, _) = serve_site_with("columns", &[]).await;
+    let (zombie, _) = serve_site_with("zombie", &[]).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let sites = vec![
         site(county.url("/"), "丰安县人民政府（示例）", Level::County, "360922")?,
+        site(columns.url("/"), "长宁县人民政府（示例，十六个栏目）", Level::County, "511524")?,
+        site(zombie.url("/"), "荒废镇人民政府（示例，僵尸网站）", Level::Township, "511524")?,
         site(city.url("/"), "宜安市人民政府（示例，GBK）", Level::City, "360900")?,
         site(township.url("/"), "清河乡人民政府（示例，软404）", Level::Township, "360922")?,
         site(bureau.url("/"), "西林县人力资源和社会保障局（示例，脚本跳转）", Level::County, "360923")?,

@@ -124,7 +124,8 @@ fn print_summary(p: &Page, findings: &[Finding]) {
         let _ = writeln!(so, "  meta      {k} = {v}");
     }
     if !p.breadcrumb.is_empty() {
-        let _ = writeln!(so, "  crumb     {}", p.breadcrumb.join(" > "));
+        let trail: Vec<&str> = p.breadcrumb.iter().map(|c| c.text.as_str()).collect();
+        let _ = writeln!(so, "  crumb     {}", trail.join(" > "));
     }
     let _ = writeln!(
         so,

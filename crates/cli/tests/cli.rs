@@ -259,15 +259,17 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out, err) = run(&["demo"], dir.path());
     assert!(ok, "{err}");
-    assert!(out.contains("6 sites"), "{out}");
+    assert!(out.contains("8 sites"), "{out}");
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo-results.json")).unwrap()).unwrap();
-    assert_eq!(v["sites"].as_array().unwrap().len(), 6);
+    let sites = v["sites"].as_array().unwrap();
+    assert_eq!(sites.len(), 8);
     assert!(dir.path().join("demo-report.html").exists());
     assert!(dir.path().join("sitecensus.db").exists());
-    let down =
-        v["sites"].as_array().unwrap().iter().find(|s| s["vetoes"].as_array().is_some_and(|a| !a.is_empty())).unwrap();
-    assert_eq!(down["vetoes"][0], "availability.unreachable");
+    let named = |part: &str| sites.iter().find(|s| s["name"].as_str().is_some_and(|n| n.contains(part))).unwrap();
+    assert_eq!(named("无法访问")["vetoes"], serde_json::json!(["availability.unreachable"]));
+    assert_eq!(named("荒废镇")["verdict"], "fail");
+    assert_eq!(named("长宁县")["columns"].as_array().unwrap().len(), 16);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,4 +283,46 @@ async fn page_reads_a_live_url() {
     assert_eq!(v["page_kind"], "list");
     assert_eq!(v["items"].as_array().unwrap().len(), 6);
     assert_eq!(v["items"][0]["date"], "2024-07-08");
+}
+
+/// Probes a homepage that fails one request in `every`, `rounds` times, then scans it: the
+/// stored window decides availability by the official rule.
+async fn probe_then_scan(every: u32, rounds: u32) -> Value {
+    let (site, _) = serve_site_with("hostile", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = site.url(&format!("/_t/every/{every}"));
+    let interval = format!("{}", 1.0 / f64::from(rounds));
+    let (ok, _, err) =
+        run(&["probe", url.as_str(), "--every", interval.as_str(), "--for", "1", "--db", "p.db"], dir.path());
+    assert!(ok, "{err}");
+    let store = sitecensus_store::Store::open(&dir.path().join("p.db")).unwrap();
+    let probes = store.probes(&url, "2000-01-01T00:00:00+08:00", "2100-01-01T00:00:00+08:00").unwrap();
+    assert_eq!(probes.len() as u32, rounds);
+    assert_eq!(probes.iter().filter(|p| !p.ok).count() as u32, rounds / every, "the history survives in the store");
+    let (ok, out, err) = run(
+        &["scan", url.as_str(), "--db", "p.db", "--json", "-", "--per-host-rps", "0", "--quiet", "--max-pages", "1"],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_window_with_ten_percent_failures_vetoes() {
+    let v = probe_then_scan(10, 50).await;
+    let site = &v["sites"][0];
+    assert_eq!(site["vetoes"][0], "availability.unreachable", "{site}");
+    let f = site["findings"].as_array().unwrap().iter().find(|f| f["check"] == "availability.unreachable").unwrap();
+    assert_eq!(f["detail"]["rule"], "probes");
+    assert_eq!(f["detail"]["probes"], 50);
+    assert_eq!(f["detail"]["failures"], 5);
+    assert_eq!(f["detail"]["failed"].as_array().unwrap().len(), 5, "each failed probe with its time and error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_window_with_one_percent_failures_passes() {
+    let v = probe_then_scan(100, 100).await;
+    let site = &v["sites"][0];
+    assert!(site["findings"].as_array().unwrap().iter().all(|f| f["check"] != "availability.unreachable"), "{site}");
+    assert!(site["vetoes"].as_array().unwrap().iter().all(|c| c != "availability.unreachable"));
 }

@@ -142,11 +142,43 @@ pub struct Rubric {
     pub checks: BTreeMap<String, CheckRule>,
     /// Veto conditions.
     pub vetoes: Vec<VetoRule>,
+    /// The dictionary that gives a column its kind from its title.
+    pub column_kinds: ColumnKinds,
+}
+
+/// The kinds of column (栏目) and the words that give a column its kind.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ColumnKinds {
+    /// Kinds in the order they are tried; the first whose word appears in the title wins.
+    #[serde(default)]
+    pub order: Vec<String>,
+    /// Words per kind (news, notice, policy, personnel, planning, interaction, service, other).
+    #[serde(flatten)]
+    pub words: BTreeMap<String, Vec<String>>,
+}
+
+/// The kinds a column may have in the results.
+pub const COLUMN_KINDS: &[&str] =
+    &["news", "notice", "policy", "personnel", "planning", "interaction", "service", "other"];
+
+impl ColumnKinds {
+    /// The kind of a column with this title (`other` when no word matches).
+    #[must_use]
+    pub fn classify(&self, title: &str) -> &str {
+        for kind in &self.order {
+            if self.words.get(kind).is_some_and(|ws| ws.iter().any(|w| title.contains(w.as_str()))) {
+                return kind;
+            }
+        }
+        "other"
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRubric {
+    #[serde(default)]
+    extends: Option<String>,
     id: String,
     title: String,
     #[serde(default)]
@@ -160,6 +192,8 @@ struct RawRubric {
     checks: BTreeMap<String, toml::Table>,
     #[serde(default)]
     vetoes: Vec<VetoRule>,
+    #[serde(default)]
+    column_kinds: ColumnKinds,
 }
 
 fn hundred() -> f64 {
@@ -198,12 +232,53 @@ impl Rubric {
     /// # Errors
     /// Syntax errors, unknown keys, unknown check ids and bad severities, each with its line.
     pub fn parse(text: &str, file: &str) -> Result<Self, RubricError> {
+        Self::parse_depth(text, file, 0)
+    }
+
+    fn parse_depth(text: &str, file: &str, depth: usize) -> Result<Self, RubricError> {
         let err = |line: usize, reason: String| RubricError { file: file.to_owned(), line, reason };
-        let raw: RawRubric = toml::from_str(text).map_err(|e| {
+        let syntax = |e: toml::de::Error| {
             let line = e.span().map_or(1, |s| line_of(text, s.start));
             err(line, e.message().to_owned())
+        };
+        let mut value: toml::Table = toml::from_str(text).map_err(syntax)?;
+        // A rubric may extend another: its tables merge into the base's, its lists add to the
+        // base's lists (vetoes and kind order replace them), its numbers and strings replace.
+        if let Some(toml::Value::String(base)) = value.get("extends").cloned() {
+            if depth > 4 {
+                return Err(err(find_line(text, "extends").unwrap_or(1), "rubrics extend each other in a loop".into()));
+            }
+            let base_text = match SHIPPED.iter().find(|(n, _)| *n == base) {
+                Some((_, t)) => (*t).to_owned(),
+                None => std::fs::read_to_string(&base).map_err(|e| {
+                    err(
+                        find_line(text, "extends").unwrap_or(1),
+                        format!("cannot read the rubric it extends, {base}: {e}"),
+                    )
+                })?,
+            };
+            Self::parse_depth(&base_text, &base, depth + 1)?;
+            let mut merged: toml::Table = toml::from_str(&base_text).map_err(syntax)?;
+            value.remove("extends");
+            merge(&mut merged, value);
+            value = merged;
+        }
+        let raw: RawRubric = toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| {
+            let msg = e.message().to_owned();
+            let key = msg.split('`').nth(1).unwrap_or("");
+            err(if key.is_empty() { 1 } else { find_line(text, key).unwrap_or(1) }, msg)
         })?;
-        let _ = (&raw.source, &raw.note);
+        let _ = (&raw.source, &raw.note, &raw.extends);
+        for kind in raw.column_kinds.words.keys().chain(raw.column_kinds.order.iter()) {
+            if !COLUMN_KINDS.contains(&kind.as_str()) {
+                return Err(err(
+                    find_line(text, kind).unwrap_or(1),
+                    format!(
+                        "unknown column kind {kind:?} (news, notice, policy, personnel, planning, interaction, service, other)"
+                    ),
+                ));
+            }
+        }
         let mut checks = BTreeMap::new();
         for (id, mut table) in raw.checks {
             let line = find_line(text, &format!("checks.\"{id}\"")).or_else(|| find_line(text, &id)).unwrap_or(1);
@@ -263,6 +338,7 @@ impl Rubric {
             full_score: raw.full_score,
             checks,
             vetoes: raw.vetoes,
+            column_kinds: raw.column_kinds,
         })
     }
 
@@ -281,6 +357,26 @@ impl Rubric {
         toml::Value::Table(rule.params.clone())
             .try_into()
             .map_err(|e: toml::de::Error| format!("rubric {}: check {id}: {}", self.id, e.message()))
+    }
+}
+
+/// Merges `over` into `base`: tables recursively, lists appended (deduplicated) except the lists
+/// that are whole definitions (`vetoes`, `order`), other values replaced.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Array(b)), toml::Value::Array(o)) if k != "vetoes" && k != "order" && k != "deduct" => {
+                for item in o {
+                    if !b.contains(&item) {
+                        b.push(item);
+                    }
+                }
+            }
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
     }
 }
 
@@ -319,6 +415,57 @@ mod tests {
         let e = Rubric::parse(text, "my.toml").unwrap_err();
         assert_eq!(e.line, 5);
         assert!(e.reason.contains("links.brokn"), "{e}");
+    }
+
+    #[test]
+    fn a_rubric_extends_a_shipped_one() {
+        let dir = std::env::temp_dir().join(format!("sitecensus-rubric-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mine.toml");
+        std::fs::write(
+            &path,
+            "extends = \"gov-2019\"\nid = \"mine\"\ntitle = \"本省检查指标\"\npass_mark = 70\n\
+             [checks.\"links.broken\"]\nsoft404_messages = [\"此页已下线\"]\n[column_kinds]\nnews = [\"晨报\"]\n",
+        )
+        .unwrap();
+        let r = Rubric::load(path.to_str().unwrap()).unwrap();
+        assert_eq!(r.id, "mine");
+        assert!((r.pass_mark - 70.0).abs() < 1e-9);
+        let msgs = r.rule("links.broken").unwrap().params["soft404_messages"].as_array().unwrap().clone();
+        assert!(
+            msgs.iter().any(|m| m.as_str() == Some("此页已下线"))
+                && msgs.iter().any(|m| m.as_str() == Some("页面不存在"))
+        );
+        assert_eq!(r.column_kinds.classify("今日晨报"), "news");
+        assert_eq!(r.column_kinds.classify("通知公告"), "notice");
+        assert!(!r.vetoes.is_empty(), "the base's vetoes stay");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn column_kinds_of_the_default_rubric() {
+        let k = Rubric::default_rubric().column_kinds;
+        for (title, kind) in [
+            ("政务要闻", "news"),
+            ("工作动态", "news"),
+            ("乡镇动态", "news"),
+            ("通知公告", "notice"),
+            ("公示公告", "notice"),
+            ("政策文件", "policy"),
+            ("规范性文件", "policy"),
+            ("政策解读", "other"),
+            ("人事信息", "personnel"),
+            ("规划计划", "planning"),
+            ("县长信箱", "interaction"),
+            ("在线访谈", "interaction"),
+            ("办事指南", "service"),
+            ("表格下载", "service"),
+            ("机构职能", "other"),
+            ("统计数据", "other"),
+            ("专题专栏", "other"),
+        ] {
+            assert_eq!(k.classify(title), kind, "{title}");
+        }
     }
 
     #[test]

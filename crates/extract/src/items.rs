@@ -42,7 +42,14 @@ fn is_more(text: &str) -> bool {
 }
 
 /// Finds list items and their blocks among the page's anchors (in document order).
-pub(crate) fn extract(dom: &Dom, anchors: &[AnchorInfo], as_of: NaiveDate) -> (Vec<Item>, Vec<Block>) {
+/// `main` is the page's main-text element: small or undated lists inside it are still lists
+/// (a column with two undated entries is a column).
+pub(crate) fn extract(
+    dom: &Dom,
+    anchors: &[AnchorInfo],
+    as_of: NaiveDate,
+    main: Option<u32>,
+) -> (Vec<Item>, Vec<Block>) {
     let content: Vec<&AnchorInfo> =
         anchors.iter().filter(|a| a.text.chars().count() >= MIN_TITLE_CHARS && !is_more(&a.text)).collect();
     let content_nodes: Vec<u32> = content.iter().map(|a| a.node).collect();
@@ -89,11 +96,13 @@ pub(crate) fn extract(dom: &Dom, anchors: &[AnchorInfo], as_of: NaiveDate) -> (V
             .iter()
             .filter(|&&m| matches!(candidates[m].date, Some((_, DateSource::Shown | DateSource::ShownNoYear))))
             .count();
-        let accept =
-            (dated >= 1 && (dated * 2 >= n || dated >= 3)) || (n >= 5 && avg_title >= 10 && !in_chrome(dom, key));
+        let in_main = main.is_some_and(|m| key != NONE && key >= m && key < dom.nodes[m as usize].end);
+        let accept = (dated >= 1 && (dated * 2 >= n || dated >= 3))
+            || (n >= 5 && avg_title >= 10 && !in_chrome(dom, key))
+            || (in_main && avg_title >= 6 && !in_chrome(dom, key));
         // A menu whose links happen to carry dates in their URLs is still a menu, and one or two
-        // URL-dated links are no list.
-        if !accept || (shown == 0 && (avg_title < 6 || dated < 3)) {
+        // URL-dated links outside the main text are no list.
+        if !accept || (shown == 0 && (avg_title < 6 || (dated < 3 && !in_main))) {
             continue;
         }
         let block_idx = blocks.len();
@@ -149,8 +158,26 @@ fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (St
             return (if title.is_empty() { a.text.clone() } else { title }, Some(d));
         }
     }
-    // 2. The entry's text outside the link.
+    // 2. The entry's text outside the link, and dates its scripts write (document.write).
     if container != a.node {
+        let end = dom.nodes[container as usize].end;
+        for j in container..end {
+            let n = &dom.nodes[j as usize];
+            if n.tag() == "script" && n.attr("src").is_none() {
+                let code: String = dom
+                    .children(j)
+                    .filter_map(|c| match dom.nodes[c as usize].kind {
+                        Kind::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                if crate::script::writes_text(&code)
+                    && let Some(f) = dates::first_full_date(&code).filter(|f| f.date <= max_date)
+                {
+                    return (a.text.clone(), Some((f.date, DateSource::Shown)));
+                }
+            }
+        }
         let outside = dom.text_except(container, a.node);
         if let Some(f) = dates::first_full_date(&outside)
             && (f.date <= max_date || dom.nodes[container as usize].hidden)
@@ -253,8 +280,9 @@ fn heading(dom: &Dom, group: u32, entry_anchors: &[u32], anchors: &[AnchorInfo])
     }
     let mut scope = group;
     for _ in 0..7 {
-        // Climbing past the block into its neighbours would borrow their headings.
-        if dom.anchors(scope) as usize > entry_anchors.len() + 6 {
+        // Climbing past the block into its neighbours would borrow their headings (a heading over
+        // two side-by-side lists is still the lists' own).
+        if dom.anchors(scope) as usize > 2 * entry_anchors.len() + 6 {
             break;
         }
         let start = scope;
@@ -265,6 +293,7 @@ fn heading(dom: &Dom, group: u32, entry_anchors: &[u32], anchors: &[AnchorInfo])
                 is_more(&a.text)
                     || dom.nodes[a.node as usize].attr("title").is_some_and(is_more)
                     || has_more_image(dom, a.node)
+                    || (a.text.is_empty() && id_class_has(&dom.nodes[a.node as usize], &["more"]))
             });
         // The last heading-like element before the first entry.
         let first_entry = entry_anchors.first().copied().unwrap_or(end);
@@ -279,6 +308,22 @@ fn heading(dom: &Dom, group: u32, entry_anchors: &[u32], anchors: &[AnchorInfo])
                         .find(|a| a.node >= j && a.node < dom.nodes[j as usize].end && !is_more(&a.text))
                         .map(|a| a.url.to_string());
                     title = Some((strip_more(&text), link));
+                }
+            }
+        }
+        // A block with a "more" link but no element named like a heading: its last short line
+        // of text before the list is the heading (<div class="text">全域旅游</div>).
+        if title.is_none() && more.is_some() {
+            for j in start..first_entry {
+                let n = &dom.nodes[j as usize];
+                if n.element().is_some() && !n.hidden && !n.skip && dom.anchors(j) == 0 && n.end <= first_entry {
+                    let text = fold(&dom.text(j, true));
+                    if (2..=12).contains(&text.chars().count())
+                        && !is_more(&text)
+                        && !text.chars().any(|c| c.is_ascii_digit())
+                    {
+                        title = Some((text, None));
+                    }
                 }
             }
         }

@@ -17,5 +17,5 @@ pub mod script;
 pub mod sitemap;
 
 pub use dom::Dom;
-pub use model::{Block, DateSource, Form, Image, InvalidLink, Item, Link, Page, PageKind, Via};
+pub use model::{Block, Crumb, DateSource, Form, Image, InvalidLink, Item, Link, Page, PageKind, Via};
 pub use page::{Options, analyze, extract};

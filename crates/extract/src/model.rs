@@ -127,6 +127,15 @@ pub struct Image {
     pub hidden: bool,
 }
 
+/// One step of a breadcrumb trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Crumb {
+    /// The step's text.
+    pub text: String,
+    /// Where it links, if it does.
+    pub url: Option<String>,
+}
+
 /// A form field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FormField {
@@ -181,14 +190,21 @@ pub struct Page {
     pub images: Vec<Image>,
     /// Forms.
     pub forms: Vec<Form>,
-    /// The breadcrumb trail ("当前位置：首页 > 政务公开 > 通知公告"), as its parts.
-    pub breadcrumb: Vec<String>,
+    /// The breadcrumb trail ("当前位置：首页 > 政务公开 > 通知公告"), as its steps.
+    pub breadcrumb: Vec<Crumb>,
+    /// Other pages of the same list (下一页, 尾页, page numbers, pager scripts).
+    #[serde(default)]
+    pub pagination: Vec<String>,
     /// The page's own text, navigation and boilerplate excluded as far as structure tells.
     pub main_text: String,
     /// The footer's text (site code, filing numbers, sponsor).
     pub footer_text: String,
     /// Visible characters of text on the whole page.
     pub text_chars: usize,
+    /// Visible links to pages outside navigation, header and footer (a page with none shows
+    /// nothing but its template).
+    #[serde(default)]
+    pub content_links: usize,
     /// All visible text of the page, for checks that read text (not printed by `page --json`).
     #[serde(skip)]
     pub text: String,

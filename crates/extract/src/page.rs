@@ -55,6 +55,48 @@ pub const DOWNLOAD_EXTENSIONS: &[&str] = &[
 
 const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico"];
 
+/// Pages of a list that a pager script names, taken at most.
+const MAX_PAGER_PAGES: usize = 200;
+
+/// Texts of the links that page through a list.
+const PAGER_TEXTS: &[&str] = &[
+    "下一页",
+    "下页",
+    "上一页",
+    "上页",
+    "尾页",
+    "末页",
+    "最后一页",
+    "后页",
+    "前页",
+    "首页",
+    "next",
+    "下一页>",
+    ">",
+    ">>",
+    "»",
+    "›",
+];
+
+/// Whether an anchor pages through the list it sits under: a pager word, or a bare page number
+/// inside an element named like a pager.
+fn is_pager_link(dom: &Dom, anchor: u32, text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > 6 {
+        return false;
+    }
+    let in_pager = || {
+        dom.ancestors(anchor)
+            .take(3)
+            .any(|a| items::id_class_has(&dom.nodes[a as usize], &["page", "pag", "fenye", "fy", "pager"]))
+    };
+    if t == "首页" {
+        // "首页" is the homepage link far more often than the first page of a list.
+        return in_pager();
+    }
+    PAGER_TEXTS.iter().any(|p| t.eq_ignore_ascii_case(p)) || (t.chars().all(|c| c.is_ascii_digit()) && in_pager())
+}
+
 /// Longest link text kept in the model.
 const LINK_TEXT_CHARS: usize = 200;
 
@@ -188,6 +230,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
     let mut images = Vec::new();
     let mut forms = Vec::new();
     let mut script_dates: Vec<dates::Found> = Vec::new();
+    let mut pagination: Vec<String> = Vec::new();
     let mut nav_until = 0u32;
 
     for i in 0..dom.nodes.len() as u32 {
@@ -242,6 +285,9 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 if let Some(u) = set.add(&base, href, &text, LinkKind::Page, (n.hidden, nav), None)
                     && tag == "a"
                 {
+                    if is_pager_link(dom, i, &text) && !pagination.contains(&u.to_string()) {
+                        pagination.push(u.to_string());
+                    }
                     anchors.push(AnchorInfo { node: i, text, url: u });
                 }
             }
@@ -273,6 +319,13 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                     }
                     if script::writes_text(&code) {
                         script_dates.extend(dates::full_dates(&code));
+                    }
+                    for p in script::pager_pages(&code, MAX_PAGER_PAGES) {
+                        if let Some(u) = set.add(&base, &p, "", LinkKind::Page, (false, false), Some(Via::Script))
+                            && !pagination.contains(&u.to_string())
+                        {
+                            pagination.push(u.to_string());
+                        }
                     }
                 }
             }
@@ -332,11 +385,11 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
         }
     }
 
-    let (items, blocks) = items::extract(dom, &anchors, opts.as_of);
     let main = regions::main_text(dom);
+    let (items, blocks) = items::extract(dom, &anchors, opts.as_of, main.as_ref().map(|(n, _)| *n));
     let main_text = main.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
     let footer_text = regions::footer(dom);
-    let breadcrumb = regions::breadcrumb(dom);
+    let breadcrumb = regions::breadcrumb(dom, &|h: &str| set.resolve(&base, h).ok().map(|u| u.to_string()));
     if title.is_empty() {
         title = meta.get("ArticleTitle").cloned().unwrap_or_default();
     }
@@ -345,6 +398,17 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
     {
         title = fold(&dom.text(h, false));
     }
+    // Links to pages outside the template: not navigation, header, footer or the breadcrumb.
+    let crumb_urls: Vec<&str> = breadcrumb.iter().filter_map(|c| c.url.as_deref()).collect();
+    let content_links = anchors
+        .iter()
+        .filter(|a| {
+            !dom.nodes[a.node as usize].hidden
+                && a.text.chars().count() >= 2
+                && !crumb_urls.contains(&a.url.as_str())
+                && !items::in_chrome(dom, a.node)
+        })
+        .count();
     let body = dom.elements_named("body").next().unwrap_or(0);
     let text = dom.text(body, false);
     let text_chars = dom.visible_chars(body) as usize;
@@ -394,9 +458,11 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
         images,
         forms,
         breadcrumb,
+        pagination,
         main_text,
         footer_text,
         text_chars,
+        content_links,
         text,
     }
 }

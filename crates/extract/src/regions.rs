@@ -3,6 +3,7 @@
 
 use crate::dom::{Dom, Kind};
 use crate::items::id_class_has;
+use crate::model::Crumb;
 
 /// Class/id words of containers that hold an article's text on Chinese government CMSs
 /// (TRS_Editor and Custom_UnionStyle are TRS; zoom, zw, nr are common hand-made names).
@@ -83,6 +84,10 @@ pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
             None => break,
         }
     }
+    // A page whose "main text" is its footer or menu has no text of its own.
+    if crate::items::in_chrome(dom, node) {
+        return None;
+    }
     Some((node, dom.text(node, false)))
 }
 
@@ -162,9 +167,13 @@ pub fn footer(dom: &Dom) -> String {
 const CRUMB_LABELS: &[&str] =
     &["当前位置", "您的位置", "你的位置", "您现在的位置", "你现在的位置", "所在位置", "现在位置", "当前的位置"];
 
-/// The breadcrumb as its parts, e.g. ["首页", "政务公开", "通知公告"].
+/// Separators between the steps of a breadcrumb.
+const CRUMB_SEPARATORS: &[char] = &['>', '»', '＞', '›', '/', '\n', '→', '|', '>'];
+
+/// The breadcrumb as its steps, e.g. 首页 › 政务公开 › 通知公告, each with its link where it has one.
+/// `resolve` turns an href into an absolute URL.
 #[must_use]
-pub fn breadcrumb(dom: &Dom) -> Vec<String> {
+pub fn breadcrumb(dom: &Dom, resolve: &dyn Fn(&str) -> Option<String>) -> Vec<Crumb> {
     let mut start = None;
     for i in 0..dom.nodes.len() as u32 {
         let n = &dom.nodes[i as usize];
@@ -187,12 +196,24 @@ pub fn breadcrumb(dom: &Dom) -> Vec<String> {
             _ => {}
         }
     }
-    let Some(mut node) = start else {
-        return Vec::new();
-    };
+    // No label and no telling class: a short run of links from the homepage, separated by ">".
+    if start.is_none() {
+        start = (0..dom.nodes.len() as u32).find(|&i| {
+            let n = &dom.nodes[i as usize];
+            let anchors = dom.anchors(i);
+            if n.skip || n.element().is_none() || !(2..=6).contains(&anchors) || dom.visible_chars(i) > 120 {
+                return false;
+            }
+            let text = dom.text(i, false);
+            ["首页", "网站首页", "主页"].iter().any(|h| text.starts_with(h))
+                && text.contains(['>', '»', '＞', '›', '→'])
+                && dom.children(i).all(|c| dom.anchors(c) <= 1)
+        });
+    }
+    let Some(mut node) = start else { return Vec::new() };
     // Climb to the element that holds the trail's links.
     for _ in 0..3 {
-        if dom.anchors(node) > 0 {
+        if dom.anchors(node) > 0 && dom.nodes[node as usize].element().is_some() {
             break;
         }
         let p = dom.nodes[node as usize].parent;
@@ -204,17 +225,54 @@ pub fn breadcrumb(dom: &Dom) -> Vec<String> {
     if dom.visible_chars(node) > 300 {
         return Vec::new();
     }
-    let text = dom.text(node, true);
-    let mut after = text.as_str();
-    for l in CRUMB_LABELS {
-        if let Some(i) = after.find(l) {
-            after = &after[i + l.len()..];
+    let mut crumbs = Vec::new();
+    let mut seen_label = false;
+    let end = dom.nodes[node as usize].end;
+    let mut j = node;
+    while j < end {
+        let n = &dom.nodes[j as usize];
+        if n.skip {
+            j += 1;
+            continue;
         }
+        match n.kind {
+            Kind::Element(e) if e.name() == "a" && e.attr("href").is_some() => {
+                let text = fold_text(&dom.text(j, true));
+                if !text.is_empty() {
+                    crumbs.push(Crumb { url: e.attr("href").and_then(resolve), text });
+                }
+                j = n.end;
+                continue;
+            }
+            Kind::Text(t) => {
+                let mut t = t;
+                for l in CRUMB_LABELS {
+                    if let Some(i) = t.find(l) {
+                        // "您现在的位置是：" — the label may run on into 是 and a colon.
+                        t = t[i + l.len()..].trim_start_matches(['是', ':', '：', ' ']);
+                        seen_label = true;
+                        crumbs.clear();
+                    }
+                }
+                for part in t.split(CRUMB_SEPARATORS) {
+                    let part = part.trim_matches(|c: char| {
+                        c.is_whitespace() || c == ':' || c == '：' || c == '-' || c == '\u{a0}'
+                    });
+                    if !part.is_empty() && part.chars().count() <= 30 {
+                        crumbs.push(Crumb { text: part.to_owned(), url: None });
+                    }
+                }
+            }
+            _ => {}
+        }
+        j += 1;
     }
-    after
-        .split(['>', '»', '＞', '›', '/', '\n', '→', '|'])
-        .map(|p| p.trim_matches(|c: char| c.is_whitespace() || c == ':' || c == '：' || c == '-' || c == '>'))
-        .filter(|p| !p.is_empty() && p.chars().count() <= 30)
-        .map(str::to_owned)
-        .collect()
+    let _ = seen_label;
+    crumbs
+}
+
+fn fold_text(s: &str) -> String {
+    let mut out = String::new();
+    crate::dom::push_folded(&mut out, s);
+    out.trim().to_owned()
 }

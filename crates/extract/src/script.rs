@@ -31,6 +31,25 @@ pub fn location_targets(script: &str) -> Vec<&str> {
         .collect()
 }
 
+static CREATE_PAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["']([\w-]+)["']\s*,\s*["'](\w+)["']\s*\)"#)
+        .expect("valid regex")
+});
+
+/// The list pages a TRS-style pager script writes: `createPageHTML(50, 0, "index", "html")`
+/// means `index.html` (page 0) and `index_1.html` … `index_49.html`; at most `cap` are returned.
+#[must_use]
+pub fn pager_pages(script: &str, cap: usize) -> Vec<String> {
+    let Some(c) = CREATE_PAGE.captures(script) else { return Vec::new() };
+    let count: usize = c[1].parse().unwrap_or(0);
+    let current: usize = c[2].parse().unwrap_or(0);
+    let (name, ext) = (&c[3], &c[4]);
+    (0..count.min(cap))
+        .filter(|&i| i != current)
+        .map(|i| if i == 0 { format!("{name}.{ext}") } else { format!("{name}_{i}.{ext}") })
+        .collect()
+}
+
 /// Whether the script writes into the page (`document.write`, `innerHTML`), so that dates in its
 /// string literals are dates a visitor sees.
 #[must_use]
@@ -64,6 +83,20 @@ mod tests {
         assert_eq!(location_targets("document.location.href=\"/a.html\""), ["/a.html"]);
         assert!(location_targets("var x = location.href; if (x) {}").is_empty());
         assert!(location_targets("location.href = base + '/x'").is_empty());
+    }
+
+    #[test]
+    fn trs_pager() {
+        assert_eq!(
+            pager_pages("createPageHTML(4, 0, \"index\", \"html\");", 100),
+            ["index_1.html", "index_2.html", "index_3.html"]
+        );
+        assert_eq!(pager_pages("createPageHTML(3, 1, 'index', 'shtml')", 100), ["index.shtml", "index_2.shtml"]);
+        assert_eq!(
+            pager_pages("createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt)", 100),
+            Vec::<String>::new()
+        );
+        assert_eq!(pager_pages("createPageHTML(120, 0, \"index\", \"html\")", 10).len(), 9);
     }
 
     #[test]

@@ -98,6 +98,13 @@ fn column_list_pages_give_their_labelled_items() {
         );
         assert!(s.found * 10 >= s.labelled * 9, "{name}: only {}/{} labelled items read", s.found, s.labelled);
         assert_eq!(p.page_kind, PageKind::List, "{name}");
+        // The label's title ends with the trail a person reads: "(首页 > 政务公开 > 政务要闻)".
+        let title = labels["title"].as_str().unwrap();
+        if let Some(trail) = title.rsplit_once('(').map(|(_, t)| t.trim_end_matches(')')).filter(|t| t.contains('>')) {
+            let want: Vec<&str> = trail.split('>').map(str::trim).filter(|s| !s.is_empty()).collect();
+            let ours: Vec<&str> = p.breadcrumb.iter().map(|c| c.text.as_str()).collect();
+            assert!(ours.ends_with(&want), "{name}: breadcrumb {ours:?}, a person reads {want:?}");
+        }
         total.0 += s.found;
         total.1 += s.labelled;
     }

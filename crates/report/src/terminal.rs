@@ -67,9 +67,18 @@ pub fn scorecard(site: &SiteResult) -> String {
         site.stat("duration_ms") as f64 / 1000.0
     );
     if !site.columns.is_empty() {
-        let stale = site.columns.iter().filter(|c| c.stale).count();
-        let empty = site.columns.iter().filter(|c| c.empty).count();
-        let _ = writeln!(out, "   {} columns ({stale} stale, {empty} empty)", site.columns.len());
+        let names = |f: &dyn Fn(&sitecensus_checks::Column) -> bool| {
+            site.columns.iter().filter(|c| f(c)).map(|c| c.title.as_str()).collect::<Vec<_>>()
+        };
+        let (stale, empty) = (names(&|c| c.stale), names(&|c| c.empty));
+        let mut line = format!("   {} columns", site.columns.len());
+        if !stale.is_empty() {
+            line.push_str(&format!(" · {} stale: {}", stale.len(), clip(&stale.join("、"), 60)));
+        }
+        if !empty.is_empty() {
+            line.push_str(&format!(" · {} empty: {}", empty.len(), clip(&empty.join("、"), 60)));
+        }
+        let _ = writeln!(out, "{line}");
     }
     for f in site.findings.iter().take(FINDINGS_SHOWN) {
         let _ = writeln!(out, "{}", finding_line(f));

@@ -83,7 +83,7 @@ pub fn assess(
     as_of: AsOf,
 ) -> Result<SiteResult, StoreError> {
     let model = site_model(store, site, as_of, checks.unreachable_params().map(|p| p.probe_window_days))?;
-    let site_findings = checks.site(&model);
+    let sitecensus_checks::SiteAssessment { findings: site_findings, columns } = checks.site(&model);
     store.replace_site_findings(site.id, &site_findings)?;
     let mut findings = store.findings(site.id, "page")?;
     // Page findings were stored with the severity of the rubric in force at scan time.
@@ -110,5 +110,5 @@ pub fn assess(
     stats.insert("links_broken".into(), Value::from(broken));
     stats.entry("duration_ms").or_insert(Value::from(0));
     let final_url = model.homepage.as_ref().map(|h| h.final_url.clone());
-    Ok(SiteResult::new(&site.spec, card, stats, Vec::new(), findings, final_url))
+    Ok(SiteResult::new(&site.spec, card, stats, columns, findings, final_url))
 }

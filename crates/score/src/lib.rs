@@ -137,7 +137,17 @@ pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
         });
     }
     let score = round2((rubric.full_score - total).max(0.0));
-    findings.sort_by_key(|f| f.severity);
+    // Veto first, then deductions, warnings and information; within each, a fixed order, so that
+    // the same findings always read the same whatever order the crawl found them in.
+    findings.sort_by(|a, b| {
+        (a.severity, &a.check, &a.page, &a.target, &a.evidence).cmp(&(
+            b.severity,
+            &b.check,
+            &b.page,
+            &b.target,
+            &b.evidence,
+        ))
+    });
     let verdict = if vetoes.is_empty() && score >= rubric.pass_mark { Verdict::Pass } else { Verdict::Fail };
     Scorecard { verdict, score, vetoes, veto_items, deductions }
 }

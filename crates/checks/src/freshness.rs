@@ -1,0 +1,233 @@
+//! Timeliness (不及时): a homepage not updated within the window, columns older than the window
+//! for their kind, and empty columns (开天窗) — with the official veto lines and early warnings
+//! before them. An item with no visible date counts as not updated (the official rule).
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sitecensus_core::{Finding, Severity};
+
+use crate::Rule;
+use crate::columns::ColumnInfo;
+use crate::model::SiteModel;
+
+/// `freshness.homepage_stale`.
+pub const HOMEPAGE_STALE: &str = "freshness.homepage_stale";
+/// `freshness.column_stale`.
+pub const COLUMN_STALE: &str = "freshness.column_stale";
+/// `content.empty_column`.
+pub const EMPTY_COLUMN: &str = "content.empty_column";
+
+/// Thresholds of `freshness.homepage_stale`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HomepageParams {
+    /// Days without an update that fail the homepage.
+    pub window_days: i64,
+    /// Days without an update that warn.
+    pub warn_days: i64,
+}
+
+/// Thresholds of `freshness.column_stale`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ColumnParams {
+    /// Window of news columns (动态、要闻).
+    pub news_days: i64,
+    /// Window of notice columns (通知公告).
+    pub notice_days: i64,
+    /// Window of policy columns (政策文件).
+    pub policy_days: i64,
+    /// Window of personnel columns (人事).
+    pub personnel_days: i64,
+    /// Window of planning columns (规划计划).
+    pub planning_days: i64,
+    /// Stale columns that raise an early warning.
+    pub warn_count: usize,
+    /// Whether only first-level notice and policy columns count toward the first veto line (2019: yes; 2015: no).
+    #[serde(default = "yes")]
+    pub first_level_only: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ColumnParams {
+    /// The window of a kind of column; None for kinds that have none (interaction, service, other).
+    #[must_use]
+    pub fn window(&self, kind: &str) -> Option<i64> {
+        match kind {
+            "news" => Some(self.news_days),
+            "notice" => Some(self.notice_days),
+            "policy" => Some(self.policy_days),
+            "personnel" => Some(self.personnel_days),
+            "planning" => Some(self.planning_days),
+            _ => None,
+        }
+    }
+}
+
+/// Parameters of `content.empty_column`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmptyParams {
+    /// Empty columns that raise an early warning.
+    pub warn_count: usize,
+    /// Texts that stand in for content ("暂无信息", "正在建设中", …).
+    pub placeholders: Vec<String>,
+}
+
+fn days(as_of: NaiveDate, d: NaiveDate) -> i64 {
+    (as_of - d).num_days()
+}
+
+/// The homepage shows no item dated within the window. Where the homepage shows no dated item
+/// at all (a navigation hub), its second-level pages are judged together.
+#[must_use]
+pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Finding> {
+    let Some(home) = site.homepage_page() else { return Vec::new() };
+    let as_of = site.as_of.date();
+    let limit = as_of + chrono::Days::new(1);
+    let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().filter(|d| *d <= limit);
+    let homepage_url = site.homepage.as_ref().map_or_else(|| site.spec.url.to_string(), |h| h.final_url.clone());
+    let mut newest =
+        home.items.iter().filter_map(|i| i.date.as_deref().and_then(parse).map(|d| (d, i.url.clone()))).max();
+    let mut rule_used = "homepage";
+    if newest.is_none() {
+        rule_used = "second_level_pages";
+        newest = site
+            .pages
+            .iter()
+            .filter(|p| p.depth == 1)
+            .filter_map(|p| p.page.as_ref().map(|pg| (p, pg)))
+            .flat_map(|(p, pg)| {
+                pg.items.iter().filter_map(move |i| i.date.as_deref().and_then(parse).map(|d| (d, p.final_url.clone())))
+            })
+            .max();
+    }
+    let p = &rule.params;
+    let Some((date, at)) = newest else {
+        return vec![Finding::new(
+            HOMEPAGE_STALE,
+            rule.severity,
+            "no item on the homepage or its second-level pages shows a date (an undated item counts as not updated)",
+        )
+        .page(homepage_url)
+        .detail("rule", rule_used)
+        .detail("newest", serde_json::Value::Null)];
+    };
+    let age = days(as_of, date);
+    let severity = if age > p.window_days {
+        rule.severity
+    } else if age > p.warn_days {
+        Severity::Warn
+    } else {
+        return Vec::new();
+    };
+    let evidence = match rule_used {
+        "homepage" => format!("newest homepage item {date}, {age} days before as-of (window {} days)", p.window_days),
+        _ => format!(
+            "the homepage shows no dated item; the newest on its second-level pages is {date}, {age} days before as-of (window {} days)",
+            p.window_days
+        ),
+    };
+    vec![
+        Finding::new(HOMEPAGE_STALE, severity, evidence)
+            .page(homepage_url)
+            .target(at)
+            .detail("rule", rule_used)
+            .detail("newest", date.to_string())
+            .detail("days", age)
+            .detail("window_days", p.window_days),
+    ]
+}
+
+/// Whether a column is older than its kind's window (empty and undated columns are).
+#[must_use]
+pub fn is_stale(c: &ColumnInfo, p: &ColumnParams, as_of: NaiveDate) -> bool {
+    let Some(window) = p.window(&c.kind) else { return false };
+    match c.latest {
+        None => true,
+        Some(d) => days(as_of, d) > window,
+    }
+}
+
+/// A finding per column older than the window for its kind, and an early warning past the
+/// rubric's count.
+#[must_use]
+pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<ColumnParams>) -> Vec<Finding> {
+    let as_of = site.as_of.date();
+    let p = &rule.params;
+    let mut out = Vec::new();
+    for c in columns.iter().filter(|c| is_stale(c, p, as_of)) {
+        let window = p.window(&c.kind).unwrap_or_default();
+        let counts_first = c.kind == "news"
+            || (matches!(c.kind.as_str(), "notice" | "policy") && (c.first_level || !p.first_level_only));
+        let evidence = match c.latest {
+            Some(d) => format!(
+                "「{}」 ({}): newest item {d}, {} days before as-of (window {window} days)",
+                c.title,
+                c.kind,
+                days(as_of, d)
+            ),
+            None if c.empty => format!("「{}」 ({}): the column is empty", c.title, c.kind),
+            None => format!("「{}」 ({}): none of its {} items shows a date", c.title, c.kind, c.items),
+        };
+        out.push(
+            Finding::new(COLUMN_STALE, rule.severity, evidence)
+                .page(c.url.clone())
+                .detail("title", c.title.clone())
+                .detail("kind", c.kind.clone())
+                .detail("newest", c.latest.map(|d| d.to_string()))
+                .detail("days", c.latest.map(|d| days(as_of, d)))
+                .detail("window_days", window)
+                .detail("items", c.items)
+                .detail("first_level", c.first_level)
+                .detail("veto_group", if counts_first { "news_notice_policy" } else { "other" }),
+        );
+    }
+    let n = out.len();
+    if n >= p.warn_count && rule.veto_at.is_none_or(|v| n < v) {
+        let line = rule.veto_at.map_or_else(String::new, |v| format!(" ({v} fail the site)"));
+        out.push(
+            Finding::new(
+                COLUMN_STALE,
+                Severity::Warn,
+                format!("{n} columns are not updated within their windows{line}"),
+            )
+            .page(site.spec.url.to_string())
+            .detail("summary", true)
+            .detail("stale_columns", n),
+        );
+    }
+    out
+}
+
+/// A finding per empty column (no items, a placeholder, or nothing but the template), and an
+/// early warning past the rubric's count.
+#[must_use]
+pub fn empty_column(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<EmptyParams>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = columns
+        .iter()
+        .filter(|c| c.empty)
+        .map(|c| {
+            let evidence = match &c.placeholder {
+                Some(ph) => format!("「{}」 shows 「{ph}」 and no items", c.title),
+                None => format!("「{}」 shows no items, only its template", c.title),
+            };
+            Finding::new(EMPTY_COLUMN, rule.severity, evidence)
+                .page(c.url.clone())
+                .detail("title", c.title.clone())
+                .detail("kind", c.kind.clone())
+                .detail("placeholder", c.placeholder.clone())
+        })
+        .collect();
+    let n = out.len();
+    if n >= rule.params.warn_count && rule.veto_at.is_none_or(|v| n < v) {
+        let line = rule.veto_at.map_or_else(String::new, |v| format!(" ({v} fail the site)"));
+        out.push(
+            Finding::new(EMPTY_COLUMN, Severity::Warn, format!("{n} empty columns{line}"))
+                .page(site.spec.url.to_string())
+                .detail("summary", true)
+                .detail("empty_columns", n),
+        );
+    }
+    out
+}

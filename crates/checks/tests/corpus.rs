@@ -1,0 +1,133 @@
+//! Columns read off real government pages from `../shared/corpus`, as a person reads them there.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sitecensus_checks::{Checks, HomepageFetch, PageEntry, SiteModel};
+use sitecensus_core::{AsOf, Outcome, Rubric, SiteSpec};
+use sitecensus_extract::{Options, extract};
+use url::Url;
+
+fn corpus() -> PathBuf {
+    let dir = std::env::var_os("SITECENSUS_CORPUS")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from);
+    assert!(dir.join("SOURCES.md").exists(), "the shared corpus is not at {}", dir.display());
+    dir
+}
+
+fn entry(file: &str, url: &str, as_of: &str, depth: u32, homepage: bool) -> PageEntry {
+    let bytes = std::fs::read(corpus().join(file)).unwrap();
+    let as_of = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
+    let page = extract(&bytes, None, &Url::parse(url).unwrap(), &Options { as_of, homepage: Some(homepage) });
+    PageEntry { url: url.into(), final_url: url.into(), depth, outcome: Outcome::Ok { status: 200 }, page: Some(page) }
+}
+
+fn site(home: Option<&str>, as_of: &str, pages: Vec<PageEntry>) -> SiteModel {
+    let url = home.unwrap_or("http://www.example.gov.cn/");
+    SiteModel {
+        spec: SiteSpec::from_url(url).unwrap(),
+        as_of: AsOf::parse(as_of).unwrap(),
+        homepage: home.map(|h| HomepageFetch {
+            url: h.into(),
+            final_url: h.into(),
+            outcome: Outcome::Ok { status: 200 },
+            elapsed_ms: 1,
+            attempts: vec![],
+        }),
+        pages,
+        links: vec![],
+        probes: vec![],
+    }
+}
+
+fn labelled_newest(file: &str) -> String {
+    let v: Value = serde_json::from_slice(&std::fs::read(corpus().join(file)).unwrap()).unwrap();
+    v["items"].as_array().unwrap().iter().filter_map(|i| i["date"].as_str()).max().unwrap().to_owned()
+}
+
+#[test]
+fn the_columns_of_a_city_portal_are_its_two_news_lists() {
+    let as_of = "2017-10-19";
+    let pages = vec![
+        entry(
+            "gov-pages/list/yytb_yichun-city_zwyw-list_2017-10-14.html",
+            "http://www.yichun.gov.cn/zwgk/zwdt/zwyw/",
+            as_of,
+            2,
+            false,
+        ),
+        entry(
+            "gov-pages/list/yytb_yichun-city_xsqdt-list_2017-10-19.html",
+            "http://www.yichun.gov.cn/zwgk/zwdt/xsqdt/",
+            as_of,
+            2,
+            false,
+        ),
+    ];
+    let cols = Checks::new(&Rubric::default_rubric()).unwrap().site(&site(None, as_of, pages)).columns;
+    let got: Vec<(&str, &str, usize)> = cols.iter().map(|c| (c.title.as_str(), c.kind.as_str(), c.items)).collect();
+    // Not on a homepage: listed by address (…/xsqdt/ before …/zwyw/).
+    assert_eq!(got, [("县市区动态", "news", 20), ("政务要闻", "news", 20)]);
+    assert_eq!(
+        cols[0].latest.as_deref(),
+        Some(labelled_newest("gov-pages/list/yytb_yichun-city_xsqdt-list_2017-10-19.labels.json").as_str())
+    );
+    assert_eq!(
+        cols[1].latest.as_deref(),
+        Some(labelled_newest("gov-pages/list/yytb_yichun-city_zwyw-list_2017-10-14.labels.json").as_str())
+    );
+    // Five days after the newest item: fresh; three weeks later it is not.
+    assert!(cols.iter().all(|c| !c.stale));
+    let pages = vec![entry(
+        "gov-pages/list/yytb_yichun-city_zwyw-list_2017-10-14.html",
+        "http://www.yichun.gov.cn/zwgk/zwdt/zwyw/",
+        "2017-11-10",
+        2,
+        false,
+    )];
+    let cols = Checks::new(&Rubric::default_rubric()).unwrap().site(&site(None, "2017-11-10", pages)).columns;
+    assert!(cols[0].stale, "{cols:?}");
+}
+
+#[test]
+fn a_channel_front_page_names_its_blocks_as_a_person_reads_them() {
+    let as_of = "2017-10-15";
+    let home = "http://www.cnta.gov.cn/zdgz/";
+    let front = entry("gov-pages/homepage/yytb_cnta-central_zdgz-channel-front_2017-10-15.html", home, as_of, 0, true);
+    let labels: Value = serde_json::from_slice(
+        &std::fs::read(corpus().join("gov-pages/homepage/yytb_cnta-central_zdgz-channel-front_2017-10-15.labels.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let page = front.page.as_ref().unwrap();
+    let base = Url::parse(home).unwrap();
+    let mut checked = 0;
+    for item in labels["items"].as_array().unwrap() {
+        let url = base.join(item["href"].as_str().unwrap()).unwrap().to_string();
+        let ours = page.items.iter().find(|i| i.url == url).unwrap_or_else(|| panic!("{url} not read"));
+        assert_eq!(page.blocks[ours.block].title.as_deref(), item["block"].as_str(), "{url}");
+        checked += 1;
+    }
+    assert_eq!(checked, 108);
+    // The lists two of its blocks lead to are columns, named by their blocks.
+    let pages = vec![
+        front,
+        entry(
+            "gov-pages/list/yytb_cnta-central_sctg-list_2017-10-15.html",
+            "http://www.cnta.gov.cn/zdgz/sctg/",
+            as_of,
+            1,
+            false,
+        ),
+        entry(
+            "gov-pages/list/yytb_cnta-central_lyrc-list_2017-10-12.html",
+            "http://www.cnta.gov.cn/zdgz/lyrc/",
+            as_of,
+            1,
+            false,
+        ),
+    ];
+    let cols = Checks::new(&Rubric::default_rubric()).unwrap().site(&site(Some(home), as_of, pages)).columns;
+    let got: Vec<(&str, usize)> = cols.iter().map(|c| (c.title.as_str(), c.items)).collect();
+    assert_eq!(got, [("旅游人才", 20), ("市场推广", 20)]);
+}
