@@ -153,3 +153,68 @@ fn a_slow_homepage_warns() {
     assert_eq!(of(&fs, "availability.slow").len(), 1);
     assert_eq!(of(&fs, "availability.slow")[0].severity, Severity::Warn);
 }
+
+#[test]
+fn every_placeholder_of_the_rubric_makes_a_column_empty() {
+    let rubric = Rubric::default_rubric();
+    let placeholders: Vec<String> =
+        rubric.params::<sitecensus_checks::freshness::EmptyParams>("content.empty_column").unwrap().placeholders;
+    assert!(placeholders.len() >= 10);
+    let mut s = site();
+    s.pages.clear();
+    for (i, ph) in placeholders.iter().enumerate() {
+        let url = format!("http://www.a.gov.cn/col{i}/");
+        let html = format!(
+            "<html><head><meta charset=utf-8><title>栏目{i}</title><meta name=ColumnName content=\"栏目{i}\"></head>\
+             <body><div class=nav><a href=/>首页</a></div><div class=list><h2>栏目{i}</h2><p>{ph}</p></div></body></html>"
+        );
+        let page = sitecensus_extract::extract(
+            html.as_bytes(),
+            None,
+            &url::Url::parse(&url).unwrap(),
+            &sitecensus_extract::Options { as_of: s.as_of.date(), homepage: Some(false) },
+        );
+        s.pages.push(sitecensus_checks::PageEntry {
+            url: url.clone(),
+            final_url: url.clone(),
+            depth: 1,
+            outcome: Outcome::Ok { status: 200 },
+            page: Some(page),
+        });
+        // The homepage links to each as a navigation entry.
+    }
+    let mut home = sitecensus_extract::extract(
+        b"<html><body><div class=nav></div></body></html>",
+        None,
+        &url::Url::parse("http://www.a.gov.cn/index.html").unwrap(),
+        &sitecensus_extract::Options { as_of: s.as_of.date(), homepage: Some(true) },
+    );
+    for i in 0..placeholders.len() {
+        home.links.push(sitecensus_extract::Link {
+            url: format!("http://www.a.gov.cn/col{i}/"),
+            text: format!("栏目{i}"),
+            kind: LinkKind::Page,
+            hidden: false,
+            nav: true,
+            via: None,
+        });
+    }
+    s.pages.push(sitecensus_checks::PageEntry {
+        url: "http://www.a.gov.cn/index.html".into(),
+        final_url: "http://www.a.gov.cn/index.html".into(),
+        depth: 0,
+        outcome: Outcome::Ok { status: 200 },
+        page: Some(home),
+    });
+    let a = checks().site(&s);
+    let found: Vec<&str> = a
+        .findings
+        .iter()
+        .filter(|f| f.check == "content.empty_column" && !f.detail.contains_key("summary"))
+        .filter_map(|f| f.detail["placeholder"].as_str())
+        .collect();
+    assert_eq!(found.len(), placeholders.len(), "{found:?}");
+    for ph in &placeholders {
+        assert!(found.contains(&ph.as_str()), "{ph} not recognised");
+    }
+}

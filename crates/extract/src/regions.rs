@@ -55,7 +55,7 @@ pub fn main_text(dom: &Dom) -> Option<(u32, String)> {
             continue;
         }
         let t = f64::from(dom.visible_chars(i));
-        if t < 20.0 {
+        if t < 2.0 {
             continue;
         }
         let l = f64::from(dom.visible_link_chars(i));

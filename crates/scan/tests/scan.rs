@@ -272,3 +272,15 @@ async fn ignore_robots_crawls_what_robots_keeps_out() {
             .any(|f| { f.target.as_deref().is_some_and(|t| t.ends_with("/admin/login.html")) })
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_page_answered_with_the_homepage_is_caught_by_the_probe() {
+    let site = serve_site("soft404-home").await;
+    let (out, _st, _d) = scan_one(&site.url("/"), options()).await;
+    let s = &out.results.sites[0];
+    assert_eq!(s.stats["soft404_probe"], true);
+    let broken = findings(s, "links.broken");
+    assert_eq!(broken.len(), 1, "{broken:#?}");
+    assert_eq!(broken[0].target.as_deref(), Some(site.url("/news/2.html").as_str()));
+    assert!(broken[0].detail["soft404"].as_str().unwrap().contains("missing"), "{:?}", broken[0].detail);
+}
