@@ -73,7 +73,7 @@ fn column_key(url: &str) -> String {
 }
 
 /// A title as a person reads it: "通知公告_丰安县人民政府" → "通知公告".
-fn clean_title(t: &str) -> String {
+pub(crate) fn clean_title(t: &str) -> String {
     let first = t.split(['_', '|', '－', '—']).next().unwrap_or(t);
     let first = first.split(" - ").next().unwrap_or(first);
     first.trim().to_owned()

@@ -3,14 +3,20 @@
 //! parameters), never from literals in the code. Adding a check touches its family's file, the
 //! registry below, and its rubric entry.
 //!
-//! One file per check family: [`availability`], [`links`], [`freshness`]; [`columns`] finds the
-//! columns the freshness family judges.
+//! One file per check family: [`availability`], [`links`], [`freshness`], [`spam`],
+//! [`expressions`], [`privacy`], [`i18n`], [`twins`]; [`columns`] finds the columns the
+//! freshness family judges.
 
 pub mod availability;
 pub mod columns;
+pub mod expressions;
 pub mod freshness;
+pub mod i18n;
 pub mod links;
 pub mod model;
+pub mod privacy;
+pub mod spam;
+pub mod twins;
 
 use serde::de::DeserializeOwned;
 use sitecensus_core::rubric::ColumnKinds;
@@ -47,6 +53,57 @@ fn rule<P: DeserializeOwned>(rubric: &Rubric, id: &str) -> Result<Option<Rule<P>
     }
 }
 
+/// Page-level checks whose same finding on many pages is one problem of the site's template.
+const TEMPLATE_WIDE: &[&str] = &[expressions::WRONG, expressions::INAPPROPRIATE, expressions::TYPO, spam::ID];
+
+/// Folds page findings that repeat across pages (the same term in a banner on every page, the
+/// same injected block in every page of a hacked template) into one, with how many pages and a
+/// few of them; other findings pass unchanged.
+#[must_use]
+pub fn collapse_repeats(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut index: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    for f in findings {
+        if !TEMPLATE_WIDE.contains(&f.check.as_str()) {
+            out.push(f);
+            continue;
+        }
+        let key = f.detail.get("term").and_then(|t| t.as_str()).map_or_else(|| f.evidence.clone(), str::to_owned);
+        match index.get(&(f.check.clone(), key.clone())) {
+            Some(&i) => {
+                let first = &mut out[i];
+                let n = first.detail.get("pages_count").and_then(serde_json::Value::as_u64).unwrap_or(1) + 1;
+                first.detail.insert("pages_count".into(), n.into());
+                let others = first.detail.entry("other_pages").or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                if let (Some(list), Some(p)) = (others.as_array_mut(), f.page)
+                    && list.len() < 5
+                {
+                    list.push(p.into());
+                }
+            }
+            None => {
+                index.insert((f.check.clone(), key), out.len());
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// A rule together with what its parameters build (an automaton, a set).
+fn with_matcher<P, M>(
+    rule: Option<Rule<P>>,
+    build: impl FnOnce(&P) -> Result<M, ParamError>,
+) -> Result<Option<(Rule<P>, M)>, ParamError> {
+    match rule {
+        None => Ok(None),
+        Some(r) => {
+            let m = build(&r.params)?;
+            Ok(Some((r, m)))
+        }
+    }
+}
+
 /// The checks a rubric runs, with their parameters parsed once.
 #[derive(Debug, Clone)]
 pub struct Checks {
@@ -57,7 +114,16 @@ pub struct Checks {
     homepage_stale: Option<Rule<freshness::HomepageParams>>,
     column_stale: Option<Rule<freshness::ColumnParams>>,
     empty_column: Option<Rule<freshness::EmptyParams>>,
+    spam: Option<(Rule<spam::Params>, spam::Matcher)>,
+    wrong: Option<(Rule<expressions::Params>, expressions::Dictionary)>,
+    inappropriate: Option<(Rule<expressions::Params>, expressions::Dictionary)>,
+    typo: Option<(Rule<expressions::Params>, expressions::Dictionary)>,
+    privacy: Option<Rule<privacy::Params>>,
+    untranslated: Option<Rule<i18n::Params>>,
+    twins: Option<Rule<twins::Params>>,
     kinds: ColumnKinds,
+    /// Today, for birth dates in ID numbers (no one is born after it).
+    today: chrono::NaiveDate,
 }
 
 /// What the site-level checks found: findings, and the columns they judged.
@@ -83,14 +149,59 @@ impl Checks {
             homepage_stale: rule(rubric, freshness::HOMEPAGE_STALE)?,
             column_stale: rule(rubric, freshness::COLUMN_STALE)?,
             empty_column: rule(rubric, freshness::EMPTY_COLUMN)?,
+            spam: with_matcher(rule(rubric, spam::ID)?, spam::Matcher::new)?,
+            wrong: with_matcher(rule(rubric, expressions::WRONG)?, |p| {
+                expressions::Dictionary::new(expressions::WRONG, p)
+            })?,
+            inappropriate: with_matcher(rule(rubric, expressions::INAPPROPRIATE)?, |p| {
+                expressions::Dictionary::new(expressions::INAPPROPRIATE, p)
+            })?,
+            typo: with_matcher(rule(rubric, expressions::TYPO)?, |p| {
+                expressions::Dictionary::new(expressions::TYPO, p)
+            })?,
+            privacy: rule(rubric, privacy::ID)?,
+            untranslated: rule(rubric, i18n::ID)?,
+            twins: rule(rubric, twins::ID)?,
             kinds: rubric.column_kinds.clone(),
+            today: sitecensus_core::AsOf::now().date(),
         })
     }
 
     /// Checks that read one page (and its DOM while it is alive).
     #[must_use]
-    pub fn page(&self, _page: &Page, _dom: &Dom) -> Vec<Finding> {
-        Vec::new()
+    pub fn page(&self, page: &Page, dom: &Dom) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Some((r, m)) = &self.spam {
+            out.extend(spam::check(page, dom, m, r));
+        }
+        for (id, d) in [
+            (expressions::WRONG, &self.wrong),
+            (expressions::INAPPROPRIATE, &self.inappropriate),
+            (expressions::TYPO, &self.typo),
+        ] {
+            if let Some((r, dict)) = d {
+                out.extend(expressions::check(id, page, dict, r));
+            }
+        }
+        if let Some(r) = &self.privacy {
+            out.extend(privacy::check_text(&page.url, &page.text, self.today, r));
+        }
+        if let Some(r) = &self.untranslated {
+            out.extend(i18n::check(page, r));
+        }
+        out
+    }
+
+    /// Checks that read an attachment's text (a spreadsheet, a document): personal data.
+    #[must_use]
+    pub fn attachment(&self, url: &str, text: &str) -> Vec<Finding> {
+        self.privacy.as_ref().map(|r| privacy::check_text(url, text, self.today, r)).unwrap_or_default()
+    }
+
+    /// File extensions of attachments worth reading, and the most bytes read of one.
+    #[must_use]
+    pub fn attachment_policy(&self) -> Option<(&[String], usize)> {
+        self.privacy.as_ref().map(|r| (&r.params.attachments[..], r.params.max_attachment_bytes))
     }
 
     /// The site's columns, found with the rubric's kind dictionary and placeholders.
@@ -135,6 +246,9 @@ impl Checks {
         }
         if let Some(r) = &self.empty_column {
             out.extend(freshness::empty_column(site, &cols, r));
+        }
+        if let Some(r) = &self.twins {
+            out.extend(twins::check(site, r));
         }
         SiteAssessment { findings: out, columns }
     }

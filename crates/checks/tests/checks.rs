@@ -218,3 +218,19 @@ fn every_placeholder_of_the_rubric_makes_a_column_empty() {
         assert!(found.contains(&ph.as_str()), "{ph} not recognised");
     }
 }
+
+#[test]
+fn a_term_on_every_page_is_one_finding_of_the_template() {
+    let fs: Vec<Finding> = (0..12)
+        .map(|i| {
+            Finding::new("accuracy.inappropriate_expression", Severity::Deduct, "「测试测试」 in the banner")
+                .page(format!("http://www.a.gov.cn/{i}.html"))
+                .detail("term", "测试测试")
+        })
+        .chain(std::iter::once(Finding::new("links.broken", Severity::Deduct, "HTTP 404")))
+        .collect();
+    let out = sitecensus_checks::collapse_repeats(fs);
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].detail["pages_count"], 12);
+    assert_eq!(out[0].detail["other_pages"].as_array().unwrap().len(), 5);
+}

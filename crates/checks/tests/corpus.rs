@@ -131,3 +131,118 @@ fn a_channel_front_page_names_its_blocks_as_a_person_reads_them() {
     let got: Vec<(&str, usize)> = cols.iter().map(|c| (c.title.as_str(), c.items)).collect();
     assert_eq!(got, [("旅游人才", 20), ("市场推广", 20)]);
 }
+
+/// The page-level findings of one corpus file.
+fn page_findings(file: &str, url: &str) -> Vec<sitecensus_core::Finding> {
+    let bytes = std::fs::read(corpus().join(file)).unwrap();
+    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: None };
+    sitecensus_extract::analyze(&bytes, None, &Url::parse(url).unwrap(), &opts, |p, dom| checks.page(p, dom)).1
+}
+
+fn spam_of(file: &str) -> Option<sitecensus_core::Finding> {
+    page_findings(file, "http://www.example.gov.cn/index.html")
+        .into_iter()
+        .find(|f| f.check == "security.spam_injection")
+}
+
+#[test]
+fn hacked_pages_and_dark_link_samples_are_spam() {
+    for file in [
+        "spam-injection/real/hacked-page_pg-gambling-title-cloak.html",
+        "spam-injection/real/jxnn-cn_county-news-site_hijacked-gambling-seo.html",
+        "spam-injection/synthetic-third-party/pqgc_darklink-techniques-testpage.html",
+        "spam-injection/synthetic-third-party/pqgc_school-page-fragment_with-darklink-samples.html",
+        "spam-injection/synthetic-third-party/yuanzhao_test_dark_link.html",
+    ] {
+        let f = spam_of(file).unwrap_or_else(|| panic!("{file}: no spam found"));
+        eprintln!("{file}: {} | {:?} {:?}", f.evidence, f.detail["terms"], f.detail["domains"]);
+        assert_eq!(f.severity, sitecensus_core::Severity::Veto, "{file}: {}", f.evidence);
+    }
+    // The speech this tool answers, scraped from a page that carries injected gambling keywords.
+    let speech = corpus().join("../spec/000_f4f639abe7c9dd52.txt");
+    if speech.exists() {
+        let html = format!(
+            "<html><head><title>{}</title></head><body><p>{}</p></body></html>",
+            std::fs::read_to_string(&speech).unwrap().lines().next().unwrap_or(""),
+            std::fs::read_to_string(&speech).unwrap()
+        );
+        let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+        let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: None };
+        let (_, fs) = sitecensus_extract::analyze(
+            html.as_bytes(),
+            None,
+            &Url::parse("http://www.example.gov.cn/a.html").unwrap(),
+            &opts,
+            |p, d| checks.page(p, d),
+        );
+        assert!(
+            fs.iter().any(|f| f.check == "security.spam_injection" && f.severity == sitecensus_core::Severity::Veto),
+            "the speech copy carries k8凯发"
+        );
+    }
+}
+
+#[test]
+fn clean_government_pages_are_not_spam() {
+    let mut checked = 0;
+    for folder in [
+        "gov-pages/homepage",
+        "gov-pages/article",
+        "gov-pages/list",
+        "encoding/gbk-pages-with-gold-labels",
+        "list-pages-nongov",
+        "english-gov",
+    ] {
+        for e in std::fs::read_dir(corpus().join(folder)).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_none_or(|x| x != "html") {
+                continue;
+            }
+            let rel = path.strip_prefix(corpus()).unwrap().to_string_lossy().to_string();
+            if let Some(f) = spam_of(&rel) {
+                assert_ne!(
+                    f.severity,
+                    sitecensus_core::Severity::Veto,
+                    "{rel}: {} {:?}",
+                    f.evidence,
+                    f.detail["signals"]
+                );
+                eprintln!("{rel}: not spam, noted: {}", f.evidence);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "{checked}");
+}
+
+#[test]
+fn clean_government_pages_raise_no_false_alarms() {
+    let mut checked = 0;
+    for folder in [
+        "gov-pages/homepage",
+        "gov-pages/article",
+        "gov-pages/list",
+        "encoding/gbk-pages-with-gold-labels",
+        "list-pages-nongov",
+        "english-gov",
+    ] {
+        for e in std::fs::read_dir(corpus().join(folder)).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_none_or(|x| x != "html") {
+                continue;
+            }
+            let rel = path.strip_prefix(corpus()).unwrap().to_string_lossy().to_string();
+            for f in page_findings(&rel, "http://www.example.gov.cn/index.html") {
+                eprintln!("{rel}: {} {} {}", f.severity.as_str(), f.check, f.evidence);
+                match f.check.as_str() {
+                    "privacy.personal_data" | "accuracy.inappropriate_expression" => panic!("{rel}: {}", f.evidence),
+                    "accuracy.wrong_expression" => assert_ne!(f.detail["serious"], true, "{rel}: {}", f.evidence),
+                    _ => {}
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40);
+}

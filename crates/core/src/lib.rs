@@ -2,6 +2,7 @@
 //! score → store → report) passes to the next. Nothing here does I/O except reading a site list
 //! or rubric text that the caller already has in memory.
 
+pub mod dict;
 pub mod finding;
 pub mod outcome;
 pub mod rubric;

@@ -28,6 +28,9 @@ pub fn style_hides(style: &str) -> Option<&'static str> {
     if get("text-indent").and_then(px).is_some_and(|v| v <= -500.0) {
         return Some("text-indent off-screen");
     }
+    if matches!(get("position"), Some("absolute" | "fixed")) && decls.iter().any(|(_, v)| v.contains("expression(")) {
+        return Some("positioned by a CSS expression");
+    }
     if matches!(get("position"), Some("absolute" | "fixed")) {
         let off = ["left", "top", "right", "margin-left", "margin-top"].iter().any(|k| {
             get(k).and_then(px).is_some_and(|v| v <= -500.0) || get(k).and_then(px).is_some_and(|v| v >= 5000.0)
@@ -36,6 +39,15 @@ pub fn style_hides(style: &str) -> Option<&'static str> {
             return Some("positioned off-screen");
         }
     }
+    // Text the colour of its background.
+    let color = get("color").map(normalize_color);
+    let background = get("background-color").or_else(|| get("background")).map(normalize_color);
+    if let (Some(c), Some(b)) = (color, background)
+        && !c.is_empty()
+        && c == b
+    {
+        return Some("text the colour of its background");
+    }
     let zero_w = get("width").is_some_and(is_zero_length);
     let zero_h = get("height").is_some_and(is_zero_length);
     let clipped = get("overflow") == Some("hidden") || get("clip").is_some_and(|c| c.contains("rect(0"));
@@ -43,6 +55,37 @@ pub fn style_hides(style: &str) -> Option<&'static str> {
         return Some("zero size");
     }
     None
+}
+
+/// `#FFF`, `#ffffff`, `white` and `rgb(255,255,255)` alike.
+fn normalize_color(v: &str) -> String {
+    let v = v.trim().trim_end_matches("!important").to_ascii_lowercase();
+    let named = match v.as_str() {
+        "white" => "#ffffff",
+        "black" => "#000000",
+        "red" => "#ff0000",
+        _ => "",
+    };
+    if !named.is_empty() {
+        return named.to_owned();
+    }
+    if let Some(hex) = v.strip_prefix('#') {
+        if hex.len() == 3 {
+            return format!("#{}", hex.chars().flat_map(|c| [c, c]).collect::<String>());
+        }
+        return format!("#{hex}");
+    }
+    if let Some(inner) = v.strip_prefix("rgb(").and_then(|r| r.strip_suffix(')')) {
+        let parts: Vec<u8> = inner.split(',').filter_map(|p| p.trim().parse().ok()).collect();
+        if parts.len() == 3 {
+            return format!("#{:02x}{:02x}{:02x}", parts[0], parts[1], parts[2]);
+        }
+    }
+    // A background with an image or gradient is not one colour.
+    if v.contains(' ') || v.contains("url(") {
+        return String::new();
+    }
+    v
 }
 
 fn is_zero_length(v: &str) -> bool {
@@ -194,6 +237,10 @@ mod tests {
         assert_eq!(style_hides("position:relative;left:-10px;color:#333"), None);
         assert_eq!(style_hides("display:block;width:0"), None);
         assert_eq!(style_hides("display:none;display:block"), None);
+        assert_eq!(style_hides("color:#fff;background-color:#FFFFFF"), Some("text the colour of its background"));
+        assert_eq!(style_hides("color:white;background:rgb(255, 255, 255)"), Some("text the colour of its background"));
+        assert_eq!(style_hides("color:#fff;background:#c00 url(a.png)"), None);
+        assert_eq!(style_hides("color:#333;background:#fff"), None);
     }
 
     #[test]

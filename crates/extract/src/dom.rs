@@ -17,7 +17,9 @@ pub enum Kind<'a> {
     Element(&'a Element),
     /// A text node.
     Text(&'a str),
-    /// Document, doctype, comment, processing instruction.
+    /// An HTML comment (invisible; spam is sometimes left in them).
+    Comment(&'a str),
+    /// Document, doctype, processing instruction.
     Other,
 }
 
@@ -168,6 +170,7 @@ impl<'a> Dom<'a> {
                     let kind = match n.value() {
                         Node::Element(e) => Kind::Element(e),
                         Node::Text(t) => Kind::Text(t),
+                        Node::Comment(c) => Kind::Comment(c),
                         _ => Kind::Other,
                     };
                     let (hidden, skip) = match kind {

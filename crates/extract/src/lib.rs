@@ -5,6 +5,7 @@
 //! This is the hot path of a scan: one parse per page, one pass over the DOM, no per-node
 //! allocation beyond the strings the model keeps.
 
+pub mod attachments;
 pub mod css;
 pub mod dates;
 pub mod decode;

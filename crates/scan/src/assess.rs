@@ -85,7 +85,11 @@ pub fn assess(
     let model = site_model(store, site, as_of, checks.unreachable_params().map(|p| p.probe_window_days))?;
     let sitecensus_checks::SiteAssessment { findings: site_findings, columns } = checks.site(&model);
     store.replace_site_findings(site.id, &site_findings)?;
-    let mut findings = store.findings(site.id, "page")?;
+    let mut page_findings = store.findings(site.id, "page")?;
+    // In address order, so that the page a repeated finding is reported on does not depend on
+    // the order the crawl happened to fetch pages in.
+    page_findings.sort_by(|a, b| (&a.page, &a.check, &a.evidence).cmp(&(&b.page, &b.check, &b.evidence)));
+    let mut findings = sitecensus_checks::collapse_repeats(page_findings);
     // Page findings were stored with the severity of the rubric in force at scan time.
     for f in &mut findings {
         if let Some(rule) = rubric.rule(&f.check)

@@ -68,7 +68,7 @@ struct PageDone {
 
 enum Work {
     Page(Box<PageDone>),
-    Link(Url, Box<Fetched>),
+    Link(Url, Box<Fetched>, Vec<Finding>),
 }
 
 /// One site's crawl.
@@ -257,9 +257,12 @@ impl<'a> SiteCrawl<'a> {
                     pages_in_flight -= 1;
                     self.page_done(*p).await?;
                 }
-                Work::Link(url, f) => {
+                Work::Link(url, f, findings) => {
                     links_in_flight -= 1;
                     self.link_result(&url, &f.outcome, f.elapsed_ms, &f.final_url).await?;
+                    if !findings.is_empty() {
+                        self.send(Op::Findings { site_id: self.site.id, page_url: url.to_string(), findings }).await?;
+                    }
                 }
             }
         }
@@ -431,10 +434,38 @@ impl<'a> SiteCrawl<'a> {
     fn check_link(&self, url: Url, download: bool) -> impl std::future::Future<Output = Work> + Send + 'static {
         let fetcher = self.ctx.fetcher.clone();
         let checks = self.ctx.checks.clone();
+        let cpu = self.ctx.cpu.clone();
         let missing = self.missing.clone();
         let opts = self.extract_options(false);
         let in_scope = self.scope.contains(&url);
+        // The site's own spreadsheets and documents are read, not only checked: most leaks of
+        // personal data sit in the lists attached to notices.
+        let ext = sitecensus_core::urlnorm::extension(&url).unwrap_or_default();
+        let read = in_scope
+            && download
+            && checks.attachment_policy().and_then(|(exts, max)| exts.contains(&ext).then_some(max)).is_some();
+        let max = checks.attachment_policy().map_or(0, |(_, m)| m);
         async move {
+            if read {
+                let f = fetcher.fetch(&url, reqwest_get(), max).await;
+                let mut findings = Vec::new();
+                if matches!(f.outcome, Outcome::Ok { .. }) && !f.is_html() {
+                    let _permit = cpu.acquire_owned().await.expect("cpu semaphore never closed");
+                    let (body, u) = (f.body.clone(), url.to_string());
+                    findings = tokio::task::spawn_blocking(move || {
+                        match sitecensus_extract::attachments::text_of(&body, &ext) {
+                            Ok(text) => checks.attachment(&u, &text),
+                            Err(_) => Vec::new(),
+                        }
+                    })
+                    .await
+                    .unwrap_or_default();
+                    return Work::Link(url, Box::new(f), findings);
+                }
+                if !matches!(f.outcome, Outcome::Ok { .. }) {
+                    return Work::Link(url, Box::new(f), findings);
+                }
+            }
             let mut f = fetcher.check(&url).await;
             if download && in_scope && matches!(f.outcome, Outcome::Ok { .. }) && f.is_html() {
                 let got = fetcher.fetch(&url, reqwest_get(), sitecensus_fetch::client::CHECK_BODY_LIMIT).await;
@@ -446,7 +477,7 @@ impl<'a> SiteCrawl<'a> {
                     }
                 }
             }
-            Work::Link(url, Box::new(f))
+            Work::Link(url, Box::new(f), Vec::new())
         }
     }
 

@@ -109,6 +109,15 @@ pub enum Op {
         /// Where redirects ended.
         final_url: String,
     },
+    /// Page-level findings about a URL that is not a crawled page (an attachment).
+    Findings {
+        /// The site.
+        site_id: i64,
+        /// The URL they concern.
+        page_url: String,
+        /// The findings.
+        findings: Vec<Finding>,
+    },
     /// Final source counts of a site's link targets.
     SourceCounts {
         /// The site.
@@ -284,6 +293,24 @@ fn apply(
                     "UPDATE links SET outcome = ?3, status = ?4, elapsed_ms = ?5, final_url = ?6, checked_at = ?7 WHERE site_id = ?1 AND url = ?2",
                 )?
                 .execute(params![site_id, url, outcome, status, elapsed_ms as i64, final_url, crate::now()])?;
+            }
+            Op::Findings { site_id, page_url, findings } => {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail)
+                     VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                for f in findings {
+                    st.execute(params![
+                        site_id,
+                        page_url,
+                        f.check,
+                        f.severity.as_str(),
+                        f.page,
+                        f.target,
+                        f.evidence,
+                        serde_json::Value::Object(f.detail).to_string()
+                    ])?;
+                }
             }
             Op::SourceCounts { site_id, counts } => {
                 let mut st = tx.prepare_cached("UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2")?;

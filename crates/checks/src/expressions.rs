@@ -1,0 +1,177 @@
+//! Expressions (不准确): known wrong expressions (wrong official names, misspelt names of the Party
+//! and the state, outdated names of bodies), inappropriate text (moods, jokes, test text,
+//! template placeholders left on a page) and common typos — from dictionaries shipped with the
+//! rubric, matched in one pass each (Aho-Corasick), reported with the text around them.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use chrono::NaiveDate;
+use regex::Regex;
+use serde::Deserialize;
+use sitecensus_core::{Finding, dict};
+use sitecensus_extract::Page;
+
+use crate::{ParamError, Rule};
+
+/// `accuracy.wrong_expression`.
+pub const WRONG: &str = "accuracy.wrong_expression";
+/// `accuracy.inappropriate_expression`.
+pub const INAPPROPRIATE: &str = "accuracy.inappropriate_expression";
+/// `accuracy.typo`.
+pub const TYPO: &str = "accuracy.typo";
+
+/// Parameters of the three expression checks: their dictionaries.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Params {
+    /// Dictionaries (rubrics/dict names or paths).
+    pub dictionaries: Vec<String>,
+    /// More entries, inline, in the dictionaries' own line format.
+    #[serde(default)]
+    pub extra: Vec<String>,
+    /// Whether unreplaced template variables (`${title}`, `{{title}}`, `[!--title--]`) count.
+    #[serde(default)]
+    pub template_syntax: bool,
+}
+
+/// One dictionary entry.
+#[derive(Debug, Clone)]
+struct Entry {
+    wrong: String,
+    right: Option<String>,
+    serious: bool,
+    since: Option<NaiveDate>,
+    /// A correct phrase containing a wrong entry: matched first, it passes.
+    allowed: bool,
+}
+
+/// A dictionary made ready to match.
+#[derive(Debug, Clone)]
+pub struct Dictionary {
+    entries: Vec<Entry>,
+    automaton: Option<AhoCorasick>,
+    template_syntax: bool,
+}
+
+impl Dictionary {
+    /// Reads the dictionaries (`wrong⇥right⇥serious|minor⇥since` lines, or plain terms).
+    ///
+    /// # Errors
+    /// When a dictionary cannot be read.
+    pub fn new(id: &str, p: &Params) -> Result<Self, ParamError> {
+        let lines = dict::gather(&p.dictionaries, &p.extra).map_err(|e| ParamError(format!("{id}: {e}")))?;
+        let entries: Vec<Entry> = lines
+            .iter()
+            .filter_map(|l| {
+                let cols: Vec<&str> = l.split('\t').map(str::trim).collect();
+                let wrong = cols.first().filter(|w| !w.is_empty())?.to_string();
+                let right = cols.get(1).filter(|r| !r.is_empty() && **r != "-").map(|r| (*r).to_owned());
+                Some(Entry {
+                    allowed: right.as_deref() == Some("="),
+                    right: right.filter(|r| r != "="),
+                    serious: cols.get(2).is_some_and(|s| *s == "serious"),
+                    since: cols.get(3).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+                    wrong,
+                })
+            })
+            .collect();
+        let automaton = if entries.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(entries.iter().map(|e| e.wrong.as_str()))
+                    .map_err(|e| ParamError(format!("{id}: {e}")))?,
+            )
+        };
+        Ok(Dictionary { entries, automaton, template_syntax: p.template_syntax })
+    }
+}
+
+static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\$\{\s*[A-Za-z_][\w.]*\s*\}|\{\{\s*[A-Za-z_][\w.]*\s*\}\}|\[!--[\w.]+--\]|\{dede:\w+|<%=|\{\$[A-Za-z_]\w*\}",
+    )
+    .expect("valid regex")
+});
+
+/// The text around `[start, end)` in `text`, at most `n` characters each side.
+fn around(text: &str, start: usize, end: usize, n: usize) -> String {
+    let before: String = text[..start].chars().rev().take(n).collect::<Vec<_>>().into_iter().rev().collect();
+    let after: String = text[end..].chars().take(n).collect();
+    format!("…{before}【{}】{after}…", &text[start..end]).replace('\n', " ")
+}
+
+/// The text the expression checks read: the title and what a visitor sees.
+fn reading(page: &Page) -> String {
+    format!("{}\n{}", page.title, if page.text.is_empty() { page.main_text.as_str() } else { page.text.as_str() })
+}
+
+/// When the page was current: its publication date, else (homepages, lists) its newest item's.
+fn published(page: &Page) -> Option<NaiveDate> {
+    page.published
+        .as_deref()
+        .or(page.newest_item_date())
+        .and_then(|d| NaiveDate::parse_from_str(d.get(..10)?, "%Y-%m-%d").ok())
+}
+
+/// Findings of one expression check over a page: one per distinct term.
+#[must_use]
+pub fn check(id: &str, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> Vec<Finding> {
+    let text = reading(page);
+    let date = published(page);
+    let mut out: Vec<Finding> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    if let Some(ac) = &d.automaton {
+        for m in ac.find_iter(&text) {
+            let e = &d.entries[m.pattern().as_usize()];
+            if e.allowed || seen.contains(&e.wrong) {
+                continue;
+            }
+            // An outdated name is right on a page published before the change.
+            if let (Some(since), Some(date)) = (e.since, date)
+                && date < since
+            {
+                continue;
+            }
+            seen.push(e.wrong.clone());
+            let quote = around(&text, m.start(), m.end(), 15);
+            let evidence = match &e.right {
+                Some(r) => format!("「{}」 should be 「{r}」: {quote}", e.wrong),
+                None => format!("「{}」: {quote}", e.wrong),
+            };
+            let mut f = Finding::new(id, rule.severity, evidence)
+                .page(page.url.clone())
+                .detail("term", e.wrong.clone())
+                .detail("context", quote)
+                .detail("serious", e.serious);
+            if let Some(r) = &e.right {
+                f = f.detail("suggestion", r.clone());
+            }
+            out.push(f);
+        }
+    }
+    if d.template_syntax {
+        for m in TEMPLATE.find_iter(&text) {
+            if seen.iter().any(|s| s == m.as_str()) {
+                continue;
+            }
+            seen.push(m.as_str().to_owned());
+            let quote = around(&text, m.start(), m.end(), 15);
+            out.push(
+                Finding::new(
+                    id,
+                    rule.severity,
+                    format!("template placeholder 「{}」 left on the page: {quote}", m.as_str()),
+                )
+                .page(page.url.clone())
+                .detail("term", m.as_str())
+                .detail("context", quote)
+                .detail("serious", false),
+            );
+        }
+    }
+    out
+}

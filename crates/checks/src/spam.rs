@@ -1,0 +1,441 @@
+//! `security.spam_injection` (暗链/黑链): spam injected into a hacked page — gambling,
+//! pornography, lottery and drug terms in the title and meta tags, in blocks a visitor cannot see
+//! (display:none, off-screen, zero size, text the colour of its background, a 1-pixel marquee,
+//! <noscript>, comments), in links to unrelated outside domains, stuffed into the text, or written
+//! by scripts that show search engines one page and visitors another. A page that discusses
+//! gambling to fight it (打击赌博 news) and a hidden menu of the site's own links are not spam.
+
+use std::collections::{BTreeSet, HashSet};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde::Deserialize;
+use sitecensus_core::finding::clip;
+use sitecensus_core::{Finding, Severity, dict};
+use sitecensus_extract::Page;
+use sitecensus_extract::dom::{Dom, Kind, NONE};
+
+use crate::{ParamError, Rule};
+
+/// `security.spam_injection`.
+pub const ID: &str = "security.spam_injection";
+
+/// Parameters of the check: the dictionaries it reads and its thresholds.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Params {
+    /// Dictionaries of terms no government page uses in its title, hidden blocks or outbound links.
+    pub strong: Vec<String>,
+    /// Dictionaries of terms that count only where hidden or in outbound links.
+    pub weak: Vec<String>,
+    /// Dictionaries of words of a legitimate text about those subjects.
+    pub context: Vec<String>,
+    /// Dictionaries of domains of illegal sites.
+    pub domains: Vec<String>,
+    /// More strong terms, inline.
+    #[serde(default)]
+    pub extra_terms: Vec<String>,
+    /// Names of search engines and crawlers a cloaking script looks for.
+    pub search_engines: Vec<String>,
+    /// Distinct strong terms in a page's visible text (with no legitimate context) that make it stuffed.
+    pub min_visible_terms: usize,
+}
+
+/// The matchers built from the dictionaries, once per scan.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    strong: AhoCorasick,
+    strong_terms: Vec<String>,
+    weak: AhoCorasick,
+    weak_terms: Vec<String>,
+    context: AhoCorasick,
+    domains: HashSet<String>,
+    engines: Vec<String>,
+    min_visible_terms: usize,
+}
+
+fn automaton(terms: &[String]) -> Result<AhoCorasick, ParamError> {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(terms)
+        .map_err(|e| ParamError(format!("{ID}: {e}")))
+}
+
+impl Matcher {
+    /// Builds the matchers.
+    ///
+    /// # Errors
+    /// When a dictionary cannot be read.
+    pub fn new(p: &Params) -> Result<Self, ParamError> {
+        let gather = |names: &[String], inline: &[String]| {
+            dict::gather(names, inline).map_err(|e| ParamError(format!("{ID}: {e}")))
+        };
+        let strong_terms = gather(&p.strong, &p.extra_terms)?;
+        let weak_terms = gather(&p.weak, &[])?;
+        let context_terms = gather(&p.context, &[])?;
+        // A government or school domain is never an illegal site here, whatever a list says
+        // (the shipped list names a county portal by mistake).
+        let domains = gather(&p.domains, &[])?
+            .into_iter()
+            .map(|d| d.trim().to_ascii_lowercase())
+            .filter(|d| !["gov.cn", "edu.cn", "mil.cn", "政务"].iter().any(|s| d.ends_with(s)))
+            .collect();
+        Ok(Matcher {
+            strong: automaton(&strong_terms)?,
+            strong_terms,
+            weak: automaton(&weak_terms)?,
+            weak_terms,
+            context: automaton(&context_terms)?,
+            domains,
+            engines: p.search_engines.iter().map(|e| e.to_ascii_lowercase()).collect(),
+            min_visible_terms: p.min_visible_terms,
+        })
+    }
+
+    fn strong_in(&self, text: &str) -> BTreeSet<String> {
+        self.strong.find_iter(text).map(|m| self.strong_terms[m.pattern().as_usize()].clone()).collect()
+    }
+
+    fn any_in(&self, text: &str) -> BTreeSet<String> {
+        let mut t = self.strong_in(text);
+        t.extend(self.weak.find_iter(text).map(|m| self.weak_terms[m.pattern().as_usize()].clone()));
+        t
+    }
+
+    fn has_context(&self, text: &str) -> bool {
+        self.context.is_match(text)
+    }
+
+    fn blocklisted(&self, host: &str) -> bool {
+        let h = host.to_ascii_lowercase();
+        let mut rest = h.as_str();
+        loop {
+            if self.domains.contains(rest) {
+                return true;
+            }
+            match rest.split_once('.') {
+                Some((_, r)) if r.contains('.') => rest = r,
+                _ => return false,
+            }
+        }
+    }
+}
+
+/// The registrable part of a host (`www.a.gov.cn` → `a.gov.cn`, `x.example.com` → `example.com`),
+/// so that a site's own subdomains are not "outside".
+#[must_use]
+pub fn registrable(host: &str) -> String {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = h.split('.').collect();
+    if h.parse::<std::net::IpAddr>().is_ok() || labels.len() <= 2 {
+        return h;
+    }
+    let second = labels[labels.len() - 2];
+    let take =
+        if labels[labels.len() - 1].len() == 2 && ["gov", "com", "net", "org", "edu", "ac", "mil"].contains(&second) {
+            3
+        } else {
+            2
+        };
+    labels[labels.len().saturating_sub(take)..].join(".")
+}
+
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned))
+}
+
+/// Words in a host name that mark a gambling or adult site.
+const SUSPECT_HOST_WORDS: &[&str] = &[
+    "casino", "bet", "game", "qipai", "slot", "poker", "lottery", "pk10", "caipiao", "bocai", "yule", "dafa", "macau",
+    "porn", "sex", "av",
+];
+
+/// Whether an outside host is a government, school or other public body (never a spam target).
+fn public_body(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    [
+        "gov.cn",
+        "edu.cn",
+        ".gov",
+        "政务",
+        "cctv.com",
+        "people.com.cn",
+        "xinhuanet.com",
+        "news.cn",
+        "weixin.qq.com",
+        "weibo.com",
+        "conac.cn",
+        "miit.gov.cn",
+    ]
+    .iter()
+    .any(|s| h.ends_with(s))
+}
+
+/// Hiding techniques that no menu or tab uses: only content meant for crawlers is hidden so.
+const TRICK_REASONS: &[&str] = &[
+    "positioned off-screen",
+    "positioned by a CSS expression",
+    "text-indent off-screen",
+    "zero size",
+    "font-size:0",
+    "text the colour of its background",
+    "opacity:0",
+];
+
+/// One piece of evidence.
+struct Signal {
+    what: &'static str,
+    quote: String,
+    terms: BTreeSet<String>,
+    domains: BTreeSet<String>,
+    confirmed: bool,
+}
+
+/// A `<marquee>` that scrolls out of sight: 1-pixel high or wide, or impossibly fast.
+fn invisible_marquee(dom: &Dom, i: u32) -> bool {
+    let n = &dom.nodes[i as usize];
+    if n.tag() != "marquee" {
+        return false;
+    }
+    let small =
+        |a: &str| n.attr(a).and_then(|v| v.trim_end_matches("px").trim().parse::<u32>().ok()).is_some_and(|v| v <= 2);
+    let fast = n.attr("scrollamount").and_then(|v| v.trim().parse::<u32>().ok()).is_some_and(|v| v >= 500);
+    small("height") || small("width") || fast
+}
+
+/// The check over one page and its DOM.
+#[must_use]
+pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Finding> {
+    let own = host_of(&page.url).map(|h| registrable(&h)).unwrap_or_default();
+    let outside = |url: &str| host_of(url).is_some_and(|h| registrable(&h) != own);
+    let mut signals: Vec<Signal> = Vec::new();
+
+    // 1. The head: title, keywords, description.
+    for (field, text) in [
+        ("title", page.title.as_str()),
+        ("keywords", page.meta.get("Keywords").map_or("", String::as_str)),
+        ("description", page.meta.get("Description").map_or("", String::as_str)),
+    ] {
+        let terms = m.strong_in(text);
+        if !terms.is_empty() && !m.has_context(text) {
+            signals.push(Signal {
+                what: field,
+                quote: clip(text, 120),
+                terms,
+                domains: BTreeSet::new(),
+                confirmed: true,
+            });
+        }
+    }
+
+    // 2. Blocks a visitor cannot see, and 3. links out.
+    let mut i = 0u32;
+    while (i as usize) < dom.nodes.len() {
+        let n = &dom.nodes[i as usize];
+        let root_hidden = n.element().is_some()
+            && !n.skip
+            && ((n.hidden && (n.parent == NONE || !dom.nodes[n.parent as usize].hidden)) || invisible_marquee(dom, i));
+        if root_hidden {
+            let text = dom.text(i, true);
+            let terms = m.any_in(&text);
+            // A tab or a menu hides with display:none; injected links hide with tricks.
+            let trick = invisible_marquee(dom, i)
+                || n.attr("style")
+                    .and_then(sitecensus_extract::css::style_hides)
+                    .is_some_and(|r| TRICK_REASONS.contains(&r));
+            let mut domains = BTreeSet::new();
+            let mut spam_links = false;
+            for j in i..n.end {
+                let a = &dom.nodes[j as usize];
+                if a.tag() == "a"
+                    && let Some(href) = a.attr("href").filter(|h| h.starts_with("http"))
+                {
+                    let host = host_of(href).unwrap_or_default();
+                    if outside(href) && !public_body(&host) {
+                        let lower = host.to_ascii_lowercase();
+                        spam_links |= trick
+                            || !m.any_in(&dom.text(j, true)).is_empty()
+                            || m.blocklisted(&host)
+                            || SUSPECT_HOST_WORDS.iter().any(|w| lower.contains(w));
+                        domains.insert(host);
+                    }
+                }
+            }
+            let confirmed = !terms.is_empty() || spam_links;
+            if confirmed || !domains.is_empty() {
+                let what = if invisible_marquee(dom, i) { "invisible marquee" } else { "hidden block" };
+                signals.push(Signal { what, quote: clip(&text, 160), terms, domains, confirmed });
+            }
+            i = n.end;
+            continue;
+        }
+        match n.kind {
+            Kind::Element(e) if e.name() == "a" => {
+                if let Some(href) = e.attr("href").filter(|h| h.starts_with("http")) {
+                    let host = host_of(href).unwrap_or_default();
+                    let text = dom.text(i, true);
+                    let terms = m.strong_in(&text);
+                    let blocked = m.blocklisted(&host);
+                    if outside(href) && ((!terms.is_empty() && !m.has_context(&text)) || blocked) {
+                        signals.push(Signal {
+                            what: if blocked { "link to a blocklisted domain" } else { "outbound spam link" },
+                            quote: clip(&text, 80),
+                            terms,
+                            domains: BTreeSet::from([host]),
+                            confirmed: true,
+                        });
+                    }
+                }
+            }
+            Kind::Element(e) if e.name() == "script" => {
+                let code: String = dom
+                    .children(i)
+                    .filter_map(|c| match dom.nodes[c as usize].kind {
+                        Kind::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(s) = script_signal(&code, m) {
+                    signals.push(s);
+                }
+            }
+            Kind::Element(e) if e.name() == "noscript" => {
+                let raw: String = dom
+                    .children(i)
+                    .filter_map(|c| match dom.nodes[c as usize].kind {
+                        Kind::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                let frag = scraper::Html::parse_fragment(&raw);
+                let text: String = frag.root_element().text().collect();
+                let terms = m.any_in(&text);
+                if !terms.is_empty() {
+                    signals.push(Signal {
+                        what: "noscript block",
+                        quote: clip(text.trim(), 160),
+                        terms,
+                        domains: BTreeSet::new(),
+                        confirmed: true,
+                    });
+                }
+            }
+            Kind::Comment(c) => {
+                let terms = m.strong_in(c);
+                if !terms.is_empty() && !m.has_context(c) {
+                    signals.push(Signal {
+                        what: "comment",
+                        quote: clip(c.trim(), 160),
+                        terms,
+                        domains: BTreeSet::new(),
+                        confirmed: true,
+                    });
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+
+    // 4. Terms stuffed into the visible text of a page that is not about fighting them.
+    let visible = m.strong_in(&page.text);
+    if visible.len() >= m.min_visible_terms && !m.has_context(&page.text) {
+        signals.push(Signal {
+            what: "stuffed text",
+            quote: String::new(),
+            terms: visible,
+            domains: BTreeSet::new(),
+            confirmed: true,
+        });
+    }
+
+    if signals.is_empty() {
+        return Vec::new();
+    }
+    let confirmed = signals.iter().any(|s| s.confirmed);
+    let mut terms = BTreeSet::new();
+    let mut domains = BTreeSet::new();
+    for s in &signals {
+        terms.extend(s.terms.iter().cloned());
+        domains.extend(s.domains.iter().cloned());
+    }
+    let first = signals.iter().find(|s| s.confirmed).unwrap_or(&signals[0]);
+    let evidence = if confirmed {
+        format!(
+            "{}: {}{}",
+            first.what,
+            if first.quote.is_empty() {
+                terms.iter().take(6).cloned().collect::<Vec<_>>().join("、")
+            } else {
+                first.quote.clone()
+            },
+            if domains.is_empty() {
+                String::new()
+            } else {
+                format!(" → {}", domains.iter().take(3).cloned().collect::<Vec<_>>().join(", "))
+            }
+        )
+    } else {
+        format!(
+            "hidden link(s) to other sites, with no spam terms: {}",
+            domains.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+        )
+    };
+    let detail_signals: Vec<serde_json::Value> = signals
+        .iter()
+        .map(|s| serde_json::json!({"signal": s.what, "quote": s.quote, "terms": s.terms, "domains": s.domains, "confirmed": s.confirmed}))
+        .collect();
+    vec![
+        Finding::new(ID, if confirmed { rule.severity } else { Severity::Info }, evidence)
+            .page(page.url.clone())
+            .detail("confirmed", confirmed)
+            .detail("terms", terms.into_iter().collect::<Vec<_>>())
+            .detail("domains", domains.into_iter().collect::<Vec<_>>())
+            .detail("signals", detail_signals),
+    ]
+}
+
+/// Scripts that show search engines one page and visitors another, or that write spam links.
+fn script_signal(code: &str, m: &Matcher) -> Option<Signal> {
+    let lower = code.to_ascii_lowercase();
+    let reads_visitor = lower.contains("document.referrer") || lower.contains("navigator.useragent");
+    let names_engine = m.engines.iter().any(|e| lower.contains(e.as_str()));
+    let acts = lower.contains("location")
+        || lower.contains("document.title")
+        || lower.contains("document.write")
+        || lower.contains("window.open");
+    if reads_visitor && names_engine && acts {
+        return Some(Signal {
+            what: "cloaking script",
+            quote: clip(code.trim(), 160),
+            terms: m.strong_in(code),
+            domains: BTreeSet::new(),
+            confirmed: true,
+        });
+    }
+    let writes = lower.contains("document.write") || lower.contains("innerhtml");
+    let terms = m.strong_in(code);
+    if writes && !terms.is_empty() {
+        return Some(Signal {
+            what: "script-written spam",
+            quote: clip(code.trim(), 160),
+            terms,
+            domains: BTreeSet::new(),
+            confirmed: true,
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrable_domains() {
+        assert_eq!(registrable("www.a.gov.cn"), "a.gov.cn");
+        assert_eq!(registrable("zwgk.a.gov.cn"), "a.gov.cn");
+        assert_eq!(registrable("www.gov.cn"), "www.gov.cn");
+        assert_eq!(registrable("x.y.example.com"), "example.com");
+        assert_eq!(registrable("127.0.0.1"), "127.0.0.1");
+    }
+}

@@ -1,0 +1,97 @@
+//! The accuracy checks over a fixture site that has each problem once, beside its hard negative.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sitecensus_core::{AsOf, Finding, Rubric, Severity, SiteSpec};
+use sitecensus_fetch::{FetchConfig, Politeness};
+use sitecensus_fixtures::serve_site;
+use sitecensus_report::SiteResult;
+use sitecensus_scan::{ScanOptions, Silent, scan};
+use sitecensus_store::Store;
+
+async fn scan_accuracy() -> (SiteResult, String) {
+    let site = serve_site("accuracy").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
+    let mut o = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").unwrap());
+    o.as_of_given = true;
+    o.fetch = FetchConfig {
+        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 16 },
+        timeout: Duration::from_secs(3),
+        ..FetchConfig::default()
+    };
+    let out = scan(store, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
+    (out.results.sites.into_iter().next().unwrap(), site.url(""))
+}
+
+fn of<'a>(s: &'a SiteResult, check: &str) -> Vec<&'a Finding> {
+    s.findings.iter().filter(|f| f.check == check).collect()
+}
+
+fn pages(fs: &[&Finding], base: &str) -> Vec<String> {
+    let mut v: Vec<String> = fs.iter().filter_map(|f| f.page.as_deref()).map(|p| p.replace(base, "")).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_accuracy_problem_is_found_and_no_hard_negative_is() {
+    let (s, base) = scan_accuracy().await;
+    for f in &s.findings {
+        eprintln!("{} {} {} {}", f.severity.as_str(), f.check, f.page.as_deref().unwrap_or(""), f.evidence);
+    }
+    // Spam: the hacked article only — not the crackdown news, not the hidden mobile menu.
+    let spam = of(&s, "security.spam_injection");
+    let confirmed: Vec<&Finding> = spam.iter().copied().filter(|f| f.detail["confirmed"] == true).collect();
+    assert_eq!(pages(&confirmed, &base), ["/news/hacked.html"]);
+    assert!(confirmed[0].detail["domains"].as_array().unwrap().iter().any(|d| d == "www.pgdz-casino.com"));
+    assert!(s.vetoes.contains(&"security.spam_injection".to_owned()));
+
+    // Twins: the reposted report, once, with the changed name and date; not the template notices.
+    let twins = of(&s, "accuracy.twin_articles");
+    assert_eq!(twins.len(), 1, "{twins:#?}");
+    assert_eq!(twins[0].page.as_deref().map(|p| p.replace(&base, "")), Some("/news/twin-b.html".to_owned()));
+    assert_eq!(twins[0].detail["twin"].as_str().map(|p| p.replace(&base, "")), Some("/news/twin-a.html".to_owned()));
+    assert!(twins[0].evidence.contains("王明 → 李强"), "{}", twins[0].evidence);
+
+    // Wrong expressions: the serious misspelling is a veto; the outdated name only on a page
+    // published after the change; a correct phrase containing a wrong one passes.
+    let wrong = of(&s, "accuracy.wrong_expression");
+    let terms: Vec<(&str, String)> = wrong
+        .iter()
+        .map(|f| (f.detail["term"].as_str().unwrap(), f.page.as_deref().unwrap().replace(&base, "")))
+        .collect();
+    assert!(terms.contains(&("中华人名共和国", "/news/wrong.html".to_owned())), "{terms:?}");
+    assert!(terms.contains(&("国家工商行政管理总局", "/news/wrong.html".to_owned())));
+    assert!(!terms.iter().any(|(_, p)| p == "/news/old.html"), "the 2016 page used the name of its day");
+    assert!(!terms.iter().any(|(t, _)| *t == "农业部"), "农业部门 is no outdated name");
+    assert!(s.vetoes.contains(&"accuracy.wrong_expression".to_owned()));
+    let serious = wrong.iter().find(|f| f.detail["term"] == "中华人名共和国").unwrap();
+    assert!(serious.evidence.contains("中华人民共和国") && serious.evidence.contains("宪法"), "{}", serious.evidence);
+
+    // Inappropriate text: the mood in the homepage marquee and a template placeholder.
+    let inap = of(&s, "accuracy.inappropriate_expression");
+    assert!(inap.iter().any(|f| f.detail["term"] == "今天心情非常的不好"), "{inap:#?}");
+    assert!(inap.iter().any(|f| f.detail["term"] == "${title}"));
+
+    // A typo, for information.
+    let typo = of(&s, "accuracy.typo");
+    assert_eq!(typo.len(), 1);
+    assert_eq!(typo[0].detail["suggestion"], "再接再厉");
+    assert_eq!(typo[0].severity, Severity::Info);
+
+    // Personal data: the list of people and both attachments; not the masked list, not the
+    // contact line, not the document number.
+    let privacy = of(&s, "privacy.personal_data");
+    assert_eq!(pages(&privacy, &base), ["/files/jiating.docx", "/files/mingdan.csv", "/gs/dibao.html"], "{privacy:#?}");
+    let dibao = privacy.iter().find(|f| f.page.as_deref().unwrap().ends_with("dibao.html")).unwrap();
+    assert_eq!(dibao.detail["resident_ids"], 3);
+    assert_eq!(dibao.detail["mobiles"], 3);
+    assert!(!dibao.evidence.contains("1965031212"), "values are masked: {}", dibao.evidence);
+    assert!(dibao.evidence.contains("360102********"));
+
+    // The English version: the page left in Chinese, not the English one.
+    let i18n = of(&s, "i18n.untranslated");
+    assert_eq!(pages(&i18n, &base), ["/en/news1.html"]);
+}
