@@ -192,6 +192,39 @@ impl Checks {
         out
     }
 
+    /// The site's articles (own text) with their LSH band hashes, for twins across sites.
+    #[must_use]
+    pub fn twin_articles(&self, site: &SiteModel) -> Vec<(twins::Article, Vec<u64>)> {
+        let Some(r) = &self.twins else { return Vec::new() };
+        twins::articles(site, &r.params)
+            .into_iter()
+            .map(|a| {
+                let bands = twins::band_hashes(&twins::signature(&twins::shingles(&a.text)));
+                (a, bands)
+            })
+            .collect()
+    }
+
+    /// A twin finding for two articles of different sites: on the later one (on `b` when their
+    /// dates are the same), unless it credits the earlier one's site, named by `a_names` or
+    /// `b_names` (its name, homepage title, host).
+    #[must_use]
+    pub fn cross_site_twin(
+        &self,
+        a: &twins::Article,
+        a_names: &[String],
+        b: &twins::Article,
+        b_names: &[String],
+    ) -> Option<Finding> {
+        let r = self.twins.as_ref()?;
+        let sim = twins::compare_across(a, b, &r.params)?;
+        let (copy, original_names) = if a.published <= b.published { (b, a_names) } else { (a, b_names) };
+        if twins::credits(&copy.text, original_names) {
+            return None;
+        }
+        Some(twins::finding(a, b, sim, r).detail("cross_site", true))
+    }
+
     /// Checks that read an attachment's text (a spreadsheet, a document): personal data.
     #[must_use]
     pub fn attachment(&self, url: &str, text: &str) -> Vec<Finding> {

@@ -256,54 +256,128 @@ pub fn pairs(articles: &[Article], p: &Params) -> Vec<(usize, usize, f64)> {
     out
 }
 
-/// The twin findings of a site: one per pair, on the later-published article.
+/// The hashes of a signature's LSH bands (what the store indexes for twins across sites).
 #[must_use]
-pub fn check(site: &SiteModel, rule: &Rule<Params>) -> Vec<Finding> {
+pub fn band_hashes(sig: &[u64; BINS]) -> Vec<u64> {
+    (0..BANDS)
+        .map(|b| {
+            let mut key = [0u8; ROWS * 8];
+            for (k, v) in sig[b * ROWS..(b + 1) * ROWS].iter().enumerate() {
+                key[k * 8..k * 8 + 8].copy_from_slice(&v.to_le_bytes());
+            }
+            xxh3_64(&key)
+        })
+        .collect()
+}
+
+/// A site's articles with their own text (boilerplate removed), long enough to be judged.
+#[must_use]
+pub fn articles(site: &SiteModel, p: &Params) -> Vec<Article> {
     let pages: Vec<&sitecensus_extract::Page> = site
         .pages
         .iter()
         .filter_map(|p| p.page.as_ref())
         .filter(|p| p.page_kind == sitecensus_extract::PageKind::Article && !p.main_text.is_empty())
         .collect();
-    if pages.len() < 2 {
+    if pages.is_empty() {
         return Vec::new();
     }
     let texts: Vec<&str> = pages.iter().map(|p| p.main_text.as_str()).collect();
-    let own = strip_boilerplate(&texts, rule.params.boilerplate_share);
-    let articles: Vec<Article> = pages
+    let own = strip_boilerplate(&texts, p.boilerplate_share);
+    pages
         .iter()
         .zip(own)
         .map(|(p, text)| Article { url: p.url.clone(), title: p.title.clone(), published: p.published.clone(), text })
-        .collect();
-    let mut out = Vec::new();
-    for (a, b, sim) in pairs(&articles, &rule.params) {
-        let (first, second) = if articles[a].published <= articles[b].published {
-            (&articles[a], &articles[b])
-        } else {
-            (&articles[b], &articles[a])
-        };
-        let diffs = differences(&first.text, &second.text);
-        let evidence = format!(
-            "「{}」 ({}) repeats 「{}」 ({}) at {:.0} % similarity; differs: {}",
-            clip(&crate::columns::clean_title(&second.title), 40),
-            second.published.as_deref().unwrap_or("undated"),
-            clip(&crate::columns::clean_title(&first.title), 40),
-            first.published.as_deref().unwrap_or("undated"),
-            sim * 100.0,
-            if diffs.is_empty() { "nothing but the title or date".to_owned() } else { diffs.join("; ") }
-        );
-        out.push(
-            Finding::new(ID, rule.severity, evidence)
-                .page(second.url.clone())
-                .target(first.url.clone())
-                .detail("twin", first.url.clone())
-                .detail("similarity", (sim * 1000.0).round() / 1000.0)
-                .detail("titles", vec![first.title.clone(), second.title.clone()])
-                .detail("dates", vec![first.published.clone(), second.published.clone()])
-                .detail("differences", diffs),
-        );
+        .filter(|a| a.text.chars().filter(|c| c.is_alphanumeric()).count() >= p.min_chars)
+        .collect()
+}
+
+/// The finding for a pair: on the later-published article, naming the earlier one.
+#[must_use]
+pub fn finding(a: &Article, b: &Article, sim: f64, rule: &Rule<Params>) -> Finding {
+    let (first, second) = if a.published <= b.published { (a, b) } else { (b, a) };
+    let diffs = differences(&first.text, &second.text);
+    let evidence = format!(
+        "「{}」 ({}) repeats 「{}」 ({}) at {:.0} % similarity; differs: {}",
+        clip(&crate::columns::clean_title(&second.title), 40),
+        second.published.as_deref().unwrap_or("undated"),
+        clip(&crate::columns::clean_title(&first.title), 40),
+        first.published.as_deref().unwrap_or("undated"),
+        sim * 100.0,
+        if diffs.is_empty() { "nothing but the title or date".to_owned() } else { diffs.join("; ") }
+    );
+    Finding::new(ID, rule.severity, evidence)
+        .page(second.url.clone())
+        .target(first.url.clone())
+        .detail("twin", first.url.clone())
+        .detail("similarity", (sim * 1000.0).round() / 1000.0)
+        .detail("titles", vec![first.title.clone(), second.title.clone()])
+        .detail("dates", vec![first.published.clone(), second.published.clone()])
+        .detail("differences", diffs)
+}
+
+/// Whether two articles are twins, and how similar: None when they are one article at two
+/// addresses, or less similar than the rubric's line.
+#[must_use]
+pub fn compare(a: &Article, b: &Article, p: &Params) -> Option<f64> {
+    if a.title == b.title && a.published == b.published {
+        return None;
     }
+    let sim = jaccard(&shingles(&a.text), &shingles(&b.text));
+    (sim >= p.min_similarity).then_some(sim)
+}
+
+/// How similar two articles of different sites are, when they are alike enough to be a copy
+/// (unlike [`compare`], the same title and date do not make them one article).
+#[must_use]
+pub fn compare_across(a: &Article, b: &Article, p: &Params) -> Option<f64> {
+    let sim = jaccard(&shingles(&a.text), &shingles(&b.text));
+    (sim >= p.min_similarity).then_some(sim)
+}
+
+/// The words a line uses to name where a reposted article comes from.
+const CREDIT_WORDS: [&str; 6] = ["来源", "转自", "转载", "稿源", "出处", "source"];
+
+/// Whether `text` names one of `names` (the original site's name, title or host) on a line that
+/// credits a source (来源：…, 转自…): a credited repost, which is no copy.
+#[must_use]
+pub fn credits(text: &str, names: &[String]) -> bool {
+    let cores: Vec<&str> = names.iter().flat_map(|n| name_cores(n)).collect();
+    text.lines().any(|line| {
+        let lower = line.to_lowercase();
+        CREDIT_WORDS.iter().any(|w| lower.contains(w)) && cores.iter().any(|c| lower.contains(&c.to_lowercase()))
+    })
+}
+
+/// A site name and the shorter forms a credit line uses: "东湖区人民政府网站" is credited as
+/// itself, as "东湖区人民政府" or as "东湖区".
+fn name_cores(name: &str) -> Vec<&str> {
+    let name = name.trim();
+    let mut out = vec![name];
+    let mut short = name;
+    for suffix in ["门户网站", "网站", "网"] {
+        short = short.strip_suffix(suffix).unwrap_or(short);
+    }
+    out.push(short);
+    for gov in ["人民政府", "政府"] {
+        if let Some(i) = short.find(gov) {
+            out.push(&short[..i]);
+            break;
+        }
+    }
+    // Too short a form ("中国") would credit anything.
+    out.retain(|c| c.chars().count() >= 3);
     out
+}
+
+/// The twin findings of a site: one per pair, on the later-published article.
+#[must_use]
+pub fn check(site: &SiteModel, rule: &Rule<Params>) -> Vec<Finding> {
+    let articles = articles(site, &rule.params);
+    pairs(&articles, &rule.params)
+        .into_iter()
+        .map(|(a, b, sim)| finding(&articles[a], &articles[b], sim, rule))
+        .collect()
 }
 
 #[cfg(test)]
@@ -331,6 +405,17 @@ mod tests {
         let texts = ["标题一\n正文甲\n本站声明", "标题二\n正文乙\n本站声明", "标题三\n正文丙\n本站声明"];
         let own = strip_boilerplate(&texts, 0.2);
         assert_eq!(own, ["标题一\n正文甲", "标题二\n正文乙", "标题三\n正文丙"]);
+    }
+
+    #[test]
+    fn a_repost_credits_its_source_by_name_or_host() {
+        let names = ["东湖区人民政府".to_owned(), "www.donghu.gov.cn".to_owned()];
+        assert!(credits("正文\n来源：东湖区人民政府网站\n正文", &names));
+        assert!(credits("转自东湖区政府办", &names));
+        assert!(credits("信息来源：WWW.DONGHU.GOV.CN", &names));
+        assert!(!credits("信息来源：西岭县政府办", &names), "its own office is no credit");
+        assert!(!credits("东湖区人民政府召开会议", &names), "naming the body is no credit");
+        assert!(!credits("来源：中国政府网", &["中国政府网".to_owned()][..0]));
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub struct SiteResult {
     /// Points taken per check.
     #[serde(default)]
     pub deductions: Vec<Deduction>,
+    /// The homepage's title (the site's own name for itself), where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 impl SiteResult {
@@ -90,6 +93,7 @@ impl SiteResult {
             final_url,
             veto_items: card.veto_items,
             deductions: card.deductions,
+            title: None,
         }
     }
 

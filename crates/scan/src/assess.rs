@@ -7,9 +7,45 @@ use std::collections::HashMap;
 use chrono::Duration;
 use serde_json::{Map, Value};
 use sitecensus_checks::{Checks, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
+use sitecensus_core::Finding;
 use sitecensus_core::{AsOf, LinkKind, Outcome, Rubric};
 use sitecensus_report::SiteResult;
-use sitecensus_store::{SiteRow, Store, StoreError};
+use sitecensus_store::{ArticleRow, SiteRow, Store, StoreError};
+
+/// Most candidate pairs of articles examined across the sites of a run.
+const CROSS_SITE_CANDIDATES: usize = 100_000;
+
+/// Twin articles across the sites of a run: for each site, the findings about its articles that
+/// copy an earlier article of another site without crediting it. `names` gives each site's names
+/// (list name, homepage title, host) that a credit line may use.
+///
+/// # Errors
+/// On store errors.
+pub fn cross_site_twins(
+    store: &Store,
+    run_id: i64,
+    checks: &Checks,
+    sites: &[SiteRow],
+    names: &HashMap<i64, Vec<String>>,
+) -> Result<HashMap<i64, Vec<Finding>>, StoreError> {
+    let given: HashMap<i64, &str> = sites.iter().map(|s| (s.id, s.spec.given.as_str())).collect();
+    let mut out: HashMap<i64, Vec<Finding>> = HashMap::new();
+    let none = Vec::new();
+    for (a, b) in store.cross_site_candidates(run_id, CROSS_SITE_CANDIDATES)? {
+        let art = |r: &ArticleRow| sitecensus_checks::twins::Article {
+            url: r.url.clone(),
+            title: r.title.clone(),
+            published: r.published.clone(),
+            text: r.own_text.clone(),
+        };
+        let (a_names, b_names) = (names.get(&a.site_id).unwrap_or(&none), names.get(&b.site_id).unwrap_or(&none));
+        let Some(f) = checks.cross_site_twin(&art(&a), a_names, &art(&b), b_names) else { continue };
+        let (copy, original) = if f.page.as_deref() == Some(a.url.as_str()) { (&a, &b) } else { (&b, &a) };
+        let f = f.detail("twin_site", given.get(&original.site_id).copied().unwrap_or_default());
+        out.entry(copy.site_id).or_default().push(f);
+    }
+    Ok(out)
+}
 
 /// Reads a stored site back as the model the site-level checks take.
 ///
@@ -70,8 +106,9 @@ pub fn site_model(
     Ok(SiteModel { spec: site.spec.clone(), as_of, homepage, pages, links, probes })
 }
 
-/// Runs the site-level checks over a stored site, stores their findings, scores everything under
-/// `rubric` and returns the site's results.
+/// Runs the site-level checks over a stored site (plus `extra` findings found across sites), stores
+/// their findings and the site's articles, scores everything under `rubric` and returns the site's
+/// results.
 ///
 /// # Errors
 /// On store errors.
@@ -81,10 +118,29 @@ pub fn assess(
     checks: &Checks,
     rubric: &Rubric,
     as_of: AsOf,
+    extra: &[Finding],
 ) -> Result<SiteResult, StoreError> {
     let model = site_model(store, site, as_of, checks.unreachable_params().map(|p| p.probe_window_days))?;
-    let sitecensus_checks::SiteAssessment { findings: site_findings, columns } = checks.site(&model);
+    let sitecensus_checks::SiteAssessment { findings: mut site_findings, columns } = checks.site(&model);
+    site_findings.extend_from_slice(extra);
     store.replace_site_findings(site.id, &site_findings)?;
+    if extra.is_empty() {
+        let articles: Vec<(ArticleRow, Vec<u64>)> = checks
+            .twin_articles(&model)
+            .into_iter()
+            .map(|(a, bands)| {
+                let row = ArticleRow {
+                    site_id: site.id,
+                    url: a.url,
+                    title: a.title,
+                    published: a.published,
+                    own_text: a.text,
+                };
+                (row, bands)
+            })
+            .collect();
+        store.replace_articles(site.id, &articles)?;
+    }
     let mut page_findings = store.findings(site.id, "page")?;
     // In address order, so that the page a repeated finding is reported on does not depend on
     // the order the crawl happened to fetch pages in.
@@ -114,5 +170,22 @@ pub fn assess(
     stats.insert("links_broken".into(), Value::from(broken));
     stats.entry("duration_ms").or_insert(Value::from(0));
     let final_url = model.homepage.as_ref().map(|h| h.final_url.clone());
-    Ok(SiteResult::new(&site.spec, card, stats, columns, findings, final_url))
+    let title = final_url
+        .as_deref()
+        .and_then(|u| model.pages.iter().find(|p| p.final_url == u || p.url == u))
+        .and_then(|p| p.page.as_ref())
+        .and_then(|p| site_title(&p.title));
+    let mut result = SiteResult::new(&site.spec, card, stats, columns, findings, final_url);
+    result.title = title;
+    Ok(result)
+}
+
+/// A site's name for itself from its homepage title: the last part that is not "首页"
+/// ("首页_东湖区人民政府" → "东湖区人民政府").
+fn site_title(title: &str) -> Option<String> {
+    title
+        .split(['_', '|', '-', '—', '–'])
+        .map(str::trim)
+        .rfind(|p| !p.is_empty() && !matches!(*p, "首页" | "网站首页" | "主页" | "Home" | "home"))
+        .map(str::to_owned)
 }

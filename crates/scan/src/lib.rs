@@ -7,6 +7,7 @@ mod assess;
 mod crawl;
 pub mod frontier;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use sitecensus_report::{Results, RubricRef, RunInfo, SiteResult};
 use sitecensus_store::{RunRow, SiteRow, Store, StoreError};
 use tokio::sync::Semaphore;
 
-pub use assess::{assess, site_model};
+pub use assess::{assess, cross_site_twins, site_model};
 
 /// The default page budget per site.
 pub const DEFAULT_MAX_PAGES: usize = 5000;
@@ -242,6 +243,12 @@ pub async fn scan(
         let r = t.await.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))??;
         results.sites.push(r);
     }
+    let copies = apply_cross_site(&store, run.id, &checks, &opts.rubric, opts.as_of, &mut results)?;
+    if copies > 0 {
+        progress.message(&format!(
+            "{copies} article(s) repeat articles of other sites in this run (accuracy.twin_articles)"
+        ));
+    }
     drop(ctx);
     drop(fetcher);
     let warc_files = match warc_writer {
@@ -268,7 +275,7 @@ async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanErr
     let store = ctx.store.clone();
     let checks = ctx.checks.clone();
     let opts = ctx.opts.clone();
-    let result = tokio::task::spawn_blocking(move || assess(&store, &row, &checks, &opts.rubric, opts.as_of))
+    let result = tokio::task::spawn_blocking(move || assess(&store, &row, &checks, &opts.rubric, opts.as_of, &[]))
         .await
         .map_err(|e| ScanError::NoRun(format!("assessing a site failed: {e}")))??;
     ctx.progress.site_finished(&result);
@@ -295,7 +302,43 @@ pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option
     let checks = Checks::new(rubric).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
     let mut results = Results::new(as_of.to_rfc3339(), rubric_ref(rubric), Some(run_info(&run)));
     for row in store.sites(run.id)? {
-        results.sites.push(assess(store, &row, &checks, rubric, as_of)?);
+        results.sites.push(assess(store, &row, &checks, rubric, as_of, &[])?);
     }
+    apply_cross_site(store, run.id, &checks, rubric, as_of, &mut results)?;
     Ok(results)
+}
+
+/// Finds articles copied across the sites of a run and assesses the copying sites again with
+/// those findings; returns how many copies were found.
+fn apply_cross_site(
+    store: &Store,
+    run_id: i64,
+    checks: &Checks,
+    rubric: &Rubric,
+    as_of: AsOf,
+    results: &mut Results,
+) -> Result<usize, ScanError> {
+    let rows = store.sites(run_id)?;
+    // Results are matched to stored sites by the URL as given, which is unique within a run.
+    let slot: HashMap<String, usize> = results.sites.iter().enumerate().map(|(i, r)| (r.url.clone(), i)).collect();
+    let names: HashMap<i64, Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let r = slot.get(row.spec.given.as_str()).map(|&i| &results.sites[i]);
+            let mut n: Vec<String> = r.map(|r| r.name.iter().chain(&r.title).cloned().collect()).unwrap_or_default();
+            n.extend(row.spec.url.host_str().map(|h| h.trim_start_matches("www.").to_owned()));
+            (row.id, n)
+        })
+        .collect();
+    let extras = cross_site_twins(store, run_id, checks, &rows, &names)?;
+    let mut copies = 0;
+    for row in &rows {
+        if let Some(extra) = extras.get(&row.id) {
+            copies += extra.len();
+            if let Some(&i) = slot.get(row.spec.given.as_str()) {
+                results.sites[i] = assess(store, row, checks, rubric, as_of, extra)?;
+            }
+        }
+    }
+    Ok(copies)
 }

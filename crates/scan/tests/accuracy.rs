@@ -95,3 +95,48 @@ async fn each_accuracy_problem_is_found_and_no_hard_negative_is() {
     let i18n = of(&s, "i18n.untranslated");
     assert_eq!(pages(&i18n, &base), ["/en/news1.html"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_article_copied_from_another_site_of_the_run_is_a_twin_unless_credited() {
+    let (original, copier) = (serve_site("accuracy").await, serve_site("accuracy-copy").await);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
+    let mut o = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").unwrap());
+    o.as_of_given = true;
+    o.fetch = FetchConfig {
+        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 16 },
+        timeout: Duration::from_secs(3),
+        ..FetchConfig::default()
+    };
+    let specs = vec![SiteSpec::from_url(&original.url("/")).unwrap(), SiteSpec::from_url(&copier.url("/")).unwrap()];
+    let out = scan(store.clone(), specs, o, Arc::new(Silent)).await.unwrap();
+    let check = |results: &sitecensus_report::Results| {
+        let (a, b) = (&results.sites[0], &results.sites[1]);
+        assert_eq!(a.title.as_deref(), Some("东湖区人民政府"));
+        let across = |s: &SiteResult| -> Vec<Finding> {
+            s.findings
+                .iter()
+                .filter(|f| {
+                    f.check == "accuracy.twin_articles"
+                        && f.detail.get("cross_site") == Some(&serde_json::Value::Bool(true))
+                })
+                .cloned()
+                .collect()
+        };
+        assert!(across(a).is_empty(), "the original is no copy: {:#?}", across(a));
+        let copies = across(b);
+        // The wholesale copy only: not the repost that names its source, not the site's own
+        // report on a like subject.
+        assert_eq!(copies.len(), 1, "{copies:#?}");
+        assert_eq!(copies[0].page.as_deref(), Some(copier.url("/xw/copy.html").as_str()));
+        assert_eq!(copies[0].detail["twin"], original.url("/news/econ.html"));
+        assert_eq!(copies[0].detail["twin_site"], original.url("/"));
+        assert!(copies[0].detail["similarity"].as_f64().unwrap() >= 0.9);
+        assert!(b.findings.iter().all(|f| f.check != "accuracy.twin_articles"
+            || f.page.as_deref() != Some(copier.url("/xw/credited.html").as_str())));
+    };
+    check(&out.results);
+    // Scoring the stored run again finds the same.
+    let again = sitecensus_scan::report(&store, None, &Rubric::default_rubric(), None).unwrap();
+    check(&again);
+}

@@ -518,6 +518,72 @@ impl Store {
         })
     }
 
+    /// Replaces a site's articles and their LSH band hashes.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn replace_articles(&self, site_id: i64, articles: &[(ArticleRow, Vec<u64>)]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute(
+                "DELETE FROM article_bands WHERE article_id IN (SELECT id FROM articles WHERE site_id = ?1)",
+                [site_id],
+            )?;
+            tx.execute("DELETE FROM articles WHERE site_id = ?1", [site_id])?;
+            {
+                let mut art = tx.prepare(
+                    "INSERT INTO articles (site_id, url, title, published, own_text) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                let mut band = tx.prepare("INSERT INTO article_bands (article_id, band, hash) VALUES (?1, ?2, ?3)")?;
+                for (a, bands) in articles {
+                    art.execute(params![site_id, a.url, a.title, a.published, a.own_text])?;
+                    let id = tx.last_insert_rowid();
+                    for (b, h) in bands.iter().enumerate() {
+                        // SQLite integers are signed: the hash's bits are kept as they are.
+                        band.execute(params![id, b as i64, *h as i64])?;
+                    }
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    /// Pairs of articles of different sites of a run that share an LSH bucket (at most `limit`).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn cross_site_candidates(
+        &self,
+        run_id: i64,
+        limit: usize,
+    ) -> Result<Vec<(ArticleRow, ArticleRow)>, StoreError> {
+        let ids: Vec<(i64, i64)> = self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT DISTINCT a1.id, a2.id FROM article_bands b1
+                 JOIN article_bands b2 ON b1.band = b2.band AND b1.hash = b2.hash AND b1.article_id < b2.article_id
+                 JOIN articles a1 ON a1.id = b1.article_id JOIN articles a2 ON a2.id = b2.article_id
+                 JOIN sites s1 ON s1.id = a1.site_id JOIN sites s2 ON s2.id = a2.site_id
+                 WHERE s1.run_id = ?1 AND s2.run_id = ?1 AND a1.site_id <> a2.site_id
+                 LIMIT ?2",
+            )?;
+            st.query_map(params![run_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        })?;
+        let load = |id: i64| -> Result<ArticleRow, StoreError> {
+            self.with(|c| {
+                c.query_row("SELECT site_id, url, title, published, own_text FROM articles WHERE id = ?1", [id], |r| {
+                    Ok(ArticleRow {
+                        site_id: r.get(0)?,
+                        url: r.get(1)?,
+                        title: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                        published: r.get(3)?,
+                        own_text: r.get(4)?,
+                    })
+                })
+            })
+        };
+        ids.into_iter().map(|(a, b)| Ok((load(a)?, load(b)?))).collect()
+    }
+
     /// Records one availability probe.
     ///
     /// # Errors
@@ -547,6 +613,21 @@ impl Store {
             .collect()
         })
     }
+}
+
+/// An article's own text as the twin check keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleRow {
+    /// The site it belongs to.
+    pub site_id: i64,
+    /// Its URL.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+    /// Its publication date.
+    pub published: Option<String>,
+    /// Its own text (boilerplate removed).
+    pub own_text: String,
 }
 
 /// A stored page, as the site-level checks read it back.

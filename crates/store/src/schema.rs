@@ -4,8 +4,9 @@ use rusqlite_migration::{M, Migrations};
 
 /// Every migration, oldest first. Append only: never edit a released one.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r"
+    Migrations::new(vec![
+        M::up(
+            r"
         CREATE TABLE runs (
             id INTEGER PRIMARY KEY,
             started_at TEXT NOT NULL,
@@ -112,5 +113,26 @@ pub fn migrations() -> Migrations<'static> {
         );
         CREATE INDEX probes_url_at ON probes(url, at);
         ",
-    )])
+        ),
+        // Articles' own text and LSH band hashes, for twin articles across the sites of a run.
+        M::up(
+            r"
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            site_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT,
+            published TEXT,
+            own_text TEXT NOT NULL,
+            UNIQUE (site_id, url)
+        );
+        CREATE TABLE article_bands (
+            article_id INTEGER NOT NULL,
+            band INTEGER NOT NULL,
+            hash INTEGER NOT NULL
+        );
+        CREATE INDEX article_bands_bucket ON article_bands(band, hash);
+        ",
+        ),
+    ])
 }
