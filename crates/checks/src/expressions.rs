@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use chrono::NaiveDate;
 use regex::Regex;
 use serde::Deserialize;
@@ -82,6 +82,8 @@ impl Dictionary {
                 AhoCorasick::builder()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostLongest)
+                    // A DFA: the dictionaries are small and every page's whole text runs through them.
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(entries.iter().map(|e| e.wrong.as_str()))
                     .map_err(|e| ParamError(format!("{id}: {e}")))?,
             )
@@ -104,9 +106,10 @@ fn around(text: &str, start: usize, end: usize, n: usize) -> String {
     format!("…{before}【{}】{after}…", &text[start..end]).replace('\n', " ")
 }
 
-/// The text the expression checks read: the title and what a visitor sees.
-fn reading(page: &Page) -> String {
-    format!("{}\n{}", page.title, if page.text.is_empty() { page.main_text.as_str() } else { page.text.as_str() })
+/// The texts the expression checks read: the title and what a visitor sees (read where they
+/// are, not copied together).
+fn reading(page: &Page) -> [&str; 2] {
+    [page.title.as_str(), if page.text.is_empty() { page.main_text.as_str() } else { page.text.as_str() }]
 }
 
 /// When the page was current: its publication date, else (homepages, lists) its newest item's.
@@ -120,57 +123,58 @@ fn published(page: &Page) -> Option<NaiveDate> {
 /// Findings of one expression check over a page: one per distinct term.
 #[must_use]
 pub fn check(id: &str, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> Vec<Finding> {
-    let text = reading(page);
     let date = published(page);
     let mut out: Vec<Finding> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
-    if let Some(ac) = &d.automaton {
-        for m in ac.find_iter(&text) {
-            let e = &d.entries[m.pattern().as_usize()];
-            if e.allowed || seen.contains(&e.wrong) {
-                continue;
+    for text in reading(page) {
+        if let Some(ac) = &d.automaton {
+            for m in ac.find_iter(text) {
+                let e = &d.entries[m.pattern().as_usize()];
+                if e.allowed || seen.contains(&e.wrong) {
+                    continue;
+                }
+                // An outdated name is right on a page published before the change.
+                if let (Some(since), Some(date)) = (e.since, date)
+                    && date < since
+                {
+                    continue;
+                }
+                seen.push(e.wrong.clone());
+                let quote = around(text, m.start(), m.end(), 15);
+                let evidence = match &e.right {
+                    Some(r) => format!("「{}」 should be 「{r}」: {quote}", e.wrong),
+                    None => format!("「{}」: {quote}", e.wrong),
+                };
+                let mut f = Finding::new(id, rule.severity, evidence)
+                    .page(page.url.clone())
+                    .detail("term", e.wrong.clone())
+                    .detail("context", quote)
+                    .detail("serious", e.serious);
+                if let Some(r) = &e.right {
+                    f = f.detail("suggestion", r.clone());
+                }
+                out.push(f);
             }
-            // An outdated name is right on a page published before the change.
-            if let (Some(since), Some(date)) = (e.since, date)
-                && date < since
-            {
-                continue;
-            }
-            seen.push(e.wrong.clone());
-            let quote = around(&text, m.start(), m.end(), 15);
-            let evidence = match &e.right {
-                Some(r) => format!("「{}」 should be 「{r}」: {quote}", e.wrong),
-                None => format!("「{}」: {quote}", e.wrong),
-            };
-            let mut f = Finding::new(id, rule.severity, evidence)
-                .page(page.url.clone())
-                .detail("term", e.wrong.clone())
-                .detail("context", quote)
-                .detail("serious", e.serious);
-            if let Some(r) = &e.right {
-                f = f.detail("suggestion", r.clone());
-            }
-            out.push(f);
         }
-    }
-    if d.template_syntax {
-        for m in TEMPLATE.find_iter(&text) {
-            if seen.iter().any(|s| s == m.as_str()) {
-                continue;
+        if d.template_syntax {
+            for m in TEMPLATE.find_iter(text) {
+                if seen.iter().any(|s| s == m.as_str()) {
+                    continue;
+                }
+                seen.push(m.as_str().to_owned());
+                let quote = around(text, m.start(), m.end(), 15);
+                out.push(
+                    Finding::new(
+                        id,
+                        rule.severity,
+                        format!("template placeholder 「{}」 left on the page: {quote}", m.as_str()),
+                    )
+                    .page(page.url.clone())
+                    .detail("term", m.as_str())
+                    .detail("context", quote)
+                    .detail("serious", false),
+                );
             }
-            seen.push(m.as_str().to_owned());
-            let quote = around(&text, m.start(), m.end(), 15);
-            out.push(
-                Finding::new(
-                    id,
-                    rule.severity,
-                    format!("template placeholder 「{}」 left on the page: {quote}", m.as_str()),
-                )
-                .page(page.url.clone())
-                .detail("term", m.as_str())
-                .detail("context", quote)
-                .detail("serious", false),
-            );
         }
     }
     out

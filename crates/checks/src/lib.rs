@@ -133,6 +133,8 @@ pub struct SiteAssessment {
     pub findings: Vec<Finding>,
     /// Every column, as the results list them.
     pub columns: Vec<Column>,
+    /// What the store keeps for twins across sites.
+    pub twin_index: twins::SiteIndex,
 }
 
 impl Checks {
@@ -192,17 +194,11 @@ impl Checks {
         out
     }
 
-    /// The site's articles (own text) with their LSH band hashes, for twins across sites.
+    /// Twin findings among articles held outside a site model (the benchmark's generated ones):
+    /// what the site-level twin check does once it has read a site's articles.
     #[must_use]
-    pub fn twin_articles(&self, site: &SiteModel) -> Vec<(twins::Article, Vec<u64>)> {
-        let Some(r) = &self.twins else { return Vec::new() };
-        twins::articles(site, &r.params)
-            .into_iter()
-            .map(|a| {
-                let bands = twins::band_hashes(&twins::signature(&twins::shingles(&a.text)));
-                (a, bands)
-            })
-            .collect()
+    pub fn twins_among(&self, articles: &[twins::Article]) -> Vec<Finding> {
+        self.twins.as_ref().map(|r| twins::check_articles(articles, r)).unwrap_or_default()
     }
 
     /// A twin finding for two articles of different sites: on the later one (on `b` when their
@@ -280,10 +276,13 @@ impl Checks {
         if let Some(r) = &self.empty_column {
             out.extend(freshness::empty_column(site, &cols, r));
         }
+        let mut twin_index = twins::SiteIndex::default();
         if let Some(r) = &self.twins {
-            out.extend(twins::check(site, r));
+            let (findings, index) = twins::check(site, r);
+            out.extend(findings);
+            twin_index = index;
         }
-        SiteAssessment { findings: out, columns }
+        SiteAssessment { findings: out, columns, twin_index }
     }
 
     /// Why a fetched 200 page is a "page not found" page by its text, if it is.

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 use sitecensus_core::finding::clip;
 use sitecensus_core::{Finding, Severity, dict};
@@ -56,6 +56,8 @@ fn automaton(terms: &[String]) -> Result<AhoCorasick, ParamError> {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostLongest)
+        // A DFA: the dictionaries are small and every page's whole text runs through them.
+        .kind(Some(AhoCorasickKind::DFA))
         .build(terms)
         .map_err(|e| ParamError(format!("{ID}: {e}")))
 }

@@ -9,8 +9,7 @@
 //! Hand-written because the index must hold articles of many sites at once and explain what
 //! differs; gaoya's MinHash-LSH is the reference it was checked against.
 
-use std::collections::{HashMap, HashSet};
-
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use sitecensus_core::Finding;
 use sitecensus_core::finding::clip;
@@ -44,18 +43,35 @@ pub const BINS: usize = 128;
 const BANDS: usize = 16;
 const ROWS: usize = BINS / BANDS;
 
-/// The characters that carry an article's words: CJK and letters; digits fold to `0`.
-fn normalize(text: &str) -> Vec<char> {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .map(|c| if c.is_ascii_digit() { '0' } else { c.to_lowercase().next().unwrap_or(c) })
-        .collect()
+/// A character as the shingles see it: CJK and letters (lower-cased) stay, digits fold to `0`,
+/// the rest goes. CJK and ASCII take a fast path: the Unicode tables cost more than the rest of
+/// the check.
+fn fold(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some('0'),
+        'a'..='z' | '\u{4E00}'..='\u{9FFF}' => Some(c),
+        'A'..='Z' => Some(c.to_ascii_lowercase()),
+        _ if c.is_ascii() => None,
+        _ if c.is_numeric() => Some('0'),
+        _ if c.is_alphanumeric() => Some(c.to_lowercase().next().unwrap_or(c)),
+        _ => None,
+    }
 }
 
-/// Hashes of the character 3-grams of a normalised text.
-#[must_use]
-pub fn shingles(text: &str) -> Vec<u64> {
-    let chars = normalize(text);
+/// The characters that carry an article's words (see [`fold`]).
+fn normalize(text: &str) -> Vec<char> {
+    let mut out = Vec::with_capacity(text.len() / 3);
+    out.extend(text.chars().filter_map(fold));
+    out
+}
+
+/// How many characters of `text` carry words (what `min_chars` counts).
+fn word_chars(text: &str) -> usize {
+    text.chars().filter(|&c| fold(c).is_some()).count()
+}
+
+/// Hashes of the character 3-grams of a normalised text, sorted and deduplicated.
+fn shingles_of(chars: &[char]) -> Vec<u64> {
     let mut buf = [0u8; 12];
     let mut out: Vec<u64> = chars
         .windows(3)
@@ -70,6 +86,12 @@ pub fn shingles(text: &str) -> Vec<u64> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// Hashes of the character 3-grams of a text (after [`normalize`]), sorted and deduplicated.
+#[must_use]
+pub fn shingles(text: &str) -> Vec<u64> {
+    shingles_of(&normalize(text))
 }
 
 /// A one-permutation MinHash signature with rotation densification (empty bins borrow from the
@@ -121,35 +143,55 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
     if union == 0 { 0.0 } else { common as f64 / union as f64 }
 }
 
-/// A banded LSH index of signatures; documents are numbered by the caller.
+/// A banded LSH index of signatures; documents are numbered by the caller. Each band maps a
+/// bucket to its latest member, and members chain to the one before them in their bucket: a
+/// few bytes per document and band, where a vector per bucket cost ten times that.
 #[derive(Debug, Default)]
 pub struct Index {
-    bands: Vec<HashMap<u64, Vec<u32>>>,
+    heads: Vec<FxHashMap<u64, u32>>,
+    /// Per band: (document, position of the previous member of its bucket, or `u32::MAX`).
+    chains: Vec<Vec<(u32, u32)>>,
 }
 
 impl Index {
     /// An empty index.
     #[must_use]
     pub fn new() -> Self {
-        Index { bands: (0..BANDS).map(|_| HashMap::new()).collect() }
+        Index { heads: (0..BANDS).map(|_| FxHashMap::default()).collect(), chains: vec![Vec::new(); BANDS] }
     }
 
-    /// Adds document `id` and returns the earlier documents that share a band with it.
-    pub fn insert(&mut self, id: u32, sig: &[u64; BINS]) -> Vec<u32> {
-        let mut found: HashSet<u32> = HashSet::new();
-        for (b, band) in self.bands.iter_mut().enumerate() {
-            let mut key = [0u8; ROWS * 8];
-            for (k, v) in sig[b * ROWS..(b + 1) * ROWS].iter().enumerate() {
-                key[k * 8..k * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    /// Adds document `id` and returns earlier documents that share a band with it: of each
+    /// band's bucket only the latest [`BUCKET_LOOKBACK`], so that a cluster of a thousand copies
+    /// costs a thousand small lookups, not half a million comparisons.
+    pub fn insert(&mut self, id: u32, bands: &Bands) -> Vec<u32> {
+        let mut found: Vec<u32> = Vec::new();
+        for ((heads, chain), &key) in self.heads.iter_mut().zip(&mut self.chains).zip(bands) {
+            let pos = chain.len() as u32;
+            let prev = heads.insert(key, pos).unwrap_or(u32::MAX);
+            chain.push((id, prev));
+            let mut at = prev;
+            for _ in 0..BUCKET_LOOKBACK {
+                let Some(&(doc, before)) = chain.get(at as usize) else { break };
+                found.push(doc);
+                at = before;
             }
-            let bucket = band.entry(xxh3_64(&key)).or_default();
-            found.extend(bucket.iter().copied());
-            bucket.push(id);
         }
-        let mut v: Vec<u32> = found.into_iter().collect();
-        v.sort_unstable();
-        v
+        found.sort_unstable();
+        found.dedup();
+        found
     }
+}
+
+/// Members of one LSH bucket examined for each new document (the latest ones).
+pub const BUCKET_LOOKBACK: usize = 32;
+
+/// The hash of band `b` of a signature.
+fn band_key(sig: &[u64; BINS], b: usize) -> u64 {
+    let mut key = [0u8; ROWS * 8];
+    for (k, v) in sig[b * ROWS..(b + 1) * ROWS].iter().enumerate() {
+        key[k * 8..k * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    xxh3_64(&key)
 }
 
 /// An article as the twin check reads it.
@@ -165,28 +207,57 @@ pub struct Article {
     pub text: String,
 }
 
-/// Removes the lines that recur on many of a site's articles (its boilerplate).
-#[must_use]
-pub fn strip_boilerplate(texts: &[&str], share: f64) -> Vec<String> {
-    let mut counts: HashMap<u64, usize> = HashMap::new();
-    for t in texts {
-        let lines: HashSet<u64> =
-            t.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| xxh3_64(l.as_bytes())).collect();
-        for h in lines {
-            *counts.entry(h).or_default() += 1;
+/// A site's boilerplate: the lines that recur on at least `share` of its articles (and on three).
+#[derive(Debug, Default)]
+pub struct Boilerplate {
+    lines: rustc_hash::FxHashSet<u64>,
+}
+
+impl Boilerplate {
+    /// Learns the boilerplate of a site from all its articles' texts.
+    #[must_use]
+    pub fn learn<'a>(texts: impl IntoIterator<Item = &'a str>, share: f64) -> Self {
+        let mut counts: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut seen: rustc_hash::FxHashSet<u64> = rustc_hash::FxHashSet::default();
+        let mut n = 0usize;
+        for t in texts {
+            n += 1;
+            seen.clear();
+            seen.extend(t.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| xxh3_64(l.as_bytes())));
+            for &h in &seen {
+                *counts.entry(h).or_default() += 1;
+            }
         }
+        let limit = ((n as f64 * share).ceil() as usize).max(3);
+        Boilerplate { lines: counts.into_iter().filter(|&(_, c)| c >= limit).map(|(h, _)| h).collect() }
     }
-    let limit = ((texts.len() as f64 * share).ceil() as usize).max(3);
-    texts
-        .iter()
-        .map(|t| {
-            t.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && counts.get(&xxh3_64(l.as_bytes())).is_none_or(|&c| c < limit))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .collect()
+
+    /// The boilerplate as its lines' hashes (what the store keeps).
+    #[must_use]
+    pub fn hashes(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.lines.iter().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The boilerplate from its lines' hashes, as [`Boilerplate::hashes`] gave them.
+    #[must_use]
+    pub fn from_hashes(hashes: impl IntoIterator<Item = u64>) -> Self {
+        Boilerplate { lines: hashes.into_iter().collect() }
+    }
+
+    /// `text` without its boilerplate lines (and without blank lines).
+    #[must_use]
+    pub fn strip(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for l in text.lines().map(str::trim).filter(|l| !l.is_empty() && !self.lines.contains(&xxh3_64(l.as_bytes()))) {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(l);
+        }
+        out
+    }
 }
 
 /// What two texts differ in: up to six changed runs, "old → new".
@@ -229,67 +300,86 @@ pub fn differences(a: &str, b: &str) -> Vec<String> {
     out
 }
 
-/// Twin pairs among `articles`: (earlier index, later index, similarity).
+/// The hashes of an article's LSH bands: what the index and the store (for twins across sites)
+/// key it by.
+pub type Bands = [u64; BANDS];
+
+/// A twin pair: (earlier index, later index, similarity).
+pub type Pair = (usize, usize, f64);
+
+/// Twin pairs among `articles` — (earlier index, later index, similarity) — and each article's
+/// bands (None for one too short to judge). Each article is paired with its most similar earlier
+/// twin only, so a report posted ten times gives nine findings, not forty-five. Only band hashes
+/// are kept; candidates are shingled again to be compared, so memory stays with the texts.
 #[must_use]
-pub fn pairs(articles: &[Article], p: &Params) -> Vec<(usize, usize, f64)> {
+pub fn pairs(articles: &[Article], p: &Params) -> (Vec<Pair>, Vec<Option<Bands>>) {
     let mut index = Index::new();
-    let shingled: Vec<Vec<u64>> = articles.iter().map(|a| shingles(&a.text)).collect();
     let mut out = Vec::new();
+    let mut all_bands = Vec::with_capacity(articles.len());
     for (i, a) in articles.iter().enumerate() {
-        if a.text.chars().filter(|c| c.is_alphanumeric()).count() < p.min_chars {
+        let chars = normalize(&a.text);
+        if chars.len() < p.min_chars {
+            all_bands.push(None);
             continue;
         }
-        let sig = signature(&shingled[i]);
-        for j in index.insert(i as u32, &sig) {
+        let own = shingles_of(&chars);
+        let bands = band_hashes(&signature(&own));
+        all_bands.push(Some(bands));
+        let mut best: Option<(usize, f64)> = None;
+        for j in index.insert(i as u32, &bands) {
             let j = j as usize;
             let other = &articles[j];
             // The same article reached at two addresses is not a reposted one.
             if other.title == a.title && other.published == a.published {
                 continue;
             }
-            let sim = jaccard(&shingled[i], &shingled[j]);
-            if sim >= p.min_similarity {
-                out.push((j, i, sim));
+            let sim = jaccard(&own, &shingles(&other.text));
+            if sim >= p.min_similarity && best.is_none_or(|(_, s)| sim > s) {
+                best = Some((j, sim));
             }
         }
+        if let Some((j, sim)) = best {
+            out.push((j, i, sim));
+        }
     }
-    out
+    (out, all_bands)
 }
 
-/// The hashes of a signature's LSH bands (what the store indexes for twins across sites).
+/// The hashes of a signature's LSH bands.
 #[must_use]
-pub fn band_hashes(sig: &[u64; BINS]) -> Vec<u64> {
-    (0..BANDS)
-        .map(|b| {
-            let mut key = [0u8; ROWS * 8];
-            for (k, v) in sig[b * ROWS..(b + 1) * ROWS].iter().enumerate() {
-                key[k * 8..k * 8 + 8].copy_from_slice(&v.to_le_bytes());
-            }
-            xxh3_64(&key)
-        })
-        .collect()
+pub fn band_hashes(sig: &[u64; BINS]) -> Bands {
+    std::array::from_fn(|b| band_key(sig, b))
 }
 
-/// A site's articles with their own text (boilerplate removed), long enough to be judged.
+/// A page as an article: its own text is its main text without the site's boilerplate.
 #[must_use]
-pub fn articles(site: &SiteModel, p: &Params) -> Vec<Article> {
-    let pages: Vec<&sitecensus_extract::Page> = site
+pub fn article(page: &sitecensus_extract::Page, boilerplate: &Boilerplate) -> Article {
+    Article {
+        url: page.url.clone(),
+        title: page.title.clone(),
+        published: page.published.clone(),
+        text: boilerplate.strip(&page.main_text),
+    }
+}
+
+/// A site's articles long enough to be judged, each with the index of its page in the site
+/// model, and the site's boilerplate.
+#[must_use]
+pub fn articles(site: &SiteModel, p: &Params) -> (Vec<(usize, Article)>, Boilerplate) {
+    let pages: Vec<(usize, &sitecensus_extract::Page)> = site
         .pages
         .iter()
-        .filter_map(|p| p.page.as_ref())
-        .filter(|p| p.page_kind == sitecensus_extract::PageKind::Article && !p.main_text.is_empty())
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.page.as_ref()?)))
+        .filter(|(_, p)| p.page_kind == sitecensus_extract::PageKind::Article && !p.main_text.is_empty())
         .collect();
-    if pages.is_empty() {
-        return Vec::new();
-    }
-    let texts: Vec<&str> = pages.iter().map(|p| p.main_text.as_str()).collect();
-    let own = strip_boilerplate(&texts, p.boilerplate_share);
-    pages
-        .iter()
-        .zip(own)
-        .map(|(p, text)| Article { url: p.url.clone(), title: p.title.clone(), published: p.published.clone(), text })
-        .filter(|a| a.text.chars().filter(|c| c.is_alphanumeric()).count() >= p.min_chars)
-        .collect()
+    let boilerplate = Boilerplate::learn(pages.iter().map(|(_, p)| p.main_text.as_str()), p.boilerplate_share);
+    let arts = pages
+        .into_iter()
+        .map(|(i, page)| (i, article(page, &boilerplate)))
+        .filter(|(_, a)| word_chars(&a.text) >= p.min_chars)
+        .collect();
+    (arts, boilerplate)
 }
 
 /// The finding for a pair: on the later-published article, naming the earlier one.
@@ -370,14 +460,33 @@ fn name_cores(name: &str) -> Vec<&str> {
     out
 }
 
-/// The twin findings of a site: one per pair, on the later-published article.
+/// The twin findings among a site's articles: one per copy, on the later-published article.
 #[must_use]
-pub fn check(site: &SiteModel, rule: &Rule<Params>) -> Vec<Finding> {
-    let articles = articles(site, &rule.params);
-    pairs(&articles, &rule.params)
-        .into_iter()
-        .map(|(a, b, sim)| finding(&articles[a], &articles[b], sim, rule))
-        .collect()
+pub fn check_articles(articles: &[Article], rule: &Rule<Params>) -> Vec<Finding> {
+    let (pairs, _) = pairs(articles, &rule.params);
+    pairs.into_iter().map(|(a, b, sim)| finding(&articles[a], &articles[b], sim, rule)).collect()
+}
+
+/// What the store keeps of a site for twins across sites: its boilerplate, and the LSH bands of
+/// each article long enough to judge, by the index of its page in the site model.
+#[derive(Debug, Clone, Default)]
+pub struct SiteIndex {
+    /// The site's boilerplate lines' hashes.
+    pub boilerplate: Vec<u64>,
+    /// (page index in the site model, bands).
+    pub articles: Vec<(usize, Bands)>,
+}
+
+/// The twin findings of a site (one per copy, on the later-published article), and its index
+/// for twins across sites.
+#[must_use]
+pub fn check(site: &SiteModel, rule: &Rule<Params>) -> (Vec<Finding>, SiteIndex) {
+    let (indexed, boilerplate) = articles(site, &rule.params);
+    let (pages, articles): (Vec<usize>, Vec<Article>) = indexed.into_iter().unzip();
+    let (pairs, bands) = pairs(&articles, &rule.params);
+    let findings = pairs.into_iter().map(|(a, b, sim)| finding(&articles[a], &articles[b], sim, rule)).collect();
+    let articles = pages.into_iter().zip(bands).filter_map(|(i, b)| Some((i, b?))).collect();
+    (findings, SiteIndex { boilerplate: boilerplate.hashes(), articles })
 }
 
 #[cfg(test)]
@@ -403,7 +512,8 @@ mod tests {
     #[test]
     fn boilerplate_lines_go() {
         let texts = ["标题一\n正文甲\n本站声明", "标题二\n正文乙\n本站声明", "标题三\n正文丙\n本站声明"];
-        let own = strip_boilerplate(&texts, 0.2);
+        let b = Boilerplate::learn(texts, 0.2);
+        let own: Vec<String> = texts.iter().map(|t| b.strip(t)).collect();
         assert_eq!(own, ["标题一\n正文甲", "标题二\n正文乙", "标题三\n正文丙"]);
     }
 
@@ -416,6 +526,41 @@ mod tests {
         assert!(!credits("信息来源：西岭县政府办", &names), "its own office is no credit");
         assert!(!credits("东湖区人民政府召开会议", &names), "naming the body is no credit");
         assert!(!credits("来源：中国政府网", &["中国政府网".to_owned()][..0]));
+    }
+
+    #[test]
+    fn a_report_posted_ten_times_gives_nine_pairs_and_a_template_none() {
+        let p = Params { min_similarity: 0.9, min_chars: 50, boilerplate_share: 0.2 };
+        let body = "区政府召开常务会议，研究部署防汛抗旱、安全生产和项目建设等工作。会议强调，各级各部门要压实责任，强化值班值守，确保人民群众生命财产安全。".repeat(3);
+        let mut arts: Vec<Article> = (0..10)
+            .map(|i| Article {
+                url: format!("/a{i}.html"),
+                title: format!("区政府常务会议{i}"),
+                published: Some(format!("2024-07-{:02}", i + 1)),
+                text: body.clone(),
+            })
+            .collect();
+        let (found, bands) = pairs(&arts, &p);
+        assert!(bands.iter().all(Option::is_some));
+        assert_eq!(found.len(), 9);
+        assert!(found.iter().all(|&(a, b, sim)| a < b && sim > 0.99));
+        // One notice template, two different substances: no pair.
+        arts.truncate(0);
+        for (i, what) in [
+            "张三家庭申请城乡低保，经入户调查、民主评议，符合条件",
+            "李四所在企业申报高新技术企业，经专家评审、实地核查，符合标准",
+        ]
+        .iter()
+        .enumerate()
+        {
+            arts.push(Article {
+                url: format!("/n{i}.html"),
+                title: format!("公示{i}"),
+                published: None,
+                text: format!("根据有关规定，{what}，现予以公示。公示期为五个工作日。如有异议，请在公示期内向区民政局反映。联系电话：0791-12345678。{what}。"),
+            });
+        }
+        assert!(pairs(&arts, &Params { min_chars: 20, ..p }).0.is_empty());
     }
 
     #[test]

@@ -29,12 +29,19 @@ pub struct BenchArgs {
     /// The store (default: a fresh file in the temporary folder, removed afterwards).
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// Instead of a crawl: twin detection over this many generated articles of one site.
+    #[arg(long, value_name = "ARTICLES", conflicts_with_all = ["serve_only", "dictionaries"])]
+    twins: Option<usize>,
+    /// Instead of a crawl: every page-level dictionary check over this many megabytes of page text.
+    #[arg(long, value_name = "MB", conflicts_with = "serve_only")]
+    dictionaries: Option<usize>,
     /// Only serve the generated site (on this port) for other tools (wget) to crawl; Ctrl-C stops.
     #[arg(long, value_name = "PORT")]
     serve_only: Option<u16>,
 }
 
-fn peak_rss_mb() -> Option<f64> {
+/// The process's peak resident memory so far, in MB (Linux).
+pub fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
@@ -42,6 +49,12 @@ fn peak_rss_mb() -> Option<f64> {
 
 /// Runs `bench`.
 pub async fn run(a: BenchArgs) -> Result<()> {
+    if let Some(n) = a.twins {
+        return crate::bench_accuracy::twins(n);
+    }
+    if let Some(mb) = a.dictionaries {
+        return crate::bench_accuracy::dictionaries(mb);
+    }
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let server = sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages));

@@ -2,6 +2,7 @@
 //! arguments, wires the stages together and talks to the user.
 
 mod bench;
+mod bench_accuracy;
 mod demo;
 mod output;
 mod page;

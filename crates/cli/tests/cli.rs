@@ -326,3 +326,16 @@ async fn a_probe_window_with_one_percent_failures_passes() {
     assert!(site["findings"].as_array().unwrap().iter().all(|f| f["check"] != "availability.unreachable"), "{site}");
     assert!(site["vetoes"].as_array().unwrap().iter().all(|c| c != "availability.unreachable"));
 }
+
+#[test]
+fn the_accuracy_benchmarks_run_and_find_every_planted_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(&["bench", "--twins", "3000"], dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("29 of 29 planted twins found, 0 other pairs"), "{out}");
+    let (ok, out, err) = run(&["bench", "--dictionaries", "2"], dir.path());
+    assert!(ok, "{err}");
+    // Each generated page carries a wrong expression, a typo and a list of people: three findings.
+    let pages: usize = out.split(" pages, ").next().unwrap().rsplit('(').next().unwrap().parse().unwrap();
+    assert!(out.contains(&format!("{pages} pages, {} findings", pages * 3)), "{out}");
+}

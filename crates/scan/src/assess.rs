@@ -6,11 +6,12 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use serde_json::{Map, Value};
+use sitecensus_checks::twins::{self, Article, Boilerplate};
 use sitecensus_checks::{Checks, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
 use sitecensus_core::Finding;
 use sitecensus_core::{AsOf, LinkKind, Outcome, Rubric};
 use sitecensus_report::SiteResult;
-use sitecensus_store::{ArticleRow, SiteRow, Store, StoreError};
+use sitecensus_store::{CandidatePage, SiteRow, Store, StoreError};
 
 /// Most candidate pairs of articles examined across the sites of a run.
 const CROSS_SITE_CANDIDATES: usize = 100_000;
@@ -20,7 +21,7 @@ const CROSS_SITE_CANDIDATES: usize = 100_000;
 /// (list name, homepage title, host) that a credit line may use.
 ///
 /// # Errors
-/// On store errors.
+/// On store errors or unreadable stored data.
 pub fn cross_site_twins(
     store: &Store,
     run_id: i64,
@@ -29,22 +30,41 @@ pub fn cross_site_twins(
     names: &HashMap<i64, Vec<String>>,
 ) -> Result<HashMap<i64, Vec<Finding>>, StoreError> {
     let given: HashMap<i64, &str> = sites.iter().map(|s| (s.id, s.spec.given.as_str())).collect();
+    let mut boilerplates: HashMap<i64, Boilerplate> = HashMap::new();
     let mut out: HashMap<i64, Vec<Finding>> = HashMap::new();
     let none = Vec::new();
     for (a, b) in store.cross_site_candidates(run_id, CROSS_SITE_CANDIDATES)? {
-        let art = |r: &ArticleRow| sitecensus_checks::twins::Article {
-            url: r.url.clone(),
-            title: r.title.clone(),
-            published: r.published.clone(),
-            text: r.own_text.clone(),
+        let (Some(art_a), Some(art_b)) =
+            (article(store, &a, &mut boilerplates)?, article(store, &b, &mut boilerplates)?)
+        else {
+            continue;
         };
         let (a_names, b_names) = (names.get(&a.site_id).unwrap_or(&none), names.get(&b.site_id).unwrap_or(&none));
-        let Some(f) = checks.cross_site_twin(&art(&a), a_names, &art(&b), b_names) else { continue };
-        let (copy, original) = if f.page.as_deref() == Some(a.url.as_str()) { (&a, &b) } else { (&b, &a) };
+        let Some(f) = checks.cross_site_twin(&art_a, a_names, &art_b, b_names) else { continue };
+        let (copy, original) = if f.page.as_deref() == Some(art_a.url.as_str()) { (&a, &b) } else { (&b, &a) };
         let f = f.detail("twin_site", given.get(&original.site_id).copied().unwrap_or_default());
         out.entry(copy.site_id).or_default().push(f);
     }
     Ok(out)
+}
+
+/// A stored candidate page as the twin check reads it (its own text without its site's
+/// boilerplate); None when it has no page model.
+fn article(
+    store: &Store,
+    c: &CandidatePage,
+    boilerplates: &mut HashMap<i64, Boilerplate>,
+) -> Result<Option<Article>, StoreError> {
+    let Some(model) = &c.model else { return Ok(None) };
+    let page: sitecensus_extract::Page = serde_json::from_str(model)
+        .map_err(|e| StoreError::Corrupt { path: store.path().display().to_string(), message: e.to_string() })?;
+    let boilerplate = match boilerplates.entry(c.site_id) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(Boilerplate::from_hashes(store.site_boilerplate(c.site_id)?))
+        }
+    };
+    Ok(Some(twins::article(&page, boilerplate)))
 }
 
 /// Reads a stored site back as the model the site-level checks take.
@@ -121,25 +141,13 @@ pub fn assess(
     extra: &[Finding],
 ) -> Result<SiteResult, StoreError> {
     let model = site_model(store, site, as_of, checks.unreachable_params().map(|p| p.probe_window_days))?;
-    let sitecensus_checks::SiteAssessment { findings: mut site_findings, columns } = checks.site(&model);
+    let sitecensus_checks::SiteAssessment { findings: mut site_findings, columns, twin_index } = checks.site(&model);
     site_findings.extend_from_slice(extra);
     store.replace_site_findings(site.id, &site_findings)?;
     if extra.is_empty() {
-        let articles: Vec<(ArticleRow, Vec<u64>)> = checks
-            .twin_articles(&model)
-            .into_iter()
-            .map(|(a, bands)| {
-                let row = ArticleRow {
-                    site_id: site.id,
-                    url: a.url,
-                    title: a.title,
-                    published: a.published,
-                    own_text: a.text,
-                };
-                (row, bands)
-            })
-            .collect();
-        store.replace_articles(site.id, &articles)?;
+        let articles: Vec<(&str, &[u64])> =
+            twin_index.articles.iter().map(|(i, bands)| (model.pages[*i].url.as_str(), &bands[..])).collect();
+        store.replace_twin_index(site.id, &twin_index.boilerplate, &articles)?;
     }
     let mut page_findings = store.findings(site.id, "page")?;
     // In address order, so that the page a repeated finding is reported on does not depend on

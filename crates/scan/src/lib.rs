@@ -243,7 +243,9 @@ pub async fn scan(
         let r = t.await.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))??;
         results.sites.push(r);
     }
+    let started = std::time::Instant::now();
     let copies = apply_cross_site(&store, run.id, &checks, &opts.rubric, opts.as_of, &mut results)?;
+    tracing::info!(copies, ms = started.elapsed().as_millis() as u64, "twin articles across sites");
     if copies > 0 {
         progress.message(&format!(
             "{copies} article(s) repeat articles of other sites in this run (accuracy.twin_articles)"
@@ -275,9 +277,14 @@ async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanErr
     let store = ctx.store.clone();
     let checks = ctx.checks.clone();
     let opts = ctx.opts.clone();
-    let result = tokio::task::spawn_blocking(move || assess(&store, &row, &checks, &opts.rubric, opts.as_of, &[]))
-        .await
-        .map_err(|e| ScanError::NoRun(format!("assessing a site failed: {e}")))??;
+    let result = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let r = assess(&store, &row, &checks, &opts.rubric, opts.as_of, &[]);
+        tracing::info!(site = %row.spec.given, ms = started.elapsed().as_millis() as u64, "assessed");
+        r
+    })
+    .await
+    .map_err(|e| ScanError::NoRun(format!("assessing a site failed: {e}")))??;
     ctx.progress.site_finished(&result);
     Ok(result)
 }

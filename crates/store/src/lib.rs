@@ -518,34 +518,60 @@ impl Store {
         })
     }
 
-    /// Replaces a site's articles and their LSH band hashes.
+    /// Replaces what is kept of a site for twins across sites: its boilerplate lines' hashes and
+    /// the LSH band hashes of its articles, by page URL.
     ///
     /// # Errors
     /// On database errors.
-    pub fn replace_articles(&self, site_id: i64, articles: &[(ArticleRow, Vec<u64>)]) -> Result<(), StoreError> {
+    pub fn replace_twin_index(
+        &self,
+        site_id: i64,
+        boilerplate: &[u64],
+        articles: &[(&str, &[u64])],
+    ) -> Result<(), StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             tx.execute(
-                "DELETE FROM article_bands WHERE article_id IN (SELECT id FROM articles WHERE site_id = ?1)",
+                "DELETE FROM article_bands WHERE page_id IN (SELECT id FROM pages WHERE site_id = ?1)",
                 [site_id],
             )?;
-            tx.execute("DELETE FROM articles WHERE site_id = ?1", [site_id])?;
+            let blob: Vec<u8> = boilerplate.iter().flat_map(|h| h.to_le_bytes()).collect();
+            tx.execute(
+                "INSERT INTO site_boilerplate (site_id, lines) VALUES (?1, ?2)
+                 ON CONFLICT (site_id) DO UPDATE SET lines = excluded.lines",
+                params![site_id, blob],
+            )?;
             {
-                let mut art = tx.prepare(
-                    "INSERT INTO articles (site_id, url, title, published, own_text) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?;
-                let mut band = tx.prepare("INSERT INTO article_bands (article_id, band, hash) VALUES (?1, ?2, ?3)")?;
-                for (a, bands) in articles {
-                    art.execute(params![site_id, a.url, a.title, a.published, a.own_text])?;
-                    let id = tx.last_insert_rowid();
+                let mut page = tx.prepare("SELECT id FROM pages WHERE site_id = ?1 AND url = ?2")?;
+                let mut band =
+                    tx.prepare("INSERT INTO article_bands (page_id, band, hash, site_id) VALUES (?1, ?2, ?3, ?4)")?;
+                for (url, bands) in articles {
+                    let Some(id) = page.query_row(params![site_id, url], |r| r.get::<_, i64>(0)).optional()? else {
+                        continue;
+                    };
                     for (b, h) in bands.iter().enumerate() {
                         // SQLite integers are signed: the hash's bits are kept as they are.
-                        band.execute(params![id, b as i64, *h as i64])?;
+                        band.execute(params![id, b as i64, *h as i64, site_id])?;
                     }
                 }
             }
             tx.commit()
         })
+    }
+
+    /// A site's boilerplate lines' hashes, as [`Store::replace_twin_index`] kept them.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn site_boilerplate(&self, site_id: i64) -> Result<Vec<u64>, StoreError> {
+        let blob: Option<Vec<u8>> = self.with(|c| {
+            c.query_row("SELECT lines FROM site_boilerplate WHERE site_id = ?1", [site_id], |r| r.get(0)).optional()
+        })?;
+        Ok(blob
+            .unwrap_or_default()
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect())
     }
 
     /// Pairs of articles of different sites of a run that share an LSH bucket (at most `limit`).
@@ -556,28 +582,25 @@ impl Store {
         &self,
         run_id: i64,
         limit: usize,
-    ) -> Result<Vec<(ArticleRow, ArticleRow)>, StoreError> {
+    ) -> Result<Vec<(CandidatePage, CandidatePage)>, StoreError> {
         let ids: Vec<(i64, i64)> = self.with(|c| {
             let mut st = c.prepare(
-                "SELECT DISTINCT a1.id, a2.id FROM article_bands b1
-                 JOIN article_bands b2 ON b1.band = b2.band AND b1.hash = b2.hash AND b1.article_id < b2.article_id
-                 JOIN articles a1 ON a1.id = b1.article_id JOIN articles a2 ON a2.id = b2.article_id
-                 JOIN sites s1 ON s1.id = a1.site_id JOIN sites s2 ON s2.id = a2.site_id
-                 WHERE s1.run_id = ?1 AND s2.run_id = ?1 AND a1.site_id <> a2.site_id
+                // Driven from one site's bands to the same buckets of the others (the written
+                // order, kept by CROSS JOIN): index lookups only, however many articles.
+                "SELECT DISTINCT b1.page_id, b2.page_id
+                 FROM sites s1 CROSS JOIN pages p1 CROSS JOIN article_bands b1 CROSS JOIN article_bands b2
+                 WHERE s1.run_id = ?1 AND p1.site_id = s1.id AND b1.page_id = p1.id
+                   AND b2.band = b1.band AND b2.hash = b1.hash AND b2.site_id <> b1.site_id
+                   AND b2.site_id IN (SELECT id FROM sites WHERE run_id = ?1)
+                   AND b1.page_id < b2.page_id
                  LIMIT ?2",
             )?;
             st.query_map(params![run_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
         })?;
-        let load = |id: i64| -> Result<ArticleRow, StoreError> {
+        let load = |id: i64| -> Result<CandidatePage, StoreError> {
             self.with(|c| {
-                c.query_row("SELECT site_id, url, title, published, own_text FROM articles WHERE id = ?1", [id], |r| {
-                    Ok(ArticleRow {
-                        site_id: r.get(0)?,
-                        url: r.get(1)?,
-                        title: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                        published: r.get(3)?,
-                        own_text: r.get(4)?,
-                    })
+                c.query_row("SELECT site_id, url, model FROM pages WHERE id = ?1", [id], |r| {
+                    Ok(CandidatePage { site_id: r.get(0)?, url: r.get(1)?, model: r.get(2)? })
                 })
             })
         };
@@ -615,19 +638,15 @@ impl Store {
     }
 }
 
-/// An article's own text as the twin check keeps it.
+/// A stored article page that may be a twin of one of another site.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ArticleRow {
+pub struct CandidatePage {
     /// The site it belongs to.
     pub site_id: i64,
-    /// Its URL.
+    /// Its URL (as stored).
     pub url: String,
-    /// Its title.
-    pub title: String,
-    /// Its publication date.
-    pub published: Option<String>,
-    /// Its own text (boilerplate removed).
-    pub own_text: String,
+    /// Its page model (JSON).
+    pub model: Option<String>,
 }
 
 /// A stored page, as the site-level checks read it back.

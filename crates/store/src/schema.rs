@@ -114,24 +114,21 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX probes_url_at ON probes(url, at);
         ",
         ),
-        // Articles' own text and LSH band hashes, for twin articles across the sites of a run.
+        // LSH band hashes of articles and each site's boilerplate, for twins across sites.
         M::up(
             r"
-        CREATE TABLE articles (
-            id INTEGER PRIMARY KEY,
-            site_id INTEGER NOT NULL,
-            url TEXT NOT NULL,
-            title TEXT,
-            published TEXT,
-            own_text TEXT NOT NULL,
-            UNIQUE (site_id, url)
+        CREATE TABLE site_boilerplate (
+            site_id INTEGER PRIMARY KEY,
+            lines BLOB NOT NULL
         );
         CREATE TABLE article_bands (
-            article_id INTEGER NOT NULL,
+            page_id INTEGER NOT NULL,
             band INTEGER NOT NULL,
-            hash INTEGER NOT NULL
-        );
-        CREATE INDEX article_bands_bucket ON article_bands(band, hash);
+            hash INTEGER NOT NULL,
+            site_id INTEGER NOT NULL,
+            PRIMARY KEY (page_id, band)
+        ) WITHOUT ROWID;
+        CREATE INDEX article_bands_bucket ON article_bands(band, hash, site_id);
         ",
         ),
     ])
