@@ -57,14 +57,14 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let server = sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages));
+        let server = sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages, 0));
         eprintln!("serving a generated site of {} pages at {}", a.pages, server.url("/"));
         tokio::signal::ctrl_c().await?;
         return Ok(());
     }
     let mut servers = Vec::with_capacity(a.sites.max(1));
-    for _ in 0..a.sites.max(1) {
-        servers.push(serve_bench(a.pages).await);
+    for seed in 0..a.sites.max(1) {
+        servers.push(serve_bench(a.pages, seed as u64).await);
     }
     let (db, temporary) = match &a.db {
         Some(p) => (p.clone(), false),

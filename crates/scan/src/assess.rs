@@ -11,7 +11,7 @@ use sitecensus_checks::{Checks, HomepageFetch, LinkSource, LinkTarget, PageEntry
 use sitecensus_core::Finding;
 use sitecensus_core::{AsOf, LinkKind, Outcome, Rubric};
 use sitecensus_report::SiteResult;
-use sitecensus_store::{CandidatePage, SiteRow, Store, StoreError};
+use sitecensus_store::{CandidatePage, Op, SiteRow, Store, StoreError, Writer};
 
 /// Most candidate pairs of articles examined across the sites of a run.
 const CROSS_SITE_CANDIDATES: usize = 100_000;
@@ -126,6 +126,16 @@ pub fn site_model(
     Ok(SiteModel { spec: site.spec.clone(), as_of, homepage, pages, links, probes })
 }
 
+/// Where an assessment's own writes (site-level findings, the twin index) go.
+#[derive(Clone, Copy)]
+pub enum Sink<'a> {
+    /// Straight into the store (rescoring, or when nothing else is writing).
+    Store,
+    /// Through the scan's writer thread, queued behind the crawl's writes instead of waiting for
+    /// SQLite's write lock. From a blocking thread only.
+    Writer(&'a Writer),
+}
+
 /// Runs the site-level checks over a stored site (plus `extra` findings found across sites), stores
 /// their findings and the site's articles, scores everything under `rubric` and returns the site's
 /// results.
@@ -139,15 +149,30 @@ pub fn assess(
     rubric: &Rubric,
     as_of: AsOf,
     extra: &[Finding],
+    sink: Sink<'_>,
 ) -> Result<SiteResult, StoreError> {
     let model = site_model(store, site, as_of, checks.unreachable_params().map(|p| p.probe_window_days))?;
     let sitecensus_checks::SiteAssessment { findings: mut site_findings, columns, twin_index } = checks.site(&model);
     site_findings.extend_from_slice(extra);
-    store.replace_site_findings(site.id, &site_findings)?;
-    if extra.is_empty() {
-        let articles: Vec<(&str, &[u64])> =
-            twin_index.articles.iter().map(|(i, bands)| (model.pages[*i].url.as_str(), &bands[..])).collect();
-        store.replace_twin_index(site.id, &twin_index.boilerplate, &articles)?;
+    // The twin index does not change with findings from other sites: written once.
+    let twin_index = extra.is_empty().then(|| {
+        let articles: Vec<(String, Vec<u64>)> =
+            twin_index.articles.iter().map(|(i, bands)| (model.pages[*i].url.clone(), bands.to_vec())).collect();
+        (twin_index.boilerplate, articles)
+    });
+    match sink {
+        Sink::Store => {
+            store.replace_site_findings(site.id, &site_findings)?;
+            if let Some((boilerplate, articles)) = &twin_index {
+                store.replace_twin_index(site.id, boilerplate, articles)?;
+            }
+        }
+        Sink::Writer(w) => {
+            w.send_blocking(Op::SiteFindings { site_id: site.id, findings: site_findings.clone() })?;
+            if let Some((boilerplate, articles)) = twin_index {
+                w.send_blocking(Op::TwinIndex { site_id: site.id, boilerplate, articles })?;
+            }
+        }
     }
     let mut page_findings = store.findings(site.id, "page")?;
     // In address order, so that the page a repeated finding is reported on does not depend on

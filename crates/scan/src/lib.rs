@@ -19,7 +19,7 @@ use sitecensus_report::{Results, RubricRef, RunInfo, SiteResult};
 use sitecensus_store::{RunRow, SiteRow, Store, StoreError};
 use tokio::sync::Semaphore;
 
-pub use assess::{assess, cross_site_twins, site_model};
+pub use assess::{Sink, assess, cross_site_twins, site_model};
 
 /// The default page budget per site.
 pub const DEFAULT_MAX_PAGES: usize = 5000;
@@ -243,6 +243,8 @@ pub async fn scan(
         let r = t.await.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))??;
         results.sites.push(r);
     }
+    // The sites' twin indexes are queued writes: committed before they are looked up.
+    ctx.writer.flush().await?;
     let started = std::time::Instant::now();
     let copies = apply_cross_site(&store, run.id, &checks, &opts.rubric, opts.as_of, &mut results)?;
     tracing::info!(copies, ms = started.elapsed().as_millis() as u64, "twin articles across sites");
@@ -277,9 +279,10 @@ async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanErr
     let store = ctx.store.clone();
     let checks = ctx.checks.clone();
     let opts = ctx.opts.clone();
+    let writer = ctx.writer.clone();
     let result = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
-        let r = assess(&store, &row, &checks, &opts.rubric, opts.as_of, &[]);
+        let r = assess(&store, &row, &checks, &opts.rubric, opts.as_of, &[], Sink::Writer(&writer));
         tracing::info!(site = %row.spec.given, ms = started.elapsed().as_millis() as u64, "assessed");
         r
     })
@@ -309,7 +312,7 @@ pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option
     let checks = Checks::new(rubric).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
     let mut results = Results::new(as_of.to_rfc3339(), rubric_ref(rubric), Some(run_info(&run)));
     for row in store.sites(run.id)? {
-        results.sites.push(assess(store, &row, &checks, rubric, as_of, &[])?);
+        results.sites.push(assess(store, &row, &checks, rubric, as_of, &[], Sink::Store)?);
     }
     apply_cross_site(store, run.id, &checks, rubric, as_of, &mut results)?;
     Ok(results)
@@ -343,7 +346,7 @@ fn apply_cross_site(
         if let Some(extra) = extras.get(&row.id) {
             copies += extra.len();
             if let Some(&i) = slot.get(row.spec.given.as_str()) {
-                results.sites[i] = assess(store, row, checks, rubric, as_of, extra)?;
+                results.sites[i] = assess(store, row, checks, rubric, as_of, extra, Sink::Store)?;
             }
         }
     }

@@ -152,8 +152,14 @@ pub struct ProbeRow {
 /// The database.
 pub struct Store {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    /// Idle connections. Callers on many threads (assessing sites while others crawl) each take
+    /// their own, so reads do not queue behind one another; SQLite's WAL lets them run at once.
+    /// Hand-written: a pool crate would pin its own rusqlite version for these few lines.
+    idle: Mutex<Vec<Connection>>,
 }
+
+/// Idle connections kept open.
+const IDLE_CONNECTIONS: usize = 8;
 
 /// The default database file.
 pub const DEFAULT_DB: &str = "sitecensus.db";
@@ -178,7 +184,7 @@ impl Store {
         schema::migrations()
             .to_latest(&mut conn)
             .map_err(|e| StoreError::Migration { path: p, message: e.to_string() })?;
-        Ok(Store { path: path.to_owned(), conn: Mutex::new(conn) })
+        Ok(Store { path: path.to_owned(), idle: Mutex::new(vec![conn]) })
     }
 
     /// The database file.
@@ -196,8 +202,17 @@ impl Store {
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let conn = self.conn.lock().expect("store lock");
-        f(&conn).map_err(|e| self.err(e))
+        let taken = self.idle.lock().expect("store lock").pop();
+        let conn = match taken {
+            Some(c) => c,
+            None => open_conn(&self.path).map_err(|e| self.err(e))?,
+        };
+        let out = f(&conn).map_err(|e| self.err(e));
+        let mut idle = self.idle.lock().expect("store lock");
+        if idle.len() < IDLE_CONNECTIONS {
+            idle.push(conn);
+        }
+        out
     }
 
     /// Starts the writer thread for hot-path writes (its own connection).
@@ -497,23 +512,7 @@ impl Store {
     pub fn replace_site_findings(&self, site_id: i64, findings: &[Finding]) -> Result<(), StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            tx.execute("DELETE FROM findings WHERE site_id = ?1 AND scope = 'site'", [site_id])?;
-            {
-                let mut st = tx.prepare(
-                    "INSERT INTO findings (site_id, scope, check_id, severity, page, target, evidence, detail) VALUES (?1, 'site', ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?;
-                for f in findings {
-                    st.execute(params![
-                        site_id,
-                        f.check,
-                        f.severity.as_str(),
-                        f.page,
-                        f.target,
-                        f.evidence,
-                        serde_json::Value::Object(f.detail.clone()).to_string()
-                    ])?;
-                }
-            }
+            write_site_findings(&tx, site_id, findings)?;
             tx.commit()
         })
     }
@@ -527,34 +526,11 @@ impl Store {
         &self,
         site_id: i64,
         boilerplate: &[u64],
-        articles: &[(&str, &[u64])],
+        articles: &[(String, Vec<u64>)],
     ) -> Result<(), StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            tx.execute(
-                "DELETE FROM article_bands WHERE page_id IN (SELECT id FROM pages WHERE site_id = ?1)",
-                [site_id],
-            )?;
-            let blob: Vec<u8> = boilerplate.iter().flat_map(|h| h.to_le_bytes()).collect();
-            tx.execute(
-                "INSERT INTO site_boilerplate (site_id, lines) VALUES (?1, ?2)
-                 ON CONFLICT (site_id) DO UPDATE SET lines = excluded.lines",
-                params![site_id, blob],
-            )?;
-            {
-                let mut page = tx.prepare("SELECT id FROM pages WHERE site_id = ?1 AND url = ?2")?;
-                let mut band =
-                    tx.prepare("INSERT INTO article_bands (page_id, band, hash, site_id) VALUES (?1, ?2, ?3, ?4)")?;
-                for (url, bands) in articles {
-                    let Some(id) = page.query_row(params![site_id, url], |r| r.get::<_, i64>(0)).optional()? else {
-                        continue;
-                    };
-                    for (b, h) in bands.iter().enumerate() {
-                        // SQLite integers are signed: the hash's bits are kept as they are.
-                        band.execute(params![id, b as i64, *h as i64, site_id])?;
-                    }
-                }
-            }
+            write_twin_index(&tx, site_id, boilerplate, articles)?;
             tx.commit()
         })
     }
@@ -588,11 +564,12 @@ impl Store {
                 // Driven from one site's bands to the same buckets of the others (the written
                 // order, kept by CROSS JOIN): index lookups only, however many articles.
                 "SELECT DISTINCT b1.page_id, b2.page_id
-                 FROM sites s1 CROSS JOIN pages p1 CROSS JOIN article_bands b1 CROSS JOIN article_bands b2
+                 FROM sites s1 CROSS JOIN pages p1 CROSS JOIN article_bands b1
+                   CROSS JOIN article_bands b2 CROSS JOIN sites s2
                  WHERE s1.run_id = ?1 AND p1.site_id = s1.id AND b1.page_id = p1.id
-                   AND b2.band = b1.band AND b2.hash = b1.hash AND b2.site_id <> b1.site_id
-                   AND b2.site_id IN (SELECT id FROM sites WHERE run_id = ?1)
-                   AND b1.page_id < b2.page_id
+                   AND b2.band = b1.band AND b2.hash = b1.hash
+                   AND b2.page_id > b1.page_id AND b2.site_id <> b1.site_id
+                   AND s2.id = b2.site_id AND s2.run_id = ?1
                  LIMIT ?2",
             )?;
             st.query_map(params![run_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
@@ -636,6 +613,55 @@ impl Store {
             .collect()
         })
     }
+}
+
+/// Replaces a site's site-level findings (inside the caller's transaction).
+pub(crate) fn write_site_findings(c: &Connection, site_id: i64, findings: &[Finding]) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM findings WHERE site_id = ?1 AND scope = 'site'", [site_id])?;
+    let mut st = c.prepare_cached(
+        "INSERT INTO findings (site_id, scope, check_id, severity, page, target, evidence, detail) VALUES (?1, 'site', ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for f in findings {
+        st.execute(params![
+            site_id,
+            f.check,
+            f.severity.as_str(),
+            f.page,
+            f.target,
+            f.evidence,
+            serde_json::Value::Object(f.detail.clone()).to_string()
+        ])?;
+    }
+    Ok(())
+}
+
+/// Replaces a site's boilerplate and article bands (inside the caller's transaction).
+pub(crate) fn write_twin_index(
+    c: &Connection,
+    site_id: i64,
+    boilerplate: &[u64],
+    articles: &[(String, Vec<u64>)],
+) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM article_bands WHERE page_id IN (SELECT id FROM pages WHERE site_id = ?1)", [site_id])?;
+    let blob: Vec<u8> = boilerplate.iter().flat_map(|h| h.to_le_bytes()).collect();
+    c.execute(
+        "INSERT INTO site_boilerplate (site_id, lines) VALUES (?1, ?2)
+         ON CONFLICT (site_id) DO UPDATE SET lines = excluded.lines",
+        params![site_id, blob],
+    )?;
+    let mut page = c.prepare_cached("SELECT id FROM pages WHERE site_id = ?1 AND url = ?2")?;
+    let mut band =
+        c.prepare_cached("INSERT INTO article_bands (page_id, band, hash, site_id) VALUES (?1, ?2, ?3, ?4)")?;
+    for (url, bands) in articles {
+        let Some(id) = page.query_row(params![site_id, url], |r| r.get::<_, i64>(0)).optional()? else {
+            continue;
+        };
+        for (b, h) in bands.iter().enumerate() {
+            // SQLite integers are signed: the hash's bits are kept as they are.
+            band.execute(params![id, b as i64, *h as i64, site_id])?;
+        }
+    }
+    Ok(())
 }
 
 /// A stored article page that may be a twin of one of another site.

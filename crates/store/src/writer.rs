@@ -125,6 +125,22 @@ pub enum Op {
         /// (URL, count) pairs.
         counts: Vec<(String, u32)>,
     },
+    /// A site's site-level findings, replacing those stored before.
+    SiteFindings {
+        /// The site.
+        site_id: i64,
+        /// The findings.
+        findings: Vec<Finding>,
+    },
+    /// A site's boilerplate and article bands (for twins across sites), replacing those before.
+    TwinIndex {
+        /// The site.
+        site_id: i64,
+        /// Boilerplate lines' hashes.
+        boilerplate: Vec<u64>,
+        /// (page URL, band hashes) of its articles.
+        articles: Vec<(String, Vec<u64>)>,
+    },
     /// Answered once everything sent before is committed.
     Flush(oneshot::Sender<Result<(), String>>),
 }
@@ -153,6 +169,14 @@ impl Writer {
     /// When the writer has stopped.
     pub async fn send(&self, op: Op) -> Result<(), StoreError> {
         self.tx.send(op).await.map_err(|_| StoreError::WriterGone)
+    }
+
+    /// Queues a write from a blocking thread (`spawn_blocking`, not an async task).
+    ///
+    /// # Errors
+    /// When the writer has stopped.
+    pub fn send_blocking(&self, op: Op) -> Result<(), StoreError> {
+        self.tx.blocking_send(op).map_err(|_| StoreError::WriterGone)
     }
 
     /// Waits until everything sent so far is committed.
@@ -311,6 +335,10 @@ fn apply(
                         serde_json::Value::Object(f.detail).to_string()
                     ])?;
                 }
+            }
+            Op::SiteFindings { site_id, findings } => crate::write_site_findings(&tx, site_id, &findings)?,
+            Op::TwinIndex { site_id, boilerplate, articles } => {
+                crate::write_twin_index(&tx, site_id, &boilerplate, &articles)?;
             }
             Op::SourceCounts { site_id, counts } => {
                 let mut st = tx.prepare_cached("UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2")?;
