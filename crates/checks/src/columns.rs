@@ -75,7 +75,15 @@ fn column_key(url: &str) -> String {
 /// A title as a person reads it: "通知公告_丰安县人民政府" → "通知公告".
 pub(crate) fn clean_title(t: &str) -> String {
     let first = t.split(['_', '|', '－', '—']).next().unwrap_or(t);
-    let first = first.split(" - ").next().unwrap_or(first);
+    let mut first = first.split(" - ").next().unwrap_or(first);
+    // "标题-西岭县人民政府网": a bare hyphen is a separator only before a site's name
+    // ("2023-2024学年" keeps its hyphen).
+    if let Some((head, site)) = first.rsplit_once('-')
+        && !head.trim().is_empty()
+        && ["网", "网站", "政府", "门户"].iter().any(|s| site.trim_end().ends_with(s))
+    {
+        first = head;
+    }
     first.trim().to_owned()
 }
 
@@ -291,4 +299,17 @@ fn assemble<'a>(
         placeholder,
         empty,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_title;
+
+    #[test]
+    fn a_title_loses_the_site_name_but_keeps_its_own_hyphens() {
+        assert_eq!(clean_title("东湖区上半年经济运行情况通报-西岭县人民政府网"), "东湖区上半年经济运行情况通报");
+        assert_eq!(clean_title("政务要闻_东湖区人民政府"), "政务要闻");
+        assert_eq!(clean_title("2023-2024学年校历"), "2023-2024学年校历");
+        assert_eq!(clean_title("通知公告 - 宜安市人民政府"), "通知公告");
+    }
 }

@@ -398,7 +398,6 @@ pub fn finding(a: &Article, b: &Article, sim: f64, rule: &Rule<Params>) -> Findi
     );
     Finding::new(ID, rule.severity, evidence)
         .page(second.url.clone())
-        .target(first.url.clone())
         .detail("twin", first.url.clone())
         .detail("similarity", (sim * 1000.0).round() / 1000.0)
         .detail("titles", vec![first.title.clone(), second.title.clone()])

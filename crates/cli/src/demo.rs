@@ -49,6 +49,8 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     let (hostile, _) = serve_site_with("hostile", &[]).await;
     let (columns, _) = serve_site_with("columns", &[]).await;
     let (zombie, _) = serve_site_with("zombie", &[]).await;
+    let (accuracy, _) = serve_site_with("accuracy", &[]).await;
+    let (copier, _) = serve_site_with("accuracy-copy", &[]).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let sites = vec![
         site(county.url("/"), "丰安县人民政府（示例）", Level::County, "360922")?,
@@ -58,6 +60,8 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         site(township.url("/"), "清河乡人民政府（示例，软404）", Level::Township, "360922")?,
         site(bureau.url("/"), "西林县人力资源和社会保障局（示例，脚本跳转）", Level::County, "360923")?,
         site(hostile.url("/"), "陷阱测试站（示例，恶意页面）", Level::County, "360924")?,
+        site(accuracy.url("/"), "东湖区人民政府（示例，被挂暗链、泄露个人信息）", Level::County, "360102")?,
+        site(copier.url("/"), "西岭县人民政府（示例，照搬他站文章）", Level::County, "360123")?,
         site(format!("http://127.0.0.1:{closed}/"), "无法访问的网站（示例）", Level::Township, "360925")?,
     ];
     let mut opts = ScanOptions::new(Rubric::default_rubric(), AsOf::parse(DEMO_AS_OF).map_err(|e| anyhow::anyhow!(e))?);

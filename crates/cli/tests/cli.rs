@@ -259,17 +259,29 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out, err) = run(&["demo"], dir.path());
     assert!(ok, "{err}");
-    assert!(out.contains("8 sites"), "{out}");
+    assert!(out.contains("10 sites"), "{out}");
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo-results.json")).unwrap()).unwrap();
     let sites = v["sites"].as_array().unwrap();
-    assert_eq!(sites.len(), 8);
+    assert_eq!(sites.len(), 10);
     assert!(dir.path().join("demo-report.html").exists());
     assert!(dir.path().join("sitecensus.db").exists());
     let named = |part: &str| sites.iter().find(|s| s["name"].as_str().is_some_and(|n| n.contains(part))).unwrap();
     assert_eq!(named("无法访问")["vetoes"], serde_json::json!(["availability.unreachable"]));
     assert_eq!(named("荒废镇")["verdict"], "fail");
     assert_eq!(named("长宁县")["columns"].as_array().unwrap().len(), 16);
+    let vetoes = named("东湖区")["vetoes"].as_array().unwrap().clone();
+    for v in ["security.spam_injection", "privacy.personal_data", "accuracy.wrong_expression"] {
+        assert!(vetoes.iter().any(|x| x == v), "{v} missing from {vetoes:?}");
+    }
+    let copies = named("西岭县")["findings"].as_array().unwrap().iter().filter(|f| f["detail"]["cross_site"] == true).count();
+    assert_eq!(copies, 1);
+    // Personal data is masked in every output.
+    assert!(!out.contains("1965031212"), "an ID number leaks into the terminal");
+    for file in ["demo-results.json", "demo-report.html"] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert!(!text.contains("1965031212"), "an ID number leaks into {file}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -246,12 +246,15 @@ pub async fn scan(
     // The sites' twin indexes are queued writes: committed before they are looked up.
     ctx.writer.flush().await?;
     let started = std::time::Instant::now();
-    let copies = apply_cross_site(&store, run.id, &checks, &opts.rubric, opts.as_of, &mut results)?;
-    tracing::info!(copies, ms = started.elapsed().as_millis() as u64, "twin articles across sites");
-    if copies > 0 {
+    let updated = apply_cross_site(&store, run.id, &checks, &opts.rubric, opts.as_of, &mut results)?;
+    tracing::info!(sites = updated.len(), ms = started.elapsed().as_millis() as u64, "twin articles across sites");
+    for (i, copies) in updated {
+        let site = &results.sites[i];
         progress.message(&format!(
-            "{copies} article(s) repeat articles of other sites in this run (accuracy.twin_articles)"
+            "{} copies {copies} article(s) of other sites in this run (accuracy.twin_articles); assessed again:",
+            site.name.as_deref().unwrap_or(&site.url)
         ));
+        progress.site_finished(site);
     }
     drop(ctx);
     drop(fetcher);
@@ -319,7 +322,8 @@ pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option
 }
 
 /// Finds articles copied across the sites of a run and assesses the copying sites again with
-/// those findings; returns how many copies were found.
+/// those findings; returns, for each site assessed again, its place in `results` and how many
+/// of its articles are copies.
 fn apply_cross_site(
     store: &Store,
     run_id: i64,
@@ -327,7 +331,7 @@ fn apply_cross_site(
     rubric: &Rubric,
     as_of: AsOf,
     results: &mut Results,
-) -> Result<usize, ScanError> {
+) -> Result<Vec<(usize, usize)>, ScanError> {
     let rows = store.sites(run_id)?;
     // Results are matched to stored sites by the URL as given, which is unique within a run.
     let slot: HashMap<String, usize> = results.sites.iter().enumerate().map(|(i, r)| (r.url.clone(), i)).collect();
@@ -341,14 +345,12 @@ fn apply_cross_site(
         })
         .collect();
     let extras = cross_site_twins(store, run_id, checks, &rows, &names)?;
-    let mut copies = 0;
+    let mut updated = Vec::new();
     for row in &rows {
-        if let Some(extra) = extras.get(&row.id) {
-            copies += extra.len();
-            if let Some(&i) = slot.get(row.spec.given.as_str()) {
-                results.sites[i] = assess(store, row, checks, rubric, as_of, extra, Sink::Store)?;
-            }
+        if let (Some(extra), Some(&i)) = (extras.get(&row.id), slot.get(row.spec.given.as_str())) {
+            results.sites[i] = assess(store, row, checks, rubric, as_of, extra, Sink::Store)?;
+            updated.push((i, extra.len()));
         }
     }
-    Ok(copies)
+    Ok(updated)
 }
