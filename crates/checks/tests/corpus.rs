@@ -246,3 +246,145 @@ fn clean_government_pages_raise_no_false_alarms() {
     }
     assert!(checked >= 40);
 }
+
+/// Every real article of the corpus as one site's pages (each at its own address).
+fn real_articles() -> Vec<PageEntry> {
+    let mut out = Vec::new();
+    for folder in ["gov-pages/article", "encoding/gbk-pages-with-gold-labels"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(corpus().join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "html" || x == "htm"))
+            .collect();
+        files.sort();
+        for (i, path) in files.iter().enumerate() {
+            let rel = path.strip_prefix(corpus()).unwrap().to_string_lossy().to_string();
+            let url = format!("http://www.example.gov.cn/{}/art{i}.html", folder.replace('/', "-"));
+            out.push(entry(&rel, &url, "2024-07-10", 2, false));
+        }
+    }
+    out
+}
+
+fn twins_of(model: &SiteModel) -> Vec<sitecensus_core::Finding> {
+    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    checks.site(model).findings.into_iter().filter(|f| f.check == "accuracy.twin_articles").collect()
+}
+
+#[test]
+fn real_articles_are_no_twins_of_one_another_but_a_repost_in_another_template_is() {
+    let pages = real_articles();
+    let articles = pages
+        .iter()
+        .filter(|p| p.page.as_ref().is_some_and(|p| p.page_kind == sitecensus_extract::PageKind::Article))
+        .count();
+    assert!(articles >= 15, "{articles} of {} pages read as articles", pages.len());
+    // Three statistical bulletins of one province share their phrasing and differ in figures and
+    // places: the hardest negatives here.
+    let model = site(None, "2024-07-10", pages.clone());
+    let found = twins_of(&model);
+    assert!(found.is_empty(), "{found:#?}");
+
+    // The city's article reposted on another template, its date changed.
+    let original = pages.iter().find(|p| p.url.contains("gov-pages-article/art0")).unwrap().clone();
+    let text = &original.page.as_ref().unwrap().main_text;
+    assert!(text.chars().count() > 400, "{text}");
+    let body: String = text.lines().map(|l| format!("<p>{l}</p>")).collect();
+    let html = format!(
+        "<html><head><meta charset=utf-8><title>转发-西岭县人民政府网</title></head><body>\
+         <table><tr><td id=logo>西岭县人民政府网</td></tr></table><ul id=menu><li><a href=/>首页</a></li></ul>\
+         <div id=content><h1>巴彦淖尔市有关工作情况</h1><p class=meta>发布日期：2024-07-01</p><div id=zoom>{body}</div></div>\
+         <div id=foot>西岭县人民政府办公室主办</div></body></html>"
+    );
+    let url = "http://www.example.gov.cn/xw/repost.html";
+    let page = extract(
+        html.as_bytes(),
+        None,
+        &Url::parse(url).unwrap(),
+        &Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: Some(false) },
+    );
+    let mut with_copy = pages;
+    with_copy.push(PageEntry {
+        url: url.into(),
+        final_url: url.into(),
+        depth: 2,
+        outcome: Outcome::Ok { status: 200 },
+        page: Some(page),
+    });
+    let found = twins_of(&site(None, "2024-07-10", with_copy));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].page.as_deref(), Some(url));
+    assert_eq!(found[0].detail["twin"], original.url.as_str());
+}
+
+/// The findings of one check over a text set as a page's body.
+fn text_findings(text: &str, check: &str) -> Vec<sitecensus_core::Finding> {
+    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let html = format!("<html><head><meta charset=utf-8><title>测试页</title></head><body><p>{text}</p></body></html>");
+    let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: Some(false) };
+    let url = Url::parse("http://www.example.gov.cn/a.html").unwrap();
+    sitecensus_extract::analyze(html.as_bytes(), None, &url, &opts, |p, dom| checks.page(p, dom))
+        .1
+        .into_iter()
+        .filter(|f| f.check == check)
+        .collect()
+}
+
+#[test]
+fn the_typo_dictionary_raises_nothing_on_corrected_sentences_of_real_typo_sets() {
+    let (mut sentences, mut caught) = (0, 0);
+    for file in [
+        "wordlists/typo-confusion/pycorrector_ec_law_test.tsv",
+        "wordlists/typo-confusion/pycorrector_sighan2015_test.tsv",
+    ] {
+        let text = std::fs::read_to_string(corpus().join(file)).unwrap();
+        // One page per hundred pairs keeps the test fast; a hit names its term, so it is traced.
+        let pairs: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once('\t')).collect();
+        for chunk in pairs.chunks(100) {
+            let wrong: String = chunk.iter().map(|(w, _)| *w).collect::<Vec<_>>().join("</p><p>");
+            let right: String = chunk.iter().map(|(_, r)| *r).collect::<Vec<_>>().join("</p><p>");
+            let false_alarms = text_findings(&right, "accuracy.typo");
+            assert!(
+                false_alarms.is_empty(),
+                "{file}: {:?}",
+                false_alarms.iter().map(|f| &f.evidence).collect::<Vec<_>>()
+            );
+            caught += text_findings(&wrong, "accuracy.typo").len();
+            sentences += chunk.len();
+        }
+    }
+    assert!(sentences > 1000, "{sentences}");
+    eprintln!("{caught} typo(s) of the dictionary found among {sentences} sentences with typos");
+}
+
+#[test]
+fn real_english_pages_are_translated_and_a_chinese_page_under_en_is_not() {
+    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: Some(false) };
+    let run = |file: &str, url: &str| -> Vec<sitecensus_core::Finding> {
+        let bytes = std::fs::read(corpus().join(file)).unwrap();
+        sitecensus_extract::analyze(&bytes, None, &Url::parse(url).unwrap(), &opts, |p, dom| checks.page(p, dom))
+            .1
+            .into_iter()
+            .filter(|f| f.check == "i18n.untranslated")
+            .collect()
+    };
+    let mut checked = 0;
+    for e in std::fs::read_dir(corpus().join("english-gov")).unwrap() {
+        let path = e.unwrap().path();
+        let rel = path.strip_prefix(corpus()).unwrap().to_string_lossy().to_string();
+        assert!(run(&rel, "http://www.example.gov.cn/en/page.html").is_empty(), "{rel}");
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+    let chinese = run(
+        "gov-pages/article/cwced_bynr-gov-cn_city_article_2022-02-11.html",
+        "http://www.example.gov.cn/en/news1.html",
+    );
+    assert_eq!(chinese.len(), 1);
+    // The same page in the Chinese version is what it should be.
+    assert!(
+        run("gov-pages/article/cwced_bynr-gov-cn_city_article_2022-02-11.html", "http://www.example.gov.cn/news1.html")
+            .is_empty()
+    );
+}

@@ -274,7 +274,8 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     for v in ["security.spam_injection", "privacy.personal_data", "accuracy.wrong_expression"] {
         assert!(vetoes.iter().any(|x| x == v), "{v} missing from {vetoes:?}");
     }
-    let copies = named("西岭县")["findings"].as_array().unwrap().iter().filter(|f| f["detail"]["cross_site"] == true).count();
+    let copies =
+        named("西岭县")["findings"].as_array().unwrap().iter().filter(|f| f["detail"]["cross_site"] == true).count();
     assert_eq!(copies, 1);
     // Personal data is masked in every output.
     assert!(!out.contains("1965031212"), "an ID number leaks into the terminal");
