@@ -1,5 +1,5 @@
 //! The text of attachments — spreadsheets (xls, xlsx, et), CSV and plain text, Word documents
-//! (docx) — so that checks can read the lists governments attach to notices, where most leaks
+//! (docx), PDF — so that checks can read the lists governments attach to notices, where most leaks
 //! of personal data sit.
 
 use std::io::{Cursor, Read};
@@ -34,6 +34,7 @@ pub fn text_of(bytes: &[u8], ext: &str) -> Result<String, AttachmentError> {
         "xls" | "xlsx" | "xlsm" | "et" | "ods" => spreadsheet(bytes),
         "csv" | "txt" => Ok(crate::decode::decode(bytes, None).text.chars().take(MAX_TEXT).collect()),
         "docx" | "wps" if bytes.starts_with(b"PK") => docx(bytes),
+        "pdf" => pdf(bytes),
         other => Err(AttachmentError::Unsupported(other.to_owned())),
     }
 }
@@ -53,6 +54,18 @@ fn spreadsheet(bytes: &[u8]) -> Result<String, AttachmentError> {
         }
     }
     Ok(out)
+}
+
+fn pdf(bytes: &[u8]) -> Result<String, AttachmentError> {
+    let bad = |message: String| AttachmentError::Unreadable { kind: "pdf", message };
+    if !bytes.starts_with(b"%PDF") {
+        return Err(bad("no %PDF header".into()));
+    }
+    // pdf-extract panics on some malformed files; a hostile attachment must not stop the scan.
+    let text = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes))
+        .map_err(|_| bad("the PDF reader gave up on this file".into()))?
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(text.chars().take(MAX_TEXT).collect())
 }
 
 fn docx(bytes: &[u8]) -> Result<String, AttachmentError> {
@@ -109,7 +122,22 @@ mod tests {
         assert_eq!(t, "低保名单\n张三 13812345678\n");
         let (gbk, _, _) = encoding_rs::GBK.encode("姓名,身份证号\n张三,360922199001011234\n");
         assert!(text_of(&gbk, "csv").unwrap().contains("张三"));
-        assert!(matches!(text_of(b"%PDF-1.4", "pdf"), Err(AttachmentError::Unsupported(_))));
         assert!(matches!(text_of(b"not a sheet", "xlsx"), Err(AttachmentError::Unreadable { .. })));
+        assert!(matches!(text_of(b"PK\x03\x04", "zip"), Err(AttachmentError::Unsupported(_))));
+    }
+
+    #[test]
+    fn pdf_text_and_damaged_pdfs() {
+        let pdf = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/sites/accuracy/files/mingdan.pdf"
+        ))
+        .unwrap();
+        let t = text_of(&pdf, "pdf").unwrap();
+        assert!(t.contains("360102196503121232") && t.contains("Wang Fang"), "{t}");
+        // Truncated, or not a PDF at all: an error, never a panic.
+        assert!(matches!(text_of(&pdf[..pdf.len() / 2], "pdf"), Err(AttachmentError::Unreadable { .. })));
+        assert!(matches!(text_of(b"%PDF-1.4 garbage", "pdf"), Err(AttachmentError::Unreadable { .. })));
+        assert!(matches!(text_of(b"<html>", "pdf"), Err(AttachmentError::Unreadable { .. })));
     }
 }

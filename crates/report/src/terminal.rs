@@ -66,6 +66,14 @@ pub fn scorecard(site: &SiteResult) -> String {
         site.stat("links_broken"),
         site.stat("duration_ms") as f64 / 1000.0
     );
+    let (read, unreadable) = (site.stat("attachments_read"), site.stat("attachments_unreadable"));
+    if read + unreadable > 0 {
+        let _ = write!(out, "   {read} attachment(s) read for personal data");
+        if unreadable > 0 {
+            let _ = write!(out, " · {unreadable} could not be read (see stats.attachments_unreadable_examples)");
+        }
+        out.push('\n');
+    }
     if !site.columns.is_empty() {
         let names = |f: &dyn Fn(&sitecensus_checks::Column) -> bool| {
             site.columns.iter().filter(|c| f(c)).map(|c| c.title.as_str()).collect::<Vec<_>>()

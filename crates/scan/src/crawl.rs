@@ -68,8 +68,13 @@ struct PageDone {
 
 enum Work {
     Page(Box<PageDone>),
-    Link(Url, Box<Fetched>, Vec<Finding>),
+    /// A link target checked: its fetch, findings about its content, and, for an attachment
+    /// that was read, whether its text could be read (the reason when not).
+    Link(Url, Box<Fetched>, Vec<Finding>, Option<Result<(), String>>),
 }
+
+/// Unreadable attachments named in a site's statistics (the rest are counted).
+const UNREADABLE_NAMED: usize = 20;
 
 /// One site's crawl.
 pub(crate) struct SiteCrawl<'a> {
@@ -102,6 +107,9 @@ struct Stats {
     cut: BTreeMap<&'static str, u64>,
     sitemap_urls: u64,
     not_html: u64,
+    attachments_read: u64,
+    attachments_unreadable: u64,
+    unreadable: Vec<(String, String)>,
 }
 
 fn outcome_json(o: &Outcome) -> String {
@@ -257,8 +265,19 @@ impl<'a> SiteCrawl<'a> {
                     pages_in_flight -= 1;
                     self.page_done(*p).await?;
                 }
-                Work::Link(url, f, findings) => {
+                Work::Link(url, f, findings, attachment) => {
                     links_in_flight -= 1;
+                    match attachment {
+                        Some(Ok(())) => self.stats.attachments_read += 1,
+                        Some(Err(why)) => {
+                            tracing::warn!(site = %self.site.spec.given, %url, "attachment not read: {why}");
+                            self.stats.attachments_unreadable += 1;
+                            if self.stats.unreadable.len() < UNREADABLE_NAMED {
+                                self.stats.unreadable.push((url.to_string(), why));
+                            }
+                        }
+                        None => {}
+                    }
                     self.link_result(&url, &f.outcome, f.elapsed_ms, &f.final_url).await?;
                     if !findings.is_empty() {
                         self.send(Op::Findings { site_id: self.site.id, page_url: url.to_string(), findings }).await?;
@@ -289,6 +308,9 @@ impl<'a> SiteCrawl<'a> {
             "urls_cut": self.stats.cut,
             "sitemap_urls": self.stats.sitemap_urls,
             "non_html_pages": self.stats.not_html,
+            "attachments_read": self.stats.attachments_read,
+            "attachments_unreadable": self.stats.attachments_unreadable,
+            "attachments_unreadable_examples": self.stats.unreadable.iter().map(|(u, e)| json!({"url": u, "error": e})).collect::<Vec<_>>(),
             "soft404_probe": self.missing.is_some(),
             "scope": self.scope.keys(),
             "resumed": resumed,
@@ -452,18 +474,24 @@ impl<'a> SiteCrawl<'a> {
                 if matches!(f.outcome, Outcome::Ok { .. }) && !f.is_html() {
                     let _permit = cpu.acquire_owned().await.expect("cpu semaphore never closed");
                     let (body, u) = (f.body.clone(), url.to_string());
-                    findings = tokio::task::spawn_blocking(move || {
-                        match sitecensus_extract::attachments::text_of(&body, &ext) {
-                            Ok(text) => checks.attachment(&u, &text),
-                            Err(_) => Vec::new(),
-                        }
+                    let read = tokio::task::spawn_blocking(move || {
+                        sitecensus_extract::attachments::text_of(&body, &ext)
+                            .map(|text| checks.attachment(&u, &text))
+                            .map_err(|e| e.to_string())
                     })
                     .await
-                    .unwrap_or_default();
-                    return Work::Link(url, Box::new(f), findings);
+                    .unwrap_or_else(|e| Err(format!("reading it failed: {e}")));
+                    let status = match read {
+                        Ok(found) => {
+                            findings = found;
+                            Ok(())
+                        }
+                        Err(why) => Err(why),
+                    };
+                    return Work::Link(url, Box::new(f), findings, Some(status));
                 }
                 if !matches!(f.outcome, Outcome::Ok { .. }) {
-                    return Work::Link(url, Box::new(f), findings);
+                    return Work::Link(url, Box::new(f), findings, None);
                 }
             }
             let mut f = fetcher.check(&url).await;
@@ -477,7 +505,7 @@ impl<'a> SiteCrawl<'a> {
                     }
                 }
             }
-            Work::Link(url, Box::new(f), Vec::new())
+            Work::Link(url, Box::new(f), Vec::new(), None)
         }
     }
 

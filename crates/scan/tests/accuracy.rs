@@ -84,12 +84,23 @@ async fn each_accuracy_problem_is_found_and_no_hard_negative_is() {
     // Personal data: the list of people and both attachments; not the masked list, not the
     // contact line, not the document number.
     let privacy = of(&s, "privacy.personal_data");
-    assert_eq!(pages(&privacy, &base), ["/files/jiating.docx", "/files/mingdan.csv", "/gs/dibao.html"], "{privacy:#?}");
+    assert_eq!(
+        pages(&privacy, &base),
+        ["/files/jiating.docx", "/files/mingdan.csv", "/files/mingdan.pdf", "/gs/dibao.html"],
+        "{privacy:#?}"
+    );
     let dibao = privacy.iter().find(|f| f.page.as_deref().unwrap().ends_with("dibao.html")).unwrap();
     assert_eq!(dibao.detail["resident_ids"], 3);
     assert_eq!(dibao.detail["mobiles"], 3);
     assert!(!dibao.evidence.contains("1965031212"), "values are masked: {}", dibao.evidence);
     assert!(dibao.evidence.contains("360102********"));
+
+    // Attachments read, and the damaged one reported rather than passed over in silence.
+    assert_eq!(s.stats["attachments_read"], 3, "{:?}", s.stats);
+    assert_eq!(s.stats["attachments_unreadable"], 1);
+    let example = &s.stats["attachments_unreadable_examples"][0];
+    assert!(example["url"].as_str().unwrap().ends_with("/files/damaged.xlsx"), "{example}");
+    assert!(example["error"].as_str().unwrap().contains("unreadable spreadsheet"), "{example}");
 
     // The English version: the page left in Chinese, not the English one.
     let i18n = of(&s, "i18n.untranslated");
