@@ -1,26 +1,18 @@
 //! The accuracy checks over a fixture site that has each problem once, beside its hard negative.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use sitecensus_core::{AsOf, Finding, Rubric, Severity, SiteSpec};
-use sitecensus_fetch::{FetchConfig, Politeness};
+use sitecensus_core::{Finding, Rubric, Severity, SiteSpec};
 use sitecensus_fixtures::serve_site;
 use sitecensus_report::SiteResult;
-use sitecensus_scan::{ScanOptions, Silent, scan};
-use sitecensus_store::Store;
+use sitecensus_scan::{Silent, scan};
+
+mod common;
 
 async fn scan_accuracy() -> (SiteResult, String) {
     let site = serve_site("accuracy").await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
-    let mut o = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").unwrap());
-    o.as_of_given = true;
-    o.fetch = FetchConfig {
-        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 16 },
-        timeout: Duration::from_secs(3),
-        ..FetchConfig::default()
-    };
+    let (_dir, store) = common::store();
+    let o = common::options();
     let out = scan(store, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
     (out.results.sites.into_iter().next().unwrap(), site.url(""))
 }
@@ -110,15 +102,8 @@ async fn each_accuracy_problem_is_found_and_no_hard_negative_is() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_article_copied_from_another_site_of_the_run_is_a_twin_unless_credited() {
     let (original, copier) = (serve_site("accuracy").await, serve_site("accuracy-copy").await);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
-    let mut o = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").unwrap());
-    o.as_of_given = true;
-    o.fetch = FetchConfig {
-        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 16 },
-        timeout: Duration::from_secs(3),
-        ..FetchConfig::default()
-    };
+    let (_dir, store) = common::store();
+    let o = common::options();
     let specs = vec![SiteSpec::from_url(&original.url("/")).unwrap(), SiteSpec::from_url(&copier.url("/")).unwrap()];
     let out = scan(store.clone(), specs, o, Arc::new(Silent)).await.unwrap();
     let check = |results: &sitecensus_report::Results| {

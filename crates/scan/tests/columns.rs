@@ -3,26 +3,18 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sitecensus_core::{AsOf, Rubric, Severity, SiteSpec};
-use sitecensus_fetch::{FetchConfig, Politeness};
+use sitecensus_core::{Severity, SiteSpec};
 use sitecensus_fixtures::serve_site;
 use sitecensus_report::SiteResult;
-use sitecensus_scan::{ScanOptions, Silent, scan};
-use sitecensus_store::Store;
+use sitecensus_scan::{Silent, scan};
+
+mod common;
 
 async fn scan_site(name: &str) -> SiteResult {
     let site = serve_site(name).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
-    let mut o = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").unwrap());
-    o.as_of_given = true;
-    o.fetch = FetchConfig {
-        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 16 },
-        timeout: Duration::from_secs(3),
-        ..FetchConfig::default()
-    };
+    let (_dir, store) = common::store();
+    let o = common::options();
     let out = scan(store, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
     let mut s = out.results.sites.into_iter().next().unwrap();
     let base = site.url("");

@@ -3,31 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sitecensus_core::{AsOf, Rubric, SiteSpec};
-use sitecensus_fetch::{FetchConfig, Politeness};
+use sitecensus_core::SiteSpec;
+use sitecensus_fetch::Politeness;
 use sitecensus_fixtures::{serve_site, serve_site_with};
 use sitecensus_report::SiteResult;
 use sitecensus_scan::{ScanOptions, Silent, scan};
 use sitecensus_store::Store;
 
-fn options() -> ScanOptions {
-    let mut o = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").unwrap());
-    o.as_of_given = true;
-    o.fetch = FetchConfig {
-        politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 32 },
-        timeout: Duration::from_secs(2),
-        retries: 1,
-        backoff: Duration::from_millis(20),
-        ..FetchConfig::default()
-    };
-    o
-}
-
-fn store() -> (tempfile::TempDir, Arc<Store>) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
-    (dir, s)
-}
+mod common;
+use common::{options, store};
 
 /// Scans one site with `opts` into a fresh store.
 async fn scan_one(url: &str, opts: ScanOptions) -> (sitecensus_scan::ScanOutcome, Arc<Store>, tempfile::TempDir) {

@@ -295,22 +295,7 @@ fn apply(
                         }
                     }
                 }
-                let mut st = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail)
-                     VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?;
-                for f in findings {
-                    st.execute(params![
-                        site_id,
-                        p.url,
-                        f.check,
-                        f.severity.as_str(),
-                        f.page,
-                        f.target,
-                        f.evidence,
-                        serde_json::Value::Object(f.detail).to_string()
-                    ])?;
-                }
+                insert_page_findings(&tx, site_id, &p.url, findings)?;
             }
             Op::LinkChecked { site_id, url, outcome, status, elapsed_ms, final_url } => {
                 tx.prepare_cached(
@@ -318,24 +303,7 @@ fn apply(
                 )?
                 .execute(params![site_id, url, outcome, status, elapsed_ms as i64, final_url, crate::now()])?;
             }
-            Op::Findings { site_id, page_url, findings } => {
-                let mut st = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail)
-                     VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?;
-                for f in findings {
-                    st.execute(params![
-                        site_id,
-                        page_url,
-                        f.check,
-                        f.severity.as_str(),
-                        f.page,
-                        f.target,
-                        f.evidence,
-                        serde_json::Value::Object(f.detail).to_string()
-                    ])?;
-                }
-            }
+            Op::Findings { site_id, page_url, findings } => insert_page_findings(&tx, site_id, &page_url, findings)?,
             Op::SiteFindings { site_id, findings } => crate::write_site_findings(&tx, site_id, &findings)?,
             Op::TwinIndex { site_id, boilerplate, articles } => {
                 crate::write_twin_index(&tx, site_id, &boilerplate, &articles)?;
@@ -349,4 +317,25 @@ fn apply(
         }
     }
     tx.commit()
+}
+
+/// Stores page-level findings about `page_url` (a crawled page or an attachment).
+fn insert_page_findings(c: &Connection, site_id: i64, page_url: &str, findings: Vec<Finding>) -> rusqlite::Result<()> {
+    let mut st = c.prepare_cached(
+        "INSERT OR IGNORE INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail)
+         VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for f in findings {
+        st.execute(params![
+            site_id,
+            page_url,
+            f.check,
+            f.severity.as_str(),
+            f.page,
+            f.target,
+            f.evidence,
+            serde_json::Value::Object(f.detail).to_string()
+        ])?;
+    }
+    Ok(())
 }
