@@ -4,23 +4,27 @@
 //! registry below, and its rubric entry.
 //!
 //! One file per check family: [`availability`], [`links`], [`freshness`], [`spam`],
-//! [`expressions`], [`privacy`], [`i18n`], [`twins`]; [`columns`] finds the columns the
-//! freshness family judges.
+//! [`expressions`], [`privacy`], [`i18n`], [`twins`], [`interaction`], [`services`],
+//! [`identity`]; [`columns`] finds the columns the freshness family judges.
 
 pub mod availability;
 pub mod columns;
 pub mod expressions;
 pub mod freshness;
 pub mod i18n;
+pub mod identity;
+pub mod interaction;
 pub mod links;
 pub mod model;
 pub mod privacy;
+pub mod services;
 pub mod spam;
 pub mod twins;
 
 use serde::de::DeserializeOwned;
-use sitecensus_core::rubric::ColumnKinds;
-use sitecensus_core::{Finding, Rubric, Severity};
+use serde_json::{Value, json};
+use sitecensus_core::rubric::{ColumnKinds, LetterLabels};
+use sitecensus_core::{Finding, Rubric, Severity, WorkCalendar};
 use sitecensus_extract::{Dom, Page};
 
 pub use model::{AttemptRecord, Column, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
@@ -121,6 +125,21 @@ pub struct Checks {
     privacy: Option<Rule<privacy::Params>>,
     untranslated: Option<Rule<i18n::Params>>,
     twins: Option<Rule<twins::Params>>,
+    channels: Option<Rule<interaction::MissingParams>>,
+    unanswered: Option<Rule<interaction::UnansweredParams>>,
+    boilerplate: Option<Rule<interaction::BoilerplateParams>>,
+    slow_reply: Option<(Rule<interaction::SlowParams>, WorkCalendar)>,
+    letters: LetterLabels,
+    no_services: Option<Rule<services::MissingParams>>,
+    guides: Option<Rule<services::GuideParams>>,
+    interpretation: Option<Rule<services::InterpretationParams>>,
+    site_code: Option<Rule<identity::NoParams>>,
+    filing: Option<Rule<identity::NoParams>>,
+    mark: Option<Rule<identity::MarkParams>>,
+    https: Option<Rule<identity::HttpsParams>>,
+    meta: Option<Rule<identity::MetaParams>>,
+    mobile: Option<Rule<identity::MobileParams>>,
+    alt: Option<Rule<identity::NoParams>>,
     kinds: ColumnKinds,
     /// Today, for birth dates in ID numbers (no one is born after it).
     today: chrono::NaiveDate,
@@ -135,6 +154,9 @@ pub struct SiteAssessment {
     pub columns: Vec<Column>,
     /// What the store keeps for twins across sites.
     pub twin_index: twins::SiteIndex,
+    /// Figures the site's `stats` carry whether or not a check fails: `interaction` (letters
+    /// and channels), `identity` (what the footer shows), `guides`.
+    pub figures: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Checks {
@@ -164,6 +186,23 @@ impl Checks {
             privacy: rule(rubric, privacy::ID)?,
             untranslated: rule(rubric, i18n::ID)?,
             twins: rule(rubric, twins::ID)?,
+            channels: rule(rubric, interaction::MISSING)?,
+            unanswered: rule(rubric, interaction::UNANSWERED)?,
+            boilerplate: rule(rubric, interaction::BOILERPLATE)?,
+            slow_reply: with_matcher(rule(rubric, interaction::SLOW)?, |p: &interaction::SlowParams| {
+                WorkCalendar::load(&p.calendar).map_err(ParamError)
+            })?,
+            letters: rubric.letters.clone(),
+            no_services: rule(rubric, services::MISSING)?,
+            guides: rule(rubric, services::INCOMPLETE_GUIDE)?,
+            interpretation: rule(rubric, services::NO_INTERPRETATION)?,
+            site_code: rule(rubric, identity::SITE_CODE)?,
+            filing: rule(rubric, identity::FILING)?,
+            mark: rule(rubric, identity::MARK)?,
+            https: rule(rubric, identity::NO_HTTPS)?,
+            meta: rule(rubric, identity::META)?,
+            mobile: rule(rubric, identity::MOBILE)?,
+            alt: rule(rubric, identity::ALT)?,
             kinds: rubric.column_kinds.clone(),
             today: sitecensus_core::AsOf::now().date(),
         })
@@ -282,7 +321,104 @@ impl Checks {
             out.extend(findings);
             twin_index = index;
         }
-        SiteAssessment { findings: out, columns, twin_index }
+        let mut figures = serde_json::Map::new();
+        figures.insert("interaction".into(), self.responsiveness(site, &cols, &mut out));
+        self.practicality(site, &cols, &mut out, &mut figures);
+        let (footer, found) =
+            identity::footer_checks(site, self.site_code.as_ref(), self.filing.as_ref(), self.mark.as_ref());
+        out.extend(found);
+        if let Some(f) = footer {
+            figures.insert("identity".into(), json!(f));
+        }
+        if let Some(r) = &self.https {
+            out.extend(identity::no_https(site, site.https.as_ref(), r));
+        }
+        if let Some(r) = &self.meta {
+            out.extend(identity::missing_meta(site, r));
+        }
+        if let Some(r) = &self.mobile {
+            out.extend(identity::not_adapted(site, r));
+        }
+        if let Some(r) = &self.alt {
+            out.extend(identity::missing_alt(site, r));
+        }
+        SiteAssessment { findings: out, columns, twin_index, figures }
+    }
+
+    /// The interaction checks (channels, letters), adding findings to `out`; returns the
+    /// site's letter figures.
+    fn responsiveness(&self, site: &SiteModel, cols: &[columns::ColumnInfo], out: &mut Vec<Finding>) -> Value {
+        let as_of = site.as_of.date();
+        let mut fig = interaction::LetterFigures::default();
+        if let Some(r) = &self.channels {
+            let channels = interaction::channels(site, &r.params);
+            fig.channels = channels.len();
+            fig.channels_working = channels.iter().filter(|c| c.problem.is_none()).count();
+            out.extend(interaction::missing(site, &channels, r));
+        }
+        let letters = interaction::read_letters(site, cols, &self.letters);
+        fig.letters = letters.len();
+        fig.replied = letters.iter().filter(|l| l.status == interaction::Status::Answered).count();
+        if let Some(r) = &self.unanswered {
+            let found = interaction::unanswered(&letters, as_of, r);
+            fig.unanswered = found.len();
+            out.extend(found);
+        }
+        if let Some(r) = &self.boilerplate {
+            let (share, found) = interaction::boilerplate(&letters, r);
+            fig.boilerplate_share = share.map(|s| (s * 1000.0).round() / 1000.0);
+            out.extend(found);
+        }
+        let default_calendar;
+        let calendar = match &self.slow_reply {
+            Some((_, c)) => c,
+            None => {
+                default_calendar = WorkCalendar::load("cn-workdays").unwrap_or_default();
+                &default_calendar
+            }
+        };
+        let times = interaction::reply_times(&letters, calendar);
+        (fig.median_working_days, fig.p90_working_days) = interaction::reply_time_figures(&times);
+        if let Some((r, _)) = &self.slow_reply {
+            out.extend(interaction::slow(&times, r));
+        }
+        json!(fig)
+    }
+
+    /// The practicality checks (services, guides, interpretations), adding findings to `out`
+    /// and the guide figures to `figures`.
+    fn practicality(
+        &self,
+        site: &SiteModel,
+        cols: &[columns::ColumnInfo],
+        out: &mut Vec<Finding>,
+        figures: &mut serde_json::Map<String, Value>,
+    ) {
+        let guides: Vec<services::Guide> = match &self.guides {
+            Some(r) => {
+                let mut g: Vec<services::Guide> = site
+                    .pages
+                    .iter()
+                    .filter_map(|e| e.page.as_ref())
+                    .filter_map(|p| services::guide_of(p, &r.params))
+                    .collect();
+                g.sort_by(|a, b| a.url.cmp(&b.url));
+                g.dedup_by(|a, b| a.url == b.url);
+                out.extend(services::incomplete_guides(&g, r));
+                figures.insert(
+                    "guides".into(),
+                    json!({"read": g.len(), "incomplete": g.iter().filter(|x| !x.missing.is_empty()).count()}),
+                );
+                g
+            }
+            None => Vec::new(),
+        };
+        if let Some(r) = &self.no_services {
+            out.extend(services::missing(site, cols, &guides, r));
+        }
+        if let Some(r) = &self.interpretation {
+            out.extend(services::no_interpretation(site, cols, r));
+        }
     }
 
     /// Why a fetched 200 page is a "page not found" page by its text, if it is.

@@ -101,6 +101,8 @@ pub struct SiteModel {
     pub links: Vec<LinkTarget>,
     /// Availability probes of the homepage within the rubric's window.
     pub probes: Vec<Probe>,
+    /// How the site answered on HTTPS, when the scan probed it.
+    pub https: Option<crate::identity::HttpsReport>,
 }
 
 impl SiteModel {

@@ -17,6 +17,7 @@ fn site() -> SiteModel {
         pages: vec![],
         links: vec![],
         probes: vec![],
+        https: None,
     }
 }
 

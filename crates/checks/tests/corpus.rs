@@ -37,6 +37,7 @@ fn site(home: Option<&str>, as_of: &str, pages: Vec<PageEntry>) -> SiteModel {
         pages,
         links: vec![],
         probes: vec![],
+        https: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! score → store → report) passes to the next. Nothing here does I/O except reading a site list
 //! or rubric text that the caller already has in memory.
 
+pub mod calendar;
 pub mod dict;
 pub mod finding;
 pub mod outcome;
@@ -10,6 +11,7 @@ pub mod site;
 pub mod time;
 pub mod urlnorm;
 
+pub use calendar::WorkCalendar;
 pub use finding::{Finding, Severity};
 pub use outcome::{LinkKind, Outcome};
 pub use rubric::{Rubric, RubricError};

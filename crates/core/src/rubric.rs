@@ -36,6 +36,7 @@ pub const KNOWN_CHECKS: &[&str] = &[
     "policy.no_interpretation",
     "identity.missing_site_code",
     "identity.missing_filing",
+    "identity.missing_mark",
     "security.no_https",
     "identity.missing_meta",
     "service.missing",
@@ -144,6 +145,49 @@ pub struct Rubric {
     pub vetoes: Vec<VetoRule>,
     /// The dictionary that gives a column its kind from its title.
     pub column_kinds: ColumnKinds,
+    /// How letter pages and letter lists name the parts of a letter.
+    pub letters: LetterLabels,
+}
+
+/// The labels that letter pages and letter lists give each part of a letter (each a list of
+/// synonyms, matched exactly against a field's label or a table header), the status texts, and
+/// the columns whose messages are not enquiries (在线访谈, 征集调查, 信访, 纪检举报).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LetterLabels {
+    /// Who wrote (来信人).
+    #[serde(default)]
+    pub asker: Vec<String>,
+    /// When it was written (来信时间).
+    #[serde(default)]
+    pub asked: Vec<String>,
+    /// Its title (信件标题).
+    #[serde(default)]
+    pub title: Vec<String>,
+    /// What it says (来信内容).
+    #[serde(default)]
+    pub content: Vec<String>,
+    /// Who replied (回复单位).
+    #[serde(default)]
+    pub reply_unit: Vec<String>,
+    /// When the reply came (回复时间).
+    #[serde(default)]
+    pub replied: Vec<String>,
+    /// The reply (回复内容).
+    #[serde(default)]
+    pub reply: Vec<String>,
+    /// Its status (办理状态).
+    #[serde(default)]
+    pub status: Vec<String>,
+    /// Status texts that mean answered (已回复).
+    #[serde(default)]
+    pub answered: Vec<String>,
+    /// Status texts that mean not yet answered (办理中).
+    #[serde(default)]
+    pub pending: Vec<String>,
+    /// Words in a column's title (or a page's breadcrumb) whose messages the rules do not judge.
+    #[serde(default)]
+    pub not_enquiries: Vec<String>,
 }
 
 /// The kinds of column (栏目) and the words that give a column its kind.
@@ -194,6 +238,8 @@ struct RawRubric {
     vetoes: Vec<VetoRule>,
     #[serde(default)]
     column_kinds: ColumnKinds,
+    #[serde(default)]
+    letters: LetterLabels,
 }
 
 fn hundred() -> f64 {
@@ -339,6 +385,7 @@ impl Rubric {
             checks,
             vetoes: raw.vetoes,
             column_kinds: raw.column_kinds,
+            letters: raw.letters,
         })
     }
 

@@ -10,6 +10,7 @@ pub mod css;
 pub mod dates;
 pub mod decode;
 pub mod dom;
+pub mod fields;
 pub mod items;
 pub mod model;
 pub mod page;
@@ -18,5 +19,7 @@ pub mod script;
 pub mod sitemap;
 
 pub use dom::Dom;
-pub use model::{Block, Crumb, DateSource, Form, Image, InvalidLink, Item, Link, Page, PageKind, Via};
+pub use model::{
+    Block, Crumb, DateSource, Field, Form, Image, InvalidLink, Item, Link, Page, PageKind, Table, TableRow, Via,
+};
 pub use page::{Options, analyze, extract};

@@ -159,6 +159,34 @@ pub struct Form {
     pub hidden: bool,
 }
 
+/// A labelled value of the page ("来信人：张三", a table row, a `<dt>`/`<dd>` pair, a heading and
+/// its section).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// The label, without brackets or colon.
+    pub label: String,
+    /// The text it labels, shortened.
+    pub value: String,
+}
+
+/// A data row of a [`Table`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRow {
+    /// Each cell's text, shortened.
+    pub cells: Vec<String>,
+    /// The row's first link, absolute.
+    pub link: Option<String>,
+}
+
+/// A table with a header row of labels (a letter list: 标题 | 来信时间 | 办理状态).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    /// The header labels.
+    pub headers: Vec<String>,
+    /// The data rows with as many cells as the header.
+    pub rows: Vec<TableRow>,
+}
+
 /// Everything read off one page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
@@ -199,6 +227,22 @@ pub struct Page {
     pub main_text: String,
     /// The footer's text (site code, filing numbers, sponsor).
     pub footer_text: String,
+    /// A site identifier code given only as a script's `sitecode` attribute (the error-report
+    /// widget that many sites carry), when the page has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script_site_code: Option<String>,
+    /// Labelled values (letter fields, service-guide elements); not read on homepages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
+    /// Tables with a header row of labels (letter lists).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<Table>,
+    /// Visible images with no `alt` attribute at all.
+    #[serde(default)]
+    pub images_missing_alt: usize,
+    /// Whether the page's own styles adapt to the screen (`@media` rules).
+    #[serde(default)]
+    pub responsive: bool,
     /// Visible characters of text on the whole page.
     pub text_chars: usize,
     /// Visible links to pages outside navigation, header and footer (a page with none shows

@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::decode::{self, Decoded};
 use crate::dom::{Dom, Kind, push_folded};
+use crate::fields;
 use crate::items::{self, AnchorInfo};
 use crate::model::{Form, FormField, Image, InvalidLink, Link, Page, PageKind, Via};
 use crate::{dates, regions, script};
@@ -232,6 +233,9 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
     let mut script_dates: Vec<dates::Found> = Vec::new();
     let mut pagination: Vec<String> = Vec::new();
     let mut nav_until = 0u32;
+    let mut script_site_code = None;
+    let mut responsive = false;
+    let mut images_missing_alt = 0usize;
 
     for i in 0..dom.nodes.len() as u32 {
         let n = &dom.nodes[i as usize];
@@ -298,6 +302,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 let src = image_source(e);
                 let Some(src) = src else { continue };
                 let alt = e.attr("alt").map(fold);
+                images_missing_alt += usize::from(alt.is_none() && !n.hidden && tag == "img");
                 if let Some(u) =
                     set.add(&base, src, alt.as_deref().unwrap_or(""), LinkKind::Image, (n.hidden, nav), None)
                 {
@@ -309,7 +314,13 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                     images.push(Image { src: u.to_string(), alt, link, hidden: n.hidden });
                 }
             }
+            "style" => responsive |= text_children(dom, i).contains("@media"),
             "script" => {
+                if script_site_code.is_none()
+                    && let Some(code) = e.attr("sitecode").map(str::trim).filter(|c| !c.is_empty())
+                {
+                    script_site_code = Some(code.to_owned());
+                }
                 if let Some(src) = e.attr("src") {
                     set.add(&base, src, "", LinkKind::Script, (n.hidden, false), None);
                 } else {
@@ -332,6 +343,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
             "link" => {
                 let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
                 let Some(href) = e.attr("href") else { continue };
+                responsive |= e.attr("media").is_some_and(|m| m.contains("width"));
                 if rel.split_whitespace().any(|r| r == "stylesheet") {
                     set.add(&base, href, "", LinkKind::Stylesheet, (false, false), None);
                 } else if rel.contains("icon") {
@@ -414,6 +426,15 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
     let text_chars = dom.visible_chars(body) as usize;
 
     let is_home = opts.homepage.unwrap_or_else(|| is_root_url(url));
+    // Letters and guides are not on homepages; their labels are read everywhere else.
+    let (fields, tables) = if is_home {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            fields::fields(dom, body, &text),
+            fields::tables(dom, &|h: &str| set.resolve(&base, h).ok().map(|u| u.to_string())),
+        )
+    };
     let main_chars = main_text.chars().filter(|c| !c.is_whitespace()).count();
     // The main text's own words, links left out: a list's "main text" is mostly its links.
     let main_own_chars =
@@ -461,6 +482,11 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
         pagination,
         main_text,
         footer_text,
+        script_site_code,
+        fields,
+        tables,
+        images_missing_alt,
+        responsive,
         text_chars,
         content_links,
         text,

@@ -123,7 +123,9 @@ pub fn site_model(
         }
         None => Vec::new(),
     };
-    Ok(SiteModel { spec: site.spec.clone(), as_of, homepage, pages, links, probes })
+    // The scan's HTTPS probe is kept with its statistics.
+    let https = site.stats.as_ref().and_then(|s| s.get("https")).and_then(|h| serde_json::from_value(h.clone()).ok());
+    Ok(SiteModel { spec: site.spec.clone(), as_of, homepage, pages, links, probes, https })
 }
 
 /// Where an assessment's own writes (site-level findings, the twin index) go.
@@ -152,7 +154,8 @@ pub fn assess(
     sink: Sink<'_>,
 ) -> Result<SiteResult, StoreError> {
     let model = site_model(store, site, as_of, checks.unreachable_params().map(|p| p.probe_window_days))?;
-    let sitecensus_checks::SiteAssessment { findings: mut site_findings, columns, twin_index } = checks.site(&model);
+    let sitecensus_checks::SiteAssessment { findings: mut site_findings, columns, twin_index, figures } =
+        checks.site(&model);
     site_findings.extend_from_slice(extra);
     // The twin index does not change with findings from other sites: written once.
     let twin_index = extra.is_empty().then(|| {
@@ -202,6 +205,7 @@ pub fn assess(
     stats.insert("links_checked".into(), Value::from(checked));
     stats.insert("links_broken".into(), Value::from(broken));
     stats.entry("duration_ms").or_insert(Value::from(0));
+    stats.extend(figures);
     let final_url = model.homepage.as_ref().map(|h| h.final_url.clone());
     let title = final_url
         .as_deref()

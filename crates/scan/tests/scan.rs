@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sitecensus_core::SiteSpec;
+use sitecensus_core::{Severity, SiteSpec};
 use sitecensus_fetch::Politeness;
 use sitecensus_fixtures::{serve_site, serve_site_with};
 use sitecensus_report::SiteResult;
@@ -64,9 +64,11 @@ async fn a_county_site_is_crawled_checked_and_scored() {
     assert!(findings(s, "availability.unreachable").is_empty());
     assert_eq!(s.verdict, "pass");
     assert!(
-        (s.score - 96.5).abs() < 0.01,
-        "two homepage links −1 each, one download −0.5, the personnel column a year stale −1: {}",
-        s.score
+        (s.score - 94.0).abs() < 0.01,
+        "two homepage links −1 each, one download −0.5, the personnel column a year stale −1, five numbered \
+         policy documents without an interpretation −0.5 each: {} {:#?}",
+        s.score,
+        s.findings.iter().map(|f| (&f.check, &f.evidence)).collect::<Vec<_>>()
     );
     assert_eq!(out.results.schema, "sitecensus.results/1");
 }
@@ -154,7 +156,8 @@ async fn a_script_redirect_homepage_is_followed() {
     let s = &out.results.sites[0];
     assert_eq!(s.final_url.as_deref(), Some(site.url("/portal/index.html").as_str()));
     assert!(s.stat("pages_fetched") >= 5, "{:?}", s.stats);
-    assert!(s.findings.is_empty(), "{:#?}", s.findings);
+    // Nothing wrong beyond notes (the fixture pages carry none of the national meta tags).
+    assert!(s.findings.iter().all(|f| f.severity == Severity::Info), "{:#?}", s.findings);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,7 +237,8 @@ async fn a_meta_refresh_homepage_and_its_iframe_are_followed() {
     assert_eq!(s.final_url.as_deref(), Some(site.url("/cms/index.html").as_str()));
     assert_eq!(log.gets("/cms/frame/notice.html"), 1, "the iframe is crawled");
     assert_eq!(log.gets("/cms/tzgg/1.html"), 1, "and the pages it links to");
-    assert!(s.findings.is_empty(), "{:#?}", s.findings);
+    // Nothing wrong beyond notes (the fixture pages carry none of the national meta tags).
+    assert!(s.findings.iter().all(|f| f.severity == Severity::Info), "{:#?}", s.findings);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
