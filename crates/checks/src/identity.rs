@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use sitecensus_core::Finding;
 use sitecensus_core::finding::clip;
+use sitecensus_core::{Finding, HttpsReport};
 use sitecensus_extract::{Page, PageKind};
 
 use crate::Rule;
@@ -101,6 +101,7 @@ pub fn footer_of(page: &Page, mark: Option<&MarkParams>) -> Footer {
                 .any(|a| i.src.contains(a.as_str()) || i.link.as_deref().is_some_and(|l| l.contains(a.as_str())))
                 || i.alt.as_deref().is_some_and(|alt| m.alt.iter().any(|x| alt.contains(x.as_str())))
         }) || page.links.iter().any(|l| m.addresses.iter().any(|a| l.url.contains(a.as_str())))
+            || page.script_hosts.iter().any(|h| m.addresses.iter().any(|a| h.contains(a.as_str())))
     });
     Footer {
         site_code: SITE_CODE_RE.captures(text).map(|c| c[1].to_owned()),
@@ -164,27 +165,6 @@ pub fn footer_checks(
         );
     }
     (Some(footer), out)
-}
-
-/// How the site answered on HTTPS: probed once per scan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HttpsReport {
-    /// The address probed (host and port).
-    pub address: String,
-    /// Whether a TLS connection was made and the certificate is valid for the host today.
-    pub ok: bool,
-    /// Why not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The certificate's first day of validity (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_before: Option<String>,
-    /// The certificate's last day of validity (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_after: Option<String>,
-    /// Who issued the certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
 }
 
 /// `security.no_https` from the scan's HTTPS probe.

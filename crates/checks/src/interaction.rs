@@ -153,7 +153,7 @@ pub fn letter_of_page(page: &Page, labels: &LetterLabels) -> Option<Letter> {
     let (mut asker, mut content, mut answered_part) = (false, false, false);
     let mut l = Letter {
         url: page.url.clone(),
-        title: page.title.clone(),
+        title: crate::columns::clean_title(&page.title),
         asked: None,
         replied: None,
         reply: None,
@@ -381,7 +381,7 @@ pub fn boilerplate_share(letters: &[Letter], p: &BoilerplateParams) -> Option<(f
 
 /// `interaction.boilerplate_reply`: a finding when stock replies reach the share.
 #[must_use]
-pub fn boilerplate(letters: &[Letter], rule: &Rule<BoilerplateParams>) -> (Option<f64>, Vec<Finding>) {
+pub fn boilerplate(letters: &[Letter], site_url: &str, rule: &Rule<BoilerplateParams>) -> (Option<f64>, Vec<Finding>) {
     let Some((share, most, examples)) = boilerplate_share(letters, &rule.params) else {
         return (None, Vec::new());
     };
@@ -397,6 +397,7 @@ pub fn boilerplate(letters: &[Letter], rule: &Rule<BoilerplateParams>) -> (Optio
                     sitecensus_core::finding::clip(&most, 80)
                 ),
             )
+            .page(site_url)
             .detail("share", (share * 1000.0).round() / 1000.0)
             .detail("replies", replies)
             .detail("stock_reply", most)
@@ -438,7 +439,7 @@ pub fn reply_time_figures(times: &[(i64, &Letter)]) -> (Option<f64>, Option<f64>
 
 /// `interaction.slow_reply`: a finding when the median reply time exceeds the limit.
 #[must_use]
-pub fn slow(times: &[(i64, &Letter)], rule: &Rule<SlowParams>) -> Vec<Finding> {
+pub fn slow(times: &[(i64, &Letter)], site_url: &str, rule: &Rule<SlowParams>) -> Vec<Finding> {
     let (Some(median), _) = reply_time_figures(times) else { return Vec::new() };
     if times.len() < rule.params.min_replies || median <= rule.params.max_median_working_days {
         return Vec::new();
@@ -454,6 +455,7 @@ pub fn slow(times: &[(i64, &Letter)], rule: &Rule<SlowParams>) -> Vec<Finding> {
             rule.severity,
             format!("replies take a median of {median} working days (limit {})", rule.params.max_median_working_days),
         )
+        .page(site_url)
         .detail("median_working_days", median)
         .detail("replies", times.len())
         .detail("slowest", slowest),
@@ -477,11 +479,27 @@ fn names_channel(text: &str, p: &MissingParams) -> bool {
     p.channels.iter().any(|w| text.contains(w.as_str())) && !p.excluded.iter().any(|w| text.contains(w.as_str()))
 }
 
+/// The last non-empty step of an address's path ("…/jlhd/yjzj/" → "yjzj").
+fn last_segment(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url).rsplit('/').find(|s| !s.is_empty()).unwrap_or(url)
+}
+
+/// Whether a step of the address's path (its directories or file name) holds one of the
+/// channel words; a number (12345) only where no other digit touches it ("201712333" is a date).
 fn file_named(url: &str, p: &MissingParams) -> bool {
     let lower = url.to_ascii_lowercase();
-    let name = lower.rsplit('/').find(|s| !s.is_empty()).unwrap_or("");
     let path = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r.split_once('/').map_or("", |(_, p)| p));
-    p.file_names.iter().any(|w| name.contains(w.as_str()) || path.contains(&format!("{w}/")))
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    path.split('/').any(|seg| {
+        p.file_names.iter().any(|w| {
+            seg.match_indices(w.as_str()).any(|(i, m)| {
+                let numeric = m.bytes().all(|b| b.is_ascii_digit());
+                let before = seg[..i].bytes().next_back().is_some_and(|b| b.is_ascii_digit());
+                let after = seg[i + m.len()..].bytes().next().is_some_and(|b| b.is_ascii_digit());
+                !numeric || !(before || after)
+            })
+        })
+    })
 }
 
 /// The entry points to enquiry channels that the site shows, and whether each works: its link
@@ -513,11 +531,7 @@ pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
         if p.excluded.iter().any(|w| source.text.contains(w.as_str())) {
             continue;
         }
-        let text = if source.text.is_empty() {
-            t.url.rsplit('/').next().unwrap_or_default().to_owned()
-        } else {
-            source.text.clone()
-        };
+        let text = if source.text.is_empty() { last_segment(&t.url).to_owned() } else { source.text.clone() };
         push(Channel { text, url: Some(t.url.clone()), page: source.page.clone(), problem: None }, &mut out);
     }
     if let Some(h) = home {
@@ -525,11 +539,7 @@ pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
         for img in h.images.iter().filter(|i| !i.hidden && i.link.is_none()) {
             let alt = img.alt.as_deref().unwrap_or("");
             if names_channel(alt, p) || file_named(&img.src, p) {
-                let text = if alt.is_empty() {
-                    img.src.rsplit('/').next().unwrap_or_default().to_owned()
-                } else {
-                    alt.to_owned()
-                };
+                let text = if alt.is_empty() { last_segment(&img.src).to_owned() } else { alt.to_owned() };
                 push(
                     Channel { text, url: None, page: home_url.clone(), problem: Some("an image with no link".into()) },
                     &mut out,

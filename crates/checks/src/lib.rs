@@ -365,7 +365,7 @@ impl Checks {
             out.extend(found);
         }
         if let Some(r) = &self.boilerplate {
-            let (share, found) = interaction::boilerplate(&letters, r);
+            let (share, found) = interaction::boilerplate(&letters, site.spec.url.as_str(), r);
             fig.boilerplate_share = share.map(|s| (s * 1000.0).round() / 1000.0);
             out.extend(found);
         }
@@ -380,7 +380,7 @@ impl Checks {
         let times = interaction::reply_times(&letters, calendar);
         (fig.median_working_days, fig.p90_working_days) = interaction::reply_time_figures(&times);
         if let Some((r, _)) = &self.slow_reply {
-            out.extend(interaction::slow(&times, r));
+            out.extend(interaction::slow(&times, site.spec.url.as_str(), r));
         }
         json!(fig)
     }

@@ -102,7 +102,7 @@ pub struct SiteModel {
     /// Availability probes of the homepage within the rubric's window.
     pub probes: Vec<Probe>,
     /// How the site answered on HTTPS, when the scan probed it.
-    pub https: Option<crate::identity::HttpsReport>,
+    pub https: Option<sitecensus_core::HttpsReport>,
 }
 
 impl SiteModel {

@@ -376,3 +376,163 @@ fn real_english_pages_are_translated_and_a_chinese_page_under_en_is_not() {
             .is_empty()
     );
 }
+
+/// A homepage of the corpus alone, with its links as the site's link targets (as a crawl that
+/// checked none of them would have them).
+fn homepage_site(file: &str, url: &str) -> SiteModel {
+    let home = entry(file, url, "2018-03-22", 0, true);
+    let page = home.page.clone().unwrap();
+    let links = page
+        .links
+        .iter()
+        .map(|l| sitecensus_checks::LinkTarget {
+            url: l.url.clone(),
+            kind: l.kind,
+            internal: Url::parse(&l.url).is_ok_and(|u| u.host_str() == Url::parse(url).unwrap().host_str()),
+            outcome: None,
+            sources: vec![sitecensus_checks::LinkSource { page: url.into(), text: l.text.clone(), hidden: l.hidden }],
+            total_sources: 1,
+        })
+        .collect();
+    let mut s = site(Some(url), "2018-03-22", vec![home]);
+    s.links = links;
+    s
+}
+
+fn homepage_labels() -> Vec<(String, Value)> {
+    let dir = corpus().join("gov-pages/homepage");
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".labels.json"))
+        .filter_map(|p| {
+            let v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            v.get("footer").is_some().then(|| (p.file_name().unwrap().to_string_lossy().replace(".labels.json", ""), v))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn footers_of_real_homepages_read_as_labelled() {
+    let rubric = Rubric::default_rubric();
+    let mark: sitecensus_checks::identity::MarkParams = rubric.params("identity.missing_mark").unwrap();
+    let labels = homepage_labels();
+    assert!(labels.len() >= 9, "{}", labels.len());
+    for (domain, v) in labels {
+        let site = homepage_site(&format!("gov-pages/homepage/{domain}.html"), &format!("http://www.{domain}/"));
+        let page = site.homepage_page().unwrap();
+        let f = sitecensus_checks::identity::footer_of(page, Some(&mark));
+        let l = &v["footer"];
+        let digits = |s: Option<&str>| s.map(|s| s.chars().filter(char::is_ascii_digit).collect::<String>());
+        // The code shown in the footer, or (as the labels also record) only in a script attribute.
+        let code = f.site_code.clone().or_else(|| page.script_site_code.clone());
+        assert_eq!(code.as_deref(), l["site_code"].as_str(), "{domain}: site code");
+        assert_eq!(digits(f.icp.as_deref()), digits(l["icp"].as_str()), "{domain}: ICP");
+        assert_eq!(digits(f.police_filing.as_deref()), digits(l["police_filing"].as_str()), "{domain}: 公网安备");
+        assert_eq!(f.conac_mark, l["conac_mark"].as_bool().unwrap(), "{domain}: 党政机关 mark");
+    }
+}
+
+#[test]
+fn enquiry_channels_of_real_homepages() {
+    let rubric = Rubric::default_rubric();
+    let p: sitecensus_checks::interaction::MissingParams = rubric.params("interaction.missing").unwrap();
+    for (domain, v) in homepage_labels() {
+        let site = homepage_site(&format!("gov-pages/homepage/{domain}.html"), &format!("http://www.{domain}/"));
+        let found = sitecensus_checks::interaction::channels(&site, &p);
+        let entries = v["interaction_entries"].as_array().unwrap();
+        eprintln!(
+            "{domain}: {} labelled, found {:?}",
+            entries.len(),
+            found.iter().map(|c| (&c.text, &c.url, &c.problem)).collect::<Vec<_>>()
+        );
+        // Every labelled entry that really links to an enquiry channel (not a petition or
+        // report channel) is found, by its text, alt text or address.
+        for e in entries.iter().filter(|e| e["real_link"] == true) {
+            let text = e["text"].as_str().unwrap();
+            let href = e["href"].as_str().unwrap();
+            let enquiry = ["信箱", "咨询", "留言", "征集", "mail", "postZX", "postNew"]
+                .iter()
+                .any(|w| text.contains(w) || href.contains(w))
+                && !["信访", "举报", "热线"].iter().any(|w| text.contains(w));
+            if enquiry {
+                let abs = Url::parse(&format!("http://www.{domain}/")).unwrap().join(href.trim()).unwrap().to_string();
+                assert!(
+                    found.iter().any(|c| c.url.as_deref() == Some(abs.as_str())),
+                    "{domain}: {text} → {abs} not found"
+                );
+            }
+        }
+        // Stubs and pages whose channels are written by scripts show none.
+        if entries.is_empty() {
+            assert!(found.is_empty(), "{domain}: {found:?}");
+        }
+    }
+}
+
+/// The 2,816 letters and replies of a real 网络问政 platform (泰迪杯 2020, 附件4).
+fn mailbox_letters() -> Vec<sitecensus_checks::interaction::Letter> {
+    let path = corpus().join("gov-pages/mailbox/tipdm2020c_fujian4_messages-with-replies.extracted.csv");
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let date = |s: &str| sitecensus_extract::dates::first_full_date(s).map(|f| f.date);
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            sitecensus_checks::interaction::Letter {
+                url: format!("letter:{}", &rec[0]),
+                title: rec[2].to_owned(),
+                asked: date(&rec[3]),
+                replied: date(&rec[6]),
+                reply: Some(rec[5].trim().to_owned()).filter(|s| !s.is_empty()),
+                reply_unit: None,
+                status: sitecensus_checks::interaction::Status::Answered,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn real_replies_are_mostly_not_stock_and_their_times_are_counted_in_working_days() {
+    let rubric = Rubric::default_rubric();
+    let p: sitecensus_checks::interaction::BoilerplateParams = rubric.params("interaction.boilerplate_reply").unwrap();
+    let letters = mailbox_letters();
+    assert_eq!(letters.len(), 2816);
+    assert!(letters.iter().all(|l| l.replied.is_some() && l.reply.is_some()));
+    // One letter's time is an Excel serial number (43563.359…), not a date: not read as one.
+    assert_eq!(letters.iter().filter(|l| l.asked.is_none()).count(), 1);
+    // Greetings that name the asker ("网友“UU008…”：您好！") do not make replies alike: most of
+    // these replies answer the letter, so the platform is not reported.
+    let (share, _, _) = sitecensus_checks::interaction::boilerplate_share(&letters, &p).unwrap();
+    eprintln!("stock share {share}");
+    assert!(share < p.max_share, "share {share}");
+    assert!(share > 0.0, "some replies there are stock ones: {share}");
+    // The same platform answering everything with its most common short reply is reported.
+    let stock = "您好，您反映的问题已转交相关部门处理，感谢您的来信。";
+    let mostly_stock: Vec<_> = letters
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut l = l.clone();
+            if i % 4 != 0 {
+                l.reply = Some(stock.into());
+            }
+            l
+        })
+        .collect();
+    let (share, most, _) = sitecensus_checks::interaction::boilerplate_share(&mostly_stock, &p).unwrap();
+    assert!(share >= 0.75, "{share}");
+    assert_eq!(most, stock);
+    // Reply times: counted from the letter's day, holidays of 2019 and 2020 left out.
+    let cal = sitecensus_core::WorkCalendar::load("cn-workdays").unwrap();
+    let times = sitecensus_checks::interaction::reply_times(&letters, &cal);
+    assert_eq!(times.len(), 2815);
+    let (median, p90) = sitecensus_checks::interaction::reply_time_figures(&times);
+    let (median, p90) = (median.unwrap(), p90.unwrap());
+    eprintln!("median {median} p90 {p90}, slowest {}", times[0].0);
+    assert!(median >= 1.0 && median <= p90, "{median} {p90}");
+    // Calendar days are never fewer than working days.
+    let calendar_days = |l: &sitecensus_checks::interaction::Letter| (l.replied.unwrap() - l.asked.unwrap()).num_days();
+    assert!(times.iter().all(|(d, l)| *d <= calendar_days(l).max(0)));
+}

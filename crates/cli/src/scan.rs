@@ -75,6 +75,12 @@ pub struct ScanArgs {
     /// Do not check links to other sites.
     #[arg(long)]
     pub no_external: bool,
+    /// Do not probe each site's HTTPS (port 443, or the port of an https:// address).
+    #[arg(long)]
+    pub no_https_check: bool,
+    /// Probe HTTPS on this port for sites given as http:// (default 443).
+    #[arg(long, value_name = "PORT")]
+    pub https_port: Option<u16>,
     /// Sites crawled at once.
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub sites_in_flight: usize,
@@ -151,6 +157,8 @@ pub fn options(a: &ScanArgs) -> Result<ScanOptions> {
     o.warc = a.warc.clone();
     o.sites_in_flight = a.sites_in_flight.max(1);
     o.check_external = !a.no_external;
+    o.https_check = !a.no_https_check;
+    o.https_port = a.https_port;
     Ok(o)
 }
 

@@ -21,8 +21,18 @@ fn run(args: &[&str], dir: &Path) -> (bool, String, String) {
     )
 }
 
-const FAST: &[&str] =
-    &["--as-of", "2024-07-10", "--per-host-rps", "0", "--per-host-connections", "4", "--timeout", "3", "--quiet"];
+const FAST: &[&str] = &[
+    "--as-of",
+    "2024-07-10",
+    "--per-host-rps",
+    "0",
+    "--per-host-connections",
+    "4",
+    "--timeout",
+    "3",
+    "--quiet",
+    "--no-https-check",
+];
 
 #[test]
 fn help_lists_the_contract_commands() {

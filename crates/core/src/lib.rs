@@ -13,7 +13,7 @@ pub mod urlnorm;
 
 pub use calendar::WorkCalendar;
 pub use finding::{Finding, Severity};
-pub use outcome::{LinkKind, Outcome};
+pub use outcome::{HttpsReport, LinkKind, Outcome};
 pub use rubric::{Rubric, RubricError};
 pub use site::{Level, SiteList, SiteSpec};
 pub use time::AsOf;

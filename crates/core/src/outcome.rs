@@ -238,3 +238,24 @@ mod tests {
         assert_eq!(serde_json::from_str::<Outcome>(&s).unwrap(), o);
     }
 }
+
+/// How a site answered on HTTPS: probed once per scan, kept with the site's statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpsReport {
+    /// The address probed (host and port).
+    pub address: String,
+    /// Whether a TLS connection was made and the certificate is valid for the host today.
+    pub ok: bool,
+    /// Why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The certificate's first day of validity (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    /// The certificate's last day of validity (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// Who issued the certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}

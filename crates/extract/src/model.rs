@@ -231,6 +231,10 @@ pub struct Page {
     /// widget that many sites carry), when the page has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script_site_code: Option<String>,
+    /// Hosts of the absolute addresses that inline scripts name or write (percent-escapes
+    /// decoded): the 党政机关 mark's loader, analytics, injected spam loaders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script_hosts: Vec<String>,
     /// Labelled values (letter fields, service-guide elements); not read on homepages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,

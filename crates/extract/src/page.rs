@@ -234,6 +234,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
     let mut pagination: Vec<String> = Vec::new();
     let mut nav_until = 0u32;
     let mut script_site_code = None;
+    let mut script_hosts: Vec<String> = Vec::new();
     let mut responsive = false;
     let mut images_missing_alt = 0usize;
 
@@ -325,6 +326,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                     set.add(&base, src, "", LinkKind::Script, (n.hidden, false), None);
                 } else {
                     let code = text_children(dom, i);
+                    script::hosts_named(&code, &mut script_hosts);
                     for t in script::location_targets(&code) {
                         set.add(&base, t, "", LinkKind::Page, (false, false), Some(Via::Script));
                     }
@@ -483,6 +485,7 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
         main_text,
         footer_text,
         script_site_code,
+        script_hosts,
         fields,
         tables,
         images_missing_alt,

@@ -68,6 +68,30 @@ pub fn refresh_target(content: &str) -> Option<&str> {
     (!rest.is_empty()).then_some(rest)
 }
 
+/// Most hosts kept from a page's inline scripts.
+const MAX_SCRIPT_HOSTS: usize = 20;
+
+static ABSOLUTE_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(?:https?:)?//([a-z0-9][a-z0-9.-]*\.[a-z]{2,})").expect("valid"));
+
+/// Adds to `out` the hosts of absolute addresses an inline script names or writes, its
+/// percent-escapes (`unescape("%3Cscript src=…")`) decoded first.
+pub fn hosts_named(script: &str, out: &mut Vec<String>) {
+    if !script.contains("//") && !script.contains("%2F%2F") {
+        return;
+    }
+    let decoded = percent_encoding::percent_decode_str(script).decode_utf8_lossy();
+    for c in ABSOLUTE_URL.captures_iter(&decoded) {
+        if out.len() >= MAX_SCRIPT_HOSTS {
+            return;
+        }
+        let host = c[1].to_ascii_lowercase();
+        if !out.contains(&host) {
+            out.push(host);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,9 +7,11 @@ pub mod client;
 pub mod guard;
 pub mod politeness;
 pub mod robots;
+pub mod tls;
 pub mod warc;
 
 pub use client::{Attempt, FetchConfig, Fetched, Fetcher, parse_resolve};
 pub use politeness::Politeness;
 pub use robots::Robots;
+pub use tls::HttpsProbe;
 pub use warc::{WarcHandle, WarcWriter};

@@ -206,6 +206,11 @@ impl<'a> SiteCrawl<'a> {
         let started = Instant::now();
         let resumed = self.restore()?;
         let seed = self.spec().url.clone();
+        // The HTTPS probe runs beside the crawl.
+        let https = self.ctx.opts.https_check.then(|| {
+            let probe = self.https_probe(&seed);
+            tokio::spawn(async move { sitecensus_fetch::tls::probe(&probe).await })
+        });
         self.ensure_robots(&seed).await;
         self.probe_missing_page(&seed).await;
         if !resumed {
@@ -290,7 +295,34 @@ impl<'a> SiteCrawl<'a> {
             self.send(Op::SourceCounts { site_id: self.site.id, counts }).await?;
         }
         self.ctx.writer.flush().await?;
-        Ok(self.stats_json(started, resumed))
+        let mut stats = self.stats_json(started, resumed);
+        if let Some(task) = https
+            && let Ok(report) = task.await
+        {
+            stats["https"] = json!(report);
+        }
+        Ok(stats)
+    }
+
+    /// Where the site's HTTPS is probed: its own port when given as https://, else 443 (or the
+    /// port the options name), through a `--resolve` override when one matches.
+    fn https_probe(&self, seed: &Url) -> sitecensus_fetch::HttpsProbe {
+        let host = seed.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
+        let port = if seed.scheme() == "https" {
+            seed.port_or_known_default().unwrap_or(443)
+        } else {
+            self.ctx.opts.https_port.unwrap_or(443)
+        };
+        let addr = self
+            .ctx
+            .opts
+            .fetch
+            .resolve
+            .iter()
+            .find(|(h, p, _)| h.eq_ignore_ascii_case(&host) && *p == port)
+            .map(|(_, p, a)| std::net::SocketAddr::new(*a, *p))
+            .or_else(|| host.parse::<std::net::IpAddr>().ok().map(|a| std::net::SocketAddr::new(a, port)));
+        sitecensus_fetch::HttpsProbe { host, port, addr, timeout: self.ctx.opts.fetch.timeout, extra_roots: Vec::new() }
     }
 
     fn stats_json(&self, started: Instant, resumed: bool) -> Value {
@@ -719,6 +751,7 @@ fn compact(page: &mut Page, keep_links: bool) {
     if !keep_links {
         page.links.retain(|l| l.via.is_some() || l.kind == LinkKind::Frame);
         page.images.clear();
+        page.script_hosts.clear();
     }
 }
 

@@ -55,6 +55,10 @@ pub struct ScanOptions {
     pub check_external: bool,
     /// URL length cap.
     pub max_url_len: usize,
+    /// Whether each site's HTTPS is probed once (its certificate and dates kept in `stats.https`).
+    pub https_check: bool,
+    /// The port HTTPS is probed on for sites given as `http://` (443 unless set).
+    pub https_port: Option<u16>,
 }
 
 impl ScanOptions {
@@ -74,6 +78,8 @@ impl ScanOptions {
             sites_in_flight: 32,
             check_external: true,
             max_url_len: frontier::DEFAULT_MAX_URL_LEN,
+            https_check: true,
+            https_port: None,
         }
     }
 }

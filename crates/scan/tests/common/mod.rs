@@ -8,10 +8,12 @@ use sitecensus_fetch::{FetchConfig, Politeness};
 use sitecensus_scan::ScanOptions;
 use sitecensus_store::Store;
 
-/// Scan options for fixture sites on loopback: as of 2024-07-10, no politeness, short timeouts.
+/// Scan options for fixture sites on loopback: as of 2024-07-10, no politeness, short timeouts,
+/// no HTTPS probe (port 443 of the machine is not the fixture's).
 pub fn options() -> ScanOptions {
     let mut o = ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").unwrap());
     o.as_of_given = true;
+    o.https_check = false;
     o.fetch = FetchConfig {
         politeness: Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 32 },
         timeout: Duration::from_secs(2),

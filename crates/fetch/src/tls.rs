@@ -1,0 +1,231 @@
+//! The HTTPS probe: one TLS handshake with the site's host, the certificate checked the way the
+//! crawler checks it (the platform's roots), and its dates and issuer read even when it fails —
+//! an inspector needs to see "expired on 2024-03-01", not only "invalid".
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use sitecensus_core::HttpsReport;
+use tokio::net::TcpStream;
+
+/// What the real verifier said of the certificate the server showed.
+type Verdict = (CertificateDer<'static>, Result<(), rustls::Error>);
+
+/// Asks the platform verifier, remembers its verdict and the certificate, and lets the
+/// handshake finish either way so that the certificate can be read.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<dyn ServerCertVerifier>,
+    seen: Mutex<Option<Verdict>>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict =
+            self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).map(|_| ());
+        *self.seen.lock().expect("not poisoned") = Some((end_entity.clone().into_owned(), verdict));
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Where to probe and whom to trust.
+#[derive(Debug, Clone)]
+pub struct HttpsProbe {
+    /// The host name the certificate must name.
+    pub host: String,
+    /// The port (443 for a site given as http://).
+    pub port: u16,
+    /// Connect here instead of resolving the host (`--resolve`, tests).
+    pub addr: Option<SocketAddr>,
+    /// How long the connection and handshake may take.
+    pub timeout: Duration,
+    /// Roots trusted besides the platform's (DER), for private CAs and tests.
+    pub extra_roots: Vec<Vec<u8>>,
+}
+
+/// Probes HTTPS once. Never fails: what went wrong is in the report.
+pub async fn probe(p: &HttpsProbe) -> HttpsReport {
+    let address = format!("{}:{}", p.host, p.port);
+    let mut report = HttpsReport { address: address.clone(), ..HttpsReport::default() };
+    match tokio::time::timeout(p.timeout, handshake(p)).await {
+        Err(_) => report.error = Some(format!("no answer within {} s", p.timeout.as_secs())),
+        Ok(Err(e)) => report.error = Some(e),
+        Ok(Ok(None)) => report.error = Some("the server showed no certificate".into()),
+        Ok(Ok(Some((cert, verdict)))) => {
+            if let Ok((_, x)) = x509_parser::parse_x509_certificate(&cert) {
+                let time = |t: x509_parser::time::ASN1Time| {
+                    chrono::DateTime::from_timestamp(t.timestamp(), 0).map(|d| d.to_rfc3339())
+                };
+                report.not_before = time(x.validity().not_before);
+                report.not_after = time(x.validity().not_after);
+                report.issuer = Some(x.issuer().to_string());
+            }
+            match verdict {
+                Ok(()) => report.ok = true,
+                Err(e) => report.error = Some(format!("invalid certificate: {e}")),
+            }
+        }
+    }
+    report
+}
+
+async fn handshake(p: &HttpsProbe) -> Result<Option<Verdict>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = p.extra_roots.iter().map(|d| CertificateDer::from(d.clone()));
+    let inner = rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider.clone())
+        .map_err(|e| format!("no certificate roots: {e}"))?;
+    let recording = Arc::new(Recording { inner: Arc::new(inner), seen: Mutex::new(None) });
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(recording.clone())
+        .with_no_client_auth();
+    let name = ServerName::try_from(p.host.clone()).map_err(|e| format!("{}: {e}", p.host))?;
+    let tcp = match p.addr {
+        Some(a) => TcpStream::connect(a).await,
+        None => TcpStream::connect((p.host.as_str(), p.port)).await,
+    }
+    .map_err(|e| format!("connection failed: {e}"))?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let result = connector.connect(name, tcp).await;
+    let seen = recording.seen.lock().expect("not poisoned").take();
+    match (result, seen) {
+        (_, Some(v)) => Ok(Some(v)),
+        (Err(e), None) => Err(format!("TLS handshake failed: {e}")),
+        (Ok(_), None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{CertificateParams, KeyPair};
+    use tokio::net::TcpListener;
+
+    /// A TLS server on loopback that shows `cert` to every client.
+    async fn serve(cert: CertificateDer<'static>, key: &KeyPair) -> SocketAddr {
+        let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let a = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = a.accept(tcp).await;
+                });
+            }
+        });
+        addr
+    }
+
+    fn params(from: i32, to: i32) -> CertificateParams {
+        let mut p = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        p.not_before = rcgen::date_time_ymd(from, 1, 1);
+        p.not_after = rcgen::date_time_ymd(to, 1, 1);
+        p
+    }
+
+    /// A CA, and a leaf for localhost it signed, valid over the given years.
+    fn signed(from: i32, to: i32) -> (Vec<u8>, CertificateDer<'static>, KeyPair) {
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = params(2020, 2099);
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let leaf = params(from, to).signed_by(&key, &issuer).unwrap();
+        (ca_cert.der().to_vec(), leaf.der().clone(), key)
+    }
+
+    fn probe_at(addr: SocketAddr, roots: Vec<Vec<u8>>) -> HttpsProbe {
+        HttpsProbe {
+            host: "localhost".into(),
+            port: addr.port(),
+            addr: Some(addr),
+            timeout: Duration::from_secs(5),
+            extra_roots: roots,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_certificate_from_a_trusted_root_is_valid_with_its_dates() {
+        let (ca, leaf, key) = signed(2020, 2099);
+        let addr = serve(leaf, &key).await;
+        let r = probe(&probe_at(addr, vec![ca])).await;
+        assert!(r.ok, "{r:?}");
+        assert!(r.not_before.as_deref().unwrap().starts_with("2020-01-01"));
+        assert!(r.not_after.as_deref().unwrap().starts_with("2099-01-01"));
+    }
+
+    #[tokio::test]
+    async fn an_expired_or_untrusted_certificate_is_invalid_and_still_read() {
+        let (ca, leaf, key) = signed(2020, 2021);
+        let addr = serve(leaf, &key).await;
+        let r = probe(&probe_at(addr, vec![ca])).await;
+        assert!(!r.ok);
+        assert!(r.error.as_deref().unwrap().to_lowercase().contains("expired"), "{r:?}");
+        assert!(r.not_after.as_deref().unwrap().starts_with("2021-01-01"));
+        // Self-signed, trusted by no one.
+        let key = KeyPair::generate().unwrap();
+        let cert = params(2020, 2099).self_signed(&key).unwrap();
+        let addr = serve(cert.der().clone(), &key).await;
+        let r = probe(&probe_at(addr, vec![])).await;
+        assert!(!r.ok);
+        assert!(r.error.as_deref().unwrap().contains("invalid certificate"), "{r:?}");
+        assert!(r.issuer.is_some() && r.not_before.is_some());
+    }
+
+    #[tokio::test]
+    async fn no_server_and_a_server_that_never_answers() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let r = probe(&probe_at(closed, vec![])).await;
+        assert!(!r.ok && r.error.as_deref().unwrap().starts_with("connection failed"), "{r:?}");
+        let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut p = probe_at(silent.local_addr().unwrap(), vec![]);
+        p.timeout = Duration::from_millis(300);
+        let r = probe(&p).await;
+        assert!(r.error.as_deref().unwrap().starts_with("no answer"), "{r:?}");
+        drop(silent);
+    }
+}
