@@ -51,6 +51,8 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     let (zombie, _) = serve_site_with("zombie", &[]).await;
     let (accuracy, _) = serve_site_with("accuracy", &[]).await;
     let (copier, _) = serve_site_with("accuracy-copy", &[]).await;
+    let (letters, _) = serve_site_with("interaction", &[]).await;
+    let (picture, _) = serve_site_with("fake-mailbox", &[]).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let sites = vec![
         site(county.url("/"), "丰安县人民政府（示例）", Level::County, "360922")?,
@@ -62,6 +64,8 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         site(hostile.url("/"), "陷阱测试站（示例，恶意页面）", Level::County, "360924")?,
         site(accuracy.url("/"), "东湖区人民政府（示例，被挂暗链、泄露个人信息）", Level::County, "360102")?,
         site(copier.url("/"), "西岭县人民政府（示例，照搬他站文章）", Level::County, "360123")?,
+        site(letters.url("/"), "和平区人民政府（示例，信件与办事指南）", Level::County, "210102")?,
+        site(picture.url("/"), "东山乡人民政府（示例，信箱只是一张图片）", Level::Township, "360926")?,
         site(format!("http://127.0.0.1:{closed}/"), "无法访问的网站（示例）", Level::Township, "360925")?,
     ];
     let mut opts = ScanOptions::new(Rubric::default_rubric(), AsOf::parse(DEMO_AS_OF).map_err(|e| anyhow::anyhow!(e))?);

@@ -269,11 +269,11 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out, err) = run(&["demo"], dir.path());
     assert!(ok, "{err}");
-    assert!(out.contains("10 sites"), "{out}");
+    assert!(out.contains("12 sites"), "{out}");
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo-results.json")).unwrap()).unwrap();
     let sites = v["sites"].as_array().unwrap();
-    assert_eq!(sites.len(), 10);
+    assert_eq!(sites.len(), 12);
     assert!(dir.path().join("demo-report.html").exists());
     assert!(dir.path().join("sitecensus.db").exists());
     let named = |part: &str| sites.iter().find(|s| s["name"].as_str().is_some_and(|n| n.contains(part))).unwrap();
@@ -287,6 +287,10 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     let copies =
         named("西岭县")["findings"].as_array().unwrap().iter().filter(|f| f["detail"]["cross_site"] == true).count();
     assert_eq!(copies, 1);
+    assert_eq!(named("和平区")["vetoes"], serde_json::json!(["interaction.unanswered"]));
+    assert_eq!(named("和平区")["stats"]["interaction"]["letters"], 8);
+    assert_eq!(named("东山乡")["vetoes"], serde_json::json!(["interaction.missing", "service.missing"]));
+    assert!(out.contains("letters: 8 read, 5 replied"), "{out}");
     // Personal data is masked in every output.
     assert!(!out.contains("1965031212"), "an ID number leaks into the terminal");
     for file in ["demo-results.json", "demo-report.html"] {

@@ -102,6 +102,26 @@ impl SiteResult {
     pub fn stat(&self, key: &str) -> u64 {
         self.stats.get(key).and_then(Value::as_u64).unwrap_or(0)
     }
+
+    /// A figure of a group of the site's stats (`interaction`, `guides`, `https`, `identity`)
+    /// as shown in reports: numbers as they are, shares as percentages, "—" when absent.
+    #[must_use]
+    pub fn figure(&self, group: &str, key: &str) -> String {
+        match self.stats.get(group).and_then(|g| g.get(key)) {
+            None | Some(Value::Null) => "—".into(),
+            Some(Value::Number(n)) if key.ends_with("share") => format!("{:.0} %", n.as_f64().unwrap_or(0.0) * 100.0),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.into(),
+            Some(v) => v.to_string(),
+        }
+    }
+
+    /// Whether the site's stats carry the group (`interaction`, `guides`, `https`, `identity`).
+    #[must_use]
+    pub fn has(&self, group: &str) -> bool {
+        self.stats.get(group).is_some_and(Value::is_object)
+    }
 }
 
 /// The whole results file.

@@ -74,6 +74,37 @@ pub fn scorecard(site: &SiteResult) -> String {
         }
         out.push('\n');
     }
+    if site.has("interaction") {
+        let fig = |k| site.figure("interaction", k);
+        let _ = writeln!(
+            out,
+            "   letters: {} read, {} replied, {} unanswered past the window · reply median {} / p90 {} working days · {} stock replies · channels {}/{} working",
+            fig("letters"),
+            fig("replied"),
+            fig("unanswered"),
+            fig("median_working_days"),
+            fig("p90_working_days"),
+            fig("boilerplate_share"),
+            fig("channels_working"),
+            fig("channels"),
+        );
+    }
+    if site.has("guides") && site.figure("guides", "read") != "0" {
+        let _ = writeln!(
+            out,
+            "   service guides: {} read, {} incomplete",
+            site.figure("guides", "read"),
+            site.figure("guides", "incomplete")
+        );
+    }
+    if site.has("https") {
+        let line = if site.figure("https", "ok") == "yes" {
+            format!("HTTPS valid until {}", site.figure("https", "not_after"))
+        } else {
+            format!("no valid HTTPS: {}", clip(&site.figure("https", "error"), 80))
+        };
+        let _ = writeln!(out, "   {line}");
+    }
     if !site.columns.is_empty() {
         let names = |f: &dyn Fn(&sitecensus_checks::Column) -> bool| {
             site.columns.iter().filter(|c| f(c)).map(|c| c.title.as_str()).collect::<Vec<_>>()

@@ -26,6 +26,17 @@ fn results() -> Results {
     stats.insert("pages_failed".into(), json!(3));
     stats.insert("links_checked".into(), json!(2870));
     stats.insert("duration_ms".into(), json!(51234));
+    stats.insert(
+        "interaction".into(),
+        json!({"letters": 8, "replied": 5, "unanswered": 1, "median_working_days": 16.0, "p90_working_days": 17.6,
+               "boilerplate_share": 0.8, "channels": 3, "channels_working": 2}),
+    );
+    stats.insert("guides".into(), json!({"read": 3, "incomplete": 2}));
+    stats.insert(
+        "identity".into(),
+        json!({"site_code": "3601020001", "icp": "赣ICP备05000102号<b>", "police_filing": null, "conac_mark": false}),
+    );
+    stats.insert("https".into(), json!({"address": "www.example.gov.cn:443", "ok": false, "error": "invalid certificate: <expired>"}));
     let findings = vec![
         Finding::new("links.broken", Severity::Deduct, "「<img src=x onerror=alert(1)>」 → HTTP 404")
             .page("http://www.example.gov.cn/")
@@ -80,6 +91,20 @@ fn html_escapes_everything_from_pages_and_links_only_http() {
     assert!(!page.contains("href=\"javascript:"), "only http(s) URLs become links");
     assert!(page.contains("href=\"http://www.example.gov.cn/\""));
     assert!(!page.contains("<script"), "the report carries no script at all");
+}
+
+#[test]
+fn interaction_services_and_identity_figures_are_shown_and_escaped() {
+    let r = results();
+    let page = html::render(&r);
+    assert!(page.contains("<td>8</td><td>5</td><td>1</td>"), "letters read, replied, unanswered");
+    assert!(page.contains("<td>80 %</td>"), "the stock-reply share");
+    assert!(page.contains("赣ICP备05000102号&#60;b&#62;") || page.contains("赣ICP备05000102号&lt;b&gt;"));
+    assert!(!page.contains("<expired>"), "a crawled or remote string is escaped");
+    let card = terminal::scorecard(&r.sites[0]);
+    assert!(card.contains("letters: 8 read, 5 replied, 1 unanswered"), "{card}");
+    assert!(card.contains("service guides: 3 read, 2 incomplete"), "{card}");
+    assert!(card.contains("no valid HTTPS: invalid certificate"), "{card}");
 }
 
 #[test]
