@@ -235,3 +235,41 @@ fn a_term_on_every_page_is_one_finding_of_the_template() {
     assert_eq!(out[0].detail["pages_count"], 12);
     assert_eq!(out[0].detail["other_pages"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn https_findings_say_why_and_note_a_certificate_about_to_end() {
+    let report = |ok: bool, error: Option<&str>, not_after: &str| sitecensus_core::HttpsReport {
+        address: "www.a.gov.cn:443".into(),
+        ok,
+        error: error.map(str::to_owned),
+        not_before: Some("2024-01-01T00:00:00+00:00".into()),
+        not_after: Some(not_after.into()),
+        issuer: Some("CN=Test CA".into()),
+    };
+    let run = |r: Option<sitecensus_core::HttpsReport>| {
+        let mut s = site();
+        s.https = r;
+        of(&checks().site(&s).findings, "security.no_https").into_iter().cloned().collect::<Vec<_>>()
+    };
+    assert!(run(None).is_empty(), "not probed: nothing said");
+    assert!(run(Some(report(true, None, "2025-07-01T00:00:00+00:00"))).is_empty(), "valid for a year");
+    let soon = run(Some(report(true, None, "2024-07-20T00:00:00+00:00")));
+    assert_eq!(soon[0].severity, Severity::Warn, "ten days left: a warning, not a deduction");
+    assert_eq!(soon[0].detail["expires_in_days"], 10);
+    let expired =
+        run(Some(report(false, Some("invalid certificate: certificate expired"), "2024-06-01T00:00:00+00:00")));
+    assert_eq!(expired[0].severity, Severity::Deduct);
+    assert!(expired[0].evidence.contains("expired"));
+    assert_eq!(expired[0].detail["not_after"], "2024-06-01T00:00:00+00:00");
+    assert_eq!(expired[0].detail["issuer"], "CN=Test CA");
+}
+
+#[test]
+fn an_unread_homepage_is_not_judged_for_channels_services_or_footer() {
+    let mut s = site();
+    s.homepage.as_mut().unwrap().outcome = Outcome::Timeout { after_ms: 15_000 };
+    let found = checks().site(&s).findings;
+    for id in ["interaction.missing", "service.missing", "identity.missing_site_code", "mobile.not_adapted"] {
+        assert!(of(&found, id).is_empty(), "{id}");
+    }
+}

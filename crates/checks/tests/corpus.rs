@@ -536,3 +536,36 @@ fn real_replies_are_mostly_not_stock_and_their_times_are_counted_in_working_days
     let calendar_days = |l: &sitecensus_checks::interaction::Letter| (l.replied.unwrap() - l.asked.unwrap()).num_days();
     assert!(times.iter().all(|(d, l)| *d <= calendar_days(l).max(0)));
 }
+
+#[test]
+fn national_meta_tags_of_real_articles() {
+    let rubric = Rubric::default_rubric();
+    let r = sitecensus_checks::Rule {
+        severity: sitecensus_core::Severity::Info,
+        params: rubric.params::<sitecensus_checks::identity::MetaParams>("identity.missing_meta").unwrap(),
+        veto_at: None,
+    };
+    let pages: Vec<PageEntry> = [
+        ("gne_fgw-zj_provincial-dept_article_2016-11-22.html", "http://www.zjdpc.gov.cn/art/2016/11/22/art_1.html"),
+        (
+            "gne_shanxi-gov_provincial_article_2019-09-18.html",
+            "http://www.shanxi.gov.cn/yw/sxyw/201909/t20190918_1.shtml",
+        ),
+        ("cwced_bynr-gov-cn_city_article_2022-02-11.html", "http://www.bynr.gov.cn/xw/2022/art_1.html"),
+    ]
+    .iter()
+    .map(|(f, u)| entry(&format!("gov-pages/article/{f}"), u, "2022-03-01", 2, false))
+    .collect();
+    let found = sitecensus_checks::identity::missing_meta(&site(None, "2022-03-01", pages), &r);
+    let f = &found[0];
+    assert_eq!(f.detail["site"]["lacking"], 1, "{f:?}");
+    assert_eq!(f.detail["article"]["checked"], 3);
+    assert_eq!(f.detail["article"]["lacking"], 0, "all three carry ArticleTitle, PubDate and ContentSource");
+    assert_eq!(f.detail["pubdate_malformed"], 0, "PubDate is YYYY-MM-DD HH:MM on all three");
+    let samples = f.detail["site"]["samples"].as_array().unwrap();
+    // The 浙江 page carries a SiteIDCode tag with nothing in it: a missing code, not a present one.
+    assert!(
+        samples.iter().any(|s| s.as_str().unwrap().contains("zjdpc") && s.as_str().unwrap().contains("SiteIDCode")),
+        "{samples:?}"
+    );
+}

@@ -36,7 +36,10 @@ fn results() -> Results {
         "identity".into(),
         json!({"site_code": "3601020001", "icp": "赣ICP备05000102号<b>", "police_filing": null, "conac_mark": false}),
     );
-    stats.insert("https".into(), json!({"address": "www.example.gov.cn:443", "ok": false, "error": "invalid certificate: <expired>"}));
+    stats.insert(
+        "https".into(),
+        json!({"address": "www.example.gov.cn:443", "ok": false, "error": "invalid certificate: <expired>"}),
+    );
     let findings = vec![
         Finding::new("links.broken", Severity::Deduct, "「<img src=x onerror=alert(1)>」 → HTTP 404")
             .page("http://www.example.gov.cn/")
