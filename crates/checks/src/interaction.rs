@@ -475,8 +475,13 @@ pub struct Channel {
     pub problem: Option<String>,
 }
 
+/// Longest text of an entry point: "县长信箱", "我要咨询", not a letter's or article's title.
+const MAX_ENTRY_CHARS: usize = 12;
+
 fn names_channel(text: &str, p: &MissingParams) -> bool {
-    p.channels.iter().any(|w| text.contains(w.as_str())) && !p.excluded.iter().any(|w| text.contains(w.as_str()))
+    text.chars().count() <= MAX_ENTRY_CHARS
+        && p.channels.iter().any(|w| text.contains(w.as_str()))
+        && !p.excluded.iter().any(|w| text.contains(w.as_str()))
 }
 
 /// The last non-empty step of an address's path ("…/jlhd/yjzj/" → "yjzj").
@@ -511,6 +516,13 @@ pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
         site.pages.iter().flat_map(|e| [(e.url.as_str(), e), (e.final_url.as_str(), e)]).collect();
     let home = site.homepage_page();
     let home_url = home.map_or_else(|| site.spec.url.to_string(), |h| h.url.clone());
+    // Pages that link to an outside platform that answered.
+    let linking_out: HashSet<&str> = site
+        .links
+        .iter()
+        .filter(|l| !l.internal && l.outcome.as_ref().is_some_and(|o| !o.is_broken()))
+        .flat_map(|l| l.sources.iter().map(|s| s.page.as_str()))
+        .collect();
     let mut out: Vec<Channel> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut push = |c: Channel, out: &mut Vec<Channel>| {
@@ -577,11 +589,7 @@ pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
             && let Some(entry) = pages.get(url)
             && let Some(page) = &entry.page
         {
-            let leads_out = site.links.iter().any(|l| {
-                !l.internal
-                    && l.outcome.as_ref().is_some_and(|o| !o.is_broken())
-                    && l.sources.iter().any(|s| s.page == page.url || s.page == entry.url)
-            });
+            let leads_out = linking_out.contains(page.url.as_str()) || linking_out.contains(entry.url.as_str());
             let works = !page.items.is_empty()
                 || page
                     .forms

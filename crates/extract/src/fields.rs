@@ -67,6 +67,11 @@ pub fn fields(dom: &Dom, root: u32, text: &str) -> Vec<Field> {
             i += 1;
             continue;
         };
+        // Headers, navigation and footers label nothing of the page's own.
+        if crate::items::in_chrome(dom, i) {
+            i = n.end;
+            continue;
+        }
         let parent = n.parent;
         if parent == crate::dom::NONE {
             i = n.end;
@@ -87,6 +92,10 @@ pub fn fields(dom: &Dom, root: u32, text: &str) -> Vec<Field> {
                     break;
                 }
                 if e.name() == "th" && se.name() == "th" {
+                    break;
+                }
+                // A list of links (a menu after the site's name) is no value.
+                if dom.anchors(next) > 1 && dom.visible_link_chars(next) * 5 >= dom.visible_chars(next) * 4 {
                     break;
                 }
                 let t = dom.text(next, false);
@@ -127,6 +136,10 @@ pub fn fields(dom: &Dom, root: u32, text: &str) -> Vec<Field> {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let mut k = 0;
     while k < lines.len() && out.len() < MAX_FIELDS {
+        if !lines[k].contains(['：', ':', '】']) {
+            k += 1;
+            continue;
+        }
         let parts = label_starts(lines[k]);
         if parts.is_empty() {
             k += 1;
@@ -138,7 +151,7 @@ pub fn fields(dom: &Dom, root: u32, text: &str) -> Vec<Field> {
             if value.is_empty() && j + 1 == parts.len() {
                 // The value is on the lines below, up to the next label.
                 let mut m = k + 1;
-                while m < lines.len() && label_starts(lines[m]).first().is_none_or(|p| p.0 != 0) {
+                while m < lines.len() && !label_starts(lines[m]).first().is_some_and(|p| p.0 == 0) {
                     if !value.is_empty() {
                         value.push('\n');
                     }
