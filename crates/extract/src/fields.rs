@@ -151,7 +151,7 @@ pub fn fields(dom: &Dom, root: u32, text: &str) -> Vec<Field> {
             if value.is_empty() && j + 1 == parts.len() {
                 // The value is on the lines below, up to the next label.
                 let mut m = k + 1;
-                while m < lines.len() && !label_starts(lines[m]).first().is_some_and(|p| p.0 == 0) {
+                while m < lines.len() && label_starts(lines[m]).first().is_none_or(|p| p.0 != 0) {
                     if !value.is_empty() {
                         value.push('\n');
                     }
