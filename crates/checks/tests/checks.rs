@@ -273,3 +273,25 @@ fn an_unread_homepage_is_not_judged_for_channels_services_or_footer() {
         assert!(of(&found, id).is_empty(), "{id}");
     }
 }
+
+#[test]
+fn a_body_without_public_services_is_exempt_from_service_missing() {
+    let mut s = site();
+    let page: sitecensus_extract::Page = serde_json::from_value(serde_json::json!({
+        "url": "http://www.a.gov.cn/index.html", "encoding": "UTF-8", "encoding_source": "meta",
+        "title": "首页", "page_kind": "homepage", "published": null, "meta": {}, "viewport": null,
+        "items": [], "blocks": [], "links": [], "invalid_links": [], "images": [], "forms": [],
+        "breadcrumb": [], "main_text": "", "footer_text": "", "text_chars": 10
+    }))
+    .unwrap();
+    s.pages.push(sitecensus_checks::PageEntry {
+        url: "http://www.a.gov.cn/".into(),
+        final_url: "http://www.a.gov.cn/index.html".into(),
+        depth: 0,
+        outcome: Outcome::Ok { status: 200 },
+        page: Some(page),
+    });
+    assert_eq!(of(&checks().site(&s).findings, "service.missing").len(), 1, "a homepage that offers nothing");
+    s.spec.meta.insert("services".into(), "否".into());
+    assert!(of(&checks().site(&s).findings, "service.missing").is_empty(), "the site list says it has none to offer");
+}

@@ -532,6 +532,15 @@ fn real_replies_are_mostly_not_stock_and_their_times_are_counted_in_working_days
     let (median, p90) = (median.unwrap(), p90.unwrap());
     eprintln!("median {median} p90 {p90}, slowest {}", times[0].0);
     assert!(median >= 1.0 && median <= p90, "{median} {p90}");
+    // A median of 8 working days is within the rubric's 10: not slow.
+    let slow = sitecensus_checks::Rule {
+        severity: sitecensus_core::Severity::Deduct,
+        params: rubric.params::<sitecensus_checks::interaction::SlowParams>("interaction.slow_reply").unwrap(),
+        veto_at: None,
+    };
+    assert!(sitecensus_checks::interaction::slow(&times, "http://x/", &slow).is_empty());
+    let late: Vec<(i64, &sitecensus_checks::interaction::Letter)> = times.iter().map(|(d, l)| (d + 5, *l)).collect();
+    assert_eq!(sitecensus_checks::interaction::slow(&late, "http://x/", &slow).len(), 1, "five days later each, it is");
     // Calendar days are never fewer than working days.
     let calendar_days = |l: &sitecensus_checks::interaction::Letter| (l.replied.unwrap() - l.asked.unwrap()).num_days();
     assert!(times.iter().all(|(d, l)| *d <= calendar_days(l).max(0)));
