@@ -9,22 +9,10 @@ use sitecensus_scan::{Silent, scan};
 
 mod common;
 
+use common::{of, pages};
+
 async fn scan_accuracy() -> (SiteResult, String) {
-    let site = serve_site("accuracy").await;
-    let (_dir, store) = common::store();
-    let o = common::options();
-    let out = scan(store, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
-    (out.results.sites.into_iter().next().unwrap(), site.url(""))
-}
-
-fn of<'a>(s: &'a SiteResult, check: &str) -> Vec<&'a Finding> {
-    s.findings.iter().filter(|f| f.check == check).collect()
-}
-
-fn pages(fs: &[&Finding], base: &str) -> Vec<String> {
-    let mut v: Vec<String> = fs.iter().filter_map(|f| f.page.as_deref()).map(|p| p.replace(base, "")).collect();
-    v.sort();
-    v
+    common::scan_fixture("accuracy", common::options()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

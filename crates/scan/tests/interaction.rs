@@ -2,34 +2,13 @@
 //! letters, guides and interpretations (with one problem of each kind beside its hard negative),
 //! and one whose mailbox is only a picture.
 
-use std::sync::Arc;
-
-use sitecensus_core::{Finding, SiteSpec};
-use sitecensus_fixtures::serve_site;
 use sitecensus_report::SiteResult;
-use sitecensus_scan::{Silent, scan};
 
 mod common;
+use common::{of, pages, scan_fixture as scan_with};
 
 async fn scan_site(name: &str) -> (SiteResult, String) {
     scan_with(name, common::options()).await
-}
-
-async fn scan_with(name: &str, o: sitecensus_scan::ScanOptions) -> (SiteResult, String) {
-    let site = serve_site(name).await;
-    let (_dir, store) = common::store();
-    let out = scan(store, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
-    (out.results.sites.into_iter().next().unwrap(), site.url(""))
-}
-
-fn of<'a>(s: &'a SiteResult, check: &str) -> Vec<&'a Finding> {
-    s.findings.iter().filter(|f| f.check == check).collect()
-}
-
-fn pages(fs: &[&Finding], base: &str) -> Vec<String> {
-    let mut v: Vec<String> = fs.iter().filter_map(|f| f.page.as_deref()).map(|p| p.replace(base, "")).collect();
-    v.sort();
-    v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
