@@ -89,15 +89,23 @@ pub async fn run(a: DemoArgs) -> Result<()> {
             sites.len()
         ),
     );
-    let bars = Arc::new(Bars::new(sites.len(), false, false));
+    let lang = sitecensus_report::Lang::from_locale();
+    let bars = Arc::new(Bars::new(sites.len(), false, false, lang));
     let outcome = sitecensus_scan::scan(store, sites, opts, bars.clone()).await?;
     bars.finish();
     std::fs::create_dir_all(&a.out_dir)?;
     let json = a.out_dir.join("demo-results.json");
     let report = a.out_dir.join("demo-report.html");
-    let out = OutputArgs { json: Some(json.display().to_string()), report: Some(report.clone()), xlsx: None };
+    let xlsx = a.out_dir.join("demo-results.xlsx");
+    let out = OutputArgs {
+        json: Some(json.display().to_string()),
+        report: Some(report.clone()),
+        xlsx: Some(xlsx.clone()),
+        lang: None,
+    };
     write_outputs(&outcome.results, &out)?;
     say(false, &format!("run {}: {}", outcome.run.id, sitecensus_report::terminal::summary(&outcome.results)));
-    say(false, &format!("wrote {} and {}; store {}", report.display(), json.display(), a.db));
+    say(false, sitecensus_report::terminal::census(&outcome.results, lang).trim_end());
+    say(false, &format!("wrote {}, {} and {}; store {}", report.display(), json.display(), xlsx.display(), a.db));
     Ok(())
 }

@@ -52,9 +52,25 @@ struct OutputArgs {
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
-    /// Write an Excel workbook here.
+    /// Write an Excel workbook here (summary, ranking, findings, columns; Chinese headers unless
+    /// `--lang en`).
     #[arg(long, value_name = "FILE.xlsx")]
     xlsx: Option<PathBuf>,
+    /// Language of the scorecards and the workbook: zh or en (default: the locale for the
+    /// terminal, Chinese for the workbook).
+    #[arg(long, value_name = "zh|en", value_parser = parse_lang)]
+    lang: Option<sitecensus_report::Lang>,
+}
+
+fn parse_lang(s: &str) -> Result<sitecensus_report::Lang, String> {
+    sitecensus_report::Lang::parse(s).ok_or_else(|| format!("{s:?} is not a language sitecensus speaks: zh or en"))
+}
+
+impl OutputArgs {
+    /// The language of terminal text: `--lang`, else the locale's.
+    fn terminal_lang(&self) -> sitecensus_report::Lang {
+        self.lang.unwrap_or_else(sitecensus_report::Lang::from_locale)
+    }
 }
 
 fn main() -> ExitCode {

@@ -41,10 +41,9 @@ pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
         write_file(p, html::render(results).as_bytes())?;
     }
     if let Some(p) = &out.xlsx {
-        bail!(
-            "cannot write {}: Excel workbooks are not implemented yet (see issue 6); use --json or --report",
-            p.display()
-        );
+        let bytes = sitecensus_report::xlsx::render(results, out.lang.unwrap_or(sitecensus_report::Lang::Zh))
+            .with_context(|| format!("cannot assemble the workbook {}", p.display()))?;
+        write_file(p, &bytes)?;
     }
     Ok(())
 }

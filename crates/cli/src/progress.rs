@@ -18,11 +18,12 @@ pub struct Bars {
     failed: AtomicU64,
     cards_to_stderr: bool,
     quiet: bool,
+    lang: sitecensus_report::Lang,
 }
 
 impl Bars {
     /// Bars for `sites` sites; scorecards go to stderr when stdout carries JSON.
-    pub fn new(sites: usize, cards_to_stderr: bool, quiet: bool) -> Self {
+    pub fn new(sites: usize, cards_to_stderr: bool, quiet: bool, lang: sitecensus_report::Lang) -> Self {
         let multi = MultiProgress::with_draw_target(if quiet {
             ProgressDrawTarget::hidden()
         } else {
@@ -39,7 +40,16 @@ impl Bars {
         let pages = multi.add(ProgressBar::new_spinner());
         pages.set_style(ProgressStyle::with_template("  {msg}").expect("valid template"));
         pages.enable_steady_tick(Duration::from_millis(200));
-        Bars { multi, sites: bar, pages, fetched: AtomicU64::new(0), failed: AtomicU64::new(0), cards_to_stderr, quiet }
+        Bars {
+            multi,
+            sites: bar,
+            pages,
+            fetched: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            cards_to_stderr,
+            quiet,
+            lang,
+        }
     }
 
     /// Ends the bars.
@@ -73,7 +83,7 @@ impl Progress for Bars {
         if self.quiet {
             return;
         }
-        let card = terminal::scorecard(result);
+        let card = terminal::scorecard(result, self.lang);
         self.multi.suspend(|| crate::output::say(self.cards_to_stderr, card.trim_end()));
     }
 

@@ -21,6 +21,9 @@ pub struct ReportArgs {
     /// "Today" for every window (default: the run's own).
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    /// Compare with this earlier run (整改: findings new, persisting, fixed; sites rectified).
+    #[arg(long, value_name = "RUN")]
+    compare: Option<i64>,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -30,11 +33,16 @@ pub fn run(a: ReportArgs) -> Result<()> {
     let store = open_store(&a.db)?;
     let rubric = load_rubric(&a.rubric)?;
     let as_of = a.as_of.as_deref().map(parse_as_of).transpose()?;
-    let results = sitecensus_scan::report(&store, a.run, &rubric, as_of)?;
+    let mut results = sitecensus_scan::report(&store, a.run, &rubric, as_of)?;
+    if let Some(earlier) = a.compare {
+        crate::scan::compare_with(&store, &mut results, earlier, &rubric)?;
+    }
     let to_stderr = json_to_stdout(&a.out);
+    let lang = a.out.terminal_lang();
     for s in &results.sites {
-        say(to_stderr, sitecensus_report::terminal::scorecard(s).trim_end());
+        say(to_stderr, sitecensus_report::terminal::scorecard(s, lang).trim_end());
     }
     say(to_stderr, &sitecensus_report::terminal::summary(&results));
+    say(to_stderr, sitecensus_report::terminal::census(&results, lang).trim_end());
     write_outputs(&results, &a.out)
 }

@@ -78,6 +78,9 @@ pub struct ScanArgs {
     /// Do not probe each site's HTTPS (port 443, or the port of an https:// address).
     #[arg(long)]
     pub no_https_check: bool,
+    /// Compare with this earlier run of the store (整改: findings new, persisting, fixed).
+    #[arg(long, value_name = "RUN")]
+    pub compare: Option<i64>,
     /// Probe HTTPS on this port for sites given as http:// (default 443).
     #[arg(long, value_name = "PORT")]
     pub https_port: Option<u16>,
@@ -168,17 +171,37 @@ pub async fn run(a: ScanArgs) -> Result<()> {
     let opts = options(&a)?;
     let store = Arc::new(open_store(&a.db)?);
     let to_stderr = json_to_stdout(&a.out);
-    let bars = Arc::new(Bars::new(sites.len(), to_stderr, a.quiet));
-    let outcome = sitecensus_scan::scan(store, sites, opts, bars.clone()).await?;
+    let lang = a.out.terminal_lang();
+    let bars = Arc::new(Bars::new(sites.len(), to_stderr, a.quiet, lang));
+    let rubric = opts.rubric.clone();
+    let outcome = sitecensus_scan::scan(store.clone(), sites, opts, bars.clone()).await?;
     bars.finish();
     let mut results = outcome.results;
     results.site_list_errors = row_errors;
+    if let Some(earlier) = a.compare {
+        compare_with(&store, &mut results, earlier, &rubric)?;
+    }
     if !a.quiet {
         let resumed = if outcome.resumed { " (resumed)" } else { "" };
         say(to_stderr, &format!("run {}{resumed}: {}", outcome.run.id, sitecensus_report::terminal::summary(&results)));
+        say(to_stderr, sitecensus_report::terminal::census(&results, lang).trim_end());
         for f in &outcome.warc_files {
             say(to_stderr, &format!("WARC: {}", f.display()));
         }
     }
     write_outputs(&results, &a.out)
+}
+
+/// Adds the comparison with an earlier run of the store, scored under the same rubric as of its
+/// own day.
+pub fn compare_with(
+    store: &sitecensus_store::Store,
+    results: &mut sitecensus_report::Results,
+    earlier: i64,
+    rubric: &sitecensus_core::Rubric,
+) -> Result<()> {
+    let then = sitecensus_scan::report(store, Some(earlier), rubric, None)
+        .with_context(|| format!("cannot compare with run {earlier}"))?;
+    results.comparison = Some(sitecensus_report::compare::compare(results, &then));
+    Ok(())
 }

@@ -8,8 +8,11 @@ use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 use sitecensus_fixtures::serve_site_with;
 
+/// The binary, in an English locale whatever the machine's (scorecards follow the locale).
 fn bin() -> Command {
-    Command::cargo_bin("sitecensus").unwrap()
+    let mut c = Command::cargo_bin("sitecensus").unwrap();
+    c.env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("LC_MESSAGES");
+    c
 }
 
 fn run(args: &[&str], dir: &Path) -> (bool, String, String) {

@@ -14,6 +14,19 @@ struct Report<'a> {
     fail: usize,
 }
 
+impl Report<'_> {
+    /// The summary's groupings with their titles.
+    fn groups(&self) -> [(&'static str, &[crate::summary::Group]); 3] {
+        let s = &self.r.summary;
+        [("按级别 By level", &s.by_level), ("按地区 By region", &s.by_region), ("按省份 By province", &s.by_province)]
+    }
+
+    /// The 1-based place of the site given as `url` in the results (its section's anchor).
+    fn index_of(&self, url: &str) -> Option<usize> {
+        self.r.sites.iter().position(|s| s.url == url).map(|i| i + 1)
+    }
+}
+
 /// Whether a string may be used as a link target (http or https only).
 #[must_use]
 pub fn linkable(url: &str) -> bool {

@@ -144,6 +144,12 @@ pub struct Results {
     /// The program that wrote it.
     #[serde(default)]
     pub generated_by: String,
+    /// The census view: by level and region, the ranking, errors found on many sites.
+    #[serde(default)]
+    pub summary: crate::summary::Summary,
+    /// The comparison with an earlier run of the same sites, when one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<crate::compare::Comparison>,
 }
 
 impl Results {
@@ -158,7 +164,14 @@ impl Results {
             run,
             site_list_errors: Vec::new(),
             generated_by: concat!("sitecensus ", env!("CARGO_PKG_VERSION")).to_owned(),
+            summary: crate::summary::Summary::default(),
+            comparison: None,
         }
+    }
+
+    /// Computes the census summary once every site is in.
+    pub fn summarize(&mut self) {
+        self.summary = crate::summary::Summary::of(&self.sites);
     }
 
     /// Pretty JSON.

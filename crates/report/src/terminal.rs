@@ -8,6 +8,7 @@ use sitecensus_core::finding::clip;
 use sitecensus_core::{Finding, Severity};
 
 use crate::SiteResult;
+use crate::lang::{Label, Lang};
 
 /// Findings listed per site on the terminal; the rest are in the JSON and HTML reports.
 pub const FINDINGS_SHOWN: usize = 8;
@@ -26,9 +27,10 @@ fn finding_line(f: &Finding) -> String {
     format!("  {} {:<26} {}  {}", severity_label(f.severity), f.check, clip(&f.evidence, 70), style(clip(at, 90)).dim())
 }
 
-/// The scorecard of one site as terminal text (colours only where the terminal takes them).
+/// The scorecard of one site as terminal text in `lang` (colours only where the terminal takes
+/// them): veto items first, then deductions, then the figures and the main findings.
 #[must_use]
-pub fn scorecard(site: &SiteResult) -> String {
+pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
     let mut out = String::new();
     let name = site.name.as_deref().unwrap_or("");
     let where_ = [site.level.as_deref(), site.region.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
@@ -40,30 +42,46 @@ pub fn scorecard(site: &SiteResult) -> String {
         style(&site.url).underlined(),
         if where_.is_empty() { String::new() } else { format!("  ({where_})") }
     );
-    let verdict = if site.verdict == "pass" { style("PASS").green().bold() } else { style("FAIL").red().bold() };
-    let _ = writeln!(out, "   {verdict}  score {:.1}", site.score);
+    let verdict = if site.verdict == "pass" {
+        style(lang.t(Label::Pass)).green().bold()
+    } else {
+        style(lang.t(Label::Fail)).red().bold()
+    };
+    let _ = writeln!(out, "   {verdict}  {} {:.1}", lang.t(Label::Score), site.score);
     for v in &site.veto_items {
-        let _ = writeln!(out, "   {} {}  ({}, {} found)", style("单项否决").red(), v.item, v.check, v.count);
+        let _ = writeln!(
+            out,
+            "   {} {}  ({}, {} {})",
+            style(lang.t(Label::Veto)).red(),
+            v.item,
+            v.check,
+            v.count,
+            lang.t(Label::Found)
+        );
     }
     for d in &site.deductions {
         let _ = writeln!(
             out,
             "   {} {:<26} ×{:<4} −{:.2}{}  {}",
-            style("扣分").yellow(),
+            style(lang.t(Label::Deduct)).yellow(),
             d.check,
             d.count,
             d.points,
-            if d.capped { " (capped)" } else { "" },
+            if d.capped { lang.t(Label::Capped) } else { "" },
             d.item
         );
     }
     let _ = writeln!(
         out,
-        "   {} pages fetched, {} failed · {} links checked ({} broken) · {:.1} s",
+        "   {} {}, {} {} · {} {} ({} {}) · {:.1} s",
         site.stat("pages_fetched"),
+        lang.t(Label::PagesLine),
         site.stat("pages_failed"),
+        lang.t(Label::FailedLine),
         site.stat("links_checked"),
+        lang.t(Label::LinksLine),
         site.stat("links_broken"),
+        lang.t(Label::BrokenLine),
         site.stat("duration_ms") as f64 / 1000.0
     );
     let (read, unreadable) = (site.stat("attachments_read"), site.stat("attachments_unreadable"));
@@ -76,32 +94,44 @@ pub fn scorecard(site: &SiteResult) -> String {
     }
     if site.has("interaction") {
         let fig = |k| site.figure("interaction", k);
+        let template = if lang == Lang::Zh {
+            "   信件：读取 {} 件，已回复 {}，超期未回复 {} · 回复用时中位数 {} / 90% {} 个工作日 · 万能回复 {} · 渠道 {}/{} 可用"
+        } else {
+            "   letters: {} read, {} replied, {} unanswered past the window · reply median {} / p90 {} working days · {} stock replies · channels {}/{} working"
+        };
         let _ = writeln!(
             out,
-            "   letters: {} read, {} replied, {} unanswered past the window · reply median {} / p90 {} working days · {} stock replies · channels {}/{} working",
-            fig("letters"),
-            fig("replied"),
-            fig("unanswered"),
-            fig("median_working_days"),
-            fig("p90_working_days"),
-            fig("boilerplate_share"),
-            fig("channels_working"),
-            fig("channels"),
+            "{}",
+            fill(
+                template,
+                &[
+                    fig("letters"),
+                    fig("replied"),
+                    fig("unanswered"),
+                    fig("median_working_days"),
+                    fig("p90_working_days"),
+                    fig("boilerplate_share"),
+                    fig("channels_working"),
+                    fig("channels"),
+                ]
+            )
         );
     }
     if site.has("guides") && site.figure("guides", "read") != "0" {
-        let _ = writeln!(
-            out,
-            "   service guides: {} read, {} incomplete",
-            site.figure("guides", "read"),
-            site.figure("guides", "incomplete")
-        );
+        let template = if lang == Lang::Zh {
+            "   办事指南：读取 {} 篇，要素不全 {} 篇"
+        } else {
+            "   service guides: {} read, {} incomplete"
+        };
+        let _ =
+            writeln!(out, "{}", fill(template, &[site.figure("guides", "read"), site.figure("guides", "incomplete")]));
     }
     if site.has("https") {
-        let line = if site.figure("https", "ok") == "yes" {
-            format!("HTTPS valid until {}", site.figure("https", "not_after"))
-        } else {
-            format!("no valid HTTPS: {}", clip(&site.figure("https", "error"), 80))
+        let line = match (site.figure("https", "ok") == "yes", lang) {
+            (true, Lang::Zh) => format!("HTTPS 证书有效期至 {}", site.figure("https", "not_after")),
+            (true, Lang::En) => format!("HTTPS valid until {}", site.figure("https", "not_after")),
+            (false, Lang::Zh) => format!("无有效 HTTPS：{}", clip(&site.figure("https", "error"), 80)),
+            (false, Lang::En) => format!("no valid HTTPS: {}", clip(&site.figure("https", "error"), 80)),
         };
         let _ = writeln!(out, "   {line}");
     }
@@ -110,12 +140,15 @@ pub fn scorecard(site: &SiteResult) -> String {
             site.columns.iter().filter(|c| f(c)).map(|c| c.title.as_str()).collect::<Vec<_>>()
         };
         let (stale, empty) = (names(&|c| c.stale), names(&|c| c.empty));
-        let mut line = format!("   {} columns", site.columns.len());
+        let zh = lang == Lang::Zh;
+        let mut line = format!("   {} {}", site.columns.len(), if zh { "个栏目" } else { "columns" });
         if !stale.is_empty() {
-            line.push_str(&format!(" · {} stale: {}", stale.len(), clip(&stale.join("、"), 60)));
+            let label = if zh { "未更新" } else { "stale" };
+            line.push_str(&format!(" · {} {label}: {}", stale.len(), clip(&stale.join("、"), 60)));
         }
         if !empty.is_empty() {
-            line.push_str(&format!(" · {} empty: {}", empty.len(), clip(&empty.join("、"), 60)));
+            let label = if zh { "空白" } else { "empty" };
+            line.push_str(&format!(" · {} {label}: {}", empty.len(), clip(&empty.join("、"), 60)));
         }
         let _ = writeln!(out, "{line}");
     }
@@ -126,7 +159,7 @@ pub fn scorecard(site: &SiteResult) -> String {
         let _ = writeln!(
             out,
             "  {}",
-            style(format!("… and {} more findings in the reports", site.findings.len() - FINDINGS_SHOWN)).dim()
+            style(format!("… +{} {}", site.findings.len() - FINDINGS_SHOWN, lang.t(Label::More))).dim()
         );
     }
     out
@@ -144,4 +177,76 @@ pub fn summary(results: &crate::Results) -> String {
         results.rubric.id,
         results.as_of
     )
+}
+
+/// Most repeated errors listed on the terminal.
+const REPEATED_SHOWN: usize = 5;
+
+/// The census lines of a run of several sites (by level, vetoes by item, errors found on many
+/// sites) and the rectification totals when the run was compared with an earlier one; empty for
+/// a single site that was not compared.
+#[must_use]
+pub fn census(results: &crate::Results, lang: Lang) -> String {
+    let mut out = String::new();
+    let sm = &results.summary;
+    let zh = lang == Lang::Zh;
+    if results.sites.len() > 1 {
+        let levels: Vec<String> = sm
+            .by_level
+            .iter()
+            .map(|g| format!("{} {}/{} ({:.0} %, {:.1})", g.key, g.pass, g.sites, g.pass_rate * 100.0, g.mean_score))
+            .collect();
+        if !levels.is_empty() {
+            let _ = writeln!(out, "{}: {}", if zh { "按级别" } else { "by level" }, levels.join(" · "));
+        }
+        let mut vetoes: Vec<(&String, &usize)> = sm.all.vetoes.iter().collect();
+        vetoes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        if !vetoes.is_empty() {
+            let list: Vec<String> = vetoes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(out, "{}: {}", if zh { "单项否决（网站数）" } else { "vetoes (sites)" }, list.join(" · "));
+        }
+        for r in sm.repeated.iter().take(REPEATED_SHOWN) {
+            let _ = writeln!(
+                out,
+                "{}: {} 「{}」 {} {}",
+                if zh { "多站同错" } else { "on many sites" },
+                r.check,
+                clip(&r.what, 60),
+                r.count,
+                if zh { "个网站" } else { "sites" }
+            );
+        }
+    }
+    if let Some(c) = &results.comparison {
+        let t = &c.totals;
+        let _ = writeln!(
+            out,
+            "{} {}: {} {} · {} {} · {} {} · {} {} · {} {}",
+            if zh { "与上轮比较" } else { "compared with run" },
+            c.against_run.map_or_else(|| c.against_as_of.clone(), |r| r.to_string()),
+            t.fixed,
+            lang.t(Label::Fixed),
+            t.new,
+            lang.t(Label::New),
+            t.persisting,
+            lang.t(Label::Persisting),
+            t.rectified,
+            lang.t(Label::Rectified),
+            t.regressed,
+            if zh { "新不合格" } else { "regressed" }
+        );
+    }
+    out
+}
+
+/// Fills the `{}` of a template with `values` in order.
+fn fill(template: &str, values: &[String]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut parts = template.split("{}");
+    out.push_str(parts.next().unwrap_or(""));
+    for (part, v) in parts.zip(values.iter().map(String::as_str).chain(std::iter::repeat(""))) {
+        out.push_str(v);
+        out.push_str(part);
+    }
+    out
 }

@@ -3,7 +3,7 @@
 use serde_json::{Map, json};
 use sitecensus_checks::Column;
 use sitecensus_core::{Finding, Severity, SiteSpec};
-use sitecensus_report::{Results, RubricRef, SiteResult, html, terminal};
+use sitecensus_report::{Lang, Results, RubricRef, SiteResult, html, terminal, xlsx};
 use sitecensus_score::{Scorecard, Verdict, VetoHit};
 
 fn results() -> Results {
@@ -104,7 +104,7 @@ fn interaction_services_and_identity_figures_are_shown_and_escaped() {
     assert!(page.contains("<td>80 %</td>"), "the stock-reply share");
     assert!(page.contains("赣ICP备05000102号&#60;b&#62;") || page.contains("赣ICP备05000102号&lt;b&gt;"));
     assert!(!page.contains("<expired>"), "a crawled or remote string is escaped");
-    let card = terminal::scorecard(&r.sites[0]);
+    let card = terminal::scorecard(&r.sites[0], Lang::En);
     assert!(card.contains("letters: 8 read, 5 replied, 1 unanswered"), "{card}");
     assert!(card.contains("service guides: 3 read, 2 incomplete"), "{card}");
     assert!(card.contains("no valid HTTPS: invalid certificate"), "{card}");
@@ -113,5 +113,114 @@ fn interaction_services_and_identity_figures_are_shown_and_escaped() {
 #[test]
 fn scorecard_shows_vetoes_first() {
     console::set_colors_enabled(false);
-    insta::assert_snapshot!(terminal::scorecard(&results().sites[0]));
+    insta::assert_snapshot!(terminal::scorecard(&results().sites[0], Lang::En));
+}
+
+#[test]
+fn scorecard_in_chinese() {
+    console::set_colors_enabled(false);
+    insta::assert_snapshot!(terminal::scorecard(&results().sites[0], Lang::Zh));
+}
+
+/// Reads every sheet of a workbook back with calamine: sheet name → rows of cell text.
+fn read_back(bytes: Vec<u8>) -> std::collections::BTreeMap<String, Vec<Vec<String>>> {
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).unwrap();
+        let rows = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        out.insert(name, rows);
+    }
+    out
+}
+
+#[test]
+fn the_workbook_opens_with_a_row_per_finding_and_column_in_chinese_or_english() {
+    let mut r = results();
+    let mut second = r.sites[0].clone();
+    second.url = "http://www.b.gov.cn/".into();
+    second.name = Some("=HYPERLINK(\"http://evil\")".into());
+    second.verdict = "pass".into();
+    second.score = 97.0;
+    second.vetoes.clear();
+    r.sites.push(second);
+    r.summarize();
+    let zh = read_back(xlsx::render(&r, Lang::Zh).unwrap());
+    assert_eq!(zh.keys().cloned().collect::<Vec<_>>(), ["排名", "栏目", "汇总", "问题清单"]);
+    let findings = &zh["问题清单"];
+    assert_eq!(findings[0][..3], ["网站", "URL", "检查项"]);
+    assert_eq!(findings.len(), 1 + 2, "a header and one row per finding of each site");
+    assert_eq!(findings[1][2], "links.broken");
+    assert!(findings[1][5].contains("<img src=x onerror=alert(1)>"), "evidence kept as text: {:?}", findings[1]);
+    assert_eq!(zh["栏目"].len(), 1 + 2);
+    assert_eq!(zh["栏目"][1][1], "通知公告");
+    let ranking = &zh["排名"];
+    assert_eq!(ranking[1][2], "http://www.b.gov.cn/", "the passing site ranks first");
+    assert_eq!(ranking[1][1], "=HYPERLINK(\"http://evil\")", "a name that looks like a formula stays text");
+    assert_eq!(ranking[1][5], "合格");
+    assert!(zh["汇总"].iter().any(|row| row.first().is_some_and(|c| c == "county")) || zh["汇总"].len() > 3);
+    let en = read_back(xlsx::render(&r, Lang::En).unwrap());
+    assert_eq!(en.keys().cloned().collect::<Vec<_>>(), ["Columns", "Findings", "Ranking", "Summary"]);
+    assert_eq!(en["Findings"][0][..3], ["site", "URL", "check"]);
+}
+
+#[test]
+fn the_census_summary_groups_ranks_and_finds_the_same_error_on_many_sites() {
+    let mut r = results();
+    let typo = |url: &str| {
+        let mut s = r.sites[0].clone();
+        s.url = url.into();
+        s.findings.push(Finding::new("accuracy.typo", Severity::Info, "再接再励").detail("term", "再接再励"));
+        s
+    };
+    let (a, b) = (typo("http://a.gov.cn/"), typo("http://b.gov.cn/"));
+    r.sites.push(a);
+    r.sites.push(b);
+    r.sites[2].verdict = "pass".into();
+    r.sites[2].score = 99.0;
+    r.sites[2].vetoes.clear();
+    r.sites[2].level = Some("township".into());
+    r.sites[2].region = Some("360922".into());
+    r.summarize();
+    let sm = &r.summary;
+    assert_eq!(sm.all.sites, 3);
+    assert_eq!(sm.all.pass, 1);
+    assert_eq!(sm.all.vetoes["freshness.homepage_stale"], 2);
+    assert_eq!(sm.ranking[0].url, "http://b.gov.cn/");
+    assert_eq!(sm.by_level.iter().find(|g| g.key == "township").unwrap().sites, 1);
+    assert_eq!(sm.by_province[0].key, "360000");
+    let rep = &sm.repeated[0];
+    assert_eq!((rep.check.as_str(), rep.what.as_str(), rep.count), ("accuracy.typo", "再接再励", 2));
+    let lines = terminal::census(&r, Lang::En);
+    assert!(lines.contains("accuracy.typo 「再接再励」 2 sites"), "{lines}");
+}
+
+#[test]
+fn rectification_tells_new_persisting_and_fixed_findings_apart() {
+    let then = results();
+    let mut now = results();
+    let site = &mut now.sites[0];
+    site.findings.push(
+        Finding::new("links.broken", Severity::Deduct, "x")
+            .page("http://www.example.gov.cn/a.html")
+            .target("http://www.example.gov.cn/gone"),
+    );
+    site.verdict = "pass".into();
+    site.vetoes.clear();
+    let mut then2 = then.clone();
+    then2.sites[0]
+        .findings
+        .push(Finding::new("content.empty_column", Severity::Deduct, "y").page("http://www.example.gov.cn/kong/"));
+    let c = sitecensus_report::compare::compare(&now, &then2);
+    let s = &c.sites[0];
+    assert_eq!((s.new, s.persisting, s.fixed), (1, 1, 1));
+    assert!(s.rectified, "failed then, passes now");
+    assert_eq!(c.totals.rectified, 1);
+    assert_eq!(s.fixed_findings[0].check, "content.empty_column");
+    now.comparison = Some(c);
+    let page = html::render(&now);
+    assert!(page.contains("整改"), "the HTML report shows the rectification");
+    let wb = read_back(xlsx::render(&now, Lang::Zh).unwrap());
+    assert_eq!(wb["整改"][1][8], "是");
 }

@@ -274,6 +274,7 @@ pub async fn scan(
     store.finish_run(run.id)?;
     let run = store.run(run.id)?.unwrap_or(run);
     results.run = Some(run_info(&run));
+    results.summarize();
     Ok(ScanOutcome { run, resumed, results, warc_files })
 }
 
@@ -324,6 +325,7 @@ pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option
         results.sites.push(assess(store, &row, &checks, rubric, as_of, &[], Sink::Store)?);
     }
     apply_cross_site(store, run.id, &checks, rubric, as_of, &mut results)?;
+    results.summarize();
     Ok(results)
 }
 
