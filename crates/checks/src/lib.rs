@@ -11,6 +11,7 @@ pub mod availability;
 pub mod columns;
 pub mod expressions;
 pub mod freshness;
+pub mod history;
 pub mod i18n;
 pub mod identity;
 pub mod interaction;
@@ -125,6 +126,7 @@ pub struct Checks {
     privacy: Option<Rule<privacy::Params>>,
     untranslated: Option<Rule<i18n::Params>>,
     twins: Option<Rule<twins::Params>>,
+    backdated: Option<Rule<history::BackdatedParams>>,
     channels: Option<Rule<interaction::MissingParams>>,
     unanswered: Option<Rule<interaction::UnansweredParams>>,
     boilerplate: Option<Rule<interaction::BoilerplateParams>>,
@@ -186,6 +188,7 @@ impl Checks {
             privacy: rule(rubric, privacy::ID)?,
             untranslated: rule(rubric, i18n::ID)?,
             twins: rule(rubric, twins::ID)?,
+            backdated: rule(rubric, history::BACKDATED)?,
             channels: rule(rubric, interaction::MISSING)?,
             unanswered: rule(rubric, interaction::UNANSWERED)?,
             boilerplate: rule(rubric, interaction::BOILERPLATE)?,
@@ -419,6 +422,22 @@ impl Checks {
         if let Some(r) = &self.interpretation {
             out.extend(services::no_interpretation(site, cols, r));
         }
+    }
+
+    /// Checks that compare the site with its earlier run: backdated items, and a homepage whose
+    /// items have not changed (unless `found` already says the homepage is stale).
+    #[must_use]
+    pub fn history(&self, now: &SiteModel, then: history::Earlier<'_>, found: &[Finding]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Some(r) = &self.backdated {
+            out.extend(history::backdated(now, then, r));
+        }
+        if let Some(r) = &self.homepage_stale
+            && !found.iter().any(|f| f.check == freshness::HOMEPAGE_STALE)
+        {
+            out.extend(history::homepage_unchanged(now, then, r));
+        }
+        out
     }
 
     /// Why a fetched 200 page is a "page not found" page by its text, if it is.

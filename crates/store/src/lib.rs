@@ -296,6 +296,30 @@ impl Store {
         })
     }
 
+    /// The same site (given as the same URL) in the latest earlier run whose as-of is before this
+    /// site's run's and whose crawl finished: its row and its run. History checks compare with it.
+    ///
+    /// # Errors
+    /// On database errors or unreadable stored data.
+    pub fn earlier_site(&self, site_id: i64) -> Result<Option<(SiteRow, RunRow)>, StoreError> {
+        let found: Option<(i64, i64)> = self.with(|c| {
+            c.query_row(
+                "SELECT e.id, er.id FROM sites s
+                   JOIN runs r ON r.id = s.run_id
+                   JOIN sites e ON json_extract(e.spec, '$.given') = json_extract(s.spec, '$.given')
+                   JOIN runs er ON er.id = e.run_id
+                  WHERE s.id = ?1 AND er.id <> r.id AND er.as_of < r.as_of AND e.status = 'done'
+                  ORDER BY er.as_of DESC, er.id DESC LIMIT 1",
+                [site_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })?;
+        let Some((site, run)) = found else { return Ok(None) };
+        let Some(run) = self.run(run)? else { return Ok(None) };
+        Ok(Some((self.sites_by_id(site)?, run)))
+    }
+
     /// Adds the run's sites in order; on resume, returns those already there.
     ///
     /// # Errors
