@@ -59,7 +59,10 @@ pub fn backdated(now: &SiteModel, then: Earlier<'_>, rule: &Rule<BackdatedParams
         let Some(oldest) = before.items.iter().filter_map(|i| i.date.as_deref().and_then(date)).min() else { continue };
         for item in &page.items {
             let Some(claimed) = item.date.as_deref().and_then(date) else { continue };
-            if known.contains(item.url.as_str()) || claimed >= then_day || claimed < oldest || !reported.insert(&item.url)
+            if known.contains(item.url.as_str())
+                || claimed >= then_day
+                || claimed < oldest
+                || !reported.insert(&item.url)
             {
                 continue;
             }

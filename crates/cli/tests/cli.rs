@@ -369,3 +369,51 @@ fn the_accuracy_benchmarks_run_and_find_every_planted_twin() {
     let pages: usize = out.split(" pages, ").next().unwrap().rsplit('(').next().unwrap().parse().unwrap();
     assert!(out.contains(&format!("{pages} pages, {} findings", pages * 3)), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_round_is_compared_with_the_first_and_written_as_a_workbook() {
+    let (site, _) = serve_site_with("fake-mailbox", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = site.url("/");
+    let mut args = vec!["scan", url.as_str(), "--db", "t.db"];
+    args.extend_from_slice(FAST);
+    let (ok, _, err) = run(&args, dir.path());
+    assert!(ok, "{err}");
+    let mut args = vec![
+        "scan",
+        url.as_str(),
+        "--db",
+        "t.db",
+        "--compare",
+        "1",
+        "--xlsx",
+        "round2.xlsx",
+        "--lang",
+        "en",
+        "--json",
+        "r.json",
+    ];
+    args.extend_from_slice(&FAST[..FAST.len() - 2]);
+    args.push("--no-https-check");
+    let (ok, out, err) = run(&args, dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("compared with run 1: 0 fixed · 0 new"), "{out}");
+    assert!(out.contains("FAIL") && out.contains("VETO"), "an English scorecard: {out}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(v["comparison"]["against_run"], 1);
+    assert!(v["comparison"]["totals"]["persisting"].as_u64().unwrap() > 0);
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("round2.xlsx")).unwrap();
+    assert_eq!(wb.sheet_names(), ["Summary", "Ranking", "Findings", "Columns", "Rectification"]);
+    let findings = wb.worksheet_range("Findings").unwrap();
+    assert_eq!(findings.rows().count(), 1 + v["sites"][0]["findings"].as_array().unwrap().len());
+    // The same run reported again in Chinese, compared with itself: nothing new, nothing fixed.
+    let (ok, out, err) =
+        run(&["report", "--db", "t.db", "--compare", "2", "--lang", "zh", "--xlsx", "zh.xlsx"], dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("不合格") && out.contains("单项否决"), "{out}");
+    let wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("zh.xlsx")).unwrap();
+    assert_eq!(wb.sheet_names(), ["汇总", "排名", "问题清单", "栏目", "整改"]);
+    let (ok, _, err) = run(&["report", "--db", "t.db", "--lang", "fr"], dir.path());
+    assert!(!ok && err.contains("zh or en"), "{err}");
+}

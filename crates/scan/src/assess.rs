@@ -158,12 +158,11 @@ pub fn assess(
         checks.site(&model);
     // Checks against the same site's earlier run, where the store has one.
     if let Some((row, run)) = store.earlier_site(site.id)? {
-        let then_as_of = AsOf::parse(&run.as_of).map_err(|message| StoreError::Corrupt {
-            path: store.path().display().to_string(),
-            message,
-        })?;
+        let then_as_of = AsOf::parse(&run.as_of)
+            .map_err(|message| StoreError::Corrupt { path: store.path().display().to_string(), message })?;
         let then = site_model(store, &row, then_as_of, None)?;
-        let found = checks.history(&model, sitecensus_checks::history::Earlier { site: &then, run: run.id }, &site_findings);
+        let found =
+            checks.history(&model, sitecensus_checks::history::Earlier { site: &then, run: run.id }, &site_findings);
         site_findings.extend(found);
     }
     site_findings.extend_from_slice(extra);

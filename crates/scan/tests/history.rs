@@ -33,10 +33,15 @@ async fn a_backdated_item_and_a_restamped_homepage_are_found_against_the_earlier
     o.as_of = AsOf::parse("2024-07-01").unwrap();
     let run1 = scan(store.clone(), vec![SiteSpec::from_url(&url).unwrap()], o.clone(), Arc::new(Silent)).await.unwrap();
     let s1 = &run1.results.sites[0];
-    assert!(of(s1, "accuracy.backdated").is_empty() && of(s1, "freshness.homepage_stale").is_empty(), "{:?}", s1.findings);
+    assert!(
+        of(s1, "accuracy.backdated").is_empty() && of(s1, "freshness.homepage_stale").is_empty(),
+        "{:?}",
+        s1.findings
+    );
     drop(first);
 
-    let li = |path: &str, title: &str, date: &str| format!("<li><a href=\"{path}\">{title}</a><span>{date}</span></li>");
+    let li =
+        |path: &str, title: &str, date: &str| format!("<li><a href=\"{path}\">{title}</a><span>{date}</span></li>");
     let new = li("/tzgg/n5.html", "关于开展暑期安全检查的通知", "2024-07-10");
     let backdated = li("/tzgg/n4.html", "关于2024年防汛值班安排的通知", "2024-06-15");
     let old = li("/tzgg/n0.html", "关于春季植树活动的通知", "2024-04-01");
