@@ -110,6 +110,10 @@ pub struct VetoRule {
     /// How many matching findings trigger the veto.
     #[serde(default = "one")]
     pub min_count: usize,
+    /// The same as a condition, as offices write it: `count > 5`, `count >= 5` (overrides
+    /// `min_count`).
+    #[serde(default, skip_serializing)]
+    pub condition: Option<String>,
     /// Detail keys and values a finding must have to count.
     #[serde(default, rename = "where")]
     pub filter: BTreeMap<String, Value>,
@@ -120,6 +124,15 @@ pub struct VetoRule {
 
 fn one() -> usize {
     1
+}
+
+/// The smallest count that meets a condition written `count > N`, `count >= N` (or `≥`), or
+/// `count = N`.
+fn condition_min_count(c: &str) -> Option<usize> {
+    let rest = c.trim().strip_prefix("count")?.trim_start();
+    let (op, n) = [">=", "≥", "==", ">", "="].iter().find_map(|op| rest.strip_prefix(op).map(|n| (*op, n)))?;
+    let n: usize = n.trim().parse().ok()?;
+    Some(if op == ">" { n + 1 } else { n })
 }
 
 /// Whether every key of `filter` is in the finding's detail with an equal value.
@@ -143,6 +156,8 @@ pub struct Rubric {
     pub checks: BTreeMap<String, CheckRule>,
     /// Veto conditions.
     pub vetoes: Vec<VetoRule>,
+    /// The most points one rubric item (shared by several checks) can take, by item.
+    pub item_caps: BTreeMap<String, f64>,
     /// The dictionary that gives a column its kind from its title.
     pub column_kinds: ColumnKinds,
     /// How letter pages and letter lists name the parts of a letter.
@@ -240,6 +255,8 @@ struct RawRubric {
     column_kinds: ColumnKinds,
     #[serde(default)]
     letters: LetterLabels,
+    #[serde(default)]
+    item_caps: BTreeMap<String, toml::Value>,
 }
 
 fn hundred() -> f64 {
@@ -365,11 +382,27 @@ impl Rubric {
             }
             checks.insert(id.clone(), CheckRule { id, item, severity, deduct, cap, params: table });
         }
-        for v in &raw.vetoes {
+        let mut vetoes = raw.vetoes;
+        for v in &mut vetoes {
+            let line = find_line(text, &format!("\"{}\"", v.check)).unwrap_or(1);
             if !KNOWN_CHECKS.contains(&v.check.as_str()) {
-                let line = find_line(text, &format!("\"{}\"", v.check)).unwrap_or(1);
                 return Err(err(line, format!("veto names unknown check id {:?}", v.check)));
             }
+            if let Some(c) = &v.condition {
+                let line = find_line(text, c).unwrap_or(line);
+                v.min_count = condition_min_count(c).ok_or_else(|| {
+                    err(line, format!("veto condition {c:?} is not `count > N`, `count >= N` or `count = N`"))
+                })?;
+            }
+        }
+        let mut item_caps = BTreeMap::new();
+        for (item, cap) in raw.item_caps {
+            let line = find_line(text, &item).unwrap_or(1);
+            let cap = cap
+                .as_float()
+                .or_else(|| cap.as_integer().map(|i| i as f64))
+                .ok_or_else(|| err(line, format!("item cap of {item:?} must be a number")))?;
+            item_caps.insert(item, cap);
         }
         if !(0.0..=raw.full_score).contains(&raw.pass_mark) {
             return Err(err(
@@ -383,7 +416,8 @@ impl Rubric {
             pass_mark: raw.pass_mark,
             full_score: raw.full_score,
             checks,
-            vetoes: raw.vetoes,
+            vetoes,
+            item_caps,
             column_kinds: raw.column_kinds,
             letters: raw.letters,
         })
@@ -454,6 +488,27 @@ mod tests {
         let e = Rubric::parse(text, "my.toml").unwrap_err();
         assert_eq!(e.file, "my.toml");
         assert_eq!(e.line, 4, "{e}");
+    }
+
+    #[test]
+    fn veto_conditions_and_item_caps() {
+        let r = Rubric::parse(
+            "id = \"x\"\ntitle = \"t\"\npass_mark = 60\n[checks.\"content.empty_column\"]\nseverity = \"deduct\"\n\
+             item = \"栏目\"\n[item_caps]\n\"栏目\" = 3\n[[vetoes]]\ncheck = \"content.empty_column\"\ncondition = \"count > 5\"\n",
+            "x.toml",
+        )
+        .unwrap();
+        assert_eq!(r.vetoes[0].min_count, 6);
+        assert_eq!(r.item_caps["栏目"], 3.0);
+        assert_eq!(condition_min_count("count >= 5"), Some(5));
+        assert_eq!(condition_min_count("count = 1"), Some(1));
+        let e = Rubric::parse(
+            "id = \"x\"\ntitle = \"t\"\npass_mark = 60\n[[vetoes]]\ncheck = \"content.empty_column\"\ncondition = \"lots\"\n",
+            "x.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.reason.contains("count > N"), "{e}");
     }
 
     #[test]

@@ -124,9 +124,16 @@ pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
     }
     let mut deductions = Vec::new();
     let mut total = 0.0;
+    // What each rubric item (shared by several checks) has taken so far, against its cap.
+    let mut item_taken: BTreeMap<&str, f64> = BTreeMap::new();
     for (check, (count, raw)) in per_check {
         let rule = rubric.rule(check).expect("counted only checks of the rubric");
-        let points = rule.cap.map_or(raw, |c| raw.min(c));
+        let mut points = rule.cap.map_or(raw, |c| raw.min(c));
+        if let Some(cap) = rubric.item_caps.get(&rule.item) {
+            let taken = item_taken.entry(rule.item.as_str()).or_default();
+            points = points.min((cap - *taken).max(0.0));
+            *taken += points;
+        }
         total += points;
         deductions.push(Deduction {
             check: check.to_owned(),
@@ -159,6 +166,28 @@ fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_item_shared_by_two_checks_is_capped_as_one() {
+        let r = Rubric::parse(
+            "id = \"t\"\ntitle = \"t\"\npass_mark = 60\n\
+             [checks.\"identity.missing_site_code\"]\nseverity = \"deduct\"\nitem = \"网站标识\"\npoints = 1\n\
+             [checks.\"identity.missing_filing\"]\nseverity = \"deduct\"\nitem = \"网站标识\"\npoints = 1\n\
+             [checks.\"identity.missing_mark\"]\nseverity = \"deduct\"\nitem = \"网站标识\"\npoints = 1\n\
+             [item_caps]\n\"网站标识\" = 1.5\n",
+            "t.toml",
+        )
+        .unwrap();
+        let mut f = vec![
+            Finding::new("identity.missing_site_code", Severity::Deduct, "a"),
+            Finding::new("identity.missing_filing", Severity::Deduct, "b"),
+            Finding::new("identity.missing_mark", Severity::Deduct, "c"),
+        ];
+        let card = score(&mut f, &r);
+        assert_eq!(card.score, 98.5, "three points of one item capped at 1.5");
+        assert_eq!(card.deductions.iter().map(|d| d.points).sum::<f64>(), 1.5);
+        assert!(card.deductions.iter().any(|d| d.capped));
+    }
 
     fn rubric() -> Rubric {
         Rubric::parse(
