@@ -618,7 +618,7 @@ pub fn missing(site: &SiteModel, channels: &[Channel], rule: &Rule<MissingParams
         .take(10)
         .map(|c| serde_json::json!({"text": c.text, "url": c.url, "page": c.page, "problem": c.problem}))
         .collect();
-    let evidence = if channels.is_empty() {
+    let mut evidence = if channels.is_empty() {
         format!(
             "no link, image or text names an enquiry channel ({}…)",
             rule.params.channels.iter().take(4).cloned().collect::<Vec<_>>().join("、")
@@ -627,5 +627,25 @@ pub fn missing(site: &SiteModel, channels: &[Channel], rule: &Rule<MissingParams
         let c = &channels[0];
         format!("no enquiry channel works: “{}” is {}", c.text, c.problem.as_deref().unwrap_or_default())
     };
-    vec![Finding::new(MISSING, rule.severity, evidence).page(site.spec.url.to_string()).detail("seen", seen)]
+    // A block drawn by a script (政民互动 filled by zmhd/….js) is invisible to a crawler that runs
+    // no scripts: named, so that an inspector can look in a browser before the veto stands.
+    let drawn: Vec<&str> = site
+        .homepage_page()
+        .map(|h| {
+            h.links
+                .iter()
+                .filter(|l| l.kind == sitecensus_core::LinkKind::Script && file_named(&l.url, &rule.params))
+                .map(|l| l.url.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !drawn.is_empty() {
+        evidence.push_str(&format!("; the homepage loads scripts that may draw one: {}", drawn.join(", ")));
+    }
+    vec![
+        Finding::new(MISSING, rule.severity, evidence)
+            .page(site.spec.url.to_string())
+            .detail("seen", seen)
+            .detail("channel_scripts", drawn),
+    ]
 }

@@ -578,3 +578,15 @@ fn national_meta_tags_of_real_articles() {
         "{samples:?}"
     );
 }
+
+#[test]
+fn a_channel_block_drawn_by_scripts_is_named_with_the_finding() {
+    // 北京朝阳's 政民互动 block is filled by zmhd.bjchy.gov.cn scripts: a crawler that runs no
+    // scripts sees no channel, and says which scripts may draw one.
+    let site = homepage_site("gov-pages/homepage/bjchy.gov.cn.html", "http://www.bjchy.gov.cn/");
+    let found = Checks::new(&Rubric::default_rubric()).unwrap().site(&site).findings;
+    let f = found.iter().find(|f| f.check == "interaction.missing").unwrap();
+    let scripts = f.detail["channel_scripts"].as_array().unwrap();
+    assert!(scripts.iter().any(|s| s.as_str().unwrap().contains("zmhd.bjchy.gov.cn")), "{f:?}");
+    assert!(f.evidence.contains("may draw one"));
+}
