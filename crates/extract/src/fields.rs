@@ -13,6 +13,8 @@ const MAX_VALUE_CHARS: usize = 1000;
 /// Most tables kept per page, and rows per table.
 const MAX_TABLES: usize = 4;
 const MAX_ROWS: usize = 200;
+/// Rows of a table searched for its header row.
+const HEADER_ROWS: usize = 3;
 /// Most characters of a table cell kept.
 const MAX_CELL_CHARS: usize = 200;
 
@@ -231,7 +233,8 @@ pub fn tables(dom: &Dom, resolve: &dyn Fn(&str) -> Option<String>) -> Vec<Table>
         let cells = |r: u32| -> Vec<u32> {
             dom.children(r).filter(|&c| matches!(dom.nodes[c as usize].tag(), "td" | "th")).collect()
         };
-        let Some(pos) = rows.iter().position(|&r| {
+        // The header is among the first rows (a caption row may come before it).
+        let Some(pos) = rows.iter().take(HEADER_ROWS).position(|&r| {
             let c = cells(r);
             c.len() >= 3 && c.iter().filter(|&&x| as_label(&dom.text(x, false)).is_some()).count() == c.len()
         }) else {
