@@ -114,6 +114,8 @@ pub struct LetterFigures {
     pub replied: usize,
     /// Letters within the window still unanswered after `max_days`.
     pub unanswered: usize,
+    /// Letters whose page shows neither a status nor a reply part.
+    pub status_unknown: usize,
     /// Median reply time in working days, over letters with both dates.
     pub median_working_days: Option<f64>,
     /// 90th-percentile reply time in working days.
@@ -150,7 +152,7 @@ fn status_of(text: &str, labels: &LetterLabels) -> Status {
 /// its content, reply or status.
 #[must_use]
 pub fn letter_of_page(page: &Page, labels: &LetterLabels) -> Option<Letter> {
-    let (mut asker, mut content, mut answered_part) = (false, false, false);
+    let (mut asker, mut content, mut answered_part, mut reply_pending) = (false, false, false, false);
     let mut l = Letter {
         url: page.url.clone(),
         title: crate::columns::clean_title(&page.title),
@@ -178,7 +180,9 @@ pub fn letter_of_page(page: &Page, labels: &LetterLabels) -> Option<Letter> {
             l.replied = l.replied.or_else(|| date_of(v));
             answered_part = true;
         } else if label_is(&f.label, &labels.reply) {
-            if !v.is_empty() && status_of(v, labels) != Status::Pending {
+            if status_of(v, labels) == Status::Pending {
+                reply_pending = true;
+            } else if !v.is_empty() {
                 l.reply = Some(v.to_owned());
             }
             answered_part = true;
@@ -193,6 +197,7 @@ pub fn letter_of_page(page: &Page, labels: &LetterLabels) -> Option<Letter> {
     l.status = match status_text.as_deref().map(|s| status_of(s, labels)) {
         Some(Status::Pending) if l.reply.is_none() => Status::Pending,
         _ if l.reply.is_some() || l.replied.is_some() => Status::Answered,
+        _ if reply_pending => Status::Pending,
         Some(s) => s,
         None => Status::Unknown,
     };
@@ -305,13 +310,15 @@ pub fn read_letters(site: &SiteModel, columns: &[ColumnInfo], labels: &LetterLab
     letters
 }
 
-/// Letters written within the window and still unanswered after `max_days`: one finding each.
+/// Letters written within the window and still waiting after `max_days` — their status or
+/// their reply says so — one finding each. A letter that shows neither a status nor a reply part
+/// is of unknown status: a veto needs evidence, so it is counted in the figures, not here.
 #[must_use]
 pub fn unanswered(letters: &[Letter], as_of: NaiveDate, rule: &Rule<UnansweredParams>) -> Vec<Finding> {
     let p = &rule.params;
     letters
         .iter()
-        .filter(|l| l.status != Status::Answered)
+        .filter(|l| l.status == Status::Pending)
         .filter_map(|l| {
             let asked = l.asked?;
             let age = (as_of - asked).num_days();

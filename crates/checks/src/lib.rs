@@ -362,6 +362,7 @@ impl Checks {
         let letters = interaction::read_letters(site, cols, &self.letters);
         fig.letters = letters.len();
         fig.replied = letters.iter().filter(|l| l.status == interaction::Status::Answered).count();
+        fig.status_unknown = letters.iter().filter(|l| l.status == interaction::Status::Unknown).count();
         if let Some(r) = &self.unanswered {
             let found = interaction::unanswered(&letters, as_of, r);
             fig.unanswered = found.len();

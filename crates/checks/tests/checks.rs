@@ -295,3 +295,39 @@ fn a_body_without_public_services_is_exempt_from_service_missing() {
     s.spec.meta.insert("services".into(), "否".into());
     assert!(of(&checks().site(&s).findings, "service.missing").is_empty(), "the site list says it has none to offer");
 }
+
+#[test]
+fn a_letter_is_unanswered_only_on_evidence() {
+    let labels = Rubric::default_rubric().letters;
+    let letter = |fields: &[(&str, &str)]| {
+        let page: sitecensus_extract::Page = serde_json::from_value(serde_json::json!({
+            "url": "http://www.a.gov.cn/xj/1.html", "encoding": "UTF-8", "encoding_source": "meta",
+            "title": "路灯不亮_某区", "page_kind": "article", "published": null, "meta": {}, "viewport": null,
+            "items": [], "blocks": [], "links": [], "invalid_links": [], "images": [], "forms": [],
+            "breadcrumb": [], "main_text": "", "footer_text": "", "text_chars": 10,
+            "fields": fields.iter().map(|(l, v)| serde_json::json!({"label": l, "value": v})).collect::<Vec<_>>()
+        }))
+        .unwrap();
+        sitecensus_checks::interaction::letter_of_page(&page, &labels)
+    };
+    use sitecensus_checks::interaction::Status;
+    let asked = [("来信人", "王**"), ("来信时间", "2024-01-05"), ("来信内容", "路灯不亮")];
+    assert_eq!(letter(&asked).unwrap().status, Status::Unknown, "no status and no reply part: unknown");
+    let mut waiting = asked.to_vec();
+    waiting.push(("回复内容", "正在办理中"));
+    assert_eq!(letter(&waiting).unwrap().status, Status::Pending, "a reply part that says it is being handled");
+    let mut answered = asked.to_vec();
+    answered.push(("办理状态", "办理中"));
+    answered.push(("答复意见", "已安排维修，现已恢复照明。"));
+    assert_eq!(letter(&answered).unwrap().status, Status::Answered, "a reply outweighs a stale status");
+    assert_eq!(letter(&[("来信内容", "没有来信人和时间")]), None, "not a letter");
+    let rule = sitecensus_checks::Rule {
+        severity: Severity::Veto,
+        params: sitecensus_checks::interaction::UnansweredParams { window_days: 365, max_days: 92 },
+        veto_at: Some(1),
+    };
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap();
+    let found =
+        sitecensus_checks::interaction::unanswered(&[letter(&asked).unwrap(), letter(&waiting).unwrap()], as_of, &rule);
+    assert_eq!(found.len(), 1, "only the letter whose page says it waits");
+}
