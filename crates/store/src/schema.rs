@@ -131,5 +131,11 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX article_bands_bucket ON article_bands(band, hash, site_id);
         ",
         ),
+        // The same site in other runs, by the URL it was given as: the history checks' lookup.
+        M::up(
+            r"
+        CREATE INDEX sites_given ON sites(json_extract(spec, '$.given'), status);
+        ",
+        ),
     ])
 }
