@@ -590,3 +590,21 @@ fn a_channel_block_drawn_by_scripts_is_named_with_the_finding() {
     assert!(scripts.iter().any(|s| s.as_str().unwrap().contains("zmhd.bjchy.gov.cn")), "{f:?}");
     assert!(f.evidence.contains("may draw one"));
 }
+
+#[test]
+fn no_real_article_or_list_is_taken_for_a_letter_or_a_service_guide() {
+    let rubric = Rubric::default_rubric();
+    let guides: sitecensus_checks::services::GuideParams = rubric.params("service.incomplete_guide").unwrap();
+    let mut read = 0;
+    for file in clean_pages().iter().filter(|f| !f.starts_with("gov-pages/homepage")) {
+        let e = entry(file, "http://www.example.gov.cn/a/b.html", "2024-07-10", 2, false);
+        let page = e.page.unwrap();
+        read += 1;
+        let letter = sitecensus_checks::interaction::letter_of_page(&page, &rubric.letters);
+        assert!(letter.is_none(), "{file} read as a letter: {letter:?} from {:?}", page.fields);
+        let guide = sitecensus_checks::services::guide_of(&page, &guides);
+        assert!(guide.is_none(), "{file} read as a service guide: {guide:?}");
+        assert!(page.fields.len() <= 80 && page.tables.len() <= 4);
+    }
+    assert!(read >= 30, "{read}");
+}
