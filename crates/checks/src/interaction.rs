@@ -87,7 +87,7 @@ pub enum Status {
 }
 
 /// A published letter (信件) and its reply, as read from the site's letter pages and lists.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Letter {
     /// Its page (or the list page it sits on, when it has none).
     pub url: String,

@@ -65,7 +65,7 @@ pub struct InterpretationParams {
 }
 
 /// A service guide: its page and which elements it shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Guide {
     /// The guide's page.
     pub url: String,

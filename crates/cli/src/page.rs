@@ -7,6 +7,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use sitecensus_checks::Checks;
+use sitecensus_checks::interaction::Letter;
+use sitecensus_checks::services::Guide;
 use sitecensus_core::{AsOf, Finding, Outcome};
 use sitecensus_extract::{Options, Page};
 use sitecensus_fetch::{FetchConfig, Fetcher};
@@ -49,6 +51,32 @@ struct PageReport<'a> {
     #[serde(flatten)]
     page: &'a Page,
     findings: &'a [Finding],
+    /// What the site-level readers make of the page: a letter, letters listed, a service guide.
+    #[serde(flatten)]
+    reading: &'a Reading,
+}
+
+/// What the letter and guide readers of the rubric make of one page.
+#[derive(Serialize, Default)]
+struct Reading {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    letter: Option<Letter>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    letters_listed: Vec<Letter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guide: Option<Guide>,
+}
+
+fn reading(page: &Page, rubric: &sitecensus_core::Rubric) -> Reading {
+    let guide = rubric
+        .params::<sitecensus_checks::services::GuideParams>(sitecensus_checks::services::INCOMPLETE_GUIDE)
+        .ok()
+        .and_then(|p| sitecensus_checks::services::guide_of(page, &p));
+    Reading {
+        letter: sitecensus_checks::interaction::letter_of_page(page, &rubric.letters),
+        letters_listed: sitecensus_checks::interaction::letters_of_list(page, &rubric.letters),
+        guide,
+    }
 }
 
 fn is_url(s: &str) -> bool {
@@ -91,10 +119,15 @@ pub async fn run(a: PageArgs) -> Result<()> {
     let opts = Options { as_of: as_of.date(), homepage: a.homepage.then_some(true) };
     let (page, findings) =
         sitecensus_extract::analyze(&bytes, content_type.as_deref(), &url, &opts, |p, dom| checks.page(p, dom));
+    let reading = reading(&page, &rubric);
     match &a.json {
         Some(dest) => {
-            let text =
-                serde_json::to_string_pretty(&PageReport { schema: PAGE_SCHEMA, page: &page, findings: &findings })?;
+            let text = serde_json::to_string_pretty(&PageReport {
+                schema: PAGE_SCHEMA,
+                page: &page,
+                findings: &findings,
+                reading: &reading,
+            })?;
             if dest == "-" {
                 let mut so = std::io::stdout().lock();
                 so.write_all(text.as_bytes())?;
@@ -103,12 +136,12 @@ pub async fn run(a: PageArgs) -> Result<()> {
                 write_file(Path::new(dest), text.as_bytes())?;
             }
         }
-        None => print_summary(&page, &findings),
+        None => print_summary(&page, &findings, &reading),
     }
     Ok(())
 }
 
-fn print_summary(p: &Page, findings: &[Finding]) {
+fn print_summary(p: &Page, findings: &[Finding], r: &Reading) {
     let mut so = std::io::stdout().lock();
     let _ = writeln!(
         so,
@@ -148,6 +181,28 @@ fn print_summary(p: &Page, findings: &[Finding]) {
     }
     if !p.footer_text.is_empty() {
         let _ = writeln!(so, "  footer    {}", p.footer_text.replace('\n', " / "));
+    }
+    let day = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
+    if let Some(l) = &r.letter {
+        let _ = writeln!(
+            so,
+            "  letter    asked {} · replied {} · {:?}{}",
+            day(l.asked),
+            day(l.replied),
+            l.status,
+            l.reply_unit.as_deref().map(|u| format!(" · by {u}")).unwrap_or_default()
+        );
+    }
+    if !r.letters_listed.is_empty() {
+        let _ = writeln!(so, "  letters   {} listed", r.letters_listed.len());
+    }
+    if let Some(g) = &r.guide {
+        let _ = writeln!(
+            so,
+            "  guide     shows {} · lacks {}",
+            g.present.join("、"),
+            if g.missing.is_empty() { "nothing".to_owned() } else { g.missing.join("、") }
+        );
     }
     for f in findings {
         let _ = writeln!(so, "  finding   {} {}: {}", f.severity.as_str(), f.check, f.evidence);

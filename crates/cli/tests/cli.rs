@@ -419,3 +419,31 @@ async fn a_second_round_is_compared_with_the_first_and_written_as_a_workbook() {
     let (ok, _, err) = run(&["report", "--db", "t.db", "--lang", "fr"], dir.path());
     assert!(!ok && err.contains("zh or en"), "{err}");
 }
+
+#[test]
+fn page_says_what_it_reads_as_a_letter_or_a_guide() {
+    let fixture =
+        |p: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sites/interaction").join(p);
+    let letter = fixture("hdjl/xj/6.html");
+    let (ok, out, err) = run(
+        &["page", letter.to_str().unwrap(), "--url", "http://www.heping.gov.cn/hdjl/xj/6.html", "--json", "-"],
+        Path::new("."),
+    );
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["letter"]["asked"], "2024-02-05");
+    assert_eq!(v["letter"]["status"], "pending");
+    let list = fixture("hdjl/xjgk/index.html");
+    let (ok, out, _) = run(
+        &["page", list.to_str().unwrap(), "--url", "http://www.heping.gov.cn/hdjl/xjgk/index.html", "--json", "-"],
+        Path::new("."),
+    );
+    assert!(ok);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["letters_listed"].as_array().unwrap().len(), 8);
+    let guide = fixture("bsfw/zn3.html");
+    let (ok, out, _) =
+        run(&["page", guide.to_str().unwrap(), "--url", "http://www.heping.gov.cn/bsfw/zn3.html"], Path::new("."));
+    assert!(ok);
+    assert!(out.contains("lacks 办理材料"), "{out}");
+}
