@@ -627,7 +627,7 @@ pub fn missing(site: &SiteModel, channels: &[Channel], rule: &Rule<MissingParams
         .collect();
     let mut evidence = if channels.is_empty() {
         format!(
-            "no link, image or text names an enquiry channel ({}…)",
+            "no link or image of the site names an enquiry channel ({}…)",
             rule.params.channels.iter().take(4).cloned().collect::<Vec<_>>().join("、")
         )
     } else {
