@@ -331,3 +331,16 @@ fn a_letter_is_unanswered_only_on_evidence() {
         sitecensus_checks::interaction::unanswered(&[letter(&asked).unwrap(), letter(&waiting).unwrap()], as_of, &rule);
     assert_eq!(found.len(), 1, "only the letter whose page says it waits");
 }
+
+#[test]
+fn a_homepage_on_old_tls_is_unreachable_and_says_why() {
+    let mut s = site();
+    s.homepage.as_mut().unwrap().outcome = Outcome::Tls { message: "received fatal alert: ProtocolVersion".into() };
+    let found = checks().site(&s).findings;
+    let f = of(&found, "availability.unreachable");
+    assert_eq!(f[0].detail["old_tls"], true);
+    assert!(f[0].evidence.contains("TLS 1.0/1.1"), "{}", f[0].evidence);
+    s.homepage.as_mut().unwrap().outcome = Outcome::Tls { message: "invalid peer certificate: UnknownIssuer".into() };
+    let found = checks().site(&s).findings;
+    assert_eq!(of(&found, "availability.unreachable")[0].detail["old_tls"], false);
+}
