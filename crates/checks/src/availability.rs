@@ -98,8 +98,7 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
         .map(|a| json!({"at": a.at, "error": a.outcome.describe(), "elapsed_ms": a.elapsed_ms}))
         .collect();
     // A server that offers only TLS 1.0/1.1: refused here as by every current browser, and said so.
-    let old_tls =
-        matches!(&h.outcome, sitecensus_core::Outcome::Tls { message } if OLD_TLS.iter().any(|m| message.contains(m)));
+    let old_tls = matches!(&h.outcome, sitecensus_core::Outcome::Tls { message } if sitecensus_core::outcome::is_old_tls(message));
     let evidence = if old_tls {
         format!("{evidence} — the server seems to offer only TLS 1.0/1.1, which current browsers refuse too")
     } else {
@@ -113,9 +112,6 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
             .detail("attempts", attempts),
     ]
 }
-
-/// What TLS libraries say when a server offers only protocol versions they refuse.
-const OLD_TLS: &[&str] = &["ProtocolVersion", "protocol version", "UnsupportedVersion", "unsupported protocol"];
 
 fn probe_days(probes: &[crate::model::Probe]) -> f64 {
     let times: Vec<i64> =

@@ -197,7 +197,8 @@ pub fn no_https(site: &SiteModel, report: Option<&HttpsReport>, rule: &Rule<Http
         format!("no valid HTTPS at {}: {}", r.address, r.error.as_deref().unwrap_or("no answer")),
     )
     .page(site.spec.url.to_string())
-    .detail("error", r.error.clone());
+    .detail("error", r.error.clone())
+    .detail("old_tls", r.error.as_deref().is_some_and(sitecensus_core::outcome::is_old_tls));
     for (k, v) in [("not_before", &r.not_before), ("not_after", &r.not_after), ("issuer", &r.issuer)] {
         if let Some(v) = v {
             f = f.detail(k, v.clone());

@@ -259,3 +259,14 @@ pub struct HttpsReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
 }
+
+/// What TLS libraries say when a server offers only protocol versions older than TLS 1.2.
+const OLD_TLS_MARKERS: &[&str] =
+    &["ProtocolVersion", "protocol version", "UnsupportedVersion", "unsupported protocol", "PeerIncompatible"];
+
+/// Whether a TLS failure means the server offers only TLS 1.0/1.1, which rustls and every
+/// current browser refuse.
+#[must_use]
+pub fn is_old_tls(message: &str) -> bool {
+    OLD_TLS_MARKERS.iter().any(|m| message.contains(m))
+}

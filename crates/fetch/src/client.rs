@@ -17,8 +17,10 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::guard::{Blocked, Guard, GuardedResolver};
+use crate::legacy::Legacy;
 use crate::politeness::{Limits, Politeness};
 use crate::warc::{Exchange, WarcHandle};
+use sitecensus_core::outcome::is_old_tls;
 
 /// The default per-request timeout: the rubric's 15 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -57,6 +59,8 @@ pub struct FetchConfig {
     pub resolve: Vec<(String, u16, IpAddr)>,
     /// Base back-off between retries (doubled each time, with jitter).
     pub backoff: Duration,
+    /// Roots trusted besides the system's (DER) by the TLS 1.0/1.1 fallback: a private CA, tests.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl Default for FetchConfig {
@@ -70,6 +74,7 @@ impl Default for FetchConfig {
             allow_private: false,
             resolve: Vec::new(),
             backoff: Duration::from_millis(500),
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -128,6 +133,8 @@ pub struct Fetched {
     pub attempts: Vec<Attempt>,
     /// The address of the server that answered, where known.
     pub remote_addr: Option<SocketAddr>,
+    /// Whether a hop was fetched through the TLS 1.0/1.1 fallback.
+    pub legacy_tls: bool,
 }
 
 impl Fetched {
@@ -160,6 +167,8 @@ pub struct Fetcher {
     cfg: FetchConfig,
     large_bodies: Arc<Semaphore>,
     warc: Option<WarcHandle>,
+    /// The OpenSSL client for servers on TLS 1.0/1.1 (None when OpenSSL could not be set up).
+    legacy: Option<Legacy>,
 }
 
 /// Why the fetcher could not be built.
@@ -200,7 +209,11 @@ impl Fetcher {
             builder = builder.resolve(host, SocketAddr::new(*addr, *port));
             guard.allow_host(host);
         }
+        let legacy = Legacy::new(guard.clone(), cfg.resolve.clone(), &cfg.extra_roots)
+            .map_err(|e| tracing::warn!("no fallback for TLS 1.0/1.1 servers: {e}"))
+            .ok();
         Ok(Fetcher {
+            legacy,
             client: builder.build()?,
             limits: Limits::new(cfg.politeness),
             guard,
@@ -283,7 +296,9 @@ impl Fetcher {
             elapsed_ms: start.elapsed().as_millis() as u64,
             attempts: Vec::new(),
             remote_addr: None,
+            legacy_tls: false,
         };
+        let mut legacy_tls = false;
         loop {
             if let Err(b) = self.guard.check_literal(&current) {
                 return (done(current, redirects, Outcome::Blocked { reason: b.to_string() }, start), None);
@@ -294,10 +309,26 @@ impl Fetcher {
             let sent = Instant::now();
             let resp = match self.client.request(method.clone(), current.clone()).timeout(self.cfg.timeout).send().await
             {
-                Ok(r) => r,
-                Err(e) => {
-                    return (done(current, redirects, classify(&e, sent.elapsed()), start), None);
-                }
+                Ok(r) => Answer::Modern(r),
+                Err(e) => match (classify(&e, sent.elapsed()), &self.legacy) {
+                    // A server on TLS 1.0/1.1: asked again through the OpenSSL fallback.
+                    (Outcome::Tls { message }, Some(l)) if current.scheme() == "https" && is_old_tls(&message) => {
+                        let limit = if *method == Method::HEAD { 0 } else { body_limit };
+                        match l.send(method, &current, self.cfg.timeout, limit).await {
+                            Ok(r) => {
+                                legacy_tls = true;
+                                Answer::Legacy(r)
+                            }
+                            Err(o) => {
+                                let o = Outcome::Tls {
+                                    message: format!("{message} (TLS 1.0/1.1 fallback: {})", o.describe()),
+                                };
+                                return (done(current, redirects, o, start), None);
+                            }
+                        }
+                    }
+                    (o, _) => return (done(current, redirects, o, start), None),
+                },
             };
             let status = resp.status();
             let remote_addr = resp.remote_addr();
@@ -340,15 +371,17 @@ impl Fetcher {
                 resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let headers = resp.headers().clone();
             let version = resp.version();
-            let (body, truncated, body_err) = if *method == Method::HEAD || body_limit == 0 {
-                (Bytes::new(), false, None)
-            } else {
-                self.read_body(resp, body_limit).await
+            let (body, truncated, body_err) = match resp {
+                _ if *method == Method::HEAD || body_limit == 0 => (Bytes::new(), false, None),
+                Answer::Legacy(r) => (r.body, r.truncated, None),
+                Answer::Modern(r) => {
+                    let (b, t, e) = self.read_body(r, body_limit).await;
+                    (b, t, e.map(|e| classify(&e, sent.elapsed())))
+                }
             };
             drop(permit);
-            let elapsed = sent.elapsed();
             let outcome = match body_err {
-                Some(e) => classify(&e, elapsed),
+                Some(o) => o,
                 None if status.is_success() => Outcome::Ok { status: status.as_u16() },
                 None => Outcome::HttpError { status: status.as_u16() },
             };
@@ -374,6 +407,7 @@ impl Fetcher {
                 elapsed_ms: start.elapsed().as_millis() as u64,
                 attempts: Vec::new(),
                 remote_addr,
+                legacy_tls,
             };
             return (fetched, retry_after);
         }
@@ -434,6 +468,42 @@ fn response_head(version: reqwest::Version, status: StatusCode, headers: &Header
     head
 }
 
+/// A response from the modern client or from the TLS 1.0/1.1 fallback.
+enum Answer {
+    Modern(reqwest::Response),
+    Legacy(crate::legacy::Response),
+}
+
+impl Answer {
+    fn status(&self) -> StatusCode {
+        match self {
+            Answer::Modern(r) => r.status(),
+            Answer::Legacy(r) => r.status,
+        }
+    }
+
+    fn headers(&self) -> &HeaderMap {
+        match self {
+            Answer::Modern(r) => r.headers(),
+            Answer::Legacy(r) => &r.headers,
+        }
+    }
+
+    fn remote_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Answer::Modern(r) => r.remote_addr(),
+            Answer::Legacy(r) => Some(r.remote_addr),
+        }
+    }
+
+    fn version(&self) -> reqwest::Version {
+        match self {
+            Answer::Modern(r) => r.version(),
+            Answer::Legacy(_) => reqwest::Version::HTTP_11,
+        }
+    }
+}
+
 /// Turns a reqwest error into the outcome a report shows.
 fn classify(e: &reqwest::Error, elapsed: Duration) -> Outcome {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -460,6 +530,8 @@ fn classify(e: &reqwest::Error, elapsed: Duration) -> Outcome {
     if chain.contains("certificate")
         || chain.contains("tls")
         || chain.contains("handshake")
+        || chain.contains("fatal alert")
+        || is_old_tls(&innermost)
         || chain.contains("invalidcontenttype")
     {
         return Outcome::Tls { message: innermost };

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod guard;
+pub mod legacy;
 pub mod politeness;
 pub mod robots;
 pub mod tls;

@@ -82,6 +82,9 @@ pub async fn probe(p: &HttpsProbe) -> HttpsReport {
     let mut report = HttpsReport { address: address.clone(), ..HttpsReport::default() };
     match tokio::time::timeout(p.timeout, handshake(p)).await {
         Err(_) => report.error = Some(format!("no answer within {} s", p.timeout.as_secs())),
+        Ok(Err(e)) if sitecensus_core::outcome::is_old_tls(&e) => {
+            report.error = Some(format!("the server offers only TLS 1.0/1.1, which current browsers refuse ({e})"));
+        }
         Ok(Err(e)) => report.error = Some(e),
         Ok(Ok(None)) => report.error = Some("the server showed no certificate".into()),
         Ok(Ok(Some((cert, verdict)))) => {
@@ -214,6 +217,15 @@ mod tests {
         assert!(!r.ok);
         assert!(r.error.as_deref().unwrap().contains("invalid certificate"), "{r:?}");
         assert!(r.issuer.is_some() && r.not_before.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_server_on_tls_1_0_has_no_valid_https_and_the_report_says_why() {
+        let (_, cert, key) = crate::legacy::tests::certificates();
+        let addr = crate::legacy::tests::old_server(&cert, &key, "old").await;
+        let r = probe(&probe_at(addr, vec![])).await;
+        assert!(!r.ok);
+        assert!(r.error.as_deref().unwrap().contains("only TLS 1.0/1.1"), "{r:?}");
     }
 
     #[tokio::test]

@@ -110,6 +110,8 @@ struct Stats {
     attachments_read: u64,
     attachments_unreadable: u64,
     unreadable: Vec<(String, String)>,
+    /// Pages read through the TLS 1.0/1.1 fallback.
+    old_tls: u64,
 }
 
 fn outcome_json(o: &Outcome) -> String {
@@ -343,6 +345,7 @@ impl<'a> SiteCrawl<'a> {
             "attachments_read": self.stats.attachments_read,
             "attachments_unreadable": self.stats.attachments_unreadable,
             "attachments_unreadable_examples": self.stats.unreadable.iter().map(|(u, e)| json!({"url": u, "error": e})).collect::<Vec<_>>(),
+            "pages_via_old_tls": self.stats.old_tls,
             "soft404_probe": self.missing.is_some(),
             "scope": self.scope.keys(),
             "resumed": resumed,
@@ -583,6 +586,7 @@ impl<'a> SiteCrawl<'a> {
         let site_id = self.site.id;
         self.pages_fetched += 1;
         self.stats.bytes += p.fetched.body.len() as u64;
+        self.stats.old_tls += u64::from(p.fetched.legacy_tls);
         if p.fetched.truncated {
             self.stats.truncated += 1;
         }
