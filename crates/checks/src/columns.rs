@@ -103,8 +103,7 @@ const ARTICLES_READ: usize = 5;
 #[must_use]
 pub fn discover(site: &SiteModel, kinds: &ColumnKinds, placeholders: &[String]) -> Vec<ColumnInfo> {
     let as_of = site.as_of.date();
-    let by_url: HashMap<&str, &PageEntry> =
-        site.pages.iter().flat_map(|p| [(p.url.as_str(), p), (p.final_url.as_str(), p)]).collect();
+    let by_url = site.entries_by_url();
     let by_key: HashMap<String, &PageEntry> = site.pages.iter().map(|p| (column_key(&p.final_url), p)).collect();
     let find = |url: &str| by_url.get(url).copied().or_else(|| by_key.get(&column_key(url)).copied());
     let home_urls: HashSet<&str> = site.homepage.iter().flat_map(|h| [h.url.as_str(), h.final_url.as_str()]).collect();
@@ -282,7 +281,7 @@ fn assemble<'a>(
             .iter()
             .take(ARTICLES_READ)
             .filter_map(|(u, _)| find(u).and_then(|e| e.page.as_ref()).and_then(|p| p.published.clone()))
-            .filter_map(|d| NaiveDate::parse_from_str(d.get(..10)?, "%Y-%m-%d").ok())
+            .filter_map(|d| crate::model::day(&d))
             .filter(|d| *d <= limit)
             .max();
     }

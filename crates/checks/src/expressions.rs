@@ -114,10 +114,7 @@ fn reading(page: &Page) -> [&str; 2] {
 
 /// When the page was current: its publication date, else (homepages, lists) its newest item's.
 fn published(page: &Page) -> Option<NaiveDate> {
-    page.published
-        .as_deref()
-        .or(page.newest_item_date())
-        .and_then(|d| NaiveDate::parse_from_str(d.get(..10)?, "%Y-%m-%d").ok())
+    page.published.as_deref().or(page.newest_item_date()).and_then(crate::model::day)
 }
 
 /// Findings of one expression check over a page: one per distinct term.

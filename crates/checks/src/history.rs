@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 
-use chrono::NaiveDate;
 use serde::Deserialize;
 use sitecensus_core::Finding;
 use sitecensus_extract::{Page, PageKind};
@@ -34,10 +33,6 @@ fn read_pages(site: &SiteModel) -> impl Iterator<Item = (&str, &Page)> {
     site.pages.iter().filter_map(|e| e.page.as_ref().map(|p| (e.url.as_str(), p)))
 }
 
-fn date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
-}
-
 /// `accuracy.backdated`: items of a list page that the earlier run also read, absent from the
 /// whole site then, dated before that run and no older than the oldest item that list showed
 /// then (so it would have been listed, had it existed).
@@ -56,9 +51,12 @@ pub fn backdated(now: &SiteModel, then: Earlier<'_>, rule: &Rule<BackdatedParams
     let mut reported: HashSet<&str> = HashSet::new();
     for (url, page) in read_pages(now) {
         let Some(before) = then_lists.get(url) else { continue };
-        let Some(oldest) = before.items.iter().filter_map(|i| i.date.as_deref().and_then(date)).min() else { continue };
+        let Some(oldest) = before.items.iter().filter_map(|i| i.date.as_deref().and_then(crate::model::day)).min()
+        else {
+            continue;
+        };
         for item in &page.items {
-            let Some(claimed) = item.date.as_deref().and_then(date) else { continue };
+            let Some(claimed) = item.date.as_deref().and_then(crate::model::day) else { continue };
             if known.contains(item.url.as_str())
                 || claimed >= then_day
                 || claimed < oldest

@@ -37,6 +37,8 @@ pub struct MissingParams {
     pub file_names: Vec<String>,
     /// Channels the rule does not count (信访, 纪检).
     pub excluded: Vec<String>,
+    /// Longest text of an entry point: "县长信箱", "我要咨询", not an article's title.
+    pub max_entry_chars: usize,
 }
 
 /// Parameters of `interaction.unanswered`.
@@ -250,12 +252,7 @@ fn not_enquiry(texts: &[&str], labels: &LetterLabels) -> bool {
 pub fn read_letters(site: &SiteModel, columns: &[ColumnInfo], labels: &LetterLabels) -> Vec<Letter> {
     // Pages listed by a column that is not for enquiries are left out.
     let mut excluded_urls: HashSet<&str> = HashSet::new();
-    let by_url: HashMap<&str, &Page> = site
-        .pages
-        .iter()
-        .filter_map(|p| p.page.as_ref().map(|pg| (p.final_url.as_str(), pg)))
-        .chain(site.pages.iter().filter_map(|p| p.page.as_ref().map(|pg| (p.url.as_str(), pg))))
-        .collect();
+    let by_url = site.pages_by_url();
     for c in columns.iter().filter(|c| not_enquiry(&[&c.title], labels)) {
         for u in &c.pages {
             excluded_urls.insert(u.as_str());
@@ -482,11 +479,8 @@ pub struct Channel {
     pub problem: Option<String>,
 }
 
-/// Longest text of an entry point: "县长信箱", "我要咨询", not a letter's or article's title.
-const MAX_ENTRY_CHARS: usize = 12;
-
 fn names_channel(text: &str, p: &MissingParams) -> bool {
-    text.chars().count() <= MAX_ENTRY_CHARS
+    text.chars().count() <= p.max_entry_chars
         && p.channels.iter().any(|w| text.contains(w.as_str()))
         && !p.excluded.iter().any(|w| text.contains(w.as_str()))
 }
@@ -519,8 +513,7 @@ fn file_named(url: &str, p: &MissingParams) -> bool {
 #[must_use]
 pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
     let targets: HashMap<&str, &crate::LinkTarget> = site.links.iter().map(|l| (l.url.as_str(), l)).collect();
-    let pages: HashMap<&str, &crate::PageEntry> =
-        site.pages.iter().flat_map(|e| [(e.url.as_str(), e), (e.final_url.as_str(), e)]).collect();
+    let pages = site.entries_by_url();
     let home = site.homepage_page();
     let home_url = home.map_or_else(|| site.spec.url.to_string(), |h| h.url.clone());
     // Pages that link to an outside platform that answered.

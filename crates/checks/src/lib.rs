@@ -130,7 +130,10 @@ pub struct Checks {
     channels: Option<Rule<interaction::MissingParams>>,
     unanswered: Option<Rule<interaction::UnansweredParams>>,
     boilerplate: Option<Rule<interaction::BoilerplateParams>>,
-    slow_reply: Option<(Rule<interaction::SlowParams>, WorkCalendar)>,
+    slow_reply: Option<Rule<interaction::SlowParams>>,
+    /// The working-day calendar reply times are counted with (the slow-reply rule's, else the
+    /// shipped one), loaded once.
+    calendar: WorkCalendar,
     letters: LetterLabels,
     no_services: Option<Rule<services::MissingParams>>,
     guides: Option<Rule<services::GuideParams>>,
@@ -192,9 +195,13 @@ impl Checks {
             channels: rule(rubric, interaction::MISSING)?,
             unanswered: rule(rubric, interaction::UNANSWERED)?,
             boilerplate: rule(rubric, interaction::BOILERPLATE)?,
-            slow_reply: with_matcher(rule(rubric, interaction::SLOW)?, |p: &interaction::SlowParams| {
-                WorkCalendar::load(&p.calendar).map_err(ParamError)
-            })?,
+            calendar: match rubric.params::<interaction::SlowParams>(interaction::SLOW) {
+                Ok(p) if rubric.rule(interaction::SLOW).is_some() => {
+                    WorkCalendar::load(&p.calendar).map_err(ParamError)?
+                }
+                _ => WorkCalendar::load("cn-workdays").unwrap_or_default(),
+            },
+            slow_reply: rule(rubric, interaction::SLOW)?,
             letters: rubric.letters.clone(),
             no_services: rule(rubric, services::MISSING)?,
             guides: rule(rubric, services::INCOMPLETE_GUIDE)?,
@@ -373,17 +380,9 @@ impl Checks {
             fig.boilerplate_share = share.map(|s| (s * 1000.0).round() / 1000.0);
             out.extend(found);
         }
-        let default_calendar;
-        let calendar = match &self.slow_reply {
-            Some((_, c)) => c,
-            None => {
-                default_calendar = WorkCalendar::load("cn-workdays").unwrap_or_default();
-                &default_calendar
-            }
-        };
-        let times = interaction::reply_times(&letters, calendar);
+        let times = interaction::reply_times(&letters, &self.calendar);
         (fig.median_working_days, fig.p90_working_days) = interaction::reply_time_figures(&times);
-        if let Some((r, _)) = &self.slow_reply {
+        if let Some(r) = &self.slow_reply {
             out.extend(interaction::slow(&times, site.spec.url.as_str(), r));
         }
         json!(fig)

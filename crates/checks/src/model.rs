@@ -112,6 +112,22 @@ impl SiteModel {
         self.homepage.as_ref().is_some_and(|h| h.url == url || h.final_url == url) || self.spec.url.as_str() == url
     }
 
+    /// The fetched pages by address, as asked for and as redirected to.
+    #[must_use]
+    pub fn entries_by_url(&self) -> std::collections::HashMap<&str, &PageEntry> {
+        self.pages.iter().flat_map(|e| [(e.url.as_str(), e), (e.final_url.as_str(), e)]).collect()
+    }
+
+    /// The page models that were read, by address (as asked for and as redirected to).
+    #[must_use]
+    pub fn pages_by_url(&self) -> std::collections::HashMap<&str, &Page> {
+        self.pages
+            .iter()
+            .filter_map(|e| e.page.as_ref().map(|pg| [(e.url.as_str(), pg), (e.final_url.as_str(), pg)]))
+            .flatten()
+            .collect()
+    }
+
     /// The homepage's page model, if it was read.
     #[must_use]
     pub fn homepage_page(&self) -> Option<&Page> {
@@ -141,4 +157,10 @@ pub struct Column {
     pub stale: bool,
     /// Whether it has no content.
     pub empty: bool,
+}
+
+/// The day of a model date (`YYYY-MM-DD`, a time after it allowed).
+#[must_use]
+pub fn day(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
 }

@@ -2,10 +2,9 @@
 //! that leave out elements a citizen needs (`service.incomplete_guide`), and policy documents
 //! published without an interpretation (`policy.no_interpretation`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use chrono::NaiveDate;
 use regex::Regex;
 use serde::Deserialize;
 use sitecensus_core::Finding;
@@ -49,6 +48,8 @@ pub struct GuideParams {
     pub markers: Vec<String>,
     /// Elements shown that make a page a guide even without a marker.
     pub min_elements: usize,
+    /// Elements a page with a marker must show to be a guide (not a list of guides).
+    pub min_marked_elements: usize,
     /// The required elements.
     pub elements: Vec<Element>,
 }
@@ -92,8 +93,9 @@ pub fn guide_of(page: &Page, p: &GuideParams) -> Option<Guide> {
             || page.breadcrumb.iter().any(|c| c.text.contains(m.as_str()))
             || page.fields.iter().any(|f| f.label.contains(m.as_str()))
     });
-    // A marker with two elements, or enough elements without one.
-    if !(marked && present.len() >= 2 || present.len() >= p.min_elements.max(2)) {
+    // A marker with a few elements, or enough elements without one.
+    if !(marked && present.len() >= p.min_marked_elements || present.len() >= p.min_elements.max(p.min_marked_elements))
+    {
         return None;
     }
     Some(Guide {
@@ -197,12 +199,7 @@ fn title_core(title: &str) -> String {
 pub fn no_interpretation(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<InterpretationParams>) -> Vec<Finding> {
     let p = &rule.params;
     let as_of = site.as_of.date();
-    let by_url: HashMap<&str, &Page> = site
-        .pages
-        .iter()
-        .filter_map(|e| e.page.as_ref().map(|pg| [(e.url.as_str(), pg), (e.final_url.as_str(), pg)]))
-        .flatten()
-        .collect();
+    let by_url = site.pages_by_url();
     let names_interp = |t: &str| p.words.iter().any(|w| t.contains(w.as_str()));
     // Documents listed by policy columns.
     let mut docs: Vec<&Page> = Vec::new();
@@ -242,9 +239,7 @@ pub fn no_interpretation(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<I
     let mut out = Vec::new();
     docs.sort_by(|a, b| a.url.cmp(&b.url));
     for doc in docs {
-        let Some(published) =
-            doc.published.as_deref().and_then(|d| NaiveDate::parse_from_str(&d[..d.len().min(10)], "%Y-%m-%d").ok())
-        else {
+        let Some(published) = doc.published.as_deref().and_then(crate::model::day) else {
             continue;
         };
         if (as_of - published).num_days() > p.window_days || published > as_of {

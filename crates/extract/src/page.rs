@@ -315,7 +315,12 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                     images.push(Image { src: u.to_string(), alt, link, hidden: n.hidden });
                 }
             }
-            "style" => responsive |= text_children(dom, i).contains("@media"),
+            // Read in place: a page's style sheet can be large, and only one word matters.
+            "style" => {
+                responsive |= dom
+                    .children(i)
+                    .any(|c| matches!(dom.nodes[c as usize].kind, Kind::Text(t) if t.contains("@media")));
+            }
             "script" => {
                 if script_site_code.is_none()
                     && let Some(code) = e.attr("sitecode").map(str::trim).filter(|c| !c.is_empty())

@@ -12,6 +12,8 @@ struct Report<'a> {
     r: &'a Results,
     pass: usize,
     fail: usize,
+    /// Each site's 1-based place in the results (its section's anchor), by the URL it was given as.
+    places: std::collections::HashMap<&'a str, usize>,
 }
 
 impl Report<'_> {
@@ -23,7 +25,7 @@ impl Report<'_> {
 
     /// The 1-based place of the site given as `url` in the results (its section's anchor).
     fn index_of(&self, url: &str) -> Option<usize> {
-        self.r.sites.iter().position(|s| s.url == url).map(|i| i + 1)
+        self.places.get(url).copied()
     }
 }
 
@@ -38,7 +40,8 @@ pub fn linkable(url: &str) -> bool {
 #[must_use]
 pub fn render(results: &Results) -> String {
     let pass = results.sites.iter().filter(|s| s.verdict == "pass").count();
-    Report { r: results, pass, fail: results.sites.len() - pass }.render().expect("the report template renders")
+    let places = results.sites.iter().enumerate().map(|(i, s)| (s.url.as_str(), i + 1)).collect();
+    Report { r: results, pass, fail: results.sites.len() - pass, places }.render().expect("the report template renders")
 }
 
 mod filters {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sitecensus_core::{AsOf, SiteSpec};
+use sitecensus_core::{AsOf, Rubric, SiteSpec};
 use sitecensus_fixtures::{RequestLog, serve_on, site_router_with};
 use sitecensus_scan::{Silent, scan};
 
@@ -69,12 +69,8 @@ async fn a_backdated_item_and_a_restamped_homepage_are_found_against_the_earlier
     assert_eq!(stale[0].detail["days"], 19);
     assert_eq!(s2.vetoes, ["freshness.homepage_stale", "accuracy.backdated"]);
     // Rescoring the later run finds the same; the earlier run has no earlier run of its own.
-    let again = sitecensus_scan::report(&store, Some(run2.run.id), &o_rubric(), None).unwrap();
+    let again = sitecensus_scan::report(&store, Some(run2.run.id), &Rubric::default_rubric(), None).unwrap();
     assert_eq!(of(&again.sites[0], "accuracy.backdated").len(), 1);
-    let first_again = sitecensus_scan::report(&store, Some(run1.run.id), &o_rubric(), None).unwrap();
+    let first_again = sitecensus_scan::report(&store, Some(run1.run.id), &Rubric::default_rubric(), None).unwrap();
     assert!(of(&first_again.sites[0], "accuracy.backdated").is_empty());
-}
-
-fn o_rubric() -> sitecensus_core::Rubric {
-    sitecensus_core::Rubric::default_rubric()
 }

@@ -70,7 +70,7 @@ async fn letters_guides_and_interpretations_in_every_layout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mailbox_that_is_only_a_picture_is_no_channel() {
-    let (s, base) = scan_site("fake-mailbox").await;
+    let (s, _) = scan_site("fake-mailbox").await;
     for f in &s.findings {
         eprintln!("{} {} {} {}", f.severity.as_str(), f.check, f.page.as_deref().unwrap_or(""), f.evidence);
     }
@@ -95,7 +95,6 @@ async fn a_mailbox_that_is_only_a_picture_is_no_channel() {
     assert_eq!(alt[0].detail["images"], 1, "the banner; the mailbox picture has alt text");
     assert!(alt[0].detail["sample_images"][0].as_str().unwrap().ends_with("/img/banner.png"));
     assert_eq!(s.stats["interaction"]["letters"], 0);
-    let _ = base;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
