@@ -157,7 +157,7 @@ fn repeated(sites: &[SiteResult]) -> Vec<Repeated> {
                 // The copied original (its title and address) names the group; its own site is on
                 // the list too.
                 let title = f.detail.get("titles").and_then(|t| t.get(0)).and_then(|t| t.as_str()).unwrap_or("");
-                let original = f.detail.get("twin").and_then(|t| t.as_str()).map(|u| format!("「{title}」 {u}"));
+                let original = f.detail.get("twin").and_then(|t| t.as_str()).map(|u| format!("{title} {u}"));
                 if let (Some(o), Some(site)) = (&original, f.detail.get("twin_site").and_then(|t| t.as_str())) {
                     let list = seen.entry((f.check.clone(), o.clone())).or_default();
                     if !list.iter().any(|x| x == site) {
