@@ -1,4 +1,4 @@
-//! Columns read off real government pages from `../shared/corpus`, as a person reads them there.
+//! Columns read off real government pages from `tests/corpus`, as a person reads them there.
 
 use std::path::{Path, PathBuf};
 
@@ -8,10 +8,16 @@ use sitecensus_core::{AsOf, Outcome, Rubric, SiteSpec};
 use sitecensus_extract::{Options, extract};
 use url::Url;
 
+/// The speech the specification ships: in `tests/corpus/spec`, or beside a shared corpus.
+fn seed() -> PathBuf {
+    let inside = corpus().join("spec/000_f4f639abe7c9dd52.txt");
+    if inside.exists() { inside } else { corpus().join("../spec/000_f4f639abe7c9dd52.txt") }
+}
+
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("SITECENSUS_CORPUS")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from);
-    assert!(dir.join("SOURCES.md").exists(), "the shared corpus is not at {}", dir.display());
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus"), PathBuf::from);
+    assert!(dir.join("SOURCES.md").exists(), "the corpus is not at {} (tests/corpus, or SITECENSUS_CORPUS)", dir.display());
     dir
 }
 
@@ -184,8 +190,8 @@ fn hacked_pages_and_dark_link_samples_are_spam() {
         assert_eq!(f.severity, sitecensus_core::Severity::Veto, "{file}: {}", f.evidence);
     }
     // The speech this tool answers, scraped from a page that carries injected gambling keywords.
-    let speech = corpus().join("../spec/000_f4f639abe7c9dd52.txt");
-    if speech.exists() {
+    let speech = seed();
+    {
         let html = format!(
             "<html><head><title>{}</title></head><body><p>{}</p></body></html>",
             std::fs::read_to_string(&speech).unwrap().lines().next().unwrap_or(""),

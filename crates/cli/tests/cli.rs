@@ -71,9 +71,9 @@ fn help_lists_the_contract_commands() {
 
 #[test]
 fn page_prints_the_page_model_of_a_saved_page() {
-    // The shared corpus, where the other corpus tests find it too.
+    // The real pages of tests/corpus, where the other corpus tests find them too.
     let corpus = std::env::var_os("SITECENSUS_CORPUS")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), std::path::PathBuf::from)
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus"), std::path::PathBuf::from)
         .join("gov-pages/article/gne_shanxi-gov_provincial_article_2019-09-18.html");
     let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sites/county-table/index.html");
     for (file, url) in

@@ -1,4 +1,4 @@
-//! The page model over real pages from `../shared/corpus`, checked against their hand labels:
+//! The page model over real pages from `tests/corpus`, checked against their hand labels:
 //! dated items of government homepages and column lists, article dates, titles and encodings of
 //! GBK pages, and the link sets that lychee's and LinkChecker's own fixtures expect.
 
@@ -12,10 +12,10 @@ use url::Url;
 
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("SITECENSUS_CORPUS")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from);
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus"), PathBuf::from);
     assert!(
         dir.join("SOURCES.md").exists(),
-        "the shared corpus is not at {} — set SITECENSUS_CORPUS to its folder",
+        "the corpus is not at {} (tests/corpus, or SITECENSUS_CORPUS)",
         dir.display()
     );
     dir
