@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use chrono::NaiveDate;
 use regex::Regex;
 use serde::Deserialize;
-use sitecensus_core::{Finding, dict};
+use sitecensus_core::{Finding, Severity, dict};
 use sitecensus_extract::Page;
 
 use crate::{ParamError, Rule};
@@ -117,17 +117,71 @@ fn published(page: &Page) -> Option<NaiveDate> {
     page.published.as_deref().or(page.newest_item_date()).and_then(crate::model::day)
 }
 
-/// Findings of one expression check over a page: one per distinct term.
+/// Opening and closing quotation marks of Chinese and Western text.
+const OPENING_QUOTES: &[char] = &['“', '「', '『', '‘'];
+const CLOSING_QUOTES: &[char] = &['”', '」', '』', '’'];
+/// How far (in characters) a quotation is looked for around a term, and the sentence around it.
+const QUOTE_REACH: usize = 40;
+/// Chinese characters of its own that a sentence needs outside the quotation to be one that
+/// reports it (滚动着“…”的文字, 被网友调侃为“…”).
+const REPORTING_CHARS: usize = 4;
+
+/// Whether `[start, end)` of `text` stands inside quotation marks in a sentence that reports it:
+/// "某县住建局网站首页滚动着“今天心情非常的不好！”的文字" quotes another site's words; the site's
+/// own banner saying 今天心情非常的不好 does not.
+#[must_use]
+pub fn reported_speech(text: &str, start: usize, end: usize) -> bool {
+    let before: Vec<(usize, char)> = text[..start].char_indices().rev().take(QUOTE_REACH).collect();
+    let mut open = None;
+    let mut ascii_quotes = 0;
+    for &(i, c) in &before {
+        if c == '\n' || CLOSING_QUOTES.contains(&c) {
+            break;
+        }
+        if c == '"' {
+            ascii_quotes += 1;
+            if open.is_none() {
+                open = Some(i);
+            }
+        }
+        if OPENING_QUOTES.contains(&c) {
+            open = Some(i);
+            break;
+        }
+    }
+    let Some(open) = open else { return false };
+    if text[open..].starts_with('"') && ascii_quotes % 2 == 0 {
+        return false;
+    }
+    let close = text[end..]
+        .char_indices()
+        .take(QUOTE_REACH)
+        .take_while(|(_, c)| *c != '\n')
+        .find(|(_, c)| CLOSING_QUOTES.contains(c) || *c == '"')
+        .map(|(i, c)| end + i + c.len_utf8());
+    let Some(close) = close else { return false };
+    let ends = |c: char| matches!(c, '。' | '！' | '？' | '\n');
+    let lead = text[..open].chars().rev().take(QUOTE_REACH).take_while(|c| !ends(*c));
+    let tail = text[close..].chars().take(QUOTE_REACH).take_while(|c| !ends(*c));
+    lead.chain(tail).filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count() >= REPORTING_CHARS
+}
+
+/// Findings of one expression check over a page: one per distinct term. An entry that the page
+/// only quotes in a sentence reporting it is at most `info`, and gives way to the same entry in
+/// the page's own words.
 #[must_use]
 pub fn check(id: &str, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> Vec<Finding> {
     let date = published(page);
     let mut out: Vec<Finding> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
+    // Each term's finding, and whether it is only reported speech.
+    let mut seen: Vec<(String, usize, bool)> = Vec::new();
     for text in reading(page) {
         if let Some(ac) = &d.automaton {
             for m in ac.find_iter(text) {
                 let e = &d.entries[m.pattern().as_usize()];
-                if e.allowed || seen.contains(&e.wrong) {
+                let reported = reported_speech(text, m.start(), m.end());
+                let earlier = seen.iter().position(|(w, _, _)| *w == e.wrong);
+                if e.allowed || earlier.is_some_and(|i| reported || !seen[i].2) {
                     continue;
                 }
                 // An outdated name is right on a page published before the change.
@@ -136,29 +190,44 @@ pub fn check(id: &str, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> Vec<
                 {
                     continue;
                 }
-                seen.push(e.wrong.clone());
                 let quote = around(text, m.start(), m.end(), 15);
-                let evidence = match &e.right {
-                    Some(r) => format!("「{}」 should be 「{r}」: {quote}", e.wrong),
-                    None => format!("「{}」: {quote}", e.wrong),
+                let evidence = match (&e.right, reported) {
+                    (_, true) => format!("「{}」 quoted in a sentence that reports it: {quote}", e.wrong),
+                    (Some(r), false) => format!("「{}」 should be 「{r}」: {quote}", e.wrong),
+                    (None, false) => format!("「{}」: {quote}", e.wrong),
                 };
-                let mut f = Finding::new(id, rule.severity, evidence)
+                let severity = if reported { Severity::Info } else { rule.severity };
+                let mut f = Finding::new(id, severity, evidence)
                     .page(page.url.clone())
                     .detail("term", e.wrong.clone())
                     .detail("context", quote)
-                    .detail("serious", e.serious);
+                    .detail("serious", e.serious && !reported);
+                if reported {
+                    f = f.detail("reported_speech", true);
+                }
                 if let Some(r) = &e.right {
                     f = f.detail("suggestion", r.clone());
                 }
-                out.push(f);
+                match earlier {
+                    // The page's own use of a term it also quotes: the finding is about that.
+                    Some(i) => {
+                        let at = seen[i].1;
+                        out[at] = f;
+                        seen[i].2 = false;
+                    }
+                    None => {
+                        seen.push((e.wrong.clone(), out.len(), reported));
+                        out.push(f);
+                    }
+                }
             }
         }
         if d.template_syntax {
             for m in TEMPLATE.find_iter(text) {
-                if seen.iter().any(|s| s == m.as_str()) {
+                if seen.iter().any(|(w, _, _)| w == m.as_str()) {
                     continue;
                 }
-                seen.push(m.as_str().to_owned());
+                seen.push((m.as_str().to_owned(), out.len(), false));
                 let quote = around(text, m.start(), m.end(), 15);
                 out.push(
                     Finding::new(

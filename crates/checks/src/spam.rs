@@ -37,6 +37,14 @@ pub struct Params {
     pub search_engines: Vec<String>,
     /// Distinct strong terms in a page's visible text (with no legitimate context) that make it stuffed.
     pub min_visible_terms: usize,
+    /// Brand names inserted into the page's own sentences (each sentence ordinary prose with no
+    /// word of a legitimate text about them) that make it stuffed: the commonest hack of all.
+    #[serde(default = "two")]
+    pub min_stuffed_occurrences: usize,
+}
+
+fn two() -> usize {
+    2
 }
 
 /// The matchers built from the dictionaries, once per scan.
@@ -50,6 +58,7 @@ pub struct Matcher {
     domains: HashSet<String>,
     engines: Vec<String>,
     min_visible_terms: usize,
+    min_stuffed: usize,
 }
 
 fn automaton(terms: &[String]) -> Result<AhoCorasick, ParamError> {
@@ -90,6 +99,7 @@ impl Matcher {
             domains,
             engines: p.search_engines.iter().map(|e| e.to_ascii_lowercase()).collect(),
             min_visible_terms: p.min_visible_terms,
+            min_stuffed: p.min_stuffed_occurrences.max(1),
         })
     }
 
@@ -185,6 +195,9 @@ const TRICK_REASONS: &[&str] = &[
 
 /// One piece of evidence.
 struct Signal {
+    /// The family of the hack (`detail.kind`): hidden_links, hidden_text, offscreen, stuffing,
+    /// meta, spam_links, script, noscript, comment.
+    kind: &'static str,
     what: &'static str,
     quote: String,
     terms: BTreeSet<String>,
@@ -220,6 +233,8 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
         let terms = m.strong_in(text);
         if !terms.is_empty() && !m.has_context(text) {
             signals.push(Signal {
+                // Brand names put into the title are stuffing as much as those in the text.
+                kind: if field == "title" { "stuffing" } else { "meta" },
                 what: field,
                 quote: clip(text, 120),
                 terms,
@@ -265,7 +280,14 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
             let confirmed = !terms.is_empty() || spam_links;
             if confirmed || !domains.is_empty() {
                 let what = if invisible_marquee(dom, i) { "invisible marquee" } else { "hidden block" };
-                signals.push(Signal { what, quote: clip(&text, 160), terms, domains, confirmed });
+                let kind = if trick {
+                    "offscreen"
+                } else if domains.is_empty() {
+                    "hidden_text"
+                } else {
+                    "hidden_links"
+                };
+                signals.push(Signal { kind, what, quote: clip(&text, 160), terms, domains, confirmed });
             }
             i = n.end;
             continue;
@@ -279,6 +301,7 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
                     let blocked = m.blocklisted(&host);
                     if outside(href) && ((!terms.is_empty() && !m.has_context(&text)) || blocked) {
                         signals.push(Signal {
+                            kind: "spam_links",
                             what: if blocked { "link to a blocklisted domain" } else { "outbound spam link" },
                             quote: clip(&text, 80),
                             terms,
@@ -313,6 +336,7 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
                 let terms = m.any_in(&text);
                 if !terms.is_empty() {
                     signals.push(Signal {
+                        kind: "noscript",
                         what: "noscript block",
                         quote: clip(text.trim(), 160),
                         terms,
@@ -325,6 +349,7 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
                 let terms = m.strong_in(c);
                 if !terms.is_empty() && !m.has_context(c) {
                     signals.push(Signal {
+                        kind: "comment",
                         what: "comment",
                         quote: clip(c.trim(), 160),
                         terms,
@@ -338,10 +363,23 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
         i += 1;
     }
 
-    // 4. Terms stuffed into the visible text of a page that is not about fighting them.
-    let visible = m.strong_in(&page.text);
-    if visible.len() >= m.min_visible_terms && !m.has_context(&page.text) {
+    // 4. Brand names inserted into the page's own sentences, and terms stuffed into the visible
+    //    text of a page that is not about fighting them.
+    let text = if page.text.is_empty() { page.main_text.as_str() } else { page.text.as_str() };
+    let stuffed = stuffed_sentences(text, m);
+    let visible = m.strong_in(text);
+    if stuffed.occurrences >= m.min_stuffed {
         signals.push(Signal {
+            kind: "stuffing",
+            what: "brand names inserted into the text",
+            quote: stuffed.quotes.join(" "),
+            terms: stuffed.terms,
+            domains: BTreeSet::new(),
+            confirmed: true,
+        });
+    } else if visible.len() >= m.min_visible_terms && !m.has_context(text) {
+        signals.push(Signal {
+            kind: "stuffing",
             what: "stuffed text",
             quote: String::new(),
             terms: visible,
@@ -360,7 +398,14 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
         terms.extend(s.terms.iter().cloned());
         domains.extend(s.domains.iter().cloned());
     }
-    let first = signals.iter().find(|s| s.confirmed).unwrap_or(&signals[0]);
+    // The evidence quotes the most telling signal: injected links before stuffed words.
+    let first = signals
+        .iter()
+        .filter(|s| s.confirmed)
+        .min_by_key(|s| {
+            (KIND_ORDER.iter().position(|o| *o == s.kind).unwrap_or(KIND_ORDER.len()), std::cmp::Reverse(s.terms.len()))
+        })
+        .unwrap_or(&signals[0]);
     let evidence = if confirmed {
         format!(
             "{}: {}{}",
@@ -384,16 +429,94 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
     };
     let detail_signals: Vec<serde_json::Value> = signals
         .iter()
-        .map(|s| serde_json::json!({"signal": s.what, "quote": s.quote, "terms": s.terms, "domains": s.domains, "confirmed": s.confirmed}))
+        .map(|s| serde_json::json!({"signal": s.what, "kind": s.kind, "quote": s.quote, "terms": s.terms, "domains": s.domains, "confirmed": s.confirmed}))
         .collect();
+    let mut kinds: Vec<&str> = Vec::new();
+    for s in signals.iter().filter(|s| s.confirmed || !confirmed) {
+        if !kinds.contains(&s.kind) {
+            kinds.push(s.kind);
+        }
+    }
+    kinds.sort_by_key(|k| KIND_ORDER.iter().position(|o| o == k).unwrap_or(KIND_ORDER.len()));
     vec![
         Finding::new(ID, if confirmed { rule.severity } else { Severity::Info }, evidence)
             .page(page.url.clone())
+            .detail("kind", kinds.first().copied().unwrap_or("hidden_links"))
+            .detail("kinds", kinds)
             .detail("confirmed", confirmed)
             .detail("terms", terms.into_iter().collect::<Vec<_>>())
             .detail("domains", domains.into_iter().collect::<Vec<_>>())
             .detail("signals", detail_signals),
     ]
+}
+
+/// The kinds of injection in the order the evidence names them: what only an intruder does first.
+const KIND_ORDER: &[&str] =
+    &["hidden_links", "offscreen", "script", "spam_links", "stuffing", "hidden_text", "noscript", "meta", "comment"];
+
+/// Words that often follow a brand name in stuffed text ("凯时网站", "凯发娱乐官网"): reported with
+/// the brand, as the page shows it.
+const BRAND_SUFFIXES: &[&str] = &[
+    "网站", "官网", "官方", "娱乐", "平台", "国际", "集团", "体育", "棋牌", "登录", "注册", "网址", "入口", "下载", "app", "APP",
+];
+
+/// Where a sentence ends, for the brand-insertion rule (quotes do not end one).
+const SENTENCE_ENDS: &[char] = &['。', '！', '？', '!', '?', '\n', '；', ';'];
+/// A sentence with fewer Chinese characters of its own (brand names left out) is a list entry or
+/// a heading, not prose a brand was slipped into.
+const MIN_PROSE_CHARS: usize = 8;
+/// A sentence naming this many spam terms is a list (a warning list, or a spam block the other
+/// signals judge), not prose.
+const LIST_TERMS: usize = 3;
+
+/// Brand names slipped into a page's own sentences.
+struct Stuffed {
+    occurrences: usize,
+    terms: BTreeSet<String>,
+    quotes: Vec<String>,
+}
+
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// Strong terms inside sentences of ordinary prose that say nothing about fighting them: "…重要指示
+/// 精神k8凯发,围绕政府网站…". A sentence that names the crime to fight it (打击, 查处, 警惕 …), a short
+/// line of a list, and a sentence made of the terms themselves do not count.
+fn stuffed_sentences(text: &str, m: &Matcher) -> Stuffed {
+    let mut out = Stuffed { occurrences: 0, terms: BTreeSet::new(), quotes: Vec::new() };
+    for sentence in text.split(SENTENCE_ENDS) {
+        if sentence.len() < 6 {
+            continue;
+        }
+        let found: Vec<_> = m.strong.find_iter(sentence).collect();
+        if found.is_empty() || found.len() >= LIST_TERMS || m.has_context(sentence) {
+            continue;
+        }
+        let own: usize = sentence.chars().filter(|c| is_cjk(*c)).count()
+            - found.iter().map(|f| sentence[f.start()..f.end()].chars().filter(|c| is_cjk(*c)).count()).sum::<usize>();
+        if own < MIN_PROSE_CHARS {
+            continue;
+        }
+        for f in found {
+            let rest = &sentence[f.end()..];
+            let suffix = BRAND_SUFFIXES.iter().find(|s| rest.starts_with(**s)).map_or(0, |s| s.len());
+            let shown = &sentence[f.start()..f.end() + suffix];
+            out.occurrences += 1;
+            out.terms.insert(shown.to_owned());
+            if out.quotes.len() < 3 {
+                out.quotes.push(quote_around(sentence, f.start(), f.end() + suffix));
+            }
+        }
+    }
+    out
+}
+
+/// `…before【term】after…`, a dozen characters each side.
+fn quote_around(text: &str, start: usize, end: usize) -> String {
+    let before: String = text[..start].chars().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    let after: String = text[end..].chars().take(12).collect();
+    format!("…{}【{}】{}…", before.trim_start(), &text[start..end], after.trim_end())
 }
 
 /// Scripts that show search engines one page and visitors another, or that write spam links.
@@ -407,6 +530,7 @@ fn script_signal(code: &str, m: &Matcher) -> Option<Signal> {
         || lower.contains("window.open");
     if reads_visitor && names_engine && acts {
         return Some(Signal {
+            kind: "script",
             what: "cloaking script",
             quote: clip(code.trim(), 160),
             terms: m.strong_in(code),
@@ -418,6 +542,7 @@ fn script_signal(code: &str, m: &Matcher) -> Option<Signal> {
     let terms = m.strong_in(code);
     if writes && !terms.is_empty() {
         return Some(Signal {
+            kind: "script",
             what: "script-written spam",
             quote: clip(code.trim(), 160),
             terms,

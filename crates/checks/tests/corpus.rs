@@ -189,28 +189,116 @@ fn hacked_pages_and_dark_link_samples_are_spam() {
         eprintln!("{file}: {} | {:?} {:?}", f.evidence, f.detail["terms"], f.detail["domains"]);
         assert_eq!(f.severity, sitecensus_core::Severity::Veto, "{file}: {}", f.evidence);
     }
-    // The speech this tool answers, scraped from a page that carries injected gambling keywords.
-    let speech = seed();
+}
+
+/// The speech as a government site publishes an article: template, title, date line, paragraphs.
+fn seed_article() -> String {
+    let text = std::fs::read_to_string(seed()).unwrap();
+    let mut lines = text.lines();
+    let title = lines.next().unwrap_or("").trim();
+    let paragraphs: String = lines
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("发布时间"))
+        .map(|l| format!("<p>{}</p>\n", l.trim()))
+        .collect();
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}_中国政府网</title>\
+         <meta name=\"ArticleTitle\" content=\"{title}\"><meta name=\"PubDate\" content=\"2024-07-10 09:20\"></head>\
+         <body><div class=\"header\"><ul class=\"nav\"><li><a href=\"/\">首页</a></li><li><a href=\"/zhengce/\">政策</a></li>\
+         <li><a href=\"/xinwen/\">新闻</a></li></ul></div><div class=\"crumb\">当前位置：<a href=\"/\">首页</a> &gt; <a href=\"/xinwen/\">新闻</a></div>\
+         <div class=\"article\"><h1>{title}</h1><div class=\"info\">发布时间：2024-07-10 09:20 来源：中国政府网</div>\
+         <div id=\"zoom\">{paragraphs}</div></div><div class=\"footer\">主办单位：国务院办公厅 网站标识码bm01000001</div></body></html>"
+    )
+}
+
+/// The findings of the page checks over a page's bytes.
+fn findings_of(bytes: &[u8], url: &str) -> Vec<sitecensus_core::Finding> {
+    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: Some(false) };
+    sitecensus_extract::analyze(bytes, None, &Url::parse(url).unwrap(), &opts, |p, d| checks.page(p, d)).1
+}
+
+/// The speech this tool answers, scraped from a page whose text a hack polluted with gambling
+/// brand names ("k8凯发", "凯时网站" slipped into its sentences), and which reports another site's
+/// "今天心情非常的不好！" in quotation marks.
+#[test]
+fn the_seed_yields_stuffing_with_both_brand_names_and_no_inappropriate_expression() {
+    let raw = std::fs::read(seed()).unwrap();
+    for (what, bytes) in [("served as an article page", seed_article().into_bytes()), ("read as it is", raw)] {
+        let fs = findings_of(&bytes, "http://www.example.gov.cn/xinwen/2024-07/10/content_1.htm");
+        let spam = fs
+            .iter()
+            .find(|f| f.check == "security.spam_injection")
+            .unwrap_or_else(|| panic!("{what}: no spam found"));
+        eprintln!("{what}: {} {:?}", spam.evidence, spam.detail);
+        assert_eq!(spam.severity, sitecensus_core::Severity::Veto, "{what}");
+        assert_eq!(spam.detail["kind"], "stuffing", "{what}");
+        let terms: Vec<&str> = spam.detail["terms"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        for brand in ["k8凯发", "凯时网站"] {
+            assert!(terms.contains(&brand), "{what}: {brand} not in {terms:?}");
+            assert!(spam.evidence.contains(brand), "{what}: the evidence names {brand}: {}", spam.evidence);
+        }
+        for f in fs.iter().filter(|f| f.check == "accuracy.inappropriate_expression") {
+            assert_eq!(f.severity, sitecensus_core::Severity::Info, "{what}: {}", f.evidence);
+            assert_eq!(f.detail["reported_speech"], true, "{what}: {}", f.evidence);
+        }
+    }
+}
+
+/// Hard negatives of the brand rule: news of a crackdown that names the crime and even a brand,
+/// and a warning list of the dictionary's own words.
+#[test]
+fn crackdown_news_and_warning_lists_are_not_stuffing() {
+    let page = |body: &str| {
+        format!(
+            "<html><head><title>通知</title></head><body><div class=\"article\"><h1>标题</h1>\
+             <div class=\"info\">发布时间：2024-07-01</div><div id=\"zoom\">{body}</div></div></body></html>"
+        )
+    };
+    let crackdown = page(
+        "<p>近日，县公安局开展打击跨境赌博专项行动，依法查处一批网络赌博案件，抓获犯罪嫌疑人12名。</p>\
+         <p>经查，犯罪嫌疑人通过“凯发娱乐”“太阳城娱乐”等境外赌博网站组织网络赌博，涉案金额巨大。</p>\
+         <p>警方提醒广大群众，远离网络赌博，发现线索及时举报。打击赌博、跨境赌博是当前的重点工作。</p>",
+    );
+    let strong = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/rubrics/dict/spam-strong.txt"),
+    )
+    .unwrap();
+    let words: Vec<&str> = strong.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    let warning = page(&format!(
+        "<p>以下为公安机关通报的非法赌博、色情网站及违规词语，请各单位在信息发布时严格审核，谨防被植入：</p><ol>{}</ol>",
+        words.iter().map(|w| format!("<li>{w}</li>")).collect::<String>()
+    ));
+    let inline = page(&format!("<p>禁止发布含有以下词语的信息：{}。</p>", words.join("、")));
+    let company = page(
+        "<p>天津凯发电气股份有限公司在我市投资建设的轨道交通装备项目今日开工，凯发电气负责人介绍了项目进展情况。</p>",
+    );
+    for (what, html) in
+        [("crackdown news", crackdown), ("warning list", warning), ("inline warning", inline), ("a company", company)]
     {
-        let html = format!(
-            "<html><head><title>{}</title></head><body><p>{}</p></body></html>",
-            std::fs::read_to_string(&speech).unwrap().lines().next().unwrap_or(""),
-            std::fs::read_to_string(&speech).unwrap()
-        );
-        let checks = Checks::new(&Rubric::default_rubric()).unwrap();
-        let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: None };
-        let (_, fs) = sitecensus_extract::analyze(
-            html.as_bytes(),
-            None,
-            &Url::parse("http://www.example.gov.cn/a.html").unwrap(),
-            &opts,
-            |p, d| checks.page(p, d),
-        );
+        let fs = findings_of(html.as_bytes(), "http://www.example.gov.cn/tzgg/1.html");
+        let spam = fs.iter().find(|f| f.check == "security.spam_injection");
         assert!(
-            fs.iter().any(|f| f.check == "security.spam_injection" && f.severity == sitecensus_core::Severity::Veto),
-            "the speech copy carries k8凯发"
+            spam.is_none_or(|f| f.severity != sitecensus_core::Severity::Veto),
+            "{what}: {:?}",
+            spam.map(|f| (&f.evidence, &f.detail))
         );
     }
+}
+
+/// A site's own banner that says 今天心情非常的不好 is its own wording; a quotation of it in a
+/// sentence that reports it is not.
+#[test]
+fn a_quoted_expression_is_at_most_info_and_the_sites_own_is_not() {
+    let own = "<html><body><marquee>今天心情非常的不好！</marquee><p>欢迎访问本站。</p></body></html>";
+    let fs = findings_of(own.as_bytes(), "http://www.example.gov.cn/a.html");
+    let f = fs.iter().find(|f| f.check == "accuracy.inappropriate_expression").expect("the banner is found");
+    assert_eq!(f.severity, sitecensus_core::Severity::Deduct);
+    let both = "<html><body><p>某县网站首页滚动着“今天心情非常的不好！”的文字，引发热议。</p>\
+                <p>今天心情非常的不好</p></body></html>";
+    let fs = findings_of(both.as_bytes(), "http://www.example.gov.cn/a.html");
+    let f: Vec<_> = fs.iter().filter(|f| f.check == "accuracy.inappropriate_expression").collect();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, sitecensus_core::Severity::Deduct, "the page's own wording counts: {}", f[0].evidence);
 }
 
 #[test]
