@@ -6,12 +6,15 @@
 //! allocation beyond the strings the model keeps.
 
 pub mod attachments;
+pub mod cms;
 pub mod css;
 pub mod dates;
 pub mod decode;
 pub mod dom;
+pub mod embedded;
 pub mod fields;
 pub mod items;
+pub mod jsvalue;
 pub mod model;
 pub mod page;
 pub mod regions;

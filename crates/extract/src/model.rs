@@ -253,6 +253,20 @@ pub struct Page {
     /// nothing but its template).
     #[serde(default)]
     pub content_links: usize,
+    /// Lists the page carries in scripts, put back where a browser shows them (Hanweb
+    /// datastore records, `document.write` markup, data literals).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script_lists: Vec<crate::embedded::ScriptList>,
+    /// Scripts that may draw content the markup does not hold, named where the page shows no
+    /// dated item (its dates could then not be read without running them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drawn_by: Vec<String>,
+    /// The CMS family whose fingerprints the page carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cms: Option<crate::cms::CmsMatch>,
+    /// Whether the model was read from the page as a browser drew it (headless Chromium).
+    #[serde(default)]
+    pub rendered: bool,
     /// All visible text of the page, for checks that read text (not printed by `page --json`).
     #[serde(skip)]
     pub text: String,

@@ -10,11 +10,12 @@ use sitecensus_core::urlnorm::{self, HrefError};
 use url::Url;
 
 use crate::decode::{self, Decoded};
+use crate::embedded::{self, ScriptList};
 use crate::dom::{Dom, Kind, push_folded};
 use crate::fields;
 use crate::items::{self, AnchorInfo};
 use crate::model::{Form, FormField, Image, InvalidLink, Link, Page, PageKind, Via};
-use crate::{dates, regions, script};
+use crate::{cms, dates, regions, script};
 
 /// The national page-design meta tags (网页设计规范), by their canonical spelling.
 pub const NATIONAL_META: &[&str] = &[
@@ -126,9 +127,20 @@ pub fn analyze<R>(
     f: impl FnOnce(&Page, &Dom) -> R,
 ) -> (Page, R) {
     let decoded = decode::decode_for(bytes, content_type, url.host_str());
-    let html = Html::parse_document(&decoded.text);
+    // Lists carried by scripts are put back where a browser shows them; a Hanweb datastore
+    // answer is read as the list it is.
+    let (source, lists) = if embedded::is_datastore_document(&decoded.text) {
+        let (html, lists) = embedded::datastore_page(&decoded.text);
+        (std::borrow::Cow::Owned(html), lists)
+    } else {
+        match embedded::restore(&decoded.text) {
+            Some((html, lists)) => (std::borrow::Cow::Owned(html), lists),
+            None => (std::borrow::Cow::Borrowed(decoded.text.as_str()), Vec::new()),
+        }
+    };
+    let html = Html::parse_document(&source);
     let dom = Dom::build(&html);
-    let page = build(&dom, &decoded, url, opts);
+    let page = build(&dom, &decoded, &source, lists, url, opts);
     let r = f(&page, &dom);
     (page, r)
 }
@@ -207,7 +219,7 @@ fn refine_kind(url: &Url, kind: LinkKind) -> LinkKind {
     }
 }
 
-fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
+fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptList>, url: &Url, opts: &Options) -> Page {
     let base = dom
         .elements_named("base")
         .find_map(|i| dom.nodes[i as usize].attr("href"))
@@ -237,6 +249,12 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
     let mut script_hosts: Vec<String> = Vec::new();
     let mut responsive = false;
     let mut images_missing_alt = 0usize;
+    // What tells the page's CMS, and which scripts may draw what the markup does not hold.
+    let mut generator: Vec<String> = Vec::new();
+    let mut script_srcs: Vec<String> = Vec::new();
+    let mut assets: Vec<String> = Vec::new();
+    let mut drawing: Vec<String> = Vec::new();
+    let mut templated = false;
 
     for i in 0..dom.nodes.len() as u32 {
         let n = &dom.nodes[i as usize];
@@ -256,6 +274,12 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 }
                 if name.eq_ignore_ascii_case("viewport") {
                     viewport = Some(content.to_owned());
+                }
+                if (name.eq_ignore_ascii_case("generator") || name.eq_ignore_ascii_case("author"))
+                    && !content.is_empty()
+                    && generator.len() < 4
+                {
+                    generator.push(clip(content, 80));
                 }
                 if pubdate_meta.is_none()
                     && PUBDATE_META.iter().any(|m| m.eq_ignore_ascii_case(name))
@@ -329,8 +353,21 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 }
                 if let Some(src) = e.attr("src") {
                     set.add(&base, src, "", LinkKind::Script, (n.hidden, false), None);
+                    // Scripts a browser extension left in a saved page are not the site's.
+                    let foreign = ["chrome-extension:", "moz-extension:", "data:", "about:", "javascript:"]
+                        .iter()
+                        .any(|p| src.trim_start().starts_with(p));
+                    if !foreign && script_srcs.len() < MAX_SCRIPTS_NAMED * 4 {
+                        script_srcs.push(clip(src.trim(), 200));
+                    }
                 } else {
                     let code = text_children(dom, i);
+                    if drawing.len() < MAX_SCRIPTS_NAMED
+                        && !e.attr("type").is_some_and(|t| t.contains("xml") || t.contains("json") || t.contains("template"))
+                        && let Some(what) = script::draws(&code)
+                    {
+                        drawing.push(what);
+                    }
                     script::hosts_named(&code, &mut script_hosts);
                     for t in script::location_targets(&code) {
                         set.add(&base, t, "", LinkKind::Page, (false, false), Some(Via::Script));
@@ -353,6 +390,9 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                 responsive |= e.attr("media").is_some_and(|m| m.contains("width"));
                 if rel.split_whitespace().any(|r| r == "stylesheet") {
                     set.add(&base, href, "", LinkKind::Stylesheet, (false, false), None);
+                    if assets.len() < MAX_SCRIPTS_NAMED * 4 {
+                        assets.push(clip(href.trim(), 200));
+                    }
                 } else if rel.contains("icon") {
                     set.add(&base, href, "", LinkKind::Image, (false, false), None);
                 }
@@ -400,7 +440,13 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
                     hidden: n.hidden,
                 });
             }
-            _ => {}
+            _ => {
+                // Markup a script framework fills in (Vue, Angular, Alpine).
+                templated |= !templated
+                    && e.attrs().any(|(k, _)| {
+                        k.starts_with("v-for") || k.starts_with("ng-repeat") || k.starts_with("x-for") || k == ":key"
+                    });
+            }
         }
     }
 
@@ -441,6 +487,40 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
             fields::fields(dom, body, &text),
             fields::tables(dom, &|h: &str| set.resolve(&base, h).ok().map(|u| u.to_string())),
         )
+    };
+    // The further groups of a Hanweb list, asked from its proxy as a browser's jpage does.
+    let records: usize = script_lists
+        .iter()
+        .filter(|l| l.source == embedded::ListSource::HanwebDatastore)
+        .map(|l| l.entries)
+        .sum();
+    if records > 0 {
+        let total = embedded::datastore_total(&decoded.text);
+        for g in cms::hanweb_groups(&decoded.text, url, records, total, MAX_PAGER_PAGES) {
+            if let Some(u) = set.add(&base, &g, "", LinkKind::Page, (false, false), Some(Via::Script))
+                && !pagination.contains(&u.to_string())
+            {
+                pagination.push(u.to_string());
+            }
+        }
+    }
+    let cms = {
+        let mut urls = std::iter::once(url.as_str()).chain(set.links.iter().map(|l| l.url.as_str()));
+        assets.extend(script_srcs.iter().cloned());
+        cms::detect(cms::Evidence { generator: &generator, scripts: &assets, urls: &mut urls, source })
+    };
+    // A page that shows no dated item but runs scripts that may draw them could not be read.
+    let drawn_by = if items.iter().any(|i| i.date.is_some()) {
+        Vec::new()
+    } else {
+        let mut d: Vec<String> =
+            script_srcs.iter().filter(|s| !cms::is_library(s)).take(MAX_SCRIPTS_NAMED).cloned().collect();
+        d.extend(drawing);
+        if templated {
+            d.push("a template framework's markup (v-for, ng-repeat)".to_owned());
+        }
+        d.truncate(MAX_SCRIPTS_NAMED);
+        d
     };
     let main_chars = main_text.chars().filter(|c| !c.is_whitespace()).count();
     // The main text's own words, links left out: a list's "main text" is mostly its links.
@@ -497,9 +577,16 @@ fn build(dom: &Dom, decoded: &Decoded, url: &Url, opts: &Options) -> Page {
         responsive,
         text_chars,
         content_links,
+        script_lists,
+        drawn_by,
+        cms,
+        rendered: false,
         text,
     }
 }
+
+/// Most scripts a page model names as possibly drawing its content.
+const MAX_SCRIPTS_NAMED: usize = 8;
 
 /// Percent-encodes query text in the page's own encoding, as browsers do.
 fn query_encoder(enc: &'static encoding_rs::Encoding) -> impl for<'s> Fn(&'s str) -> std::borrow::Cow<'s, [u8]> {

@@ -57,6 +57,34 @@ pub fn writes_text(script: &str) -> bool {
     script.contains("document.write") || script.contains("innerHTML")
 }
 
+static DRAWS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?x)
+        \$\.(?:ajax|get|post|getJSON)\s*\( | fetch\s*\( | XMLHttpRequest | axios | \.load\s*\(\s*['"]
+      | \.innerHTML\s*= | \.html\s*\( | \.append\s*\( | template\s*\( | laytpl | artTemplate | new\s+Vue
+      | createApp\s*\( | Handlebars | juicer\s*\( | doT\. | \$\(\s*['"]\#[\w-]+['"]\s*\)\s*\.\s*jpage\s*\("#,
+    )
+    .expect("valid regex")
+});
+
+static REQUESTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:url\s*:\s*|\$\.(?:get|post|getJSON)\s*\(\s*|fetch\s*\(\s*|\.open\s*\(\s*['"]\w+['"]\s*,\s*)['"]([^'"\s]{1,200})['"]"#)
+        .expect("valid regex")
+});
+
+/// What an inline script does that may draw the page's content (asks for data, writes markup
+/// from a template), named for a reader: "inline script asking for /api/news.json". None for
+/// scripts that do neither.
+#[must_use]
+pub fn draws(script: &str) -> Option<String> {
+    let m = DRAWS.find(script)?;
+    if let Some(c) = REQUESTED.captures(script) {
+        return Some(format!("inline script asking for {}", &c[1]));
+    }
+    let around: String = script[m.start()..].chars().take(60).collect();
+    Some(format!("inline script: {}", around.split_whitespace().collect::<Vec<_>>().join(" ")))
+}
+
 /// The target of a `<meta http-equiv="refresh" content="0; url=…">`.
 #[must_use]
 pub fn refresh_target(content: &str) -> Option<&str> {
