@@ -257,10 +257,19 @@ pub struct Page {
     /// datastore records, `document.write` markup, data literals).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub script_lists: Vec<crate::embedded::ScriptList>,
-    /// Scripts that may draw content the markup does not hold, named where the page shows no
-    /// dated item (its dates could then not be read without running them).
+    /// Lists that hold nothing (`<ul class="list"></ul>`): an empty column, or one a script fills.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub empty_lists: usize,
+    /// Scripts that may draw content the markup does not hold, where the page shows something
+    /// waits for them (an empty list, an inline script asking for data or filling its block, a
+    /// framework's template). A page with none of its dates in the markup and such scripts could
+    /// not be read without running them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drawn_by: Vec<String>,
+    /// Why rendering did not help, where the page needed it (rendering off, no browser, budget
+    /// spent, the browser failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render_note: Option<String>,
     /// The CMS family whose fingerprints the page carries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cms: Option<crate::cms::CmsMatch>,
@@ -272,7 +281,17 @@ pub struct Page {
     pub text: String,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Page {
+    /// Whether some item shows a date.
+    #[must_use]
+    pub fn has_dated_items(&self) -> bool {
+        self.items.iter().any(|i| i.date.is_some())
+    }
+
     /// The newest item date of the page, if any item is dated.
     #[must_use]
     pub fn newest_item_date(&self) -> Option<&str> {

@@ -255,6 +255,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
     let mut assets: Vec<String> = Vec::new();
     let mut drawing: Vec<String> = Vec::new();
     let mut templated = false;
+    let mut empty_lists = 0usize;
 
     for i in 0..dom.nodes.len() as u32 {
         let n = &dom.nodes[i as usize];
@@ -362,11 +363,15 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
                     }
                 } else {
                     let code = text_children(dom, i);
-                    if drawing.len() < MAX_SCRIPTS_NAMED
-                        && !e.attr("type").is_some_and(|t| t.contains("xml") || t.contains("json") || t.contains("template"))
-                        && let Some(what) = script::draws(&code)
-                    {
-                        drawing.push(what);
+                    let data = e.attr("type").is_some_and(|t| t.contains("xml") || t.contains("json") || t.contains("template"));
+                    if drawing.len() < MAX_SCRIPTS_NAMED && !data {
+                        if let Some(what) = script::draws(&code) {
+                            drawing.push(what);
+                        } else if fills_its_block(dom, i) {
+                            // homelist4index(1,"FTXW/FTDT") alone in its block: the block's content.
+                            let call: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+                            drawing.push(format!("inline script filling an empty block: {}", clip(&call, 60)));
+                        }
                     }
                     script::hosts_named(&code, &mut script_hosts);
                     for t in script::location_targets(&code) {
@@ -446,6 +451,16 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
                     && e.attrs().any(|(k, _)| {
                         k.starts_with("v-for") || k.starts_with("ng-repeat") || k.starts_with("x-for") || k == ":key"
                     });
+                // A list with nothing in it (<ul class="list"></ul>): empty, or waiting for a script.
+                if matches!(tag, "ul" | "ol" | "tbody" | "table" | "div" | "section" | "dl")
+                    && !n.hidden
+                    && dom.visible_chars(i) == 0
+                    && dom.anchors(i) == 0
+                    && items::id_class_has(n, LIST_WORDS)
+                    && !items::in_chrome(dom, i)
+                {
+                    empty_lists += 1;
+                }
             }
         }
     }
@@ -509,18 +524,24 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         assets.extend(script_srcs.iter().cloned());
         cms::detect(cms::Evidence { generator: &generator, scripts: &assets, urls: &mut urls, source })
     };
-    // A page that shows no dated item but runs scripts that may draw them could not be read.
-    let drawn_by = if items.iter().any(|i| i.date.is_some()) {
+    // Scripts that may draw what the markup does not hold: named where something shows it waits
+    // for them (an empty list, an inline script that asks for data or fills its block, a
+    // framework's template), with the page's other scripts that are not libraries.
+    let drawn_by = if drawing.is_empty() && empty_lists == 0 && !templated {
         Vec::new()
     } else {
-        let mut d: Vec<String> =
-            script_srcs.iter().filter(|s| !cms::is_library(s)).take(MAX_SCRIPTS_NAMED).cloned().collect();
-        d.extend(drawing);
+        let mut d = drawing;
         if templated {
             d.push("a template framework's markup (v-for, ng-repeat)".to_owned());
         }
-        d.truncate(MAX_SCRIPTS_NAMED);
-        d
+        d.extend(script_srcs.iter().filter(|s| !cms::is_library(s)).cloned());
+        if d.is_empty() {
+            // An empty list and only libraries: nothing would draw it.
+            d
+        } else {
+            d.truncate(MAX_SCRIPTS_NAMED);
+            d
+        }
     };
     let main_chars = main_text.chars().filter(|c| !c.is_whitespace()).count();
     // The main text's own words, links left out: a list's "main text" is mostly its links.
@@ -578,7 +599,9 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         text_chars,
         content_links,
         script_lists,
+        empty_lists,
         drawn_by,
+        render_note: None,
         cms,
         rendered: false,
         text,
@@ -587,6 +610,23 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
 
 /// Most scripts a page model names as possibly drawing its content.
 const MAX_SCRIPTS_NAMED: usize = 8;
+
+/// Words of the id or class of an element that holds a list.
+const LIST_WORDS: &[&str] = &["list", "lb", "liebiao", "news", "xwlb", "article", "items"];
+
+/// Whether an inline script is the only thing in its block: what it draws is the block's content.
+fn fills_its_block(dom: &Dom, script: u32) -> bool {
+    let parent = dom.nodes[script as usize].parent;
+    if parent == crate::dom::NONE {
+        return false;
+    }
+    let p = &dom.nodes[parent as usize];
+    !p.hidden
+        && !matches!(p.tag(), "head" | "body" | "html" | "")
+        && dom.visible_chars(parent) == 0
+        && dom.anchors(parent) == 0
+        && dom.elements(parent) <= 3
+}
 
 /// Percent-encodes query text in the page's own encoding, as browsers do.
 fn query_encoder(enc: &'static encoding_rs::Encoding) -> impl for<'s> Fn(&'s str) -> std::borrow::Cow<'s, [u8]> {

@@ -262,11 +262,21 @@ impl Fetcher {
 
     /// Fetches with retries of transient failures.
     pub async fn fetch(&self, url: &Url, method: Method, body_limit: usize) -> Fetched {
+        self.fetch_with(url, method, None, body_limit).await
+    }
+
+    /// POSTs a form (`application/x-www-form-urlencoded`), as a page's own script asks a list
+    /// proxy for the next group of a column; redirects are followed with GET, as browsers do.
+    pub async fn post_form(&self, url: &Url, form: &str) -> Fetched {
+        self.fetch_with(url, Method::POST, Some(form), self.cfg.max_body).await
+    }
+
+    async fn fetch_with(&self, url: &Url, method: Method, form: Option<&str>, body_limit: usize) -> Fetched {
         let mut attempts = Vec::new();
         let mut attempt = 0;
         loop {
             let at = Utc::now().with_timezone(&china_offset());
-            let (mut fetched, retry_after) = self.fetch_once(url, &method, body_limit).await;
+            let (mut fetched, retry_after) = self.fetch_once(url, &method, form, body_limit).await;
             attempts.push(Attempt { at, outcome: fetched.outcome.clone(), elapsed_ms: fetched.elapsed_ms });
             if !fetched.outcome.is_transient() || attempt >= self.cfg.retries {
                 fetched.attempts = attempts;
@@ -280,8 +290,16 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_once(&self, url: &Url, method: &Method, body_limit: usize) -> (Fetched, Option<Duration>) {
+    async fn fetch_once(
+        &self,
+        url: &Url,
+        method: &Method,
+        form: Option<&str>,
+        body_limit: usize,
+    ) -> (Fetched, Option<Duration>) {
         let mut current = url.clone();
+        let mut method = method.clone();
+        let mut form = form;
         let mut redirects: Vec<(Url, u16)> = Vec::new();
         let mut visited = vec![current.clone()];
         let start = Instant::now();
@@ -307,14 +325,20 @@ impl Fetcher {
                 format!("{}:{}", current.host_str().unwrap_or_default(), current.port_or_known_default().unwrap_or(0));
             let permit = self.limits.acquire(&host_key).await;
             let sent = Instant::now();
-            let resp = match self.client.request(method.clone(), current.clone()).timeout(self.cfg.timeout).send().await
-            {
+            let mut request = self.client.request(method.clone(), current.clone()).timeout(self.cfg.timeout);
+            if let Some(f) = form {
+                request = request
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded; charset=UTF-8")
+                    .header("X-Requested-With", "XMLHttpRequest")
+                    .body(f.to_owned());
+            }
+            let resp = match request.send().await {
                 Ok(r) => Answer::Modern(r),
                 Err(e) => match (classify(&e, sent.elapsed()), &self.legacy) {
                     // A server on TLS 1.0/1.1: asked again through the OpenSSL fallback.
                     (Outcome::Tls { message }, Some(l)) if current.scheme() == "https" && is_old_tls(&message) => {
-                        let limit = if *method == Method::HEAD { 0 } else { body_limit };
-                        match l.send(method, &current, self.cfg.timeout, limit).await {
+                        let limit = if method == Method::HEAD { 0 } else { body_limit };
+                        match l.send(&method, &current, self.cfg.timeout, limit).await {
                             Ok(r) => {
                                 legacy_tls = true;
                                 Answer::Legacy(r)
@@ -348,6 +372,12 @@ impl Fetcher {
                     }
                 };
                 redirects.push((current.clone(), status.as_u16()));
+                // A POST redirected is followed with GET and no body, as browsers do (307/308
+                // keep the method, and so do we).
+                if method == Method::POST && !matches!(status.as_u16(), 307 | 308) {
+                    method = Method::GET;
+                    form = None;
+                }
                 if visited.contains(&next) {
                     let mut chain: Vec<String> = visited.iter().map(Url::to_string).collect();
                     chain.push(next.to_string());
@@ -372,7 +402,7 @@ impl Fetcher {
             let headers = resp.headers().clone();
             let version = resp.version();
             let (body, truncated, body_err) = match resp {
-                _ if *method == Method::HEAD || body_limit == 0 => (Bytes::new(), false, None),
+                _ if method == Method::HEAD || body_limit == 0 => (Bytes::new(), false, None),
                 Answer::Legacy(r) => (r.body, r.truncated, None),
                 Answer::Modern(r) => {
                     let (b, t, e) = self.read_body(r, body_limit).await;
@@ -385,12 +415,12 @@ impl Fetcher {
                 None if status.is_success() => Outcome::Ok { status: status.as_u16() },
                 None => Outcome::HttpError { status: status.as_u16() },
             };
-            if let (Some(w), true) = (&self.warc, *method == Method::GET) {
+            if let (Some(w), true) = (&self.warc, method == Method::GET) {
                 w.record(Exchange {
                     url: current.to_string(),
                     date: Utc::now(),
                     remote_ip: remote_addr.map(|a| a.ip()),
-                    request_head: request_head(method, &current),
+                    request_head: request_head(&method, &current),
                     response_head: response_head(version, status, &headers, body.len()),
                     body: body.clone(),
                     truncated,

@@ -1,0 +1,59 @@
+//! The renderer against real servers on loopback and Debian's Chromium (installed by `.ci/run`).
+
+use std::path::PathBuf;
+
+use sitecensus_fetch::guard::Guard;
+use sitecensus_render::{RenderConfig, RenderError, Renderer, find_browser};
+use url::Url;
+
+fn renderer(allowed: &str) -> Renderer {
+    let guard = Guard::new(false);
+    guard.allow_host(allowed);
+    assert!(find_browser().is_some(), "Chromium is not installed: .ci/run installs Debian's chromium package");
+    Renderer::new(RenderConfig::new(guard, "sitecensus-test"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_fetched_after_load_is_drawn_and_private_addresses_are_refused() {
+    // The inspector's own network, on another loopback address than the site's.
+    let secret_listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.expect("127.0.0.2 is loopback too");
+    let secret_log = sitecensus_fixtures::RequestLog::default();
+    let secret = sitecensus_fixtures::serve_on(
+        secret_listener,
+        sitecensus_fixtures::site_router_with("hub", &[], secret_log.clone()).unwrap(),
+    );
+    let secret_url = format!("http://{}", secret.addr());
+    let (site, log) = sitecensus_fixtures::serve_site_with("json-lists", &[("secret", &secret_url)]).await;
+    let r = renderer("127.0.0.1");
+
+    let drawn = r.render(&Url::parse(&site.url("/xwdt/index.html")).unwrap()).await.unwrap();
+    assert!(drawn.html.contains("t20240709_401.html"), "the list drawn from /api/xwdt.json: {}", drawn.html);
+    assert!(log.gets("/api/xwdt.json") >= 1);
+
+    let guarded = r.render(&Url::parse(&site.url("/zwgk/index.html")).unwrap()).await.unwrap();
+    assert!(guarded.html.contains("t20240630_431.html"), "the page is drawn all the same");
+    assert!(secret_log.all().is_empty(), "the browser reached the private address: {:?}", secret_log.all());
+    assert!(guarded.blocked.iter().any(|b| b.contains("127.0.0.2")), "{:?}", guarded.blocked);
+
+    // A page may not send the browser there either.
+    let refused = r.render(&Url::parse(&format!("{secret_url}/index.html")).unwrap()).await;
+    assert!(matches!(refused, Err(RenderError::Blocked(_))), "{refused:?}");
+
+    let png = r.screenshot(&Url::parse(&site.url("/")).unwrap()).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000, "{} bytes", png.len());
+    assert_eq!(r.counts().0, 2);
+    r.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_browser_every_render_says_why_and_the_renderer_says_so_once() {
+    let mut cfg = RenderConfig::new(Guard::new(true), "sitecensus-test");
+    cfg.executable = Some(PathBuf::from("/nonexistent/chromium"));
+    let r = Renderer::new(cfg);
+    for _ in 0..2 {
+        let e = r.render(&Url::parse("http://127.0.0.1:9/").unwrap()).await.unwrap_err();
+        assert!(matches!(&e, RenderError::Unavailable(why) if why.contains("/nonexistent/chromium")), "{e}");
+    }
+    assert!(r.announce_unavailable().is_some());
+    assert!(r.announce_unavailable().is_none(), "said once");
+}
