@@ -49,6 +49,30 @@ pub struct ColumnInfo {
     pub placeholder: Option<String>,
     /// Whether it shows nothing (no items, no content, or only a placeholder).
     pub empty: bool,
+    /// Why its items could not be read (scripts that draw them, and why rendering did not
+    /// help): such a column is neither empty nor stale, it is unread.
+    pub unreadable: Option<Unreadable>,
+}
+
+/// A page whose dated items could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    /// The scripts that may draw them.
+    pub scripts: Vec<String>,
+    /// Why rendering did not help.
+    pub note: String,
+}
+
+impl Unreadable {
+    /// Whether `page` could not be read: it shows no dated item, its scripts may draw them, and
+    /// no browser drew it.
+    #[must_use]
+    pub fn of(page: &Page) -> Option<Self> {
+        (!page.rendered && !page.drawn_by.is_empty() && !page.has_dated_items()).then(|| Unreadable {
+            scripts: page.drawn_by.clone(),
+            note: page.render_note.clone().unwrap_or_else(|| "it was not rendered".to_owned()),
+        })
+    }
 }
 
 /// The key two spellings of one column share: the URL without `index.html`-like file names.
@@ -98,10 +122,18 @@ struct Candidate {
 const FUTURE_DAYS: u64 = 1;
 /// Newest articles read where a list shows no dates.
 const ARTICLES_READ: usize = 5;
+/// Entries an article page must list to be taken for a column's list all the same.
+const MIN_LIST_ITEMS: usize = 5;
 
-/// The columns of a site, in the order a person meets them (homepage first).
+/// The columns of a site, in the order a person meets them (homepage first). `single` says
+/// which pages are single pages whatever they list (a service guide with its forms).
 #[must_use]
-pub fn discover(site: &SiteModel, kinds: &ColumnKinds, placeholders: &[String]) -> Vec<ColumnInfo> {
+pub fn discover(
+    site: &SiteModel,
+    kinds: &ColumnKinds,
+    placeholders: &[String],
+    single: &dyn Fn(&Page) -> bool,
+) -> Vec<ColumnInfo> {
     let as_of = site.as_of.date();
     let by_url = site.entries_by_url();
     let by_key: HashMap<String, &PageEntry> = site.pages.iter().map(|p| (column_key(&p.final_url), p)).collect();
@@ -161,6 +193,10 @@ pub fn discover(site: &SiteModel, kinds: &ColumnKinds, placeholders: &[String]) 
             continue;
         }
         let Some(page) = &entry.page else { continue };
+        // An article or a guide is a page of its own, even where the navigation names it.
+        if (page.page_kind == PageKind::Article && page.items.len() < MIN_LIST_ITEMS) || single(page) {
+            continue;
+        }
         let key = column_key(&entry.final_url);
         if let Some(&i) = index.get(&key) {
             let col = &mut columns[i];
@@ -268,9 +304,14 @@ fn assemble<'a>(
     // A page with a form to fill in (a letter, a complaint) offers something: it is not empty.
     let has_form =
         page.forms.iter().any(|f| !f.hidden && (f.fields.iter().any(|x| x.kind == "textarea") || f.fields.len() >= 3));
-    let empty =
-        items.is_empty() && !has_form && (placeholder.is_some() || (page.content_links == 0 && main_chars < 40));
-    if items.is_empty() && !empty {
+    // A list drawn by scripts that no browser drew could not be read: not empty, not stale.
+    let unreadable = if items.is_empty() { Unreadable::of(page) } else { None };
+    // An empty list (<ul class="list"></ul>) is a list page with nothing in it: 开天窗.
+    let empty = items.is_empty()
+        && unreadable.is_none()
+        && !has_form
+        && (placeholder.is_some() || page.empty_lists > 0 || (page.content_links == 0 && main_chars < 40));
+    if items.is_empty() && !empty && unreadable.is_none() {
         return None;
     }
     let mut latest = items.iter().filter_map(|(_, d)| *d).filter(|d| *d <= limit).max();
@@ -297,6 +338,7 @@ fn assemble<'a>(
         pages,
         placeholder,
         empty,
+        unreadable,
     })
 }
 

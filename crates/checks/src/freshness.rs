@@ -16,6 +16,12 @@ pub const HOMEPAGE_STALE: &str = "freshness.homepage_stale";
 pub const COLUMN_STALE: &str = "freshness.column_stale";
 /// `content.empty_column`.
 pub const EMPTY_COLUMN: &str = "content.empty_column";
+/// `freshness.unreadable`.
+pub const UNREADABLE: &str = "freshness.unreadable";
+
+/// Parameters of `freshness.unreadable`: none; it is never a veto.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnreadableParams {}
 
 /// Thresholds of `freshness.homepage_stale`.
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +96,9 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
     let mut newest =
         home.items.iter().filter_map(|i| i.date.as_deref().and_then(parse).map(|d| (d, i.url.clone()))).max();
     let mut rule_used = "homepage";
+    // A homepage whose dated items scripts draw, and no browser drew: judged by its second-level
+    // pages where they show an update; otherwise it could not be read (freshness.unreadable).
+    let unread = crate::columns::Unreadable::of(home).is_some();
     if newest.is_none() {
         rule_used = "second_level_pages";
         newest = site
@@ -103,6 +112,9 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
             .max();
     }
     let p = &rule.params;
+    if unread && newest.as_ref().is_none_or(|(d, _)| days(as_of, *d) > p.warn_days) {
+        return Vec::new();
+    }
     let Some((date, at)) = newest else {
         return vec![Finding::new(
             HOMEPAGE_STALE,
@@ -139,9 +151,13 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
     ]
 }
 
-/// Whether a column is older than its kind's window (empty and undated columns are).
+/// Whether a column is older than its kind's window (undated columns are). An empty column is
+/// reported as empty, once; a column that could not be read is neither.
 #[must_use]
 pub fn is_stale(c: &ColumnInfo, p: &ColumnParams, as_of: NaiveDate) -> bool {
+    if c.empty || c.unreadable.is_some() {
+        return false;
+    }
     let Some(window) = p.window(&c.kind) else { return false };
     match c.latest {
         None => true,
@@ -167,7 +183,6 @@ pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Column
                 c.kind,
                 days(as_of, d)
             ),
-            None if c.empty => format!("「{}」 ({}): the column is empty", c.title, c.kind),
             None => format!("「{}」 ({}): none of its {} items shows a date", c.title, c.kind, c.items),
         };
         out.push(
@@ -196,6 +211,45 @@ pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Column
             .detail("summary", true)
             .detail("stale_columns", n),
         );
+    }
+    out
+}
+
+/// `freshness.unreadable`: the homepage and the columns whose dated items could not be read —
+/// the markup holds none, scripts may draw them, and no browser drew them (rendering off, no
+/// Chromium, the budget spent, or the browser failed). Never a veto: "could not read" is not
+/// "empty" or "stale".
+#[must_use]
+pub fn unreadable(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<UnreadableParams>) -> Vec<Finding> {
+    let finding = |page: &str, what: String, u: &crate::columns::Unreadable| {
+        Finding::new(
+            UNREADABLE,
+            rule.severity,
+            format!(
+                "{what}: no dated item in its markup, and scripts may draw them ({}); {}",
+                u.scripts.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+                u.note
+            ),
+        )
+        .page(page.to_owned())
+        .detail("scripts", u.scripts.clone())
+        .detail("why_not_rendered", u.note.clone())
+    };
+    let mut out = Vec::new();
+    if let Some(home) = site.homepage_page()
+        && let Some(u) = crate::columns::Unreadable::of(home)
+    {
+        let url = site.homepage.as_ref().map_or_else(|| site.spec.url.to_string(), |h| h.final_url.clone());
+        out.push(finding(&url, "the homepage could not be read".to_owned(), &u).detail("homepage", true));
+    }
+    for c in columns {
+        if let Some(u) = &c.unreadable {
+            out.push(
+                finding(&c.url, format!("「{}」 ({}) could not be read", c.title, c.kind), u)
+                    .detail("title", c.title.clone())
+                    .detail("kind", c.kind.clone()),
+            );
+        }
     }
     out
 }

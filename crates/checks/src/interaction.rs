@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sitecensus_core::rubric::LetterLabels;
-use sitecensus_core::{Finding, WorkCalendar};
+use sitecensus_core::{Finding, Severity, WorkCalendar};
 use sitecensus_extract::{Page, PageKind, dates};
 
 use crate::Rule;
@@ -485,6 +485,15 @@ fn names_channel(text: &str, p: &MissingParams) -> bool {
         && !p.excluded.iter().any(|w| text.contains(w.as_str()))
 }
 
+/// Whether a page shows any entry point that names an enquiry channel (a link's text, an image's
+/// alt text or file name), working or not.
+#[must_use]
+pub fn names_a_channel(page: &Page, p: &MissingParams) -> bool {
+    page.links.iter().any(|l| names_channel(&l.text, p) || (l.kind.is_crawlable() && file_named(&l.url, p)))
+        || page.images.iter().any(|i| i.alt.as_deref().is_some_and(|a| names_channel(a, p)))
+        || page.invalid_links.iter().any(|l| names_channel(&l.text, p))
+}
+
 /// The last non-empty step of an address's path ("…/jlhd/yjzj/" → "yjzj").
 fn last_segment(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url).rsplit('/').find(|s| !s.is_empty()).unwrap_or(url)
@@ -642,10 +651,17 @@ pub fn missing(site: &SiteModel, channels: &[Channel], rule: &Rule<MissingParams
     if !drawn.is_empty() {
         evidence.push_str(&format!("; the homepage loads scripts that may draw one: {}", drawn.join(", ")));
     }
-    vec![
-        Finding::new(MISSING, rule.severity, evidence)
-            .page(site.spec.url.to_string())
-            .detail("seen", seen)
-            .detail("channel_scripts", drawn),
-    ]
+    // A homepage whose scripts may draw the channel block and that no browser drew could not be
+    // read: a veto needs evidence, so this is a warning until a browser has looked.
+    let unread = site.homepage_page().filter(|h| !h.rendered && !h.drawn_by.is_empty());
+    let mut f = Finding::new(MISSING, if unread.is_some() { Severity::Warn } else { rule.severity }, evidence);
+    if let Some(h) = unread {
+        f.evidence.push_str(&format!(
+            "; could not read: its scripts may draw the channel block ({}), and {}",
+            h.drawn_by.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+            h.render_note.as_deref().unwrap_or("it was not rendered")
+        ));
+        f = f.detail("unreadable", true).detail("scripts", h.drawn_by.clone());
+    }
+    vec![f.page(site.spec.url.to_string()).detail("seen", seen).detail("channel_scripts", drawn)]
 }

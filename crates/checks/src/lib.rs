@@ -95,6 +95,38 @@ pub fn collapse_repeats(findings: Vec<Finding>) -> Vec<Finding> {
     out
 }
 
+/// The CMS family most of a site's pages carry the fingerprints of (`stats.cms`), with the
+/// pages that say so and the fingerprints seen; null where none was recognised.
+fn cms_figure(site: &SiteModel) -> Value {
+    let mut counts: std::collections::BTreeMap<&str, (usize, Vec<String>)> = std::collections::BTreeMap::new();
+    let mut read = 0usize;
+    for p in site.pages.iter().filter_map(|e| e.page.as_ref()) {
+        read += 1;
+        if let Some(m) = &p.cms {
+            let e = counts.entry(m.id.as_str()).or_default();
+            e.0 += 1;
+            for s in &m.signals {
+                if e.1.len() < 8 && !e.1.contains(s) {
+                    e.1.push(s.clone());
+                }
+            }
+        }
+    }
+    let Some((id, (pages, signals))) = counts.into_iter().max_by_key(|(id, (n, _))| (*n, std::cmp::Reverse(*id)))
+    else {
+        return Value::Null;
+    };
+    let family = sitecensus_extract::cms::family(id);
+    json!({
+        "id": id,
+        "name": family.map(|f| f.name.as_str()),
+        "vendor": family.map(|f| f.vendor.as_str()),
+        "pages": pages,
+        "pages_read": read,
+        "signals": signals,
+    })
+}
+
 /// A rule together with what its parameters build (an automaton, a set).
 fn with_matcher<P, M>(
     rule: Option<Rule<P>>,
@@ -119,6 +151,7 @@ pub struct Checks {
     homepage_stale: Option<Rule<freshness::HomepageParams>>,
     column_stale: Option<Rule<freshness::ColumnParams>>,
     empty_column: Option<Rule<freshness::EmptyParams>>,
+    unreadable: Option<Rule<freshness::UnreadableParams>>,
     spam: Option<(Rule<spam::Params>, spam::Matcher)>,
     wrong: Option<(Rule<expressions::Params>, expressions::Dictionary)>,
     inappropriate: Option<(Rule<expressions::Params>, expressions::Dictionary)>,
@@ -178,6 +211,7 @@ impl Checks {
             homepage_stale: rule(rubric, freshness::HOMEPAGE_STALE)?,
             column_stale: rule(rubric, freshness::COLUMN_STALE)?,
             empty_column: rule(rubric, freshness::EMPTY_COLUMN)?,
+            unreadable: rule(rubric, freshness::UNREADABLE)?,
             spam: with_matcher(rule(rubric, spam::ID)?, spam::Matcher::new)?,
             wrong: with_matcher(rule(rubric, expressions::WRONG)?, |p| {
                 expressions::Dictionary::new(expressions::WRONG, p)
@@ -282,11 +316,26 @@ impl Checks {
         self.privacy.as_ref().map(|r| (&r.params.attachments[..], r.params.max_attachment_bytes))
     }
 
-    /// The site's columns, found with the rubric's kind dictionary and placeholders.
+    /// The site's columns, found with the rubric's kind dictionary and placeholders (a service
+    /// guide is a page of its own, not a column).
     #[must_use]
     pub fn columns(&self, site: &SiteModel) -> Vec<columns::ColumnInfo> {
         let placeholders = self.empty_column.as_ref().map_or(&[][..], |r| &r.params.placeholders[..]);
-        columns::discover(site, &self.kinds, placeholders)
+        let guide = |p: &Page| self.guides.as_ref().is_some_and(|r| services::guide_of(p, &r.params).is_some());
+        columns::discover(site, &self.kinds, placeholders, &guide)
+    }
+
+    /// Whether a page the static reading could not read should be drawn by a browser: it shows
+    /// something waits for scripts, and either no dated item, or (a homepage) no enquiry channel.
+    #[must_use]
+    pub fn render_wanted(&self, page: &Page, homepage: bool) -> bool {
+        if page.rendered || page.drawn_by.is_empty() {
+            return false;
+        }
+        if !page.has_dated_items() && (homepage || page.page_kind != sitecensus_extract::PageKind::Article) {
+            return true;
+        }
+        homepage && self.channels.as_ref().is_some_and(|r| !interaction::names_a_channel(page, &r.params))
     }
 
     /// Checks that read the whole site.
@@ -304,6 +353,7 @@ impl Checks {
                 latest: c.latest.map(|d| d.to_string()),
                 stale: self.column_stale.as_ref().is_some_and(|r| freshness::is_stale(c, &r.params, as_of)),
                 empty: c.empty,
+                unreadable: c.unreadable.is_some(),
             })
             .collect();
         let mut out = Vec::new();
@@ -325,6 +375,9 @@ impl Checks {
         if let Some(r) = &self.empty_column {
             out.extend(freshness::empty_column(site, &cols, r));
         }
+        if let Some(r) = &self.unreadable {
+            out.extend(freshness::unreadable(site, &cols, r));
+        }
         let mut twin_index = twins::SiteIndex::default();
         if let Some(r) = &self.twins {
             let (findings, index) = twins::check(site, r);
@@ -332,6 +385,7 @@ impl Checks {
             twin_index = index;
         }
         let mut figures = serde_json::Map::new();
+        figures.insert("cms".into(), cms_figure(site));
         figures.insert("interaction".into(), self.responsiveness(site, &cols, &mut out));
         self.practicality(site, &cols, &mut out, &mut figures);
         let (footer, found) =

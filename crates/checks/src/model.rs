@@ -157,6 +157,9 @@ pub struct Column {
     pub stale: bool,
     /// Whether it has no content.
     pub empty: bool,
+    /// Whether its items could not be read (drawn by scripts no browser drew).
+    #[serde(default)]
+    pub unreadable: bool,
 }
 
 /// The day of a model date (`YYYY-MM-DD`, a time after it allowed).

@@ -81,7 +81,7 @@ pub struct Guide {
 /// The guide a page is, if it is one.
 #[must_use]
 pub fn guide_of(page: &Page, p: &GuideParams) -> Option<Guide> {
-    if matches!(page.page_kind, PageKind::Homepage | PageKind::List) {
+    if page.page_kind == PageKind::Homepage {
         return None;
     }
     let has = |e: &Element| {
@@ -93,9 +93,10 @@ pub fn guide_of(page: &Page, p: &GuideParams) -> Option<Guide> {
             || page.breadcrumb.iter().any(|c| c.text.contains(m.as_str()))
             || page.fields.iter().any(|f| f.label.contains(m.as_str()))
     });
-    // A marker with a few elements, or enough elements without one.
-    if !(marked && present.len() >= p.min_marked_elements || present.len() >= p.min_elements.max(p.min_marked_elements))
-    {
+    // A marker with a few elements, or enough elements without one. A page that reads as a list
+    // (a guide with its forms to download, say) needs the elements themselves.
+    let enough = present.len() >= p.min_elements.max(p.min_marked_elements);
+    if !(enough || marked && present.len() >= p.min_marked_elements && page.page_kind != PageKind::List) {
         return None;
     }
     Some(Guide {

@@ -20,6 +20,7 @@ pub const KNOWN_CHECKS: &[&str] = &[
     "freshness.homepage_stale",
     "freshness.column_stale",
     "content.empty_column",
+    "freshness.unreadable",
     "accuracy.twin_articles",
     "accuracy.wrong_expression",
     "accuracy.inappropriate_expression",

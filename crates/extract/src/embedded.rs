@@ -141,6 +141,12 @@ pub fn is_datastore_document(src: &str) -> bool {
     head.starts_with("<datastore")
 }
 
+/// Whether response bytes are a datastore document (read without decoding the whole body).
+#[must_use]
+pub fn is_datastore_bytes(body: &[u8]) -> bool {
+    is_datastore_document(&String::from_utf8_lossy(&body[..body.len().min(512)]))
+}
+
 /// A datastore document read as the page a browser shows of it: its records in a list.
 #[must_use]
 pub fn datastore_page(src: &str) -> (String, Vec<ScriptList>) {

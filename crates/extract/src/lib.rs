@@ -25,4 +25,4 @@ pub use dom::Dom;
 pub use model::{
     Block, Crumb, DateSource, Field, Form, Image, InvalidLink, Item, Link, Page, PageKind, Table, TableRow, Via,
 };
-pub use page::{Options, analyze, extract};
+pub use page::{Options, analyze, analyze_rendered, extract};

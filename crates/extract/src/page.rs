@@ -145,6 +145,31 @@ pub fn analyze<R>(
     (page, r)
 }
 
+/// Extracts the page model from a page as a browser drew it (headless Chromium's document):
+/// its scripts have run, so nothing is put back, and the model is marked `rendered`. The
+/// encoding reported is the one the page was served in.
+pub fn analyze_rendered<R>(
+    html: &str,
+    served_encoding: &str,
+    url: &Url,
+    opts: &Options,
+    f: impl FnOnce(&Page, &Dom) -> R,
+) -> (Page, R) {
+    let decoded = Decoded {
+        text: String::new(),
+        encoding: encoding_rs::Encoding::for_label(served_encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8),
+        source: decode::EncodingSource::Meta,
+        declared: None,
+        had_errors: false,
+    };
+    let parsed = Html::parse_document(html);
+    let dom = Dom::build(&parsed);
+    let mut page = build(&dom, &decoded, html, Vec::new(), url, opts);
+    page.rendered = true;
+    let r = f(&page, &dom);
+    (page, r)
+}
+
 fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(256));
     push_folded(&mut out, s);

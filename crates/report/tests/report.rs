@@ -54,6 +54,7 @@ fn results() -> Results {
         latest: Some("2024-07-01".into()),
         stale: false,
         empty: false,
+        unreadable: false,
     }];
     let mut r =
         Results::new("2024-07-10T00:00:00+08:00".into(), RubricRef { id: "gov-2019".into(), title: "t".into() }, None);

@@ -223,7 +223,22 @@ pub fn assess(
         .and_then(|p| site_title(&p.title));
     let mut result = SiteResult::new(&site.spec, card, stats, columns, findings, final_url);
     result.title = title;
+    attach_screenshots(&mut result, &store.screenshots(site.id)?);
     Ok(result)
+}
+
+/// Names, on each veto, the screenshot kept of its evidence page (`detail.screenshot`).
+pub fn attach_screenshots(result: &mut SiteResult, shots: &std::collections::BTreeMap<String, std::path::PathBuf>) {
+    if shots.is_empty() {
+        return;
+    }
+    for f in &mut result.findings {
+        if f.severity == sitecensus_core::Severity::Veto
+            && let Some(p) = f.page.as_deref().and_then(|p| shots.get(p))
+        {
+            f.detail.insert("screenshot".into(), serde_json::Value::String(p.display().to_string()));
+        }
+    }
 }
 
 /// A site's name for itself from its homepage title: the last part that is not "首页"

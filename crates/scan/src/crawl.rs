@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use chrono::Datelike;
@@ -42,6 +43,8 @@ pub(crate) struct Ctx {
     pub opts: Arc<ScanOptions>,
     pub cpu: Arc<Semaphore>,
     pub progress: Arc<dyn Progress>,
+    /// The browser of the run, unless rendering is off.
+    pub renderer: Option<Arc<sitecensus_render::Renderer>>,
 }
 
 struct LinkState {
@@ -64,6 +67,8 @@ struct PageDone {
     fetched: Fetched,
     page: Option<Page>,
     findings: Vec<Finding>,
+    /// Whether a browser was asked to draw the page, and whether it did.
+    render: Option<bool>,
 }
 
 enum Work {
@@ -97,6 +102,8 @@ pub(crate) struct SiteCrawl<'a> {
     pending_outcomes: Vec<(Url, Outcome)>,
     /// Targets linked from more pages than the sources kept: their full counts.
     overflow: HashMap<u64, (String, u32)>,
+    /// Pages the browser may still draw for this site.
+    render_left: Arc<AtomicUsize>,
 }
 
 #[derive(Default)]
@@ -112,6 +119,9 @@ struct Stats {
     unreadable: Vec<(String, String)>,
     /// Pages read through the TLS 1.0/1.1 fallback.
     old_tls: u64,
+    /// Pages drawn by the browser, and renders that failed.
+    rendered: u64,
+    render_failed: u64,
 }
 
 fn outcome_json(o: &Outcome) -> String {
@@ -142,6 +152,7 @@ impl<'a> SiteCrawl<'a> {
             stats: Stats::default(),
             pending_outcomes: Vec::new(),
             overflow: HashMap::new(),
+            render_left: Arc::new(AtomicUsize::new(ctx.opts.render.as_ref().map_or(0, |r| r.budget))),
         }
     }
 
@@ -346,6 +357,8 @@ impl<'a> SiteCrawl<'a> {
             "attachments_unreadable": self.stats.attachments_unreadable,
             "attachments_unreadable_examples": self.stats.unreadable.iter().map(|(u, e)| json!({"url": u, "error": e})).collect::<Vec<_>>(),
             "pages_via_old_tls": self.stats.old_tls,
+            "pages_rendered": self.stats.rendered,
+            "render_failures": self.stats.render_failed,
             "soft404_probe": self.missing.is_some(),
             "scope": self.scope.keys(),
             "resumed": resumed,
@@ -447,7 +460,8 @@ impl<'a> SiteCrawl<'a> {
         sitecensus_extract::Options { as_of: self.ctx.opts.as_of.date(), homepage: Some(homepage) }
     }
 
-    /// Fetches a page and reads it on the CPU pool.
+    /// Fetches a page and reads it on the CPU pool; a page the static reading could not read is
+    /// drawn by the browser (within the site's budget) and read again as drawn.
     fn fetch_page(
         &self,
         url: Url,
@@ -459,11 +473,32 @@ impl<'a> SiteCrawl<'a> {
         let checks = self.ctx.checks.clone();
         let opts = self.extract_options(homepage);
         let scope = self.scope.clone();
+        let draw = Draw {
+            renderer: self.ctx.renderer.clone(),
+            left: self.render_left.clone(),
+            budget: self.ctx.opts.render.as_ref().map_or(0, |r| r.budget),
+            progress: self.ctx.progress.clone(),
+            cpu: self.ctx.cpu.clone(),
+            checks: self.ctx.checks.clone(),
+            opts,
+        };
         async move {
-            let fetched = fetcher.get(&url).await;
+            // A list protocol that asks by POST (Hanweb's jpage groups) is asked as the page's
+            // own script asks; the page keeps the address that names its group.
+            let fetched = match sitecensus_extract::cms::post_form(&url) {
+                Some((target, form)) => {
+                    let mut f = fetcher.post_form(&target, &form).await;
+                    if f.final_url == target {
+                        f.final_url = url.clone();
+                    }
+                    f.url = url.clone();
+                    f
+                }
+                None => fetcher.get(&url).await,
+            };
             // The homepage is read wherever it redirects: where it lands decides the scope.
             let readable = matches!(fetched.outcome, Outcome::Ok { .. })
-                && fetched.is_html()
+                && (fetched.is_html() || sitecensus_extract::embedded::is_datastore_bytes(&fetched.body))
                 && (homepage || scope.contains(&fetched.final_url));
             let (page, findings) = if readable {
                 let _permit = cpu.acquire_owned().await.expect("cpu semaphore never closed");
@@ -482,7 +517,11 @@ impl<'a> SiteCrawl<'a> {
             } else {
                 (None, Vec::new())
             };
-            Work::Page(Box::new(PageDone { url, depth, homepage, fetched, page, findings }))
+            let (page, findings, render) = match page {
+                Some(p) if draw.checks.render_wanted(&p, homepage) => draw.draw(p, findings, &fetched).await,
+                p => (p, findings, None),
+            };
+            Work::Page(Box::new(PageDone { url, depth, homepage, fetched, page, findings, render }))
         }
     }
 
@@ -590,6 +629,11 @@ impl<'a> SiteCrawl<'a> {
         if p.fetched.truncated {
             self.stats.truncated += 1;
         }
+        match p.render {
+            Some(true) => self.stats.rendered += 1,
+            Some(false) => self.stats.render_failed += 1,
+            None => {}
+        }
         let mut outcome = p.fetched.outcome.clone();
         if let (Some(page), Outcome::Ok { status }) = (&p.page, &outcome)
             && !p.homepage
@@ -689,6 +733,7 @@ impl<'a> SiteCrawl<'a> {
             title: p.page.as_ref().map(|pg| pg.title.clone()),
             kind: p.page.as_ref().map(|pg| pg.page_kind.as_str().to_owned()),
             published: p.page.as_ref().and_then(|pg| pg.published.clone()),
+            rendered: p.page.as_ref().is_some_and(|pg| pg.rendered),
             model,
         };
         self.send(Op::PageDone {
@@ -744,6 +789,76 @@ impl<'a> SiteCrawl<'a> {
         }
         if let Some(h) = &self.homepage {
             let _ = self.ctx.store.set_homepage(self.site.id, &serde_json::to_value(h).expect("serialise"));
+        }
+    }
+}
+
+/// What drawing a page needs: the browser, the site's budget, and the reader of drawn pages.
+struct Draw {
+    renderer: Option<Arc<sitecensus_render::Renderer>>,
+    left: Arc<AtomicUsize>,
+    budget: usize,
+    progress: Arc<dyn Progress>,
+    cpu: Arc<Semaphore>,
+    checks: Arc<Checks>,
+    opts: sitecensus_extract::Options,
+}
+
+impl Draw {
+    /// Has the browser draw a page the static reading could not read, and reads it as drawn;
+    /// where it cannot, the page says why (`render_note`). Returns the page, its findings, and
+    /// whether a render was tried and worked.
+    async fn draw(self, mut page: Page, findings: Vec<Finding>, fetched: &Fetched) -> (Option<Page>, Vec<Finding>, Option<bool>) {
+        let Some(r) = &self.renderer else {
+            page.render_note = Some("rendering is off (--no-render)".to_owned());
+            return (Some(page), findings, None);
+        };
+        if let Some(why) = r.known_unavailable() {
+            page.render_note = Some(format!("no browser to render with: {why}"));
+            return (Some(page), findings, None);
+        }
+        if self.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_err() {
+            page.render_note =
+                Some(format!("the site's render budget of {} pages was spent (--render-budget)", self.budget));
+            return (Some(page), findings, None);
+        }
+        let rendered = match r.render(&fetched.final_url).await {
+            Ok(d) => d,
+            Err(e) => {
+                if let Some(why) = r.announce_unavailable() {
+                    self.progress.message(&format!(
+                        "no browser to render with ({why}): lists and channels drawn by scripts are reported as could not read (freshness.unreadable)"
+                    ));
+                }
+                page.render_note = Some(e.to_string());
+                return (Some(page), findings, Some(false));
+            }
+        };
+        if !rendered.blocked.is_empty() {
+            tracing::info!(page = %fetched.final_url, blocked = ?rendered.blocked, "the guard refused requests of a drawn page");
+        }
+        let _permit = self.cpu.acquire_owned().await.expect("cpu semaphore never closed");
+        let (checks, opts, url) = (self.checks.clone(), self.opts, fetched.final_url.clone());
+        let served = page.encoding.clone();
+        let drawn = tokio::task::spawn_blocking(move || {
+            sitecensus_extract::analyze_rendered(&rendered.html, &served, &url, &opts, |p, dom| checks.page(p, dom))
+        })
+        .await;
+        match drawn {
+            Ok((drawn, more)) => {
+                // What the markup showed is kept; what only the drawn page shows is added.
+                let mut findings = findings;
+                for f in more {
+                    if !findings.iter().any(|x| x.check == f.check) {
+                        findings.push(f);
+                    }
+                }
+                (Some(drawn), findings, Some(true))
+            }
+            Err(e) => {
+                page.render_note = Some(format!("reading the drawn page failed: {e}"));
+                (Some(page), findings, Some(false))
+            }
         }
     }
 }

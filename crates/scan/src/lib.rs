@@ -17,6 +17,7 @@ use sitecensus_core::{AsOf, Rubric, SiteSpec, hash64};
 use sitecensus_fetch::{FetchConfig, Fetcher, WarcWriter};
 use sitecensus_report::{Results, RubricRef, RunInfo, SiteResult};
 use sitecensus_store::{RunRow, SiteRow, Store, StoreError};
+use sitecensus_render::{RenderConfig, Renderer};
 use tokio::sync::Semaphore;
 
 pub use assess::{Sink, assess, cross_site_twins, site_model};
@@ -59,7 +60,36 @@ pub struct ScanOptions {
     pub https_check: bool,
     /// The port HTTPS is probed on for sites given as `http://` (443 unless set).
     pub https_port: Option<u16>,
+    /// Rendering of pages the static reading could not read (None: off, `--no-render`).
+    pub render: Option<RenderOptions>,
 }
+
+/// How pages drawn by scripts are rendered, and vetoes' evidence pages photographed.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Pages rendered per site at most (`--render-budget`).
+    pub budget: usize,
+    /// The browser to run; None looks for Debian's `chromium` on `PATH`.
+    pub executable: Option<PathBuf>,
+    /// Pages rendered at once over the run.
+    pub tabs: usize,
+    /// Screenshots of each veto's evidence page, kept with the run.
+    pub screenshots: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            budget: sitecensus_render::DEFAULT_BUDGET,
+            executable: None,
+            tabs: sitecensus_render::DEFAULT_TABS,
+            screenshots: true,
+        }
+    }
+}
+
+/// Screenshots taken per site at most (one per distinct evidence page of a veto).
+const SCREENSHOTS_PER_SITE: usize = 5;
 
 impl ScanOptions {
     /// Options with every default, for `rubric` and `as_of`.
@@ -80,6 +110,7 @@ impl ScanOptions {
             max_url_len: frontier::DEFAULT_MAX_URL_LEN,
             https_check: true,
             https_port: None,
+            render: Some(RenderOptions::default()),
         }
     }
 }
@@ -225,7 +256,16 @@ pub async fn scan(
         fetcher.guard().allow_host(s.host());
     }
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let renderer = opts.render.as_ref().map(|r| {
+        let mut cfg = RenderConfig::new(fetcher.guard().clone(), sitecensus_core::USER_AGENT);
+        cfg.executable = r.executable.clone();
+        cfg.tabs = r.tabs;
+        cfg.resolve = opts.fetch.resolve.clone();
+        cfg.timeout = opts.fetch.timeout + cfg.settle;
+        Arc::new(Renderer::new(cfg))
+    });
     let ctx = Arc::new(crawl::Ctx {
+        renderer: renderer.clone(),
         fetcher: fetcher.clone(),
         writer: store.writer()?,
         store: store.clone(),
@@ -263,6 +303,9 @@ pub async fn scan(
         progress.site_finished(site);
     }
     drop(ctx);
+    if let Some(r) = &renderer {
+        r.shutdown().await;
+    }
     drop(fetcher);
     let warc_files = match warc_writer {
         Some(w) => w.finish().map_err(|source| ScanError::Warc {
@@ -286,6 +329,7 @@ async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanErr
         ctx.store.set_site_status(row.id, "done", Some(&stats))?;
     }
     let row = ctx.store.sites_by_id(row.id)?;
+    let (site_id, given) = (row.id, row.spec.given.clone());
     let store = ctx.store.clone();
     let checks = ctx.checks.clone();
     let opts = ctx.opts.clone();
@@ -298,7 +342,57 @@ async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanErr
     })
     .await
     .map_err(|e| ScanError::NoRun(format!("assessing a site failed: {e}")))??;
+    let result = screenshot_vetoes(ctx, site_id, &given, result).await?;
     ctx.progress.site_finished(&result);
+    Ok(result)
+}
+
+/// Photographs the evidence pages of a site's vetoes (as a browser draws them) and keeps the
+/// PNGs with the run; the findings name them in `detail.screenshot`.
+async fn screenshot_vetoes(
+    ctx: &crawl::Ctx,
+    site_id: i64,
+    given: &str,
+    mut result: SiteResult,
+) -> Result<SiteResult, ScanError> {
+    let (Some(r), Some(opts)) = (&ctx.renderer, &ctx.opts.render) else { return Ok(result) };
+    if !opts.screenshots || r.known_unavailable().is_some() {
+        return Ok(result);
+    }
+    let have = ctx.store.screenshots(site_id)?;
+    // One evidence page for every vetoing check first, then the others, up to the cap.
+    let vetoes: Vec<&sitecensus_core::Finding> = result
+        .findings
+        .iter()
+        .filter(|f| f.severity == sitecensus_core::Severity::Veto && f.check != "availability.unreachable")
+        .collect();
+    let mut wanted: Vec<String> = Vec::new();
+    let mut covered: Vec<&str> = Vec::new();
+    for first_pass in [true, false] {
+        for f in &vetoes {
+            let Some(p) = &f.page else { continue };
+            if first_pass && covered.contains(&f.check.as_str()) {
+                continue;
+            }
+            covered.push(&f.check);
+            if !have.contains_key(p) && !wanted.contains(p) && wanted.len() < SCREENSHOTS_PER_SITE {
+                wanted.push(p.clone());
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(result);
+    }
+    for page in wanted {
+        let Ok(url) = url::Url::parse(&page) else { continue };
+        match r.screenshot(&url).await {
+            Ok(png) => {
+                ctx.store.add_screenshot(site_id, &page, &png)?;
+            }
+            Err(e) => tracing::warn!(site = %given, %page, "no screenshot of a veto's page: {e}"),
+        }
+    }
+    assess::attach_screenshots(&mut result, &ctx.store.screenshots(site_id)?);
     Ok(result)
 }
 

@@ -608,6 +608,52 @@ impl Store {
         ids.into_iter().map(|(a, b)| Ok((load(a)?, load(b)?))).collect()
     }
 
+    /// The folder beside the database where files of its runs (screenshots) are kept:
+    /// `sitecensus.db` → `sitecensus.files/`.
+    #[must_use]
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        let stem = self.path.file_stem().map_or_else(|| "sitecensus".into(), |s| s.to_string_lossy().into_owned());
+        let parent = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = parent.canonicalize().unwrap_or_else(|_| parent.to_owned());
+        parent.join(format!("{stem}.files"))
+    }
+
+    /// Keeps a PNG screenshot of a site's page: written under [`Store::files_dir`] and recorded;
+    /// returns the file's path.
+    ///
+    /// # Errors
+    /// When the file cannot be written, or on database errors.
+    pub fn add_screenshot(&self, site_id: i64, page_url: &str, png: &[u8]) -> Result<std::path::PathBuf, StoreError> {
+        let run: i64 = self.with(|c| c.query_row("SELECT run_id FROM sites WHERE id = ?1", [site_id], |r| r.get(0)))?;
+        let rel = format!("run-{run}/screenshots/site-{site_id}-{:016x}.png", sitecensus_core::hash64(page_url.as_bytes()));
+        let path = self.files_dir().join(&rel);
+        let io = |e: std::io::Error| StoreError::Corrupt { path: path.display().to_string(), message: e.to_string() };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        std::fs::write(&path, png).map_err(io)?;
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO screenshots (site_id, page_url, file, bytes, taken_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![site_id, page_url, rel, png.len() as i64, now()],
+            )
+            .map(|_| ())
+        })?;
+        Ok(path)
+    }
+
+    /// A site's screenshots: page URL → the file's path.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn screenshots(&self, site_id: i64) -> Result<std::collections::BTreeMap<String, std::path::PathBuf>, StoreError> {
+        let dir = self.files_dir();
+        self.with(|c| {
+            let mut st = c.prepare("SELECT page_url, file FROM screenshots WHERE site_id = ?1")?;
+            st.query_map([site_id], |r| Ok((r.get::<_, String>(0)?, dir.join(r.get::<_, String>(1)?))))?.collect()
+        })
+    }
+
     /// Records one availability probe.
     ///
     /// # Errors
@@ -764,7 +810,20 @@ mod tests {
             kind: Some("article".into()),
             published: None,
             model: Some("{}".into()),
+            rendered: false,
         }
+    }
+
+    #[test]
+    fn screenshots_are_kept_beside_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("census.db")).unwrap();
+        let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
+        let sites = store.add_sites(run.id, &[SiteSpec::from_url("http://a.gov.cn/").unwrap()]).unwrap();
+        let path = store.add_screenshot(sites[0].id, "http://a.gov.cn/x.html", b"\x89PNG").unwrap();
+        assert!(path.starts_with(dir.path().canonicalize().unwrap().join("census.files")), "{}", path.display());
+        assert_eq!(std::fs::read(&path).unwrap(), b"\x89PNG");
+        assert_eq!(store.screenshots(sites[0].id).unwrap().get("http://a.gov.cn/x.html"), Some(&path));
     }
 
     #[tokio::test]

@@ -137,5 +137,20 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX sites_given ON sites(json_extract(spec, '$.given'), status);
         ",
         ),
+        // Pages read as the browser drew them, and screenshots of the pages behind vetoes.
+        M::up(
+            r"
+        ALTER TABLE pages ADD COLUMN rendered INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE screenshots (
+            id INTEGER PRIMARY KEY,
+            site_id INTEGER NOT NULL,
+            page_url TEXT NOT NULL,
+            file TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            taken_at TEXT NOT NULL,
+            UNIQUE (site_id, page_url)
+        );
+        ",
+        ),
     ])
 }

@@ -47,6 +47,8 @@ pub struct PageRow {
     pub published: Option<String>,
     /// Page model JSON.
     pub model: Option<String>,
+    /// Whether the model was read from the page as a browser drew it.
+    pub rendered: bool,
 }
 
 /// A link seen on a page.
@@ -244,8 +246,8 @@ fn apply(
                 let p = *page;
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO pages (site_id, url, final_url, depth, status, outcome, content_type, encoding, size, truncated,
-                     elapsed_ms, content_hash, fetched_at, title, kind, published, model)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                     elapsed_ms, content_hash, fetched_at, title, kind, published, model, rendered)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 )?
                 .execute(params![
                     site_id,
@@ -264,7 +266,8 @@ fn apply(
                     p.title,
                     p.kind,
                     p.published,
-                    p.model
+                    p.model,
+                    p.rendered
                 ])?;
                 tx.prepare_cached(
                     "INSERT INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 1)
