@@ -196,6 +196,10 @@ pub fn letter_of_page(page: &Page, labels: &LetterLabels) -> Option<Letter> {
     if !is_letter {
         return None;
     }
+    // A reply written as a plain paragraph after 回复单位/回复时间 is the reply all the same.
+    if answered_part && l.reply.is_none() && !reply_pending {
+        l.reply = reply_after(&page.main_text, labels);
+    }
     l.status = match status_text.as_deref().map(|s| status_of(s, labels)) {
         Some(Status::Pending) if l.reply.is_none() => Status::Pending,
         _ if l.reply.is_some() || l.replied.is_some() => Status::Answered,
@@ -204,6 +208,49 @@ pub fn letter_of_page(page: &Page, labels: &LetterLabels) -> Option<Letter> {
         None => Status::Unknown,
     };
     Some(l)
+}
+
+/// Lines that end a letter's reply: the page's tools and footer.
+const AFTER_REPLY: &[&str] = &[
+    "打印", "关闭", "返回", "上一篇", "下一篇", "分享", "扫一扫", "主办", "承办", "网站标识码", "版权所有", "ICP", "技术支持",
+    "我要写信", "相关链接",
+];
+/// Most characters of a reply read from its block.
+const MAX_REPLY_CHARS: usize = 2000;
+
+/// The reply a letter page writes as plain text after its reply part (回复单位：… 回复时间：…,
+/// 答复意见 …): the lines after the last line that names the reply part, its own value skipped,
+/// up to the page's tools or footer or another label of the letter.
+#[must_use]
+pub fn reply_after(text: &str, labels: &LetterLabels) -> Option<String> {
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let starts = |l: &str, names: &[String]| names.iter().any(|n| l.starts_with(n.as_str()));
+    let reply_part = |l: &str| starts(l, &labels.reply_unit) || starts(l, &labels.replied) || starts(l, &labels.reply);
+    let other_label = |l: &str| {
+        starts(l, &labels.asker) || starts(l, &labels.asked) || starts(l, &labels.content) || starts(l, &labels.status)
+    };
+    let last = lines.iter().rposition(|l| reply_part(l))?;
+    let mut i = last + 1;
+    // "回复时间" alone on its line (a table cell, a <dt>): the next line is its value.
+    let own = crate::fields_label(lines[last]).filter(|label| lines[last].trim_end_matches(['：', ':']).trim() == *label);
+    if own.is_some_and(|label| !label_is(label, &labels.reply)) {
+        i += 1;
+    }
+    let mut out = String::new();
+    for l in lines.iter().skip(i) {
+        if reply_part(l) || other_label(l) || AFTER_REPLY.iter().any(|w| l.contains(w)) {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(l);
+        if out.chars().count() >= MAX_REPLY_CHARS {
+            break;
+        }
+    }
+    let out: String = out.chars().take(MAX_REPLY_CHARS).collect();
+    (!out.trim().is_empty()).then_some(out)
 }
 
 /// Letters listed in a page's tables whose header names at least a title or date and a status or

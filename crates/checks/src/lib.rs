@@ -95,6 +95,11 @@ pub fn collapse_repeats(findings: Vec<Finding>) -> Vec<Finding> {
     out
 }
 
+/// A line's label, as the extractor reads labels ("回复时间：" → "回复时间").
+pub(crate) fn fields_label(line: &str) -> Option<&str> {
+    sitecensus_extract::fields::as_label(line)
+}
+
 /// The CMS family most of a site's pages carry the fingerprints of (`stats.cms`), with the
 /// pages that say so and the fingerprints seen; null where none was recognised.
 fn cms_figure(site: &SiteModel) -> Value {

@@ -114,3 +114,18 @@ async fn a_site_without_https_is_reported_with_the_error() {
     let (s, _) = scan_site("interaction").await;
     assert!(of(&s, "security.no_https").is_empty() && s.stats.get("https").is_none());
 }
+
+/// Replies written as plain paragraphs after 回复单位/回复时间 (a table, a reply block, a
+/// definition list) are read: five of six say the same stock sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlabelled_replies_after_the_reply_part_are_read_and_the_stock_one_caught() {
+    let (s, _) = scan_site("stock-replies").await;
+    let fig = &s.stats["interaction"];
+    assert_eq!(fig["letters"], 6, "{fig}");
+    assert_eq!(fig["replied"], 6, "{fig}");
+    let stock = of(&s, "interaction.boilerplate_reply");
+    assert_eq!(stock.len(), 1, "{:?}", s.findings);
+    assert_eq!(stock[0].detail["stock_reply"], "您好，您的来信已收到，已转相关部门办理。");
+    assert_eq!(stock[0].detail["replies"], 6);
+    assert!((stock[0].detail["share"].as_f64().unwrap() - 0.833).abs() < 1e-9, "{:?}", stock[0].detail);
+}
