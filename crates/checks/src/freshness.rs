@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sitecensus_core::{Finding, Severity};
+use sitecensus_extract::DateSource;
 
 use crate::Rule;
 use crate::columns::ColumnInfo;
@@ -80,6 +81,10 @@ pub struct EmptyParams {
     pub placeholders: Vec<String>,
 }
 
+fn host(url: &str) -> Option<String> {
+    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned))
+}
+
 fn days(as_of: NaiveDate, d: NaiveDate) -> i64 {
     (as_of - d).num_days()
 }
@@ -93,8 +98,22 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
     let limit = as_of + chrono::Days::new(1);
     let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().filter(|d| *d <= limit);
     let homepage_url = site.homepage.as_ref().map_or_else(|| site.spec.url.to_string(), |h| h.final_url.clone());
-    let mut newest =
-        home.items.iter().filter_map(|i| i.date.as_deref().and_then(parse).map(|d| (d, i.url.clone()))).max();
+    // What a reader takes for the site's own updates: items of its own domain (not a ticker of
+    // another site's news) with a date shown (not one only its address carries).
+    let own: Vec<String> = [site.spec.url.host_str().map(str::to_owned), host(&homepage_url)]
+        .into_iter()
+        .flatten()
+        .map(|h| crate::spam::registrable(&h))
+        .collect();
+    let updates = |i: &&sitecensus_extract::Item| {
+        i.date_source != Some(DateSource::Url) && host(&i.url).is_some_and(|h| own.contains(&crate::spam::registrable(&h)))
+    };
+    let mut newest = home
+        .items
+        .iter()
+        .filter(updates)
+        .filter_map(|i| i.date.as_deref().and_then(parse).map(|d| (d, i.url.clone())))
+        .max();
     let mut rule_used = "homepage";
     // A homepage whose dated items scripts draw, and no browser drew: judged by its second-level
     // pages where they show an update; otherwise it could not be read (freshness.unreadable).
@@ -107,7 +126,10 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
             .filter(|p| p.depth == 1)
             .filter_map(|p| p.page.as_ref().map(|pg| (p, pg)))
             .flat_map(|(p, pg)| {
-                pg.items.iter().filter_map(move |i| i.date.as_deref().and_then(parse).map(|d| (d, p.final_url.clone())))
+                pg.items
+                    .iter()
+                    .filter(updates)
+                    .filter_map(move |i| i.date.as_deref().and_then(parse).map(|d| (d, p.final_url.clone())))
             })
             .max();
     }

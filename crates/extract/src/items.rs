@@ -179,10 +179,22 @@ fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (St
             }
         }
         let outside = dom.text_except(container, a.node);
-        if let Some(f) = dates::first_full_date(&outside)
-            && (f.date <= max_date || dom.nodes[container as usize].hidden)
-        {
+        // Of the dates an entry shows, its publication date: not one a label calls something
+        // else (活动时间, 成文日期, 报名截止 …), and of several, the latest that is not ahead of
+        // as-of (a document is published after it is issued).
+        let shown: Vec<dates::Found> =
+            dates::full_dates(&outside).filter(|f| !labelled_otherwise(&outside, f.start)).collect();
+        let hidden = dom.nodes[container as usize].hidden;
+        if let Some(f) = shown.iter().filter(|f| f.date <= max_date).max_by_key(|f| f.date).or(if hidden {
+            shown.first()
+        } else {
+            None
+        }) {
             return (a.text.clone(), Some((f.date, DateSource::Shown)));
+        }
+        if shown.is_empty() && dates::first_full_date(&outside).is_some() {
+            // Every date shown is labelled as something else: the entry is undated.
+            return (a.text.clone(), None);
         }
         for piece in outside.split(['\n', ' ']) {
             if let Some(d) = lone_date(piece, &short_year, as_of) {
@@ -213,6 +225,22 @@ fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (St
     (a.text.clone(), None)
 }
 
+/// Labels of dates that are not an item's publication date.
+const OTHER_DATE_LABELS: &[&str] = &[
+    "活动时间", "活动日期", "会议时间", "举办时间", "举行时间", "开展时间", "开幕", "报名时间", "报名截止", "截止时间", "截止日期",
+    "考试时间", "考试日期", "开考", "有效期", "成文日期", "成文时间", "印发日期", "发文日期", "实施日期", "施行日期", "生效日期",
+    "开标时间", "开标日期", "公示期", "时间安排", "至",
+];
+
+/// Whether the date at `start` of `text` follows a label that calls it something other than a
+/// publication date (on the same line, a few characters before).
+fn labelled_otherwise(text: &str, start: usize) -> bool {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let before: String = text[line_start..start].chars().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect();
+    let before = before.trim_end_matches(|c: char| c.is_whitespace() || "：:（(【[".contains(c));
+    OTHER_DATE_LABELS.iter().any(|l| before.ends_with(l))
+}
+
 fn lone_date(t: &str, short_year: &dyn Fn(u32) -> Option<i32>, as_of: NaiveDate) -> Option<(NaiveDate, DateSource)> {
     if !t.bytes().any(|b| b.is_ascii_digit()) {
         return None;
@@ -236,6 +264,27 @@ fn lone_date(t: &str, short_year: &dyn Fn(u32) -> Option<i32>, as_of: NaiveDate)
         None => probe,
     };
     Some((date, DateSource::ShownNoYear))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::labelled_otherwise;
+
+    #[test]
+    fn dates_that_are_not_publication_dates() {
+        for (text, date) in [
+            ("活动时间：2024-08-01", "2024-08-01"),
+            ("成文日期 2024-03-01 发布日期 2024-03-05", "2024-03-01"),
+            ("2024-07-01至2024-07-31", "2024-07-31"),
+            ("报名截止：2024-07-20", "2024-07-20"),
+        ] {
+            assert!(labelled_otherwise(text, text.find(date).unwrap()), "{text}");
+        }
+        for (text, date) in [("发布时间：2024-07-10", "2024-07-10"), ("2024-07-10", "2024-07-10"), ("[2024-07-10]", "2024-07-10")]
+        {
+            assert!(!labelled_otherwise(text, text.find(date).unwrap()), "{text}");
+        }
+    }
 }
 
 fn fold(s: &str) -> String {

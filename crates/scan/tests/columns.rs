@@ -105,6 +105,7 @@ async fn a_zombie_site_fails_every_timeliness_veto() {
     let s = scan_site("zombie").await;
     assert_eq!(s.vetoes[..3], ["freshness.homepage_stale", "freshness.column_stale", "content.empty_column"]);
     assert_eq!(s.verdict, "fail");
+    // Another site's news, event dates and issue dates on the homepage are not its updates.
     let home = s.findings.iter().find(|f| f.check == "freshness.homepage_stale").unwrap();
     assert_eq!(home.detail["newest"], "2024-05-20");
     assert_eq!(home.detail["days"], 51);
