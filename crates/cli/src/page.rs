@@ -43,6 +43,12 @@ pub struct PageArgs {
     /// Seconds a live fetch may take.
     #[arg(long, value_name = "SECS", default_value_t = 15.0)]
     timeout: f64,
+    /// Do not draw a live page in a browser, even where the static reading could not read it.
+    #[arg(long)]
+    no_render: bool,
+    /// The browser to draw pages with (default: Debian's chromium on PATH).
+    #[arg(long, value_name = "PATH")]
+    chromium: Option<std::path::PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -92,17 +98,19 @@ pub async fn run(a: PageArgs) -> Result<()> {
     };
     let rubric = load_rubric(&a.rubric)?;
     let checks = Checks::new(&rubric).map_err(|e| anyhow::anyhow!("rubric {}: {e}", rubric.id))?;
+    let mut fetcher = None;
     let (bytes, content_type, url) = if is_url(&a.target) {
         let url = Url::parse(&a.target).with_context(|| format!("{:?} is not a URL", a.target))?;
         let cfg =
             FetchConfig { timeout: std::time::Duration::from_secs_f64(a.timeout.max(0.1)), ..FetchConfig::default() };
-        let fetcher = Fetcher::new(cfg, None)?;
-        fetcher.guard().allow_host(url.host_str().unwrap_or_default());
-        let f = fetcher.get(&url).await;
-        if !matches!(f.outcome, Outcome::Ok { .. }) {
-            bail!("{url}: {}", f.outcome.describe());
+        let f = Fetcher::new(cfg, None)?;
+        f.guard().allow_host(url.host_str().unwrap_or_default());
+        let got = f.get(&url).await;
+        if !matches!(got.outcome, Outcome::Ok { .. }) {
+            bail!("{url}: {}", got.outcome.describe());
         }
-        (f.body.to_vec(), f.content_type, f.final_url)
+        fetcher = Some(f);
+        (got.body.to_vec(), got.content_type, got.final_url)
     } else {
         let path = Path::new(&a.target);
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -117,8 +125,39 @@ pub async fn run(a: PageArgs) -> Result<()> {
         (bytes, None, url)
     };
     let opts = Options { as_of: as_of.date(), homepage: a.homepage.then_some(true) };
-    let (page, findings) =
+    let (mut page, mut findings) =
         sitecensus_extract::analyze(&bytes, content_type.as_deref(), &url, &opts, |p, dom| checks.page(p, dom));
+    // As the scan does: a page the static reading could not read is drawn by the browser.
+    if checks.render_wanted(&page, page.page_kind == sitecensus_extract::PageKind::Homepage) {
+        match (&fetcher, a.no_render) {
+            (None, _) => page.render_note = Some("a saved file is not drawn: give the page's live URL".to_owned()),
+            (Some(_), true) => page.render_note = Some("rendering is off (--no-render)".to_owned()),
+            (Some(f), false) => {
+                let mut cfg = sitecensus_render::RenderConfig::new(f.guard().clone(), sitecensus_core::USER_AGENT);
+                cfg.executable = a.chromium.clone();
+                let r = sitecensus_render::Renderer::new(cfg);
+                match r.render(&url).await {
+                    Ok(d) => {
+                        let (drawn, more) = sitecensus_extract::analyze_rendered(
+                            &d.html,
+                            &page.encoding,
+                            &url,
+                            &opts,
+                            |p, dom| checks.page(p, dom),
+                        );
+                        for f in more {
+                            if !findings.iter().any(|x| x.check == f.check) {
+                                findings.push(f);
+                            }
+                        }
+                        page = drawn;
+                    }
+                    Err(e) => page.render_note = Some(e.to_string()),
+                }
+                r.shutdown().await;
+            }
+        }
+    }
     let reading = reading(&page, &rubric);
     match &a.json {
         Some(dest) => {
@@ -181,6 +220,21 @@ fn print_summary(p: &Page, findings: &[Finding], r: &Reading) {
     }
     if !p.footer_text.is_empty() {
         let _ = writeln!(so, "  footer    {}", p.footer_text.replace('\n', " / "));
+    }
+    if let Some(cms) = &p.cms {
+        let name = sitecensus_extract::cms::family(&cms.id).map_or(cms.id.as_str(), |f| f.name.as_str());
+        let _ = writeln!(so, "  cms       {name} ({})", cms.signals.join("; "));
+    }
+    for l in &p.script_lists {
+        let _ = writeln!(so, "  scripted  {} entries from {:?}", l.entries, l.source);
+    }
+    if p.rendered {
+        let _ = writeln!(so, "  rendered  drawn by headless Chromium");
+    } else if !p.drawn_by.is_empty() {
+        let _ = writeln!(so, "  drawn by  {}", p.drawn_by.join(", "));
+        if let Some(n) = &p.render_note {
+            let _ = writeln!(so, "  not drawn {n}");
+        }
     }
     let day = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
     if let Some(l) = &r.letter {

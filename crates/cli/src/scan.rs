@@ -87,6 +87,19 @@ pub struct ScanArgs {
     /// Sites crawled at once.
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub sites_in_flight: usize,
+    /// Do not draw any page in a browser (lists drawn by scripts are then reported as could
+    /// not read), and take no screenshots.
+    #[arg(long)]
+    pub no_render: bool,
+    /// Pages per site drawn in headless Chromium at most (those the static reading could not read).
+    #[arg(long, value_name = "N", default_value_t = sitecensus_render::DEFAULT_BUDGET)]
+    pub render_budget: usize,
+    /// The browser to draw pages with (default: Debian's chromium on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub chromium: Option<PathBuf>,
+    /// Take no screenshots of vetoes' evidence pages.
+    #[arg(long)]
+    pub no_screenshots: bool,
     /// No progress bars or scorecards (errors and notes still go to stderr).
     #[arg(short, long)]
     pub quiet: bool,
@@ -162,6 +175,12 @@ pub fn options(a: &ScanArgs) -> Result<ScanOptions> {
     o.check_external = !a.no_external;
     o.https_check = !a.no_https_check;
     o.https_port = a.https_port;
+    o.render = (!a.no_render).then(|| sitecensus_scan::RenderOptions {
+        budget: a.render_budget,
+        executable: a.chromium.clone(),
+        screenshots: !a.no_screenshots,
+        ..sitecensus_scan::RenderOptions::default()
+    });
     Ok(o)
 }
 

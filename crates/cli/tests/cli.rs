@@ -317,6 +317,42 @@ async fn page_reads_a_live_url() {
     assert_eq!(v["items"][0]["date"], "2024-07-08");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_draws_a_live_list_page_that_scripts_fill() {
+    let (site, _) = serve_site_with("json-lists", &[("secret", "http://127.0.0.2:9")]).await;
+    let url = site.url("/xwdt/index.html");
+    let (ok, out, err) = run(&["page", url.as_str(), "--as-of", "2024-07-10", "--json", "-"], Path::new("."));
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rendered"], true);
+    assert_eq!(v["items"].as_array().unwrap().len(), 10, "{out}");
+    let (ok, out, err) =
+        run(&["page", url.as_str(), "--as-of", "2024-07-10", "--no-render", "--json", "-"], Path::new("."));
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rendered"], false);
+    assert!(v["items"].as_array().unwrap().is_empty());
+    assert_eq!(v["drawn_by"][0], "/js/list.js", "{out}");
+    assert!(v["render_note"].as_str().unwrap().contains("--no-render"));
+}
+
+/// The speech of the specification as `page` reads it: the brand names slipped into its
+/// sentences are spam, the mood it quotes from another site is not its own wording.
+#[test]
+fn page_finds_the_seeds_stuffed_brand_names() {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/spec/000_f4f639abe7c9dd52.txt");
+    let (ok, out, err) = run(
+        &["page", seed.to_str().unwrap(), "--url", "http://www.example.gov.cn/a.html", "--as-of", "2024-07-10", "--json", "-"],
+        Path::new("."),
+    );
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let spam = findings.iter().find(|f| f["check"] == "security.spam_injection").expect("the injection is found");
+    assert_eq!(spam["detail"]["kind"], "stuffing");
+    assert!(findings.iter().all(|f| f["check"] != "accuracy.inappropriate_expression" || f["severity"] == "info"), "{out}");
+}
+
 /// Probes a homepage that fails one request in `every`, `rounds` times, then scans it: the
 /// stored window decides availability by the official rule.
 async fn probe_then_scan(every: u32, rounds: u32) -> Value {

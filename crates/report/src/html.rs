@@ -14,6 +14,8 @@ struct Report<'a> {
     fail: usize,
     /// Each site's 1-based place in the results (its section's anchor), by the URL it was given as.
     places: std::collections::HashMap<&'a str, usize>,
+    /// The folder the report is written to: screenshots are linked relative to it.
+    base: Option<std::path::PathBuf>,
 }
 
 impl Report<'_> {
@@ -27,6 +29,16 @@ impl Report<'_> {
     fn index_of(&self, url: &str) -> Option<usize> {
         self.places.get(url).copied()
     }
+
+    /// The link to a finding's screenshot (`detail.screenshot`): relative to the report's folder
+    /// where it can be, else a `file:` address.
+    fn screenshot(&self, f: &sitecensus_core::Finding) -> Option<String> {
+        let path = std::path::Path::new(f.detail.get("screenshot")?.as_str()?);
+        if let Some(rel) = self.base.as_deref().and_then(|b| pathdiff::diff_paths(path, b)) {
+            return Some(rel.to_string_lossy().replace('\\', "/"));
+        }
+        url::Url::from_file_path(path).ok().map(|u| u.to_string())
+    }
 }
 
 /// Whether a string may be used as a link target (http or https only).
@@ -36,12 +48,21 @@ pub fn linkable(url: &str) -> bool {
     l.starts_with("http://") || l.starts_with("https://")
 }
 
-/// Renders the report.
+/// Renders the report (screenshots linked by their `file:` addresses).
 #[must_use]
 pub fn render(results: &Results) -> String {
+    render_at(results, None)
+}
+
+/// Renders the report to be written in `folder` (screenshots linked relative to it).
+#[must_use]
+pub fn render_at(results: &Results, folder: Option<&std::path::Path>) -> String {
     let pass = results.sites.iter().filter(|s| s.verdict == "pass").count();
     let places = results.sites.iter().enumerate().map(|(i, s)| (s.url.as_str(), i + 1)).collect();
-    Report { r: results, pass, fail: results.sites.len() - pass, places }.render().expect("the report template renders")
+    let base = folder.map(|f| f.canonicalize().unwrap_or_else(|_| f.to_owned()));
+    Report { r: results, pass, fail: results.sites.len() - pass, places, base }
+        .render()
+        .expect("the report template renders")
 }
 
 mod filters {
