@@ -38,6 +38,85 @@ pub struct BenchArgs {
     /// Only serve the generated site (on this port) for other tools (wget) to crawl; Ctrl-C stops.
     #[arg(long, value_name = "PORT")]
     serve_only: Option<u16>,
+    /// Instead of a crawl: draw this many list pages that fetch their entries as JSON after load
+    /// in headless Chromium (rendered pages per second, the browser's memory).
+    #[arg(long, value_name = "PAGES", conflicts_with_all = ["serve_only", "twins", "dictionaries"])]
+    render: Option<usize>,
+    /// Pages drawn at once, with --render.
+    #[arg(long, default_value_t = sitecensus_render::DEFAULT_TABS)]
+    tabs: usize,
+}
+
+/// Resident memory of the browser's processes (those running with sitecensus's profile), in MB.
+fn browser_rss_mb() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
+    let mut kb = 0.0;
+    for e in dir.flatten() {
+        let p = e.path();
+        let Ok(cmd) = std::fs::read(p.join("cmdline")) else { continue };
+        if !String::from_utf8_lossy(&cmd).contains("sitecensus-chromium-") {
+            continue;
+        }
+        if let Ok(status) = std::fs::read_to_string(p.join("status"))
+            && let Some(v) = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1))
+        {
+            kb += v.parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    kb / 1024.0
+}
+
+/// Draws `n` list pages that fetch their entries after load, `tabs` at once.
+async fn render_bench(n: usize, tabs: usize) -> Result<()> {
+    let (site, _) = sitecensus_fixtures::serve_site_with("json-lists", &[("secret", "http://127.0.0.2:9")]).await;
+    let guard = sitecensus_fetch::guard::Guard::new(false);
+    guard.allow_host("127.0.0.1");
+    let mut cfg = sitecensus_render::RenderConfig::new(guard, sitecensus_core::USER_AGENT);
+    cfg.tabs = tabs.max(1);
+    let r = Arc::new(sitecensus_render::Renderer::new(cfg));
+    // The browser's start is paid once per run; measured apart.
+    let started = Instant::now();
+    r.render(&url::Url::parse(&site.url("/xwdt/index.html"))?).await?;
+    let launch = started.elapsed();
+    // Sampled every 200 ms (kilobytes, as an integer, so that it can be kept atomically).
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max((browser_rss_mb() * 1024.0) as u64, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let r = r.clone();
+        let u = url::Url::parse(&site.url(&format!("/xwdt/index.html?n={i}")))?;
+        tasks.push(tokio::spawn(async move { r.render(&u).await.map(|d| d.html.contains("t20240709_401.html")) }));
+    }
+    let mut drawn = 0;
+    for t in tasks {
+        if matches!(t.await, Ok(Ok(true))) {
+            drawn += 1;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    sampler.abort();
+    let browser = peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0;
+    r.shutdown().await;
+    crate::output::say(
+        false,
+        &format!(
+            "bench: rendered {drawn}/{n} list pages (entries fetched as JSON after load) in {secs:.1} s with {tabs} tab(s): \
+             {:.1} pages/s; browser start {:.1} s; browser memory peak {browser:.0} MB; sitecensus peak {:.0} MB",
+            drawn as f64 / secs,
+            launch.as_secs_f64(),
+            peak_rss_mb().unwrap_or(f64::NAN)
+        ),
+    );
+    Ok(())
 }
 
 /// The process's peak resident memory so far, in MB (Linux).
@@ -54,6 +133,9 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     if let Some(mb) = a.dictionaries {
         return crate::bench_accuracy::dictionaries(mb);
+    }
+    if let Some(n) = a.render {
+        return render_bench(n, a.tabs).await;
     }
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

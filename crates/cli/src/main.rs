@@ -75,9 +75,11 @@ impl OutputArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The DevTools client logs every protocol event it does not model (newer Chromiums send
+    // many): not the user's concern below -vv.
     let filter = match cli.verbose {
-        0 => "warn",
-        1 => "info,sitecensus=info",
+        0 => "warn,chromiumoxide=error",
+        1 => "info,sitecensus=info,chromiumoxide=error",
         _ => "debug",
     };
     tracing_subscriber::fmt()

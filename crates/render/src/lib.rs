@@ -268,6 +268,9 @@ impl Renderer {
             }
         });
         tracing::info!(browser = %exe.display(), "rendering with headless Chromium");
+        if !has_chinese_font() {
+            tracing::warn!("no Chinese font is installed: screenshots will show boxes for Chinese text (install Debian's fonts-noto-cjk)");
+        }
         Ok(Live { browser, handler, _profile: profile })
     }
 
@@ -406,6 +409,14 @@ impl Renderer {
             live.handler.abort();
         }
     }
+}
+
+/// Whether fontconfig knows a font for Chinese (what Chromium draws Chinese text with).
+fn has_chinese_font() -> bool {
+    std::process::Command::new("fc-list")
+        .arg(":lang=zh")
+        .output()
+        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
 }
 
 /// Waits until the drawn document stops changing (or `max` passes): lists fetched after load

@@ -365,6 +365,13 @@ async fn screenshot_vetoes(
         .findings
         .iter()
         .filter(|f| f.severity == sitecensus_core::Severity::Veto && f.check != "availability.unreachable")
+        // A spreadsheet or document behind a veto is kept as fetched, not drawn.
+        .filter(|f| {
+            f.page.as_deref().and_then(|p| url::Url::parse(p).ok()).is_some_and(|u| {
+                sitecensus_core::urlnorm::extension(&u)
+                    .is_none_or(|e| !sitecensus_extract::page::DOWNLOAD_EXTENSIONS.contains(&e.as_str()))
+            })
+        })
         .collect();
     let mut wanted: Vec<String> = Vec::new();
     let mut covered: Vec<&str> = Vec::new();
