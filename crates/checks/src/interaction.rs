@@ -700,15 +700,16 @@ pub fn missing(site: &SiteModel, channels: &[Channel], rule: &Rule<MissingParams
     }
     // A homepage whose scripts may draw the channel block and that no browser drew could not be
     // read: a veto needs evidence, so this is a warning until a browser has looked.
-    let unread = site.homepage_page().filter(|h| !h.rendered && !h.drawn_by.is_empty());
+    let unread = site.homepage_page().filter(|h| !h.rendered && (!h.drawn_by.is_empty() || !drawn.is_empty()));
     let mut f = Finding::new(MISSING, if unread.is_some() { Severity::Warn } else { rule.severity }, evidence);
     if let Some(h) = unread {
+        let scripts: Vec<String> = drawn.iter().map(|s| (*s).to_owned()).chain(h.drawn_by.iter().cloned()).collect();
         f.evidence.push_str(&format!(
             "; could not read: its scripts may draw the channel block ({}), and {}",
-            h.drawn_by.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+            scripts.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
             h.render_note.as_deref().unwrap_or("it was not rendered")
         ));
-        f = f.detail("unreadable", true).detail("scripts", h.drawn_by.clone());
+        f = f.detail("unreadable", true).detail("scripts", scripts);
     }
     vec![f.page(site.spec.url.to_string()).detail("seen", seen).detail("channel_scripts", drawn)]
 }

@@ -334,13 +334,23 @@ impl Checks {
     /// something waits for scripts, and either no dated item, or (a homepage) no enquiry channel.
     #[must_use]
     pub fn render_wanted(&self, page: &Page, homepage: bool) -> bool {
-        if page.rendered || page.drawn_by.is_empty() {
+        if page.rendered {
             return false;
         }
-        if !page.has_dated_items() && (homepage || page.page_kind != sitecensus_extract::PageKind::Article) {
+        if !page.drawn_by.is_empty()
+            && !page.has_dated_items()
+            && (homepage || page.page_kind != sitecensus_extract::PageKind::Article)
+        {
             return true;
         }
-        homepage && self.channels.as_ref().is_some_and(|r| !interaction::names_a_channel(page, &r.params))
+        // A homepage that names no enquiry channel but runs scripts of its own: they may draw
+        // the channel block (政民互动 filled by a script).
+        homepage
+            && self.channels.as_ref().is_some_and(|r| !interaction::names_a_channel(page, &r.params))
+            && (!page.drawn_by.is_empty()
+                || page.links.iter().any(|l| {
+                    l.kind == sitecensus_core::LinkKind::Script && !sitecensus_extract::cms::is_library(&l.url)
+                }))
     }
 
     /// Checks that read the whole site.

@@ -683,6 +683,57 @@ fn a_channel_block_drawn_by_scripts_is_named_with_the_finding() {
     let scripts = f.detail["channel_scripts"].as_array().unwrap();
     assert!(scripts.iter().any(|s| s.as_str().unwrap().contains("zmhd.bjchy.gov.cn")), "{f:?}");
     assert!(f.evidence.contains("may draw one"));
+    // Until a browser has looked, that is a warning that says it could not read, not a veto.
+    assert_eq!(f.severity, sitecensus_core::Severity::Warn, "{}", f.evidence);
+    assert_eq!(f.detail["unreadable"], true);
+    // And the scan asks a browser to draw that homepage.
+    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    assert!(checks.render_wanted(site.homepage_page().unwrap(), true));
+}
+
+/// 北京丰台's homepage fills every list with homelist4index(…) calls to its own scripts: the
+/// static reading finds no dated item and could not read them — not a stale homepage.
+#[test]
+fn a_homepage_whose_lists_scripts_fill_could_not_be_read_and_is_not_stale() {
+    let site = homepage_site("gov-pages/homepage/bjft.gov.cn.html", "http://www.bjft.gov.cn/");
+    let home = site.homepage_page().unwrap();
+    assert!(!home.has_dated_items());
+    assert!(home.drawn_by.iter().any(|d| d.contains("homelist4index")), "{:?}", home.drawn_by);
+    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    assert!(checks.render_wanted(home, true));
+    let found = checks.site(&site).findings;
+    assert!(found.iter().all(|f| f.check != "freshness.homepage_stale"), "{found:?}");
+    let unread = found.iter().find(|f| f.check == "freshness.unreadable").expect("could not read");
+    assert_eq!(unread.severity, sitecensus_core::Severity::Warn);
+    assert_eq!(unread.detail["homepage"], true);
+    // Real homepages that show their dated items are read as they are, drawn or not.
+    for (file, url) in [
+        ("gov-pages/homepage/bjda.gov.cn.html", "http://www.bjda.gov.cn/"),
+        ("gov-pages/homepage/zj.gov.cn.html", "http://www.zj.gov.cn/"),
+        ("gov-pages/homepage/alt.gov.cn.html", "http://www.alt.gov.cn/"),
+    ] {
+        let site = homepage_site(file, url);
+        let found = checks.site(&site).findings;
+        assert!(found.iter().all(|f| f.check != "freshness.unreadable"), "{file}: {found:?}");
+    }
+}
+
+/// The CMS families of real government pages, by their fingerprints; pages of other sites are
+/// taken for none.
+#[test]
+fn cms_families_of_real_pages() {
+    let cms = |file: &str, url: &str| entry(file, url, "2018-03-22", 1, false).page.unwrap().cms.map(|m| m.id);
+    for (file, url, want) in [
+        ("gov-pages/homepage/zj.gov.cn.html", "http://www.zj.gov.cn/", Some("hanweb")),
+        ("gov-pages/article/gne_fgw-zj_provincial-dept_article_2016-11-22.html", "http://www.zjdpc.gov.cn/art/2016/11/22/art_1_1.html", Some("hanweb")),
+        ("gov-pages/article/gne_shanxi-gov_provincial_article_2019-09-18.html", "http://www.shanxi.gov.cn/yw/sxyw/201909/t20190918_1.shtml", Some("trs")),
+        ("gov-pages/list/nhp_ordos-engebei_xxgknb-list_2020-09-03.html", "http://www.ordos.gov.cn/xxgk/", Some("trs")),
+        ("gov-pages/list/yytb_yichun-city_zwyw-list_2017-10-14.html", "http://www.yichun.gov.cn/zwgk/zwdt/zwyw/", Some("trs")),
+        ("list-pages-nongov/gerapy_rtfund_xxpl.html", "http://www.rtfund.com/xxpl/", None),
+        ("encoding/gbk-pages-with-gold-labels/cwced_b26fbb82-9d98-42f0-af75-7439c1706bcd.html", "http://news.example.com/a.html", None),
+    ] {
+        assert_eq!(cms(file, url).as_deref(), want, "{file}");
+    }
 }
 
 #[test]
