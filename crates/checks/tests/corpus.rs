@@ -718,15 +718,14 @@ fn a_homepage_whose_lists_scripts_fill_could_not_be_read_and_is_not_stale() {
     }
 }
 
-/// The CMS families of real government pages, by their fingerprints; pages of other sites are
-/// taken for none.
+/// The CMS families of real government homepages and lists, by their fingerprints; pages of
+/// other sites are taken for none (articles are not searched: their site's lists say it).
 #[test]
 fn cms_families_of_real_pages() {
     let cms = |file: &str, url: &str| entry(file, url, "2018-03-22", 1, false).page.unwrap().cms.map(|m| m.id);
     for (file, url, want) in [
         ("gov-pages/homepage/zj.gov.cn.html", "http://www.zj.gov.cn/", Some("hanweb")),
-        ("gov-pages/article/gne_fgw-zj_provincial-dept_article_2016-11-22.html", "http://www.zjdpc.gov.cn/art/2016/11/22/art_1_1.html", Some("hanweb")),
-        ("gov-pages/article/gne_shanxi-gov_provincial_article_2019-09-18.html", "http://www.shanxi.gov.cn/yw/sxyw/201909/t20190918_1.shtml", Some("trs")),
+        ("gov-pages/homepage/yytb_cnta-central_zdgz-channel-front_2017-10-15.html", "http://www.cnta.gov.cn/zdgz/", Some("trs")),
         ("gov-pages/list/nhp_ordos-engebei_xxgknb-list_2020-09-03.html", "http://www.ordos.gov.cn/xxgk/", Some("trs")),
         ("gov-pages/list/yytb_yichun-city_zwyw-list_2017-10-14.html", "http://www.yichun.gov.cn/zwgk/zwdt/zwyw/", Some("trs")),
         ("list-pages-nongov/gerapy_rtfund_xxpl.html", "http://www.rtfund.com/xxpl/", None),

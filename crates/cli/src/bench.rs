@@ -47,7 +47,8 @@ pub struct BenchArgs {
     tabs: usize,
 }
 
-/// Resident memory of the browser's processes (those running with sitecensus's profile), in MB.
+/// Memory of the browser's processes (those running with sitecensus's profile), in MB: the sum
+/// of their proportional set sizes (memory shared between them counted once in all).
 fn browser_rss_mb() -> f64 {
     let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
     let mut kb = 0.0;
@@ -57,8 +58,8 @@ fn browser_rss_mb() -> f64 {
         if !String::from_utf8_lossy(&cmd).contains("sitecensus-chromium-") {
             continue;
         }
-        if let Ok(status) = std::fs::read_to_string(p.join("status"))
-            && let Some(v) = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1))
+        if let Ok(status) = std::fs::read_to_string(p.join("smaps_rollup"))
+            && let Some(v) = status.lines().find(|l| l.starts_with("Pss:")).and_then(|l| l.split_whitespace().nth(1))
         {
             kb += v.parse::<f64>().unwrap_or(0.0);
         }

@@ -54,6 +54,9 @@ struct File {
 
 struct Catalogue {
     families: Vec<Family>,
+    /// Each family's generator words and script parts, lowercase.
+    generator_lower: Vec<Vec<String>>,
+    scripts_lower: Vec<Vec<String>>,
     /// Every family's markup strings; the pattern's family in `markup_owner`.
     markup: AhoCorasick,
     markup_owner: Vec<(usize, String)>,
@@ -71,7 +74,7 @@ static CAT: LazyLock<Catalogue> = LazyLock::new(|| {
     let mut url_owner = Vec::new();
     for (i, f) in file.family.iter().enumerate() {
         for m in &f.markup {
-            markup.push(m.to_ascii_lowercase());
+            markup.push(m.clone());
             markup_owner.push((i, m.clone()));
         }
         for u in &f.urls {
@@ -80,11 +83,15 @@ static CAT: LazyLock<Catalogue> = LazyLock::new(|| {
         }
     }
     Catalogue {
-        markup: AhoCorasick::builder().ascii_case_insensitive(true).build(&markup).expect("valid markup patterns"),
+        // Exact case, as the CMS writes it: a case-sensitive search keeps its fast prefilter, and
+        // this runs over every page's whole source.
+        markup: AhoCorasick::builder().build(&markup).expect("valid markup patterns"),
         markup_owner,
         urls: RegexSet::new(&urls).expect("valid URL patterns"),
         url_owner,
         libraries: file.libraries.scripts.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        generator_lower: file.family.iter().map(|f| f.generator.iter().map(|g| g.to_lowercase()).collect()).collect(),
+        scripts_lower: file.family.iter().map(|f| f.scripts.iter().map(|g| g.to_ascii_lowercase()).collect()).collect(),
         families: file.family,
     }
 });
@@ -120,8 +127,8 @@ pub struct CmsMatch {
 
 /// Weight at which a page is taken for a family.
 const MIN_WEIGHT: u32 = 3;
-/// Links of a page matched against the families' URL shapes.
-const URLS_TRIED: usize = 300;
+/// Links of a page matched against the families' URL shapes (its own address first).
+const URLS_TRIED: usize = 30;
 
 /// What a page shows of its CMS: its generator and author meta contents, its script and
 /// stylesheet addresses, its own address and its links' addresses, and its source.
@@ -149,16 +156,16 @@ pub fn detect(e: Evidence<'_>) -> Option<CmsMatch> {
             signals[i].push(s);
         }
     };
-    for (i, f) in cat.families.iter().enumerate() {
-        for g in e.generator {
-            let lower = g.to_lowercase();
-            if let Some(word) = f.generator.iter().find(|w| lower.contains(&w.to_lowercase())) {
+    let generators: Vec<String> = e.generator.iter().map(|g| g.to_lowercase()).collect();
+    let scripts: Vec<String> = e.scripts.iter().map(|s| s.to_ascii_lowercase()).collect();
+    for i in 0..n {
+        for g in &generators {
+            if let Some(word) = cat.generator_lower[i].iter().find(|w| g.contains(w.as_str())) {
                 note(i, 3, format!("generator: {word}"), &mut weight);
             }
         }
-        for s in e.scripts {
-            let lower = s.to_ascii_lowercase();
-            if let Some(part) = f.scripts.iter().find(|p| lower.contains(&p.to_ascii_lowercase())) {
+        for s in &scripts {
+            if let Some(part) = cat.scripts_lower[i].iter().find(|p| s.contains(p.as_str())) {
                 note(i, 2, format!("script: {part}"), &mut weight);
             }
         }

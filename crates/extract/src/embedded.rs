@@ -402,10 +402,24 @@ fn list_of(block: &Block<'_>) -> Option<(String, ScriptList)> {
     None
 }
 
+/// Whether a source holds what a script that carries a list contains (a datastore, a
+/// `document.write`, an array of objects); a page with none of these is not scanned.
+fn may_carry(src: &str) -> bool {
+    let b = src.as_bytes();
+    if memchr::memmem::find(b, b"<datastore").is_some() || memchr::memmem::find(b, b"document.write").is_some() {
+        return true;
+    }
+    memchr::memchr_iter(b'[', b).any(|i| b[i + 1..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{'))
+}
+
 /// The page source with its script-carried lists put back after their scripts, and what was put
 /// back; None when the page carries none.
 #[must_use]
 pub fn restore(src: &str) -> Option<(String, Vec<ScriptList>)> {
+    // The hot path: most pages carry no list in a script, and one search says so.
+    if !may_carry(src) {
+        return None;
+    }
     let mut splices: Vec<(usize, String)> = Vec::new();
     let mut lists = Vec::new();
     for b in blocks(src) {

@@ -182,8 +182,8 @@ fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (St
         // Of the dates an entry shows, its publication date: not one a label calls something
         // else (活动时间, 成文日期, 报名截止 …), and of several, the latest that is not ahead of
         // as-of (a document is published after it is issued).
-        let shown: Vec<dates::Found> =
-            dates::full_dates(&outside).filter(|f| !labelled_otherwise(&outside, f.start)).collect();
+        let written: Vec<dates::Found> = dates::full_dates(&outside).collect();
+        let shown: Vec<&dates::Found> = written.iter().filter(|f| !labelled_otherwise(&outside, f.start)).collect();
         let hidden = dom.nodes[container as usize].hidden;
         if let Some(f) = shown.iter().filter(|f| f.date <= max_date).max_by_key(|f| f.date).or(if hidden {
             shown.first()
@@ -192,7 +192,7 @@ fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (St
         }) {
             return (a.text.clone(), Some((f.date, DateSource::Shown)));
         }
-        if shown.is_empty() && dates::first_full_date(&outside).is_some() {
+        if shown.is_empty() && !written.is_empty() {
             // Every date shown is labelled as something else: the entry is undated.
             return (a.text.clone(), None);
         }

@@ -279,6 +279,9 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
     let mut script_srcs: Vec<String> = Vec::new();
     let mut assets: Vec<String> = Vec::new();
     let mut drawing: Vec<String> = Vec::new();
+    // A framework's template (v-for="item in list"): looked for element by element only where the
+    // source names one.
+    let framework = ["v-for", "ng-repeat", "x-for"].iter().any(|w| memchr::memmem::find(source.as_bytes(), w.as_bytes()).is_some());
     let mut templated = false;
     let mut empty_lists = 0usize;
 
@@ -472,7 +475,8 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
             }
             _ => {
                 // Markup a script framework fills in (Vue, Angular, Alpine).
-                templated |= !templated
+                templated |= framework
+                    && !templated
                     && e.attrs().any(|(k, _)| {
                         k.starts_with("v-for") || k.starts_with("ng-repeat") || k.starts_with("x-for") || k == ":key"
                     });
@@ -544,11 +548,6 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
             }
         }
     }
-    let cms = {
-        let mut urls = std::iter::once(url.as_str()).chain(set.links.iter().map(|l| l.url.as_str()));
-        assets.extend(script_srcs.iter().cloned());
-        cms::detect(cms::Evidence { generator: &generator, scripts: &assets, urls: &mut urls, source })
-    };
     // Scripts that may draw what the markup does not hold: named where something shows it waits
     // for them (an empty list, an inline script that asks for data or fills its block, a
     // framework's template), with the page's other scripts that are not libraries.
@@ -596,6 +595,13 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         PageKind::Other
     };
 
+    // The CMS is read off the homepage and the pages that are not articles (a site's articles,
+    // most of its pages, say the same, and searching each whole source would cost the hot path).
+    let cms = (page_kind != PageKind::Article).then(|| {
+        let mut urls = std::iter::once(url.as_str()).chain(set.links.iter().map(|l| l.url.as_str()));
+        assets.extend(script_srcs.iter().cloned());
+        cms::detect(cms::Evidence { generator: &generator, scripts: &assets, urls: &mut urls, source })
+    });
     Page {
         url: url.to_string(),
         encoding: decoded.encoding.name().to_owned(),
@@ -627,7 +633,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         empty_lists,
         drawn_by,
         render_note: None,
-        cms,
+        cms: cms.flatten(),
         rendered: false,
         text,
     }

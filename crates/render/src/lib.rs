@@ -37,8 +37,9 @@ pub const DEFAULT_BUDGET: usize = 30;
 const VIEWPORT: (u32, u32) = (1280, 900);
 /// The tallest screenshot taken, in pixels: evidence at the top of a page, not a 40 m scroll.
 const MAX_SHOT_HEIGHT: f64 = 6000.0;
-/// How often a drawn page is looked at while it settles.
-const SETTLE_POLL: Duration = Duration::from_millis(200);
+/// How often a drawn page is looked at while it settles: it has settled when its document has
+/// not changed for two looks.
+const SETTLE_POLL: Duration = Duration::from_millis(100);
 /// Names Chromium goes by on the systems sitecensus runs on.
 const EXECUTABLES: &[&str] = &["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
 
@@ -223,10 +224,15 @@ impl Renderer {
             "--no-proxy-server",
             "--mute-audio",
             "--hide-scrollbars",
+            // Memory stays bounded by the tabs: one renderer per tab, no per-site isolation
+            // processes, no spare renderer kept warm.
+            "--disable-site-isolation-trials",
+            "--disable-features=site-per-process,SpareRendererForSitePerProcess,Translate,OptimizationHints,MediaRouter",
         ]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
+        args.push(format!("--renderer-process-limit={}", self.cfg.tabs.max(1) + 1));
         if !self.cfg.resolve.is_empty() {
             let rules: Vec<String> = self
                 .cfg
@@ -338,7 +344,7 @@ impl Renderer {
     /// `f` over it and closes the tab, within the timeout.
     async fn with_page<T, F, Fut>(&self, url: &Url, f: F) -> Result<T, RenderError>
     where
-        F: FnOnce(Arc<Page>, Instant, Arc<std::sync::Mutex<Vec<String>>>) -> Fut,
+        F: FnOnce(Page, Instant, Arc<std::sync::Mutex<Vec<String>>>) -> Fut,
         Fut: std::future::Future<Output = Result<T, RenderError>>,
     {
         if let Err(why) = self.allowed(url).await {
@@ -347,9 +353,7 @@ impl Renderer {
         let _tab = self.tabs.acquire().await.map_err(|e| RenderError::Browser(e.to_string()))?;
         let live = self.live().await?;
         let started = Instant::now();
-        let page = Arc::new(
-            live.browser.new_page("about:blank").await.map_err(|e| RenderError::Browser(e.to_string()))?,
-        );
+        let page = live.browser.new_page("about:blank").await.map_err(|e| RenderError::Browser(e.to_string()))?;
         let blocked = Arc::new(std::sync::Mutex::new(Vec::new()));
         let guard_task = {
             let mut events = page
@@ -389,9 +393,8 @@ impl Renderer {
             Err(_) => Err(RenderError::Timeout(self.cfg.timeout.as_secs())),
         };
         guard_task.abort();
-        if let Ok(page) = Arc::try_unwrap(page) {
-            let _ = tokio::time::timeout(Duration::from_secs(5), page.close()).await;
-        }
+        // The tab is closed whatever came of it: a tab left open keeps its memory.
+        let _ = tokio::time::timeout(Duration::from_secs(5), page.close()).await;
         out
     }
 
