@@ -598,7 +598,9 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
     // The CMS is read off the homepage and the pages that are not articles (a site's articles,
     // most of its pages, say the same, and searching each whole source would cost the hot path).
     let cms = (page_kind != PageKind::Article).then(|| {
-        let mut urls = std::iter::once(url.as_str()).chain(set.links.iter().map(|l| l.url.as_str()));
+        // The address shapes are those of entries: the links outside navigation.
+        let mut urls = std::iter::once(url.as_str())
+            .chain(set.links.iter().filter(|l| !l.nav && l.kind == LinkKind::Page).map(|l| l.url.as_str()));
         assets.extend(script_srcs.iter().cloned());
         cms::detect(cms::Evidence { generator: &generator, scripts: &assets, urls: &mut urls, source })
     });
