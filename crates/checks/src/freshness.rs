@@ -106,7 +106,8 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
         .map(|h| crate::spam::registrable(&h))
         .collect();
     let updates = |i: &&sitecensus_extract::Item| {
-        i.date_source != Some(DateSource::Url) && host(&i.url).is_some_and(|h| own.contains(&crate::spam::registrable(&h)))
+        i.date_source != Some(DateSource::Url)
+            && host(&i.url).is_some_and(|h| own.contains(&crate::spam::registrable(&h)))
     };
     let mut newest = home
         .items

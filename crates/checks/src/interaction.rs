@@ -212,8 +212,21 @@ pub fn letter_of_page(page: &Page, labels: &LetterLabels) -> Option<Letter> {
 
 /// Lines that end a letter's reply: the page's tools and footer.
 const AFTER_REPLY: &[&str] = &[
-    "打印", "关闭", "返回", "上一篇", "下一篇", "分享", "扫一扫", "主办", "承办", "网站标识码", "版权所有", "ICP", "技术支持",
-    "我要写信", "相关链接",
+    "打印",
+    "关闭",
+    "返回",
+    "上一篇",
+    "下一篇",
+    "分享",
+    "扫一扫",
+    "主办",
+    "承办",
+    "网站标识码",
+    "版权所有",
+    "ICP",
+    "技术支持",
+    "我要写信",
+    "相关链接",
 ];
 /// Most characters of a reply read from its block.
 const MAX_REPLY_CHARS: usize = 2000;
@@ -232,7 +245,8 @@ pub fn reply_after(text: &str, labels: &LetterLabels) -> Option<String> {
     let last = lines.iter().rposition(|l| reply_part(l))?;
     let mut i = last + 1;
     // "回复时间" alone on its line (a table cell, a <dt>): the next line is its value.
-    let own = crate::fields_label(lines[last]).filter(|label| lines[last].trim_end_matches(['：', ':']).trim() == *label);
+    let own =
+        crate::fields_label(lines[last]).filter(|label| lines[last].trim_end_matches(['：', ':']).trim() == *label);
     if own.is_some_and(|label| !label_is(label, &labels.reply)) {
         i += 1;
     }

@@ -457,7 +457,8 @@ const KIND_ORDER: &[&str] =
 /// Words that often follow a brand name in stuffed text ("凯时网站", "凯发娱乐官网"): reported with
 /// the brand, as the page shows it.
 const BRAND_SUFFIXES: &[&str] = &[
-    "网站", "官网", "官方", "娱乐", "平台", "国际", "集团", "体育", "棋牌", "登录", "注册", "网址", "入口", "下载", "app", "APP",
+    "网站", "官网", "官方", "娱乐", "平台", "国际", "集团", "体育", "棋牌", "登录", "注册", "网址", "入口", "下载",
+    "app", "APP",
 ];
 
 /// Where a sentence ends, for the brand-insertion rule (quotes do not end one).

@@ -17,7 +17,11 @@ fn seed() -> PathBuf {
 fn corpus() -> PathBuf {
     let dir = std::env::var_os("SITECENSUS_CORPUS")
         .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus"), PathBuf::from);
-    assert!(dir.join("SOURCES.md").exists(), "the corpus is not at {} (tests/corpus, or SITECENSUS_CORPUS)", dir.display());
+    assert!(
+        dir.join("SOURCES.md").exists(),
+        "the corpus is not at {} (tests/corpus, or SITECENSUS_CORPUS)",
+        dir.display()
+    );
     dir
 }
 
@@ -225,10 +229,8 @@ fn the_seed_yields_stuffing_with_both_brand_names_and_no_inappropriate_expressio
     let raw = std::fs::read(seed()).unwrap();
     for (what, bytes) in [("served as an article page", seed_article().into_bytes()), ("read as it is", raw)] {
         let fs = findings_of(&bytes, "http://www.example.gov.cn/xinwen/2024-07/10/content_1.htm");
-        let spam = fs
-            .iter()
-            .find(|f| f.check == "security.spam_injection")
-            .unwrap_or_else(|| panic!("{what}: no spam found"));
+        let spam =
+            fs.iter().find(|f| f.check == "security.spam_injection").unwrap_or_else(|| panic!("{what}: no spam found"));
         eprintln!("{what}: {} {:?}", spam.evidence, spam.detail);
         assert_eq!(spam.severity, sitecensus_core::Severity::Veto, "{what}");
         assert_eq!(spam.detail["kind"], "stuffing", "{what}");
@@ -259,10 +261,9 @@ fn crackdown_news_and_warning_lists_are_not_stuffing() {
          <p>经查，犯罪嫌疑人通过“凯发娱乐”“太阳城娱乐”等境外赌博网站组织网络赌博，涉案金额巨大。</p>\
          <p>警方提醒广大群众，远离网络赌博，发现线索及时举报。打击赌博、跨境赌博是当前的重点工作。</p>",
     );
-    let strong = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/rubrics/dict/spam-strong.txt"),
-    )
-    .unwrap();
+    let strong =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/rubrics/dict/spam-strong.txt"))
+            .unwrap();
     let words: Vec<&str> = strong.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
     let warning = page(&format!(
         "<p>以下为公安机关通报的非法赌博、色情网站及违规词语，请各单位在信息发布时严格审核，谨防被植入：</p><ol>{}</ol>",
@@ -725,11 +726,23 @@ fn cms_families_of_real_pages() {
     let cms = |file: &str, url: &str| entry(file, url, "2018-03-22", 1, false).page.unwrap().cms.map(|m| m.id);
     for (file, url, want) in [
         ("gov-pages/homepage/zj.gov.cn.html", "http://www.zj.gov.cn/", Some("hanweb")),
-        ("gov-pages/homepage/yytb_cnta-central_zdgz-channel-front_2017-10-15.html", "http://www.cnta.gov.cn/zdgz/", Some("trs")),
+        (
+            "gov-pages/homepage/yytb_cnta-central_zdgz-channel-front_2017-10-15.html",
+            "http://www.cnta.gov.cn/zdgz/",
+            Some("trs"),
+        ),
         ("gov-pages/list/nhp_ordos-engebei_xxgknb-list_2020-09-03.html", "http://www.ordos.gov.cn/xxgk/", Some("trs")),
-        ("gov-pages/list/yytb_yichun-city_zwyw-list_2017-10-14.html", "http://www.yichun.gov.cn/zwgk/zwdt/zwyw/", Some("trs")),
+        (
+            "gov-pages/list/yytb_yichun-city_zwyw-list_2017-10-14.html",
+            "http://www.yichun.gov.cn/zwgk/zwdt/zwyw/",
+            Some("trs"),
+        ),
         ("list-pages-nongov/gerapy_rtfund_xxpl.html", "http://www.rtfund.com/xxpl/", None),
-        ("encoding/gbk-pages-with-gold-labels/cwced_b26fbb82-9d98-42f0-af75-7439c1706bcd.html", "http://news.example.com/a.html", None),
+        (
+            "encoding/gbk-pages-with-gold-labels/cwced_b26fbb82-9d98-42f0-af75-7439c1706bcd.html",
+            "http://news.example.com/a.html",
+            None,
+        ),
     ] {
         assert_eq!(cms(file, url).as_deref(), want, "{file}");
     }

@@ -138,13 +138,10 @@ pub async fn run(a: PageArgs) -> Result<()> {
                 let r = sitecensus_render::Renderer::new(cfg);
                 match r.render(&url).await {
                     Ok(d) => {
-                        let (drawn, more) = sitecensus_extract::analyze_rendered(
-                            &d.html,
-                            &page.encoding,
-                            &url,
-                            &opts,
-                            |p, dom| checks.page(p, dom),
-                        );
+                        let (drawn, more) =
+                            sitecensus_extract::analyze_rendered(&d.html, &page.encoding, &url, &opts, |p, dom| {
+                                checks.page(p, dom)
+                            });
                         for f in more {
                             if !findings.iter().any(|x| x.check == f.check) {
                                 findings.push(f);

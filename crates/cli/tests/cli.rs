@@ -342,7 +342,16 @@ async fn page_draws_a_live_list_page_that_scripts_fill() {
 fn page_finds_the_seeds_stuffed_brand_names() {
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/spec/000_f4f639abe7c9dd52.txt");
     let (ok, out, err) = run(
-        &["page", seed.to_str().unwrap(), "--url", "http://www.example.gov.cn/a.html", "--as-of", "2024-07-10", "--json", "-"],
+        &[
+            "page",
+            seed.to_str().unwrap(),
+            "--url",
+            "http://www.example.gov.cn/a.html",
+            "--as-of",
+            "2024-07-10",
+            "--json",
+            "-",
+        ],
         Path::new("."),
     );
     assert!(ok, "{err}");
@@ -350,7 +359,10 @@ fn page_finds_the_seeds_stuffed_brand_names() {
     let findings = v["findings"].as_array().unwrap();
     let spam = findings.iter().find(|f| f["check"] == "security.spam_injection").expect("the injection is found");
     assert_eq!(spam["detail"]["kind"], "stuffing");
-    assert!(findings.iter().all(|f| f["check"] != "accuracy.inappropriate_expression" || f["severity"] == "info"), "{out}");
+    assert!(
+        findings.iter().all(|f| f["check"] != "accuracy.inappropriate_expression" || f["severity"] == "info"),
+        "{out}"
+    );
 }
 
 /// Probes a homepage that fails one request in `every`, `rounds` times, then scans it: the

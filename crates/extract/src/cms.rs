@@ -189,9 +189,8 @@ pub const HANWEB_PROXY: &str = "/module/web/jpage/dataproxy.jsp";
 /// The query parameters of a jpage group request; the rest of a group URL goes in the POST body.
 const GROUP_PARAMS: &[&str] = &["startrecord", "endrecord", "perpage"];
 
-static JPAGE_NUM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"\b(perPage|totalRecord|groupSize)\s*:\s*['"]?(\d+)"#).expect("valid regex")
-});
+static JPAGE_NUM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\b(perPage|totalRecord|groupSize)\s*:\s*['"]?(\d+)"#).expect("valid regex"));
 static JPAGE_PROXY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"\bproxyUrl\s*:\s*['"]([^'"]+)['"]"#).expect("valid regex"));
 static JPAGE_PARAM: LazyLock<Regex> =
@@ -204,9 +203,8 @@ static PROXY_QUERY: LazyLock<Regex> =
 /// at most `cap`. `records` is how many records the page itself holds.
 #[must_use]
 pub fn hanweb_groups(source: &str, url: &Url, records: usize, total: Option<usize>, cap: usize) -> Vec<String> {
-    let num = |name: &str| {
-        JPAGE_NUM.captures_iter(source).find(|c| &c[1] == name).and_then(|c| c[2].parse::<usize>().ok())
-    };
+    let num =
+        |name: &str| JPAGE_NUM.captures_iter(source).find(|c| &c[1] == name).and_then(|c| c[2].parse::<usize>().ok());
     let answer = url.path().ends_with(HANWEB_PROXY);
     let total = total.or_else(|| num("totalRecord"));
     let per_page = num("perPage");
@@ -230,7 +228,11 @@ pub fn hanweb_groups(source: &str, url: &Url, records: usize, total: Option<usiz
     let (proxy, params): (Url, Vec<(String, String)>) = if answer {
         let mut base = url.clone();
         base.set_query(None);
-        let params = url.query_pairs().filter(|(k, _)| !GROUP_PARAMS.contains(&k.as_ref())).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let params = url
+            .query_pairs()
+            .filter(|(k, _)| !GROUP_PARAMS.contains(&k.as_ref()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         (base, params)
     } else {
         let Some(proxy) = JPAGE_PROXY
@@ -340,9 +342,14 @@ mod tests {
         let url = Url::parse("http://www.a.gov.cn/col/col77278/index.html").unwrap();
         let g = hanweb_groups(src, &url, 45, None, 100);
         assert_eq!(g.len(), 2, "{g:?}");
-        assert!(g[0].starts_with("http://www.a.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=46&endrecord=90&perpage=15&col=1"));
+        assert!(g[0].starts_with(
+            "http://www.a.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=46&endrecord=90&perpage=15&col=1"
+        ));
         let (target, body) = post_form(&Url::parse(&g[1]).unwrap()).unwrap();
-        assert_eq!(target.as_str(), "http://www.a.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=91&endrecord=135&perpage=15");
+        assert_eq!(
+            target.as_str(),
+            "http://www.a.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=91&endrecord=135&perpage=15"
+        );
         assert!(body.starts_with("col=1&appid=1&webid=67&path=%2F&columnid=77278"), "{body}");
         assert!(post_form(&url).is_none());
         // An answer leads to the group after it, up to its total.

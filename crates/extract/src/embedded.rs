@@ -206,11 +206,30 @@ fn written(script: &str) -> Option<String> {
 }
 
 /// Keys that name an entry's title, date and address in data literals, lowercase.
-const TITLE_KEYS: &[&str] = &["title", "name", "t", "at", "bt", "tit", "subject", "headline", "doctitle", "mc", "biaoti"];
+const TITLE_KEYS: &[&str] =
+    &["title", "name", "t", "at", "bt", "tit", "subject", "headline", "doctitle", "mc", "biaoti"];
 const DATE_KEYS: &[&str] = &[
-    "date", "time", "pubdate", "publishdate", "publish_date", "pubtime", "publishtime", "releasedate", "releasetime",
-    "createtime", "createdate", "apd", "fbrq", "fbsj", "rq", "showtime", "docreltime", "docpubtime", "updatetime",
-    "ctime", "pd",
+    "date",
+    "time",
+    "pubdate",
+    "publishdate",
+    "publish_date",
+    "pubtime",
+    "publishtime",
+    "releasedate",
+    "releasetime",
+    "createtime",
+    "createdate",
+    "apd",
+    "fbrq",
+    "fbsj",
+    "rq",
+    "showtime",
+    "docreltime",
+    "docpubtime",
+    "updatetime",
+    "ctime",
+    "pd",
 ];
 const URL_KEYS: &[&str] = &["url", "urls", "href", "link", "au", "path", "docpuburl", "pc", "puburl", "detailurl"];
 
@@ -396,7 +415,10 @@ fn list_of(block: &Block<'_>) -> Option<(String, ScriptList)> {
     if body.contains("[{") || body.contains("[ {") || body.contains("[\n") {
         let entries = literal_entries(body);
         if !entries.is_empty() {
-            return Some((list_markup(&entries), ScriptList { source: ListSource::DataLiteral, entries: entries.len() }));
+            return Some((
+                list_markup(&entries),
+                ScriptList { source: ListSource::DataLiteral, entries: entries.len() },
+            ));
         }
     }
     None

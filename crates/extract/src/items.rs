@@ -227,9 +227,33 @@ fn find_date(dom: &Dom, a: &AnchorInfo, container: u32, as_of: NaiveDate) -> (St
 
 /// Labels of dates that are not an item's publication date.
 const OTHER_DATE_LABELS: &[&str] = &[
-    "活动时间", "活动日期", "会议时间", "举办时间", "举行时间", "开展时间", "开幕", "报名时间", "报名截止", "截止时间", "截止日期",
-    "考试时间", "考试日期", "开考", "有效期", "成文日期", "成文时间", "印发日期", "发文日期", "实施日期", "施行日期", "生效日期",
-    "开标时间", "开标日期", "公示期", "时间安排", "至",
+    "活动时间",
+    "活动日期",
+    "会议时间",
+    "举办时间",
+    "举行时间",
+    "开展时间",
+    "开幕",
+    "报名时间",
+    "报名截止",
+    "截止时间",
+    "截止日期",
+    "考试时间",
+    "考试日期",
+    "开考",
+    "有效期",
+    "成文日期",
+    "成文时间",
+    "印发日期",
+    "发文日期",
+    "实施日期",
+    "施行日期",
+    "生效日期",
+    "开标时间",
+    "开标日期",
+    "公示期",
+    "时间安排",
+    "至",
 ];
 
 /// Whether the date at `start` of `text` follows a label that calls it something other than a
@@ -264,27 +288,6 @@ fn lone_date(t: &str, short_year: &dyn Fn(u32) -> Option<i32>, as_of: NaiveDate)
         None => probe,
     };
     Some((date, DateSource::ShownNoYear))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::labelled_otherwise;
-
-    #[test]
-    fn dates_that_are_not_publication_dates() {
-        for (text, date) in [
-            ("活动时间：2024-08-01", "2024-08-01"),
-            ("成文日期 2024-03-01 发布日期 2024-03-05", "2024-03-01"),
-            ("2024-07-01至2024-07-31", "2024-07-31"),
-            ("报名截止：2024-07-20", "2024-07-20"),
-        ] {
-            assert!(labelled_otherwise(text, text.find(date).unwrap()), "{text}");
-        }
-        for (text, date) in [("发布时间：2024-07-10", "2024-07-10"), ("2024-07-10", "2024-07-10"), ("[2024-07-10]", "2024-07-10")]
-        {
-            assert!(!labelled_otherwise(text, text.find(date).unwrap()), "{text}");
-        }
-    }
 }
 
 fn fold(s: &str) -> String {
@@ -404,4 +407,26 @@ fn strip_more(text: &str) -> String {
         t = t.replace(m, "");
     }
     t.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::labelled_otherwise;
+
+    #[test]
+    fn dates_that_are_not_publication_dates() {
+        for (text, date) in [
+            ("活动时间：2024-08-01", "2024-08-01"),
+            ("成文日期 2024-03-01 发布日期 2024-03-05", "2024-03-01"),
+            ("2024-07-01至2024-07-31", "2024-07-31"),
+            ("报名截止：2024-07-20", "2024-07-20"),
+        ] {
+            assert!(labelled_otherwise(text, text.find(date).unwrap()), "{text}");
+        }
+        for (text, date) in
+            [("发布时间：2024-07-10", "2024-07-10"), ("2024-07-10", "2024-07-10"), ("[2024-07-10]", "2024-07-10")]
+        {
+            assert!(!labelled_otherwise(text, text.find(date).unwrap()), "{text}");
+        }
+    }
 }

@@ -43,7 +43,8 @@ impl<'a> Reader<'a> {
             } else if self.s[self.pos..].starts_with(b"//") {
                 self.pos = memchr::memchr(b'\n', &self.s[self.pos..]).map_or(self.s.len(), |i| self.pos + i);
             } else if self.s[self.pos..].starts_with(b"/*") {
-                self.pos = memchr::memmem::find(&self.s[self.pos + 2..], b"*/").map_or(self.s.len(), |i| self.pos + i + 4);
+                self.pos =
+                    memchr::memmem::find(&self.s[self.pos + 2..], b"*/").map_or(self.s.len(), |i| self.pos + i + 4);
             } else {
                 break;
             }

@@ -10,8 +10,8 @@ use sitecensus_core::urlnorm::{self, HrefError};
 use url::Url;
 
 use crate::decode::{self, Decoded};
-use crate::embedded::{self, ScriptList};
 use crate::dom::{Dom, Kind, push_folded};
+use crate::embedded::{self, ScriptList};
 use crate::fields;
 use crate::items::{self, AnchorInfo};
 use crate::model::{Form, FormField, Image, InvalidLink, Link, Page, PageKind, Via};
@@ -281,7 +281,8 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
     let mut drawing: Vec<String> = Vec::new();
     // A framework's template (v-for="item in list"): looked for element by element only where the
     // source names one.
-    let framework = ["v-for", "ng-repeat", "x-for"].iter().any(|w| memchr::memmem::find(source.as_bytes(), w.as_bytes()).is_some());
+    let framework =
+        ["v-for", "ng-repeat", "x-for"].iter().any(|w| memchr::memmem::find(source.as_bytes(), w.as_bytes()).is_some());
     let mut templated = false;
     let mut empty_lists = 0usize;
 
@@ -391,7 +392,9 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
                     }
                 } else {
                     let code = text_children(dom, i);
-                    let data = e.attr("type").is_some_and(|t| t.contains("xml") || t.contains("json") || t.contains("template"));
+                    let data = e
+                        .attr("type")
+                        .is_some_and(|t| t.contains("xml") || t.contains("json") || t.contains("template"));
                     if drawing.len() < MAX_SCRIPTS_NAMED && !data {
                         if let Some(what) = script::draws(&code) {
                             drawing.push(what);
@@ -533,11 +536,8 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         )
     };
     // The further groups of a Hanweb list, asked from its proxy as a browser's jpage does.
-    let records: usize = script_lists
-        .iter()
-        .filter(|l| l.source == embedded::ListSource::HanwebDatastore)
-        .map(|l| l.entries)
-        .sum();
+    let records: usize =
+        script_lists.iter().filter(|l| l.source == embedded::ListSource::HanwebDatastore).map(|l| l.entries).sum();
     if records > 0 {
         let total = embedded::datastore_total(&decoded.text);
         for g in cms::hanweb_groups(&decoded.text, url, records, total, MAX_PAGER_PAGES) {

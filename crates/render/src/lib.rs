@@ -275,7 +275,9 @@ impl Renderer {
         });
         tracing::info!(browser = %exe.display(), "rendering with headless Chromium");
         if !has_chinese_font() {
-            tracing::warn!("no Chinese font is installed: screenshots will show boxes for Chinese text (install Debian's fonts-noto-cjk)");
+            tracing::warn!(
+                "no Chinese font is installed: screenshots will show boxes for Chinese text (install Debian's fonts-noto-cjk)"
+            );
         }
         Ok(Live { browser, handler, _profile: profile })
     }
@@ -286,24 +288,25 @@ impl Renderer {
     /// # Errors
     /// When no browser runs, the guard refuses the address, or the page fails or times out.
     pub async fn render(&self, url: &Url) -> Result<Rendered, RenderError> {
-        let r = self.with_page(url, |page, started, blocked| async move {
-            let html = page.content().await.map_err(|e| RenderError::Browser(e.to_string()))?;
-            let final_url = page
-                .url()
-                .await
-                .ok()
-                .flatten()
-                .and_then(|u| Url::parse(&u).ok())
-                .filter(|u| matches!(u.scheme(), "http" | "https"))
-                .unwrap_or_else(|| url.clone());
-            Ok(Rendered {
-                html,
-                final_url,
-                blocked: blocked.lock().expect("blocked list").clone(),
-                elapsed_ms: started.elapsed().as_millis() as u64,
+        let r = self
+            .with_page(url, |page, started, blocked| async move {
+                let html = page.content().await.map_err(|e| RenderError::Browser(e.to_string()))?;
+                let final_url = page
+                    .url()
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|u| Url::parse(&u).ok())
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or_else(|| url.clone());
+                Ok(Rendered {
+                    html,
+                    final_url,
+                    blocked: blocked.lock().expect("blocked list").clone(),
+                    elapsed_ms: started.elapsed().as_millis() as u64,
+                })
             })
-        })
-        .await;
+            .await;
         match &r {
             Ok(_) => self.rendered.fetch_add(1, Ordering::Relaxed),
             Err(_) => self.failed.fetch_add(1, Ordering::Relaxed),
@@ -318,7 +321,9 @@ impl Renderer {
     pub async fn screenshot(&self, url: &Url) -> Result<Vec<u8>, RenderError> {
         self.with_page(url, |page, _, _| async move {
             let height = page
-                .evaluate("Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)")
+                .evaluate(
+                    "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)",
+                )
                 .await
                 .ok()
                 .and_then(|v| v.into_value::<f64>().ok())
@@ -356,10 +361,8 @@ impl Renderer {
         let page = live.browser.new_page("about:blank").await.map_err(|e| RenderError::Browser(e.to_string()))?;
         let blocked = Arc::new(std::sync::Mutex::new(Vec::new()));
         let guard_task = {
-            let mut events = page
-                .event_listener::<EventRequestPaused>()
-                .await
-                .map_err(|e| RenderError::Browser(e.to_string()))?;
+            let mut events =
+                page.event_listener::<EventRequestPaused>().await.map_err(|e| RenderError::Browser(e.to_string()))?;
             let page = page.clone();
             let blocked = blocked.clone();
             let this = GuardCheck { guard: self.cfg.guard.clone(), resolve: self.cfg.resolve.clone() };
@@ -467,7 +470,8 @@ impl GuardCheck {
             return Ok(());
         }
         let port = url.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<IpAddr> = match self.resolve.iter().find(|(h, p, _)| h.eq_ignore_ascii_case(host) && *p == port) {
+        let addrs: Vec<IpAddr> = match self.resolve.iter().find(|(h, p, _)| h.eq_ignore_ascii_case(host) && *p == port)
+        {
             Some((_, _, a)) => vec![*a],
             None => match tokio::net::lookup_host((host, port)).await {
                 Ok(a) => a.map(|s| s.ip()).collect(),

@@ -139,7 +139,7 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
         let names = |f: &dyn Fn(&sitecensus_checks::Column) -> bool| {
             site.columns.iter().filter(|c| f(c)).map(|c| c.title.as_str()).collect::<Vec<_>>()
         };
-        let (stale, empty) = (names(&|c| c.stale), names(&|c| c.empty));
+        let (stale, empty, unread) = (names(&|c| c.stale), names(&|c| c.empty), names(&|c| c.unreadable));
         let zh = lang == Lang::Zh;
         let mut line = format!("   {} {}", site.columns.len(), if zh { "个栏目" } else { "columns" });
         if !stale.is_empty() {
@@ -149,6 +149,10 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
         if !empty.is_empty() {
             let label = if zh { "空白" } else { "empty" };
             line.push_str(&format!(" · {} {label}: {}", empty.len(), clip(&empty.join("、"), 60)));
+        }
+        if !unread.is_empty() {
+            let label = if zh { "无法读取（脚本绘制）" } else { "could not read (drawn by scripts)" };
+            line.push_str(&format!(" · {} {label}: {}", unread.len(), clip(&unread.join("、"), 60)));
         }
         let _ = writeln!(out, "{line}");
     }

@@ -198,7 +198,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         }
     }
     {
-        let mut s = sheet(&mut wb, lang.t(Label::SheetColumns), &[30.0, 24.0, 40.0, 10.0, 8.0, 12.0, 8.0, 8.0])?;
+        let mut s = sheet(&mut wb, lang.t(Label::SheetColumns), &[30.0, 24.0, 40.0, 10.0, 8.0, 12.0, 8.0, 8.0, 10.0])?;
         s.header(&[
             lang.t(Label::Site),
             lang.t(Label::Column),
@@ -208,6 +208,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             lang.t(Label::Latest),
             lang.t(Label::Stale),
             lang.t(Label::Empty),
+            lang.t(Label::Unreadable),
         ])?;
         let yes_no = |b: bool| if b { lang.t(Label::Yes) } else { lang.t(Label::No) };
         for site in &results.sites {
@@ -221,6 +222,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                     Cell::Text(c.latest.as_deref().unwrap_or("")),
                     Cell::Text(yes_no(c.stale)),
                     Cell::Text(yes_no(c.empty)),
+                    Cell::Text(yes_no(c.unreadable)),
                 ])?;
             }
         }

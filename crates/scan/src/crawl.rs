@@ -808,7 +808,12 @@ impl Draw {
     /// Has the browser draw a page the static reading could not read, and reads it as drawn;
     /// where it cannot, the page says why (`render_note`). Returns the page, its findings, and
     /// whether a render was tried and worked.
-    async fn draw(self, mut page: Page, findings: Vec<Finding>, fetched: &Fetched) -> (Option<Page>, Vec<Finding>, Option<bool>) {
+    async fn draw(
+        self,
+        mut page: Page,
+        findings: Vec<Finding>,
+        fetched: &Fetched,
+    ) -> (Option<Page>, Vec<Finding>, Option<bool>) {
         let Some(r) = &self.renderer else {
             page.render_note = Some("rendering is off (--no-render)".to_owned());
             return (Some(page), findings, None);

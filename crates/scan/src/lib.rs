@@ -15,9 +15,9 @@ use serde::Serialize;
 use sitecensus_checks::{Checks, ParamError};
 use sitecensus_core::{AsOf, Rubric, SiteSpec, hash64};
 use sitecensus_fetch::{FetchConfig, Fetcher, WarcWriter};
+use sitecensus_render::{RenderConfig, Renderer};
 use sitecensus_report::{Results, RubricRef, RunInfo, SiteResult};
 use sitecensus_store::{RunRow, SiteRow, Store, StoreError};
-use sitecensus_render::{RenderConfig, Renderer};
 use tokio::sync::Semaphore;
 
 pub use assess::{Sink, assess, cross_site_twins, site_model};

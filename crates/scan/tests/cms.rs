@@ -20,7 +20,13 @@ fn columns(s: &SiteResult) -> Cols {
     s.columns.iter().map(|c| (c.title.clone(), (c.items, c.latest.clone(), c.stale, c.empty, c.unreadable))).collect()
 }
 
-fn col(items: usize, latest: Option<&str>, stale: bool, empty: bool, unreadable: bool) -> (usize, Option<String>, bool, bool, bool) {
+fn col(
+    items: usize,
+    latest: Option<&str>,
+    stale: bool,
+    empty: bool,
+    unreadable: bool,
+) -> (usize, Option<String>, bool, bool, bool) {
     (items, latest.map(str::to_owned), stale, empty, unreadable)
 }
 
@@ -73,7 +79,9 @@ async fn lists_written_by_scripts_are_read_and_an_empty_list_is_one_empty_column
     assert_eq!(cols.get("人事信息"), Some(&col(0, None, false, true, false)), "{cols:?}");
     let empty = of(&s, "content.empty_column");
     assert_eq!(common::pages(&empty, &base), ["/rsxx/index.html"]);
-    assert!(of(&s, "freshness.column_stale").iter().all(|f| !f.page.as_deref().unwrap_or("").ends_with("/rsxx/index.html")));
+    assert!(
+        of(&s, "freshness.column_stale").iter().all(|f| !f.page.as_deref().unwrap_or("").ends_with("/rsxx/index.html"))
+    );
     // A single guide page in the navigation is a page, not a column; it is read as a guide.
     assert!(!cols.contains_key("办事指南"), "{cols:?}");
     assert_eq!(s.stats["guides"]["read"], 1, "{}", s.stats["guides"]);
@@ -88,7 +96,10 @@ fn with_render(render: Option<RenderOptions>) -> ScanOptions {
     o
 }
 
-async fn scan_json_lists(render: Option<RenderOptions>, progress: Arc<dyn Progress>) -> (SiteResult, Arc<sitecensus_store::Store>, sitecensus_fixtures::RequestLog, tempfile::TempDir) {
+async fn scan_json_lists(
+    render: Option<RenderOptions>,
+    progress: Arc<dyn Progress>,
+) -> (SiteResult, Arc<sitecensus_store::Store>, sitecensus_fixtures::RequestLog, tempfile::TempDir) {
     let secret_listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
     let secret_log = sitecensus_fixtures::RequestLog::default();
     let secret = sitecensus_fixtures::serve_on(
@@ -152,7 +163,11 @@ async fn without_a_browser_a_drawn_list_could_not_be_read_and_nothing_is_vetoed_
     let channels = of(&s, "interaction.missing");
     assert!(channels.iter().all(|f| f.severity == Severity::Warn && f.detail["unreadable"] == true), "{channels:?}");
     assert!(s.vetoes.is_empty(), "could not read is not a veto: {:?}", s.vetoes);
-    assert!(s.columns.iter().filter(|c| c.title != "办事服务").all(|c| c.unreadable && !c.stale && !c.empty), "{:?}", s.columns);
+    assert!(
+        s.columns.iter().filter(|c| c.title != "办事服务").all(|c| c.unreadable && !c.stale && !c.empty),
+        "{:?}",
+        s.columns
+    );
 }
 
 #[derive(Default)]

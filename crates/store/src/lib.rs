@@ -625,7 +625,8 @@ impl Store {
     /// When the file cannot be written, or on database errors.
     pub fn add_screenshot(&self, site_id: i64, page_url: &str, png: &[u8]) -> Result<std::path::PathBuf, StoreError> {
         let run: i64 = self.with(|c| c.query_row("SELECT run_id FROM sites WHERE id = ?1", [site_id], |r| r.get(0)))?;
-        let rel = format!("run-{run}/screenshots/site-{site_id}-{:016x}.png", sitecensus_core::hash64(page_url.as_bytes()));
+        let rel =
+            format!("run-{run}/screenshots/site-{site_id}-{:016x}.png", sitecensus_core::hash64(page_url.as_bytes()));
         let path = self.files_dir().join(&rel);
         let io = |e: std::io::Error| StoreError::Corrupt { path: path.display().to_string(), message: e.to_string() };
         if let Some(dir) = path.parent() {
@@ -646,7 +647,10 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub fn screenshots(&self, site_id: i64) -> Result<std::collections::BTreeMap<String, std::path::PathBuf>, StoreError> {
+    pub fn screenshots(
+        &self,
+        site_id: i64,
+    ) -> Result<std::collections::BTreeMap<String, std::path::PathBuf>, StoreError> {
         let dir = self.files_dir();
         self.with(|c| {
             let mut st = c.prepare("SELECT page_url, file FROM screenshots WHERE site_id = ?1")?;
