@@ -16,12 +16,7 @@ fn renderer(allowed: &str) -> Renderer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_fetched_after_load_is_drawn_and_private_addresses_are_refused() {
     // The inspector's own network, on another loopback address than the site's.
-    let secret_listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.expect("127.0.0.2 is loopback too");
-    let secret_log = sitecensus_fixtures::RequestLog::default();
-    let secret = sitecensus_fixtures::serve_on(
-        secret_listener,
-        sitecensus_fixtures::site_router_with("hub", &[], secret_log.clone()).unwrap(),
-    );
+    let (secret, secret_log) = sitecensus_fixtures::serve_private("hub").await;
     let secret_url = format!("http://{}", secret.addr());
     let (site, log) = sitecensus_fixtures::serve_site_with("json-lists", &[("secret", &secret_url)]).await;
     let r = renderer("127.0.0.1");

@@ -100,12 +100,7 @@ async fn scan_json_lists(
     render: Option<RenderOptions>,
     progress: Arc<dyn Progress>,
 ) -> (SiteResult, Arc<sitecensus_store::Store>, sitecensus_fixtures::RequestLog, tempfile::TempDir) {
-    let secret_listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
-    let secret_log = sitecensus_fixtures::RequestLog::default();
-    let secret = sitecensus_fixtures::serve_on(
-        secret_listener,
-        sitecensus_fixtures::site_router_with("hub", &[], secret_log.clone()).unwrap(),
-    );
+    let (secret, secret_log) = sitecensus_fixtures::serve_private("hub").await;
     let secret_url = format!("http://{}", secret.addr());
     let (site, _) = sitecensus_fixtures::serve_site_with("json-lists", &[("secret", &secret_url)]).await;
     let (dir, store) = common::store();
