@@ -142,6 +142,7 @@ impl<'a> Reader<'a> {
     fn value(&mut self, depth: usize) -> Option<JsValue> {
         self.blank();
         let c = self.peek()?;
+        let start = self.pos;
         if depth > MAX_DEPTH {
             self.skip_expression();
             return Some(JsValue::Other);
@@ -170,11 +171,15 @@ impl<'a> Reader<'a> {
                         }
                         _ => {}
                     }
+                    let before = self.pos;
                     let Some(k) = self.key() else {
                         self.skip_expression();
                         if self.peek() == Some(b'}') {
                             self.pos += 1;
                             break;
+                        }
+                        if self.pos == before {
+                            return None;
                         }
                         continue;
                     };
@@ -182,6 +187,9 @@ impl<'a> Reader<'a> {
                     if self.peek() != Some(b':') {
                         // A shorthand property or a method: nothing to read.
                         self.skip_expression();
+                        if self.pos == before {
+                            return None;
+                        }
                         continue;
                     }
                     self.pos += 1;
@@ -218,6 +226,9 @@ impl<'a> Reader<'a> {
             }
             _ => {
                 self.skip_expression();
+                if self.pos == start {
+                    return None;
+                }
                 JsValue::Other
             }
         };
@@ -303,8 +314,40 @@ mod tests {
     }
 
     #[test]
+    fn any_text_ends_without_panicking_or_looping() {
+        // Every short string over the characters literals are made of (a small generator stands in
+        // for a fuzzer): the reader must finish on each.
+        let alphabet = b"[]{}(),:;'\"`ab1 \n/\\*$-.";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let text: String = (0..len)
+                .map(|i| alphabet[((state >> (i % 8 * 8)) as usize + i * 7) % alphabet.len()] as char)
+                .collect();
+            let _ = arrays(&text);
+            let _ = parse(&text);
+        }
+    }
+
+    #[test]
     fn broken_literals_end_without_panicking() {
-        for code in ["var a = [{title: 'x", "[[[[", "var a = [1, 2", "x = ['\\", "[{a:`${b}`}]", "[{'a':}]"] {
+        for code in [
+            "var a = [{title: 'x",
+            "[[[[",
+            "var a = [1, 2",
+            "x = ['\\",
+            "[{a:`${b}`}]",
+            "[{'a':}]",
+            "[{a: )}]",
+            "f([1, )]",
+            "[{a )}]",
+            "[)]",
+            "[{a:1} )",
+            "[{)",
+        ] {
             let _ = arrays(code);
         }
     }

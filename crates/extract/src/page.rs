@@ -398,7 +398,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
                     if drawing.len() < MAX_SCRIPTS_NAMED && !data {
                         if let Some(what) = script::draws(&code) {
                             drawing.push(what);
-                        } else if fills_its_block(dom, i) {
+                        } else if fills_its_block(dom, i) && !cms::is_library(&code) {
                             // homelist4index(1,"FTXW/FTDT") alone in its block: the block's content.
                             let call: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
                             drawing.push(format!("inline script filling an empty block: {}", clip(&call, 60)));
@@ -558,14 +558,10 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         if templated {
             d.push("a template framework's markup (v-for, ng-repeat)".to_owned());
         }
+        // An empty list with only libraries beside it names nothing: nothing would draw it.
         d.extend(script_srcs.iter().filter(|s| !cms::is_library(s)).cloned());
-        if d.is_empty() {
-            // An empty list and only libraries: nothing would draw it.
-            d
-        } else {
-            d.truncate(MAX_SCRIPTS_NAMED);
-            d
-        }
+        d.truncate(MAX_SCRIPTS_NAMED);
+        d
     };
     let main_chars = main_text.chars().filter(|c| !c.is_whitespace()).count();
     // The main text's own words, links left out: a list's "main text" is mostly its links.
