@@ -40,6 +40,13 @@ const MAX_SHOT_HEIGHT: f64 = 6000.0;
 /// How often a drawn page is looked at while it settles: it has settled when its document has
 /// not changed for two looks.
 const SETTLE_POLL: Duration = Duration::from_millis(100);
+/// Run in every page before its own scripts: the ways out of the page that request
+/// interception cannot hold to the guard are removed.
+const NO_SIDE_CHANNELS: &str = "(() => { for (const k of ['WebSocket', 'WebTransport', 'RTCPeerConnection', \
+    'webkitRTCPeerConnection', 'Worker', 'SharedWorker']) { try { Object.defineProperty(window, k, \
+    { value: undefined, writable: false, configurable: false }); } catch (e) {} } \
+    try { Object.defineProperty(navigator, 'serviceWorker', { value: undefined }); } catch (e) {} })();";
+
 /// Names Chromium goes by on the systems sitecensus runs on.
 const EXECUTABLES: &[&str] = &["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
 
@@ -386,6 +393,9 @@ impl Renderer {
             })
         };
         let work = async {
+            // Connections the request interception does not see (WebSocket, WebRTC) and workers
+            // that could open them are taken away before the page's scripts run.
+            page.evaluate_on_new_document(NO_SIDE_CHANNELS).await.map_err(|e| RenderError::Browser(e.to_string()))?;
             let _ = page.set_user_agent(self.cfg.user_agent.as_str()).await;
             page.goto(url.as_str()).await.map_err(|e| RenderError::Browser(e.to_string()))?;
             settle(&page, self.cfg.settle).await;
