@@ -220,3 +220,16 @@ async fn a_vetos_evidence_page_is_photographed_and_named_in_the_finding() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_render_budget_bounds_the_pages_drawn_and_the_rest_say_so() {
+    let render = RenderOptions { budget: 1, ..RenderOptions::default() };
+    let (s, _store, _, _dir) = scan_json_lists(Some(render), Arc::new(Silent)).await;
+    assert_eq!(s.stats["pages_rendered"], 1, "{:?}", s.stats);
+    // The homepage comes first and is drawn; the columns wait for a budget that is spent.
+    assert!(of(&s, "freshness.homepage_stale").is_empty());
+    let unread = of(&s, "freshness.unreadable");
+    assert_eq!(unread.len(), 2, "{unread:?}");
+    assert!(unread.iter().all(|f| f.detail["why_not_rendered"].as_str().unwrap().contains("--render-budget")));
+    assert!(s.vetoes.is_empty(), "{:?}", s.vetoes);
+}
