@@ -415,12 +415,15 @@ impl Fetcher {
                 None if status.is_success() => Outcome::Ok { status: status.as_u16() },
                 None => Outcome::HttpError { status: status.as_u16() },
             };
-            if let (Some(w), true) = (&self.warc, method == Method::GET) {
+            // Pages and the list groups a page's script asks by POST are archived (link checks'
+            // HEAD requests are not).
+            if let (Some(w), true) = (&self.warc, method == Method::GET || method == Method::POST) {
                 w.record(Exchange {
                     url: current.to_string(),
                     date: Utc::now(),
                     remote_ip: remote_addr.map(|a| a.ip()),
-                    request_head: request_head(&method, &current),
+                    request_head: request_head(&method, &current, form.map(str::len)),
+                    request_body: form.map(|f| Bytes::copy_from_slice(f.as_bytes())).unwrap_or_default(),
                     response_head: response_head(version, status, &headers, body.len()),
                     body: body.clone(),
                     truncated,
@@ -469,10 +472,13 @@ impl Fetcher {
     }
 }
 
-fn request_head(method: &Method, url: &Url) -> String {
+fn request_head(method: &Method, url: &Url, form_len: Option<usize>) -> String {
     let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    let form = form_len.map_or_else(String::new, |n| {
+        format!("Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: {n}\r\n")
+    });
     format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {USER_AGENT}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: zh-CN,zh;q=0.9,en;q=0.5\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {USER_AGENT}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: zh-CN,zh;q=0.9,en;q=0.5\r\n{form}\r\n",
         &url[url::Position::BeforeHost..url::Position::AfterPort]
     )
 }

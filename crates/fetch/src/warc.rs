@@ -31,6 +31,8 @@ pub struct Exchange {
     pub remote_ip: Option<IpAddr>,
     /// The HTTP request head (request line and headers, ending in a blank line).
     pub request_head: String,
+    /// The request's body (a POSTed form; empty for GET).
+    pub request_body: Bytes,
     /// The HTTP response head (status line and headers, ending in a blank line).
     pub response_head: String,
     /// The (decoded) body.
@@ -180,9 +182,9 @@ fn write_loop(dir: &Path, prefix: &str, rx: &Receiver<Msg>) -> std::io::Result<V
             "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: {}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\nWARC-Concurrent-To: {response_id}\r\n{ip}Content-Type: application/http;msgtype=request\r\nContent-Length: {}\r\n\r\n",
             record_id(),
             e.url,
-            e.request_head.len()
+            e.request_head.len() + e.request_body.len()
         );
-        write_record(o, &head, &[e.request_head.as_bytes()])?;
+        write_record(o, &head, &[e.request_head.as_bytes(), &e.request_body])?;
     }
     if let Some(mut o) = out {
         o.file.flush()?;

@@ -33,10 +33,10 @@ fn col(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanweb_columns_are_read_whole_through_their_jpage_groups() {
     let (site, log) = sitecensus_fixtures::serve_site_with("hanweb", &[]).await;
-    let (_dir, store) = common::store();
-    let out = scan(store, vec![SiteSpec::from_url(&site.url("/")).unwrap()], common::options(), Arc::new(Silent))
-        .await
-        .unwrap();
+    let (dir, store) = common::store();
+    let mut o = common::options();
+    o.warc = Some(dir.path().join("warc"));
+    let out = scan(store, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
     let s = &out.results.sites[0];
     let cols = columns(s);
     assert_eq!(cols.get("政务动态"), Some(&col(32, Some("2024-07-09"), false, false, false)), "{cols:?}");
@@ -51,6 +51,25 @@ async fn hanweb_columns_are_read_whole_through_their_jpage_groups() {
         );
     }
     assert!(asked.iter().all(|r| r.starts_with("POST ")), "{asked:?}");
+    // The POSTed groups are evidence too: archived with their form and their answer.
+    let reader = warc::WarcReader::from_path_gzip(&out.warc_files[0]).unwrap();
+    let records: Vec<(String, String)> = reader
+        .iter_records()
+        .filter_map(Result::ok)
+        .map(|r| {
+            (
+                r.header(warc::WarcHeader::WarcType).map(|t| t.to_string()).unwrap_or_default(),
+                String::from_utf8_lossy(r.body()).into_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        records.iter().any(|(t, b)| t == "request"
+            && b.starts_with("POST /module/web/jpage/dataproxy.jsp?startrecord=16")
+            && b.contains("columnid=1001")),
+        "no POST request record"
+    );
+    assert!(records.iter().any(|(t, b)| t == "response" && b.contains("<totalrecord>32</totalrecord>")));
     assert_eq!(s.stats["cms"]["id"], "hanweb", "{}", s.stats["cms"]);
     assert!(of(s, "freshness.unreadable").is_empty());
     assert!(of(s, "freshness.homepage_stale").is_empty(), "the homepage's datastore shows 2024-07-09");
