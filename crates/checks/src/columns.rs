@@ -124,6 +124,9 @@ const FUTURE_DAYS: u64 = 1;
 const ARTICLES_READ: usize = 5;
 /// Entries an article page must list to be taken for a column's list all the same.
 const MIN_LIST_ITEMS: usize = 5;
+/// A page with an empty list is an empty column only while it has little text of its own (a
+/// page of text with an empty decorative list is a page of text).
+const MAX_EMPTY_LIST_PAGE_CHARS: usize = 200;
 
 /// The columns of a site, in the order a person meets them (homepage first). `single` says
 /// which pages are single pages whatever they list (a service guide with its forms).
@@ -310,7 +313,9 @@ fn assemble<'a>(
     let empty = items.is_empty()
         && unreadable.is_none()
         && !has_form
-        && (placeholder.is_some() || page.empty_lists > 0 || (page.content_links == 0 && main_chars < 40));
+        && (placeholder.is_some()
+            || (page.empty_lists > 0 && main_chars < MAX_EMPTY_LIST_PAGE_CHARS)
+            || (page.content_links == 0 && main_chars < 40));
     if items.is_empty() && !empty && unreadable.is_none() {
         return None;
     }

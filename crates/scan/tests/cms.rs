@@ -103,6 +103,8 @@ async fn lists_written_by_scripts_are_read_and_an_empty_list_is_one_empty_column
     );
     // A single guide page in the navigation is a page, not a column; it is read as a guide.
     assert!(!cols.contains_key("办事指南"), "{cols:?}");
+    // A page of text whose template has an empty list box is no empty column.
+    assert!(cols.get("机构概况").is_none_or(|c| !c.3), "{cols:?}");
     assert_eq!(s.stats["guides"]["read"], 1, "{}", s.stats["guides"]);
     assert!(of(&s, "freshness.unreadable").is_empty());
     assert_eq!(s.stats["pages_rendered"], 0, "read without a browser");
