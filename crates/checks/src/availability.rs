@@ -13,6 +13,27 @@ use crate::model::SiteModel;
 pub const UNREACHABLE: &str = "availability.unreachable";
 /// `availability.slow`.
 pub const SLOW: &str = "availability.slow";
+/// `page.unparsable`.
+pub const UNPARSABLE: &str = "page.unparsable";
+
+/// Parameters of `page.unparsable`: none (the budget is the extractor's).
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnparsableParams {}
+
+/// `page.unparsable`: a page past the parse budget, not read (or read in part), with why.
+#[must_use]
+pub fn unparsable(page: &sitecensus_extract::Page, rule: &Rule<UnparsableParams>) -> Option<Finding> {
+    let (why, read_in_part) = match (&page.unparsable, &page.parse_note) {
+        (Some(why), _) => (why, false),
+        (None, Some(note)) => (note, true),
+        (None, None) => return None,
+    };
+    Some(
+        Finding::new(UNPARSABLE, rule.severity, format!("the page {}", why))
+            .page(page.url.clone())
+            .detail("read_in_part", read_in_part),
+    )
+}
 
 /// Thresholds of `availability.unreachable`.
 #[derive(Debug, Clone, Deserialize)]

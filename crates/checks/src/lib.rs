@@ -151,6 +151,7 @@ fn with_matcher<P, M>(
 pub struct Checks {
     unreachable: Option<Rule<availability::UnreachableParams>>,
     slow: Option<Rule<availability::SlowParams>>,
+    unparsable: Option<Rule<availability::UnparsableParams>>,
     broken: Option<Rule<links::BrokenParams>>,
     downloads: Option<Rule<links::DownloadParams>>,
     homepage_stale: Option<Rule<freshness::HomepageParams>>,
@@ -211,6 +212,7 @@ impl Checks {
         Ok(Checks {
             unreachable: rule(rubric, availability::UNREACHABLE)?,
             slow: rule(rubric, availability::SLOW)?,
+            unparsable: rule(rubric, availability::UNPARSABLE)?,
             broken: rule(rubric, links::BROKEN)?,
             downloads: rule(rubric, links::BROKEN_DOWNLOAD)?,
             homepage_stale: rule(rubric, freshness::HOMEPAGE_STALE)?,
@@ -261,6 +263,9 @@ impl Checks {
     #[must_use]
     pub fn page(&self, page: &Page, dom: &Dom) -> Vec<Finding> {
         let mut out = Vec::new();
+        if let Some(r) = &self.unparsable {
+            out.extend(availability::unparsable(page, r));
+        }
         if let Some((r, m)) = &self.spam {
             out.extend(spam::check(page, dom, m, r));
         }

@@ -15,6 +15,7 @@ use crate::finding::{Finding, Severity};
 pub const KNOWN_CHECKS: &[&str] = &[
     "availability.unreachable",
     "availability.slow",
+    "page.unparsable",
     "links.broken",
     "service.broken_download",
     "freshness.homepage_stale",

@@ -6,6 +6,7 @@
 //! allocation beyond the strings the model keeps.
 
 pub mod attachments;
+pub mod budget;
 pub mod cms;
 pub mod css;
 pub mod dates;

@@ -270,6 +270,12 @@ pub struct Page {
     /// spent, the browser failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub render_note: Option<String>,
+    /// Why the page was not parsed (nested past the parse budget), if it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unparsable: Option<String>,
+    /// Where the page was read only in part (more elements than the parse budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_note: Option<String>,
     /// The CMS family whose fingerprints the page carries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cms: Option<crate::cms::CmsMatch>,

@@ -15,7 +15,7 @@ use crate::embedded::{self, ScriptList};
 use crate::fields;
 use crate::items::{self, AnchorInfo};
 use crate::model::{Form, FormField, Image, InvalidLink, Link, Page, PageKind, Via};
-use crate::{cms, dates, regions, script};
+use crate::{budget, cms, dates, regions, script};
 
 /// The national page-design meta tags (网页设计规范), by their canonical spelling.
 pub const NATIONAL_META: &[&str] = &[
@@ -126,7 +126,19 @@ pub fn analyze<R>(
     opts: &Options,
     f: impl FnOnce(&Page, &Dom) -> R,
 ) -> (Page, R) {
-    let decoded = decode::decode_for(bytes, content_type, url.host_str());
+    let mut decoded = decode::decode_for(bytes, content_type, url.host_str());
+    // NUL characters are dropped by the tree builder anyway; a page of them costs a lot on the way.
+    if memchr::memchr(0, decoded.text.as_bytes()).is_some() {
+        decoded.text.retain(|c| c != '\0');
+    }
+    let parse_note = match budget::survey(&decoded.text) {
+        budget::Survey::Fits => None,
+        budget::Survey::CutAt(at) => {
+            decoded.text.truncate(at);
+            Some(format!("read up to its {}th element (the parse budget)", budget::MAX_ELEMENTS))
+        }
+        budget::Survey::TooDeep => return unparsable(&decoded, url, opts, f),
+    };
     // Lists carried by scripts are put back where a browser shows them; a Hanweb datastore
     // answer is read as the list it is.
     let (source, lists) = if embedded::is_datastore_document(&decoded.text) {
@@ -140,7 +152,21 @@ pub fn analyze<R>(
     };
     let html = Html::parse_document(&source);
     let dom = Dom::build(&html);
-    let page = build(&dom, &decoded, &source, lists, url, opts);
+    let mut page = build(&dom, &decoded, &source, lists, url, opts);
+    page.parse_note = parse_note;
+    let r = f(&page, &dom);
+    (page, r)
+}
+
+/// The model of a page nested past the parse budget: nothing read off it but why.
+fn unparsable<R>(decoded: &Decoded, url: &Url, opts: &Options, f: impl FnOnce(&Page, &Dom) -> R) -> (Page, R) {
+    let html = Html::parse_document("");
+    let dom = Dom::build(&html);
+    let mut page = build(&dom, decoded, "", Vec::new(), url, opts);
+    page.unparsable = Some(format!(
+        "its elements are nested more than {} deep: not parsed (the parse budget; no real page comes near)",
+        budget::MAX_DEPTH
+    ));
     let r = f(&page, &dom);
     (page, r)
 }
@@ -162,6 +188,11 @@ pub fn analyze_rendered<R>(
         declared: None,
         had_errors: false,
     };
+    if budget::survey(html) != budget::Survey::Fits {
+        let (mut page, r) = unparsable(&decoded, url, opts, f);
+        page.rendered = true;
+        return (page, r);
+    }
     let parsed = Html::parse_document(html);
     let dom = Dom::build(&parsed);
     let mut page = build(&dom, &decoded, html, Vec::new(), url, opts);
@@ -631,6 +662,8 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         empty_lists,
         drawn_by,
         render_note: None,
+        unparsable: None,
+        parse_note: None,
         cms: cms.flatten(),
         rendered: false,
         text,
