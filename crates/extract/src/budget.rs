@@ -30,10 +30,53 @@ const RAW_TEXT: &[&[u8]] = &[b"script", b"style", b"textarea", b"title", b"xmp",
 
 /// Elements that nest and stay open until closed: the ones a hostile page can stack.
 const CONTAINERS: &[&[u8]] = &[
-    b"div", b"span", b"table", b"section", b"article", b"font", b"b", b"i", b"u", b"a", b"em", b"strong", b"ul",
-    b"ol", b"dl", b"blockquote", b"center", b"form", b"nav", b"header", b"footer", b"aside", b"main", b"small",
-    b"big", b"sub", b"sup", b"s", b"strike", b"label", b"fieldset", b"object", b"tt", b"code", b"pre", b"q",
-    b"abbr", b"cite", b"del", b"ins", b"mark", b"figure", b"details", b"summary", b"marquee", b"svg", b"math",
+    b"div",
+    b"span",
+    b"table",
+    b"section",
+    b"article",
+    b"font",
+    b"b",
+    b"i",
+    b"u",
+    b"a",
+    b"em",
+    b"strong",
+    b"ul",
+    b"ol",
+    b"dl",
+    b"blockquote",
+    b"center",
+    b"form",
+    b"nav",
+    b"header",
+    b"footer",
+    b"aside",
+    b"main",
+    b"small",
+    b"big",
+    b"sub",
+    b"sup",
+    b"s",
+    b"strike",
+    b"label",
+    b"fieldset",
+    b"object",
+    b"tt",
+    b"code",
+    b"pre",
+    b"q",
+    b"abbr",
+    b"cite",
+    b"del",
+    b"ins",
+    b"mark",
+    b"figure",
+    b"details",
+    b"summary",
+    b"marquee",
+    b"svg",
+    b"math",
 ];
 
 fn tag_name(rest: &[u8]) -> &[u8] {
@@ -100,7 +143,8 @@ pub fn survey(src: &str) -> Survey {
 /// The first position of `needle` (lowercase ASCII) in `hay`, ignoring ASCII case.
 fn find_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let first = needle[0];
-    memchr_iter(first, hay).find(|&i| hay.len() >= i + needle.len() && hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+    memchr_iter(first, hay)
+        .find(|&i| hay.len() >= i + needle.len() && hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]
@@ -116,7 +160,8 @@ mod tests {
         // Closed as it goes, any number nests nothing.
         assert_eq!(survey(&"<div></div>".repeat(MAX_DEPTH * 2)), Survey::Fits);
         // Tags inside scripts, styles and comments are not tags.
-        let scripted = format!("<script>document.write('{}')</script><!-- {} -->", "<div>".repeat(5000), "<b>".repeat(5000));
+        let scripted =
+            format!("<script>document.write('{}')</script><!-- {} -->", "<div>".repeat(5000), "<b>".repeat(5000));
         assert_eq!(survey(&scripted), Survey::Fits);
         // Paragraphs close each other: a flood of them is elements, not depth.
         let flood = "<p>一".repeat(MAX_ELEMENTS + 10);

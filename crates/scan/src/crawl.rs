@@ -41,7 +41,7 @@ pub(crate) struct Ctx {
     pub store: Arc<Store>,
     pub checks: Arc<Checks>,
     pub opts: Arc<ScanOptions>,
-    pub cpu: Arc<Semaphore>,
+    pub cpu: Arc<ParseSlots>,
     pub progress: Arc<dyn Progress>,
     /// The browser of the run, unless rendering is off.
     pub renderer: Option<Arc<sitecensus_render::Renderer>>,
@@ -501,7 +501,7 @@ impl<'a> SiteCrawl<'a> {
                 && (fetched.is_html() || sitecensus_extract::embedded::is_datastore_bytes(&fetched.body))
                 && (homepage || scope.contains(&fetched.final_url));
             let (page, findings) = if readable {
-                let _permit = cpu.acquire_owned().await.expect("cpu semaphore never closed");
+                let _slot = cpu.acquire(fetched.body.len()).await;
                 let body = fetched.body.clone();
                 let ct = fetched.content_type.clone();
                 let final_url = fetched.final_url.clone();
@@ -546,7 +546,7 @@ impl<'a> SiteCrawl<'a> {
                 let f = fetcher.fetch(&url, reqwest_get(), max).await;
                 let mut findings = Vec::new();
                 if matches!(f.outcome, Outcome::Ok { .. }) && !f.is_html() {
-                    let _permit = cpu.acquire_owned().await.expect("cpu semaphore never closed");
+                    let _slot = cpu.acquire(f.body.len()).await;
                     let (body, u) = (f.body.clone(), url.to_string());
                     let read = tokio::task::spawn_blocking(move || {
                         sitecensus_extract::attachments::text_of(&body, &ext)
@@ -793,13 +793,49 @@ impl<'a> SiteCrawl<'a> {
     }
 }
 
+/// Megabytes all pages being read at once may take: a 10 MB page of links costs some 220 MB to
+/// read, so on a machine of many cores the cores alone would not bound it.
+pub(crate) const PARSE_MEMORY_MB: u32 = 768;
+/// Megabytes of reading one megabyte of page costs at the most (a flood of links, measured).
+const PARSE_COST_PER_MB: u32 = 24;
+
+/// Who may read a page now: one slot per core, and a share of the memory budget by size.
+pub(crate) struct ParseSlots {
+    cpu: Arc<Semaphore>,
+    memory: Arc<Semaphore>,
+}
+
+/// A slot to read one page in; freed when dropped.
+pub(crate) struct ParseSlot {
+    _cpu: tokio::sync::OwnedSemaphorePermit,
+    _memory: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl ParseSlots {
+    /// Slots for `cores` pages at once within [`PARSE_MEMORY_MB`].
+    pub(crate) fn new(cores: usize) -> Self {
+        ParseSlots {
+            cpu: Arc::new(Semaphore::new(cores.max(1))),
+            memory: Arc::new(Semaphore::new(PARSE_MEMORY_MB as usize)),
+        }
+    }
+
+    /// Waits for a slot to read `bytes` of page in.
+    pub(crate) async fn acquire(&self, bytes: usize) -> ParseSlot {
+        let mb = u32::try_from(bytes.div_ceil(1024 * 1024)).unwrap_or(u32::MAX).saturating_mul(PARSE_COST_PER_MB);
+        let memory = self.memory.clone().acquire_many_owned(mb.clamp(1, PARSE_MEMORY_MB)).await.expect("never closed");
+        let cpu = self.cpu.clone().acquire_owned().await.expect("never closed");
+        ParseSlot { _cpu: cpu, _memory: memory }
+    }
+}
+
 /// What drawing a page needs: the browser, the site's budget, and the reader of drawn pages.
 struct Draw {
     renderer: Option<Arc<sitecensus_render::Renderer>>,
     left: Arc<AtomicUsize>,
     budget: usize,
     progress: Arc<dyn Progress>,
-    cpu: Arc<Semaphore>,
+    cpu: Arc<ParseSlots>,
     checks: Arc<Checks>,
     opts: sitecensus_extract::Options,
 }
@@ -842,7 +878,7 @@ impl Draw {
         if !rendered.blocked.is_empty() {
             tracing::info!(page = %fetched.final_url, blocked = ?rendered.blocked, "the guard refused requests of a drawn page");
         }
-        let _permit = self.cpu.acquire_owned().await.expect("cpu semaphore never closed");
+        let _slot = self.cpu.acquire(rendered.html.len()).await;
         let (checks, opts, url) = (self.checks.clone(), self.opts, fetched.final_url.clone());
         let served = page.encoding.clone();
         let drawn = tokio::task::spawn_blocking(move || {

@@ -271,7 +271,7 @@ pub async fn scan(
         store: store.clone(),
         checks: checks.clone(),
         opts: Arc::new(opts.clone()),
-        cpu: Arc::new(Semaphore::new(cores)),
+        cpu: Arc::new(crawl::ParseSlots::new(cores)),
         progress: progress.clone(),
     });
     let slots = Arc::new(Semaphore::new(opts.sites_in_flight.max(1)));
