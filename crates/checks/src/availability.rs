@@ -20,6 +20,19 @@ pub const UNPARSABLE: &str = "page.unparsable";
 #[derive(Debug, Clone, Deserialize)]
 pub struct UnparsableParams {}
 
+/// `page.unparsable` for a page whose body was cut at the size cap: read in part.
+#[must_use]
+pub fn truncated(url: &str, bytes: usize, rule: &Rule<UnparsableParams>) -> Finding {
+    Finding::new(
+        UNPARSABLE,
+        rule.severity,
+        format!("the page is larger than the {} MB body cap: read up to it", bytes / (1024 * 1024)),
+    )
+    .page(url.to_owned())
+    .detail("read_in_part", true)
+    .detail("truncated_at_bytes", bytes)
+}
+
 /// `page.unparsable`: a page past the parse budget, not read (or read in part), with why.
 #[must_use]
 pub fn unparsable(page: &sitecensus_extract::Page, rule: &Rule<UnparsableParams>) -> Option<Finding> {
@@ -105,6 +118,17 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
         ];
     };
     let too_slow = h.elapsed_ms >= p.probe_timeout_secs * 1000;
+    // A site passes only on evidence: a homepage that answered but cannot be opened as a page (a
+    // redirect into the inspector's own network, a binary answer, a page past the parse budget)
+    // is a homepage no citizen can use either.
+    if let Some(why) = unread_homepage(site, h) {
+        return vec![
+            Finding::new(UNREACHABLE, rule.severity, format!("the homepage answered but cannot be opened: {why}"))
+                .page(url)
+                .detail("rule", "unreadable")
+                .detail("outcome", h.outcome.describe()),
+        ];
+    }
     if !h.outcome.is_failure() && !too_slow {
         return Vec::new();
     }
@@ -132,6 +156,27 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
             .detail("old_tls", old_tls)
             .detail("attempts", attempts),
     ]
+}
+
+/// Why a homepage that did not fail could not be read, if it could not.
+fn unread_homepage(site: &SiteModel, h: &crate::model::HomepageFetch) -> Option<String> {
+    match &h.outcome {
+        sitecensus_core::Outcome::Blocked { reason } => {
+            return Some(format!("it leads where sitecensus may not go ({reason})"));
+        }
+        o if o.is_failure() => return None,
+        _ => {}
+    }
+    // The homepage's stored entry: fetched, but with no page read off it?
+    let entry = site.pages.iter().find(|e| e.url == h.final_url || e.final_url == h.final_url || e.url == h.url)?;
+    match &entry.page {
+        None => Some(format!(
+            "it answers no page that can be read ({}, {} bytes)",
+            h.content_type.as_deref().unwrap_or("no Content-Type"),
+            h.bytes
+        )),
+        Some(p) => p.unparsable.clone(),
+    }
 }
 
 fn probe_days(probes: &[crate::model::Probe]) -> f64 {

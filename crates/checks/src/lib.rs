@@ -287,6 +287,13 @@ impl Checks {
         out
     }
 
+    /// The finding for a page whose body was cut at the size cap (`bytes`), where the rubric
+    /// has the check.
+    #[must_use]
+    pub fn truncated_page(&self, url: &str, bytes: usize) -> Option<Finding> {
+        self.unparsable.as_ref().map(|r| availability::truncated(url, bytes, r))
+    }
+
     /// Twin findings among articles held outside a site model (the benchmark's generated ones):
     /// what the site-level twin check does once it has read a site's articles.
     #[must_use]

@@ -41,7 +41,10 @@ pub fn broken(site: &SiteModel, links: &Rule<BrokenParams>, downloads: Option<&R
     let mut out = Vec::new();
     for t in &site.links {
         let Some(outcome) = &t.outcome else { continue };
-        if !outcome.is_broken() {
+        // A link into the inspector's own network is not broken for a citizen, and was not
+        // followed: said, for information, so that nobody wonders where it went.
+        let refused = matches!(outcome, Outcome::Blocked { .. });
+        if !outcome.is_broken() && !refused {
             continue;
         }
         let on_homepage = t.sources.iter().any(|s| site.is_homepage(&s.page));
@@ -54,6 +57,7 @@ pub fn broken(site: &SiteModel, links: &Rule<BrokenParams>, downloads: Option<&R
                     .is_some_and(|e| d.params.extensions.contains(&e))
             });
         let (id, severity) = match (is_download, downloads) {
+            _ if refused => (BROKEN, sitecensus_core::Severity::Info),
             (true, Some(d)) => (BROKEN_DOWNLOAD, d.severity),
             _ => (BROKEN, links.severity),
         };
@@ -74,6 +78,9 @@ pub fn broken(site: &SiteModel, links: &Rule<BrokenParams>, downloads: Option<&R
             .detail("text", clip(text, 200));
         if let Outcome::SoftNotFound { reason, .. } = outcome {
             f = f.detail("soft404", reason.clone());
+        }
+        if refused {
+            f = f.detail("refused", true);
         }
         if let Some(s) = first {
             f = f.page(s.page.clone());

@@ -28,6 +28,13 @@ pub struct HomepageFetch {
     pub elapsed_ms: u64,
     /// Every attempt.
     pub attempts: Vec<AttemptRecord>,
+    /// What the last answer said it was, and how many bytes it held (evidence where the homepage
+    /// answers no page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Bytes of the last answer.
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 /// A fetched page of the site.

@@ -13,6 +13,8 @@ fn site() -> SiteModel {
             outcome: Outcome::Ok { status: 200 },
             elapsed_ms: 300,
             attempts: vec![],
+            content_type: None,
+            bytes: 0,
         }),
         pages: vec![],
         links: vec![],
@@ -77,7 +79,12 @@ fn broken_links_and_downloads_are_reported_once_each_with_where_they_were_seen()
         ),
     ];
     let fs = checks().site(&s).findings;
-    let broken = of(&fs, "links.broken");
+    // The link into a private address was refused, not found broken: said for information.
+    let refused: Vec<_> = of(&fs, "links.broken").into_iter().filter(|f| f.detail.contains_key("refused")).collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].severity, Severity::Info);
+    assert_eq!(refused[0].target.as_deref(), Some("http://10.0.0.1/"));
+    let broken: Vec<_> = of(&fs, "links.broken").into_iter().filter(|f| !f.detail.contains_key("refused")).collect();
     assert_eq!(broken.len(), 2, "{broken:#?}");
     let home = broken.iter().find(|f| f.target.as_deref() == Some("http://www.a.gov.cn/gone.html")).unwrap();
     assert_eq!(home.detail["on_homepage"], true);
@@ -106,6 +113,8 @@ fn an_unreachable_homepage_is_a_veto_with_every_attempt() {
                 elapsed_ms: 15000,
             })
             .collect(),
+        content_type: None,
+        bytes: 0,
     });
     let fs = checks().site(&s).findings;
     let u = of(&fs, "availability.unreachable");

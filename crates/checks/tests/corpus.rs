@@ -43,6 +43,8 @@ fn site(home: Option<&str>, as_of: &str, pages: Vec<PageEntry>) -> SiteModel {
             outcome: Outcome::Ok { status: 200 },
             elapsed_ms: 1,
             attempts: vec![],
+            content_type: None,
+            bytes: 0,
         }),
         pages,
         links: vec![],

@@ -18,6 +18,8 @@ pub fn json_to_stdout(out: &OutputArgs) -> bool {
 
 /// Prints a line for people: to standard output, or standard error when the JSON goes to stdout.
 pub fn say(to_stderr: bool, text: &str) {
+    // Text from crawled pages never writes on the inspector's terminal.
+    let text = sitecensus_core::text::for_terminal(text);
     if to_stderr {
         let _ = writeln!(std::io::stderr(), "{text}");
     } else {
@@ -59,7 +61,23 @@ pub fn open_store(db: &str) -> Result<Store> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         bail!("the PostgreSQL store is not available yet; give a SQLite file path to --db (default sitecensus.db)");
     }
-    Store::open(Path::new(db)).with_context(|| format!("cannot open the store {db}"))
+    let path = Path::new(db);
+    // A store that exists but cannot be written is named as such, not as "unable to open".
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().readonly()
+    {
+        bail!("the store {db} is read-only: give a store that can be written, or make it writable");
+    }
+    Store::open(path).with_context(|| format!("cannot open the store {db}"))
+}
+
+/// Opens an existing store to read from; a path with no store is an error, and none is left
+/// behind.
+pub fn open_existing_store(db: &str) -> Result<Store> {
+    if !(db.starts_with("postgres://") || db.starts_with("postgresql://") || Path::new(db).exists()) {
+        bail!("there is no store at {db}: scan first, or name the store with --db");
+    }
+    open_store(db)
 }
 
 /// Loads a shipped rubric by name or a rubric file.

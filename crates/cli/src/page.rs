@@ -49,6 +49,9 @@ pub struct PageArgs {
     /// The browser to draw pages with (default: Debian's chromium on PATH).
     #[arg(long, value_name = "PATH")]
     chromium: Option<std::path::PathBuf>,
+    /// Follow a live page's redirects into loopback, private and link-local addresses too.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 #[derive(Serialize)]
@@ -101,8 +104,11 @@ pub async fn run(a: PageArgs) -> Result<()> {
     let mut fetcher = None;
     let (bytes, content_type, url) = if is_url(&a.target) {
         let url = Url::parse(&a.target).with_context(|| format!("{:?} is not a URL", a.target))?;
-        let cfg =
-            FetchConfig { timeout: std::time::Duration::from_secs_f64(a.timeout.max(0.1)), ..FetchConfig::default() };
+        let cfg = FetchConfig {
+            timeout: std::time::Duration::from_secs_f64(a.timeout.max(0.1)),
+            allow_private: a.allow_private,
+            ..FetchConfig::default()
+        };
         let f = Fetcher::new(cfg, None)?;
         f.guard().allow_host(url.host_str().unwrap_or_default());
         let got = f.get(&url).await;
@@ -113,7 +119,20 @@ pub async fn run(a: PageArgs) -> Result<()> {
         (got.body.to_vec(), got.content_type, got.final_url)
     } else {
         let path = Path::new(&a.target);
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        // The crawler's cap applies to a file too (/dev/zero has no end).
+        let cap = FetchConfig::default().max_body;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, cap as u64 + 1), &mut bytes))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if bytes.len() > cap {
+            bytes.truncate(cap);
+            eprintln!(
+                "note: {} is larger than {} MB: read up to there, as the crawler reads a page",
+                path.display(),
+                cap / (1024 * 1024)
+            );
+        }
         let url = match &a.url {
             Some(u) => Url::parse(u).with_context(|| format!("--url {u:?} is not a URL"))?,
             None => {
@@ -178,7 +197,9 @@ pub async fn run(a: PageArgs) -> Result<()> {
 }
 
 fn print_summary(p: &Page, findings: &[Finding], r: &Reading) {
-    let mut so = std::io::stdout().lock();
+    use std::fmt::Write as _;
+    // Written whole at the end, with what the page says shown, never sent to the terminal.
+    let mut so = String::new();
     let _ = writeln!(
         so,
         "{}\n  title     {}\n  kind      {}\n  encoding  {} ({:?})",
@@ -258,4 +279,6 @@ fn print_summary(p: &Page, findings: &[Finding], r: &Reading) {
     for f in findings {
         let _ = writeln!(so, "  finding   {} {}: {}", f.severity.as_str(), f.check, f.evidence);
     }
+    let safe: Vec<std::borrow::Cow<'_, str>> = so.lines().map(sitecensus_core::text::visible).collect();
+    let _ = std::io::stdout().lock().write_all(format!("{}\n", safe.join("\n")).as_bytes());
 }

@@ -61,7 +61,7 @@ impl Bars {
 
 impl Progress for Bars {
     fn site_started(&self, site: &SiteSpec) {
-        self.sites.set_message(site.given.clone());
+        self.sites.set_message(sitecensus_core::text::visible(&site.given).into_owned());
     }
 
     fn page_fetched(&self, _site: &SiteSpec, url: &str, ok: bool) {

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::OutputArgs;
-use crate::output::{json_to_stdout, load_rubric, open_store, parse_as_of, say, write_outputs};
+use crate::output::{json_to_stdout, load_rubric, open_existing_store, parse_as_of, say, write_outputs};
 
 /// Arguments of `report`.
 #[derive(Args, Debug)]
@@ -30,7 +30,7 @@ pub struct ReportArgs {
 
 /// Runs `report`.
 pub fn run(a: ReportArgs) -> Result<()> {
-    let store = open_store(&a.db)?;
+    let store = open_existing_store(&a.db)?;
     let rubric = load_rubric(&a.rubric)?;
     let as_of = a.as_of.as_deref().map(parse_as_of).transpose()?;
     let mut results = sitecensus_scan::report(&store, a.run, &rubric, as_of)?;

@@ -251,9 +251,24 @@ fn bad_input_gets_a_clear_error() {
     let (ok, _, err) = run(&["scan", "http://a.gov.cn/", "--resolve", "nonsense", "--db", "t.db"], dir.path());
     assert!(!ok);
     assert!(err.contains("HOST:PORT:ADDR"), "{err}");
-    let (ok, _, err) = run(&["report", "--db", "empty.db"], dir.path());
+    // A store that is not there is said to be missing, and none is left behind.
+    let (ok, _, err) = run(&["report", "--db", "missing.db"], dir.path());
     assert!(!ok);
-    assert!(err.contains("no run"), "{err}");
+    assert!(err.contains("no store at missing.db"), "{err}");
+    assert!(!dir.path().join("missing.db").exists());
+    // A read-only store is named as such.
+    let (ok, _, err) = run(
+        &["scan", "http://127.0.0.1:9/", "--db", "t.db", "--timeout", "1", "--retries", "0", "-q", "--no-https-check"],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    let ro = dir.path().join("t.db");
+    let mut perms = std::fs::metadata(&ro).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&ro, perms).unwrap();
+    let (ok, _, err) = run(&["scan", "http://127.0.0.1:9/", "--db", "t.db"], dir.path());
+    assert!(!ok);
+    assert!(err.contains("read-only"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,6 +378,35 @@ fn page_finds_the_seeds_stuffed_brand_names() {
         findings.iter().all(|f| f["check"] != "accuracy.inappropriate_expression" || f["severity"] == "info"),
         "{out}"
     );
+}
+
+/// A hostile site writes escape sequences into its title, its link texts, its robots.txt and its
+/// name in the site list: whatever sitecensus prints shows them escaped, `-q` or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_sequences_from_a_site_never_reach_the_terminal() {
+    let (site, _) = serve_site_with("escapes", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sites.csv"), format!("url,name\n{},恶意\x1b[2J\x1b]0;x\x07县\n", site.url("/")))
+        .unwrap();
+    for quiet in [false, true] {
+        let mut args = vec!["scan", "--sites", "sites.csv", "--db", "t.db", "--no-render"];
+        args.extend(FAST.iter().filter(|a| quiet || **a != "--quiet"));
+        let (ok, out, err) = run(&args, dir.path());
+        assert!(ok, "{err}");
+        for text in [&out, &err] {
+            assert!(
+                !text.contains("\x1b]") && !text.contains("\x1b[2J") && !text.contains('\x07'),
+                "raw escape: {text:?}"
+            );
+        }
+        if !quiet {
+            assert!(err.contains("\\x1b[2J") || out.contains("\\x1b[2J"), "shown escaped: {out} {err}");
+        }
+        assert!(err.contains("not a sitemap"), "the sitemap note is said: {err}");
+    }
+    let (ok, out, _) = run(&["page", site.url("/").as_str(), "--no-render"], dir.path());
+    assert!(ok);
+    assert!(!out.contains('\x1b') && out.contains("\\x1b]0;pwned"), "{out:?}");
 }
 
 /// Probes a homepage that fails one request in `every`, `rounds` times, then scans it: the

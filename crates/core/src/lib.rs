@@ -8,6 +8,7 @@ pub mod finding;
 pub mod outcome;
 pub mod rubric;
 pub mod site;
+pub mod text;
 pub mod time;
 pub mod urlnorm;
 

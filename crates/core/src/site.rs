@@ -75,7 +75,7 @@ impl SiteSpec {
     pub fn from_url(given: &str) -> Result<Self, String> {
         let url = parse_site_url(given)?;
         Ok(SiteSpec {
-            given: given.trim().to_owned(),
+            given: without_credentials(given),
             url,
             name: None,
             level: None,
@@ -109,7 +109,27 @@ pub fn parse_site_url(given: &str) -> Result<Url, String> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err("no host".to_owned());
     }
+    // Credentials in an address would be copied into every result, report and log: not kept.
+    let mut url = url;
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
     Ok(url)
+}
+
+/// The address as given, without credentials (`http://user:pass@x/` → `http://x/`).
+fn without_credentials(given: &str) -> String {
+    let t = given.trim();
+    let Some((scheme, rest)) = t.split_once("://") else {
+        return match t.split_once('@') {
+            Some((userinfo, host)) if !userinfo.contains('/') => host.to_owned(),
+            _ => t.to_owned(),
+        };
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => t.to_owned(),
+    }
 }
 
 /// A row of a site list that could not be used.
@@ -138,6 +158,41 @@ impl SiteList {
     /// When the header is missing or has no `url` column; row-level problems go to `errors`.
     pub fn parse_csv(text: &str) -> Result<Self, String> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let header = lines.first().copied().unwrap_or("");
+        let mut list = SiteList::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut part = std::borrow::Cow::Borrowed(text);
+        let mut offset = 0u64;
+        // A row with an unclosed quote would take every later line into one field: the lines it
+        // swallowed are read again on their own, after the header.
+        while let Some(bad) = list.parse_part(&part, offset, &mut seen)? {
+            let next = usize::try_from(bad).unwrap_or(usize::MAX);
+            if next >= lines.len() {
+                break;
+            }
+            let mut again = String::from(header);
+            if !again.ends_with('\n') {
+                again.push('\n');
+            }
+            again.push_str(&lines[next..].concat());
+            part = std::borrow::Cow::Owned(again);
+            // The part's second line is the file's line `bad + 1`.
+            offset = bad - 1;
+        }
+        Ok(list)
+    }
+
+    /// Reads one stretch of the list: the header row, then rows, whose lines are the file's
+    /// `offset` lines later. Returns the file line of a row whose unclosed quote swallowed the
+    /// lines after it, where reading must start again.
+    fn parse_part(
+        &mut self,
+        text: &str,
+        offset: u64,
+        seen: &mut std::collections::HashSet<String>,
+    ) -> Result<Option<u64>, String> {
+        let list = self;
         let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
         let headers: Vec<String> = rdr
             .headers()
@@ -148,20 +203,28 @@ impl SiteList {
         let col = |name: &str| headers.iter().position(|h| h == name);
         let url_col = col("url").ok_or("the header row has no `url` column")?;
         let (name_col, level_col, region_col, sub_col) = (col("name"), col("level"), col("region"), col("subdomains"));
-        let mut list = SiteList::default();
-        let mut seen = std::collections::HashSet::new();
         for rec in rdr.records() {
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
-                    let line = e.position().map_or(0, csv::Position::line);
+                    let line = e.position().map_or(0, csv::Position::line) + offset;
                     list.errors.push(RowError { line, reason: format!("unreadable row: {e}") });
                     continue;
                 }
             };
-            let line = rec.position().map_or(0, csv::Position::line);
+            let line = rec.position().map_or(0, csv::Position::line) + offset;
             if rec.iter().all(str::is_empty) {
                 continue;
+            }
+            // A field running over lines that look like rows of their own: an unclosed quote.
+            if rec.iter().any(|f| f.lines().skip(1).any(|l| l.contains(',') && (l.contains("http") || l.contains('.'))))
+            {
+                list.errors.push(RowError {
+                    line,
+                    reason: "an unclosed quote runs this row over the lines after it; they are read on their own"
+                        .to_owned(),
+                });
+                return Ok(Some(line));
             }
             let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).filter(|s| !s.is_empty()).map(str::to_owned);
             let Some(given) = get(Some(url_col)) else {
@@ -171,10 +234,12 @@ impl SiteList {
             let url = match parse_site_url(&given) {
                 Ok(u) => u,
                 Err(e) => {
-                    list.errors.push(RowError { line, reason: format!("bad URL {given:?}: {e}") });
+                    list.errors
+                        .push(RowError { line, reason: format!("bad URL {:?}: {e}", without_credentials(&given)) });
                     continue;
                 }
             };
+            let given = without_credentials(&given);
             let level = match get(level_col) {
                 None => None,
                 Some(l) => match Level::parse(&l) {
@@ -213,7 +278,7 @@ impl SiteList {
                 meta,
             });
         }
-        Ok(list)
+        Ok(None)
     }
 }
 
@@ -246,6 +311,38 @@ mod tests {
         let lines: Vec<u64> = list.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![3, 4, 5, 6]);
         assert!(list.errors[1].reason.contains("galaxy"));
+    }
+
+    #[test]
+    fn an_unclosed_quote_swallows_no_later_row() {
+        let csv = "url,name,level\n\
+                   http://a.gov.cn/,\"甲县人民政府,county\n\
+                   http://b.gov.cn/,乙县人民政府,county\n\
+                   http://c.gov.cn/,丙县人民政府,county\n";
+        let list = SiteList::parse_csv(csv).unwrap();
+        let urls: Vec<&str> = list.sites.iter().map(|s| s.given.as_str()).collect();
+        assert_eq!(urls, ["http://b.gov.cn/", "http://c.gov.cn/"]);
+        assert_eq!(list.errors.len(), 1, "{:?}", list.errors);
+        assert_eq!(list.errors[0].line, 2);
+        assert!(list.errors[0].reason.contains("unclosed quote"));
+        // A quoted note over two lines is a note, not a swallowed row.
+        let noted = "url,name,note\nhttp://a.gov.cn/,甲县,\"第一行\n第二行\"\nhttp://b.gov.cn/,乙县,\n";
+        let list = SiteList::parse_csv(noted).unwrap();
+        assert_eq!(list.sites.len(), 2);
+        assert!(list.errors.is_empty());
+        assert_eq!(list.sites[1].given, "http://b.gov.cn/");
+    }
+
+    #[test]
+    fn credentials_are_not_kept() {
+        let s = SiteSpec::from_url("http://admin:secret@www.a.gov.cn:8080/x?y=1").unwrap();
+        assert_eq!(s.given, "http://www.a.gov.cn:8080/x?y=1");
+        assert_eq!(s.url.as_str(), "http://www.a.gov.cn:8080/x?y=1");
+        let s = SiteSpec::from_url("admin:secret@www.a.gov.cn").unwrap();
+        assert_eq!(s.given, "www.a.gov.cn");
+        assert!(!s.url.as_str().contains("secret"));
+        let list = SiteList::parse_csv("url\nhttps://u:p@b.gov.cn/\n").unwrap();
+        assert_eq!(list.sites[0].given, "https://b.gov.cn/");
     }
 
     #[test]

@@ -96,7 +96,28 @@ pub fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), String> {
     if host.is_empty() {
         return Err(format!("{s:?}: empty host"));
     }
+    // An internationalised name (政府.政务) is looked up as its ASCII form (xn--…), as URLs carry it.
+    let host = match url::Host::parse(host) {
+        Ok(url::Host::Domain(d)) => d,
+        Ok(other) => other.to_string(),
+        Err(e) => return Err(format!("{s:?}: {host:?} is not a host name ({e})")),
+    };
     Ok((host.to_ascii_lowercase(), port, addr))
+}
+
+/// A `Location` header as an address to join: bytes past ASCII (raw UTF-8 or GBK, as Chinese
+/// servers send them) are percent-encoded as they came, which is what the server understands.
+fn location_text(value: &reqwest::header::HeaderValue) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if !(0x20..0x80).contains(&b) {
+            let _ = write!(out, "%{b:02X}");
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
 }
 
 /// One try at a URL.
@@ -199,7 +220,7 @@ impl Fetcher {
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .cookie_store(true)
+            .cookie_provider(Arc::new(crate::cookies::SiteCookies::default()))
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(cfg.politeness.per_host_connections.max(1))
@@ -357,7 +378,7 @@ impl Fetcher {
             let status = resp.status();
             let remote_addr = resp.remote_addr();
             if status.is_redirection()
-                && let Some(loc) = resp.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned)
+                && let Some(loc) = resp.headers().get(header::LOCATION).map(location_text)
             {
                 drop(resp);
                 drop(permit);

@@ -4,6 +4,7 @@
 //! archive everything as WARC. A failed fetch is an [`Outcome`](sitecensus_core::Outcome), not an error.
 
 pub mod client;
+pub mod cookies;
 pub mod guard;
 pub mod legacy;
 pub mod politeness;

@@ -53,6 +53,18 @@ impl Robots {
         };
         let f = fetcher.fetch(&url, reqwest::Method::GET, MAX_ROBOTS_BYTES).await;
         match &f.outcome {
+            // A robots.txt past the cap is read to its last whole line, and says so (RFC 9309
+            // asks crawlers to read 500 KiB at least).
+            Outcome::Ok { status } if f.truncated => {
+                let whole = f.body.iter().rposition(|b| *b == b'\n').map_or(&f.body[..0], |i| &f.body[..=i]);
+                Self::parse(
+                    whole,
+                    &format!(
+                        "HTTP {status}, larger than {} KB: read to its last whole line there",
+                        MAX_ROBOTS_BYTES / 1024
+                    ),
+                )
+            }
             Outcome::Ok { status } => Self::parse(&f.body, &format!("HTTP {status}")),
             o => Self::allow_all(&format!("{}: everything allowed", o.describe())),
         }

@@ -168,3 +168,28 @@ async fn responses_are_archived_as_warc_that_a_reader_accepts() {
     }
     assert_eq!(types, ["warcinfo", "response", "request", "response", "request", "response", "request"]);
 }
+
+/// Chinese servers send a redirect's Location as raw UTF-8 or GBK bytes: followed as curl -L
+/// follows them, the bytes percent-encoded as they came.
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_with_raw_non_ascii_locations_are_followed() {
+    let s = serve_site("hostile").await;
+    let f = fetcher(config(), "127.0.0.1");
+    for (path, landing) in [
+        ("/_t/raw-location-utf8", "/_t/landing/%E4%B8%AD%E6%96%87%E9%A1%B5%E9%9D%A2"),
+        ("/_t/raw-location-gbk", "/_t/landing/%D6%D0%CE%C4"),
+    ] {
+        let r = f.get(&Url::parse(&s.url(path)).unwrap()).await;
+        assert_eq!(r.outcome, Outcome::Ok { status: 200 }, "{path}");
+        assert_eq!(r.final_url.path(), landing, "{path}");
+    }
+}
+
+#[test]
+fn resolve_takes_internationalised_host_names_in_their_ascii_form() {
+    let (host, port, addr) = sitecensus_fetch::parse_resolve("政府.政务:80:127.0.0.1").unwrap();
+    assert_eq!(host, Url::parse("http://政府.政务/").unwrap().host_str().unwrap());
+    assert!(host.starts_with("xn--"), "{host}");
+    assert_eq!((port, addr.to_string().as_str()), (80, "127.0.0.1"));
+    assert_eq!(sitecensus_fetch::parse_resolve("WWW.A.GOV.CN:443:10.0.0.1").unwrap().0, "www.a.gov.cn");
+}

@@ -4,7 +4,6 @@
 use std::fmt::Write;
 
 use console::style;
-use sitecensus_core::finding::clip;
 use sitecensus_core::{Finding, Severity};
 
 use crate::SiteResult;
@@ -12,6 +11,11 @@ use crate::lang::{Label, Lang};
 
 /// Findings listed per site on the terminal; the rest are in the JSON and HTML reports.
 pub const FINDINGS_SHOWN: usize = 8;
+
+/// A crawled string shortened for one terminal line, its control characters shown, not sent.
+fn clip(s: &str, max: usize) -> String {
+    sitecensus_core::text::visible(&sitecensus_core::finding::clip(s, max)).into_owned()
+}
 
 fn severity_label(s: Severity) -> console::StyledObject<&'static str> {
     match s {
@@ -32,14 +36,16 @@ fn finding_line(f: &Finding) -> String {
 #[must_use]
 pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
     let mut out = String::new();
-    let name = site.name.as_deref().unwrap_or("");
-    let where_ = [site.level.as_deref(), site.region.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let name = clip(site.name.as_deref().unwrap_or(""), 80);
+    let url = clip(&site.url, 200);
+    let where_ =
+        clip(&[site.level.as_deref(), site.region.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", "), 60);
     let _ = writeln!(
         out,
         "{} {} {}{}",
         style("━━").dim(),
         style(name).bold(),
-        style(&site.url).underlined(),
+        style(url).underlined(),
         if where_.is_empty() { String::new() } else { format!("  ({where_})") }
     );
     let verdict = if site.verdict == "pass" {

@@ -224,14 +224,15 @@ impl<'a> SiteCrawl<'a> {
             let probe = self.https_probe(&seed);
             tokio::spawn(async move { sitecensus_fetch::tls::probe(&probe).await })
         });
-        self.ensure_robots(&seed).await;
-        self.probe_missing_page(&seed).await;
         if !resumed {
             self.seen.insert(hash64(seed.as_str().as_bytes()));
             self.send(Op::Frontier { site_id: self.site.id, urls: vec![(seed.to_string(), 0)] }).await?;
             self.homepage_queue.push_back(seed.clone());
         }
         let mut sitemap_done = resumed;
+        // robots.txt, the soft-404 probe and the sitemap wait for the homepage: a site that is
+        // down costs its homepage's attempts, not four times as many.
+        let mut setup_done = false;
         let mut in_flight: FuturesUnordered<futures::future::BoxFuture<'_, Work>> = FuturesUnordered::new();
         let (mut pages_in_flight, mut links_in_flight) = (0usize, 0usize);
         let page_parallelism = self.ctx.opts.fetch.politeness.per_host_connections.max(1) * 2;
@@ -243,9 +244,16 @@ impl<'a> SiteCrawl<'a> {
                 in_flight.push(Box::pin(self.fetch_page(url, 0, true)));
                 continue;
             }
-            if self.homepage.is_some() && !sitemap_done && self.homepage_queue.is_empty() && pages_in_flight == 0 {
-                sitemap_done = true;
-                self.read_sitemaps(&seed).await?;
+            if self.homepage.is_some() && !setup_done && self.homepage_queue.is_empty() && pages_in_flight == 0 {
+                setup_done = true;
+                if self.homepage.as_ref().is_some_and(|h| !h.outcome.is_failure()) {
+                    self.ensure_robots(&seed).await;
+                    self.probe_missing_page(&seed).await;
+                    if !sitemap_done {
+                        sitemap_done = true;
+                        self.read_sitemaps(&seed).await?;
+                    }
+                }
             }
             while self.homepage.is_some() && pages_in_flight < page_parallelism {
                 let Some((url, depth)) = self.queue.pop_front() else {
@@ -628,6 +636,11 @@ impl<'a> SiteCrawl<'a> {
         self.stats.old_tls += u64::from(p.fetched.legacy_tls);
         if p.fetched.truncated {
             self.stats.truncated += 1;
+            if p.page.is_some()
+                && let Some(f) = self.ctx.checks.truncated_page(p.url.as_str(), p.fetched.body.len())
+            {
+                p.findings.push(f);
+            }
         }
         match p.render {
             Some(true) => self.stats.rendered += 1,
@@ -770,6 +783,8 @@ impl<'a> SiteCrawl<'a> {
                     h.final_url = final_url;
                     h.outcome = outcome.clone();
                     h.elapsed_ms += p.fetched.elapsed_ms;
+                    h.content_type.clone_from(&p.fetched.content_type);
+                    h.bytes = p.fetched.body.len() as u64;
                 }
                 h.attempts.extend(attempts);
             }
@@ -780,6 +795,8 @@ impl<'a> SiteCrawl<'a> {
                     outcome: outcome.clone(),
                     elapsed_ms: p.fetched.elapsed_ms,
                     attempts,
+                    content_type: p.fetched.content_type.clone(),
+                    bytes: p.fetched.body.len() as u64,
                 });
             }
         }

@@ -223,6 +223,8 @@ pub async fn scan(
     let checks = Arc::new(
         Checks::new(&opts.rubric).map_err(|source| ScanError::Rubric { rubric: opts.rubric.id.clone(), source })?,
     );
+    // One scan at a time per store: a second is told which run is busy.
+    let mut lock = store.lock_scan()?;
     let hash = spec_hash(&sites, &opts);
     let (run, resumed) = match store.resumable_run(&hash)? {
         Some(run) => (run, true),
@@ -236,6 +238,7 @@ pub async fn scan(
             (store.create_run(&opts.as_of.to_rfc3339(), &opts.rubric.id, &hash, &options.to_string())?, false)
         }
     };
+    lock.note_run(run.id);
     if resumed
         && !opts.as_of_given
         && let Ok(a) = AsOf::parse(&run.as_of)
@@ -315,6 +318,7 @@ pub async fn scan(
         None => Vec::new(),
     };
     store.finish_run(run.id)?;
+    drop(lock);
     let run = store.run(run.id)?.unwrap_or(run);
     results.run = Some(run_info(&run));
     results.summarize();

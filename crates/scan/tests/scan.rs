@@ -48,11 +48,15 @@ async fn a_county_site_is_crawled_checked_and_scored() {
     // Outside links are checked, not crawled.
     assert!(ext_log.all().iter().any(|r| r == "HEAD /"), "{:?}", ext_log.all());
     assert_eq!(ext_log.gets("/deep/page.html"), 0);
-    let broken = findings(s, "links.broken");
+    let (refused, broken): (Vec<_>, Vec<_>) =
+        findings(s, "links.broken").into_iter().partition(|f| f.detail.contains_key("refused"));
     let targets: Vec<&str> = broken.iter().filter_map(|f| f.target.as_deref()).collect();
     assert!(targets.contains(&site.url("/col/ywdt/art_old.html").as_str()), "{targets:?}");
     assert!(targets.contains(&"http://old-partner.invalid/"), "{targets:?}");
     assert!(!targets.iter().any(|t| t.contains("10.0.0.1")), "a private address is refused, not broken");
+    // …and said so, for information.
+    assert!(refused.iter().all(|f| f.severity == sitecensus_core::Severity::Info));
+    assert!(refused.iter().any(|f| f.target.as_deref().is_some_and(|t| t.contains("10.0.0.1"))), "{refused:?}");
     assert_eq!(broken.len(), 2, "{broken:#?}");
     let home_link = broken.iter().find(|f| f.target.as_deref().is_some_and(|t| t.ends_with("art_old.html"))).unwrap();
     assert_eq!(home_link.detail["on_homepage"], true);
@@ -105,7 +109,7 @@ async fn an_interrupted_scan_resumes_without_fetching_again() {
         let path = &url[site.url("").len()..];
         assert_eq!(log.gets(path), 1, "{path} was stored before the cut and must not be fetched again");
     }
-    assert_eq!(findings(s, "links.broken").len(), 2);
+    assert_eq!(findings(s, "links.broken").iter().filter(|f| !f.detail.contains_key("refused")).count(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,6 +49,49 @@ pub enum StoreError {
     /// The writer thread is gone.
     #[error("the store's writer has stopped")]
     WriterGone,
+    /// Writing to the store failed (a full disk, say); the run stopped there and resumes later.
+    #[error(
+        "cannot write to the store {path}: {message}; the run stopped here, and running the same command again resumes it"
+    )]
+    WriteFailed {
+        /// The database file.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// Another scan is writing to the store.
+    #[error("the store {path} is busy: {by}; wait for it to end, or give another store with --db")]
+    Busy {
+        /// The database file.
+        path: String,
+        /// Who holds it (process and run).
+        by: String,
+    },
+    /// A file beside the database (a lock, a screenshot) could not be used.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The right to scan into a store, held while a scan runs: one scan at a time per store.
+#[derive(Debug)]
+pub struct ScanLock {
+    file: std::fs::File,
+}
+
+impl ScanLock {
+    /// Records which run the lock is held for (shown to a scan that finds the store busy).
+    pub fn note_run(&mut self, run: i64) {
+        use std::io::{Seek, Write};
+        let _ = self.file.set_len(0);
+        let _ = self.file.seek(std::io::SeekFrom::Start(0));
+        let _ = write!(self.file, "process {} scanning run {run} since {}", std::process::id(), now());
+    }
 }
 
 /// A run as stored.
@@ -156,6 +199,8 @@ pub struct Store {
     /// their own, so reads do not queue behind one another; SQLite's WAL lets them run at once.
     /// Hand-written: a pool crate would pin its own rusqlite version for these few lines.
     idle: Mutex<Vec<Connection>>,
+    /// Pages the scan writer may grow the database to, where bounded.
+    max_pages: Mutex<Option<u64>>,
 }
 
 /// Idle connections kept open.
@@ -180,11 +225,58 @@ impl Store {
     /// When the file cannot be opened or migrated.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let p = path.display().to_string();
+        // Two processes opening a new store at once would both migrate it: one at a time.
+        let migrate_lock = Self::lock_file(path, "migrate.lock")?;
+        migrate_lock.lock().map_err(|source| StoreError::File { path: format!("{p}.migrate.lock"), source })?;
         let mut conn = open_conn(path).map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
         schema::migrations()
             .to_latest(&mut conn)
             .map_err(|e| StoreError::Migration { path: p, message: e.to_string() })?;
-        Ok(Store { path: path.to_owned(), idle: Mutex::new(vec![conn]) })
+        drop(migrate_lock);
+        Ok(Store { path: path.to_owned(), idle: Mutex::new(vec![conn]), max_pages: Mutex::new(None) })
+    }
+
+    fn lock_file(path: &Path, suffix: &str) -> Result<std::fs::File, StoreError> {
+        let name = format!("{}.{suffix}", path.display());
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&name)
+            .map_err(|source| StoreError::File { path: name, source })
+    }
+
+    /// Takes the store for a scan; a store another scan holds is [`StoreError::Busy`], with who.
+    ///
+    /// # Errors
+    /// When the store is busy, or its lock file cannot be made.
+    pub fn lock_scan(&self) -> Result<ScanLock, StoreError> {
+        let file = Self::lock_file(&self.path, "scan.lock")?;
+        match file.try_lock() {
+            Ok(()) => {
+                let mut lock = ScanLock { file };
+                let _ = lock.file.set_len(0);
+                {
+                    use std::io::Write;
+                    let _ = write!(lock.file, "process {} starting a scan since {}", std::process::id(), now());
+                }
+                Ok(lock)
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let by = std::fs::read_to_string(format!("{}.scan.lock", self.path.display()))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
+                Err(StoreError::Busy {
+                    path: self.path.display().to_string(),
+                    by: if by.is_empty() { "another scan".to_owned() } else { by },
+                })
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                Err(StoreError::File { path: format!("{}.scan.lock", self.path.display()), source })
+            }
+        }
     }
 
     /// The database file.
@@ -221,7 +313,19 @@ impl Store {
     /// When the writer's connection cannot be opened.
     pub fn writer(&self) -> Result<Writer, StoreError> {
         let conn = open_conn(&self.path).map_err(|e| self.err(e))?;
+        if let Some(pages) = *self.max_pages.lock().expect("store lock") {
+            conn.pragma_update(None, "max_page_count", i64::try_from(pages).unwrap_or(i64::MAX))
+                .map_err(|e| self.err(e))?;
+        }
         Ok(Writer::start(conn, self.path.display().to_string()))
+    }
+
+    /// Bounds the size of the database the scan writer may grow it to (SQLite answers "database or
+    /// disk is full" beyond it, as a full disk does): for an office that keeps stores small, and
+    /// for the tests of a full disk.
+    pub fn limit_size(&self, bytes: u64) {
+        let page_size: i64 = self.with(|c| c.query_row("PRAGMA page_size", [], |r| r.get(0))).unwrap_or(4096);
+        *self.max_pages.lock().expect("store lock") = Some(bytes / page_size.max(1).unsigned_abs());
     }
 
     /// The newest unfinished run with this identity, to resume.
@@ -816,6 +920,22 @@ mod tests {
             model: Some("{}".into()),
             rendered: false,
         }
+    }
+
+    #[test]
+    fn one_scan_at_a_time_and_the_second_is_told_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let a = Store::open(&path).unwrap();
+        let b = Store::open(&path).unwrap();
+        let mut held = a.lock_scan().unwrap();
+        held.note_run(7);
+        match b.lock_scan() {
+            Err(StoreError::Busy { by, .. }) => assert!(by.contains("run 7"), "{by}"),
+            other => panic!("expected busy, got {other:?}"),
+        }
+        drop(held);
+        assert!(b.lock_scan().is_ok(), "free again once the first scan ends");
     }
 
     #[test]

@@ -152,25 +152,37 @@ pub enum Op {
 pub struct Writer {
     tx: mpsc::Sender<Op>,
     path: String,
+    /// Why the writer stopped, once a batch failed (a full disk, say).
+    failed: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Writer {
     pub(crate) fn start(conn: Connection, path: String) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let p = path.clone();
+        let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let f = failed.clone();
         std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || write_loop(conn, rx, &p))
+            .spawn(move || write_loop(conn, rx, &p, &f))
             .expect("spawn the store writer");
-        Writer { tx, path }
+        Writer { tx, path, failed }
+    }
+
+    /// Why the writer is gone: the failure that stopped it, where one did.
+    fn gone(&self) -> StoreError {
+        match self.failed.lock().expect("writer state").clone() {
+            Some(message) => StoreError::WriteFailed { path: self.path.clone(), message },
+            None => StoreError::WriterGone,
+        }
     }
 
     /// Queues a write.
     ///
     /// # Errors
-    /// When the writer has stopped.
+    /// When the writer has stopped (a write failed: the run stops there).
     pub async fn send(&self, op: Op) -> Result<(), StoreError> {
-        self.tx.send(op).await.map_err(|_| StoreError::WriterGone)
+        self.tx.send(op).await.map_err(|_| self.gone())
     }
 
     /// Queues a write from a blocking thread (`spawn_blocking`, not an async task).
@@ -178,7 +190,7 @@ impl Writer {
     /// # Errors
     /// When the writer has stopped.
     pub fn send_blocking(&self, op: Op) -> Result<(), StoreError> {
-        self.tx.blocking_send(op).map_err(|_| StoreError::WriterGone)
+        self.tx.blocking_send(op).map_err(|_| self.gone())
     }
 
     /// Waits until everything sent so far is committed.
@@ -189,12 +201,15 @@ impl Writer {
         let (tx, rx) = oneshot::channel();
         self.send(Op::Flush(tx)).await?;
         rx.await
-            .map_err(|_| StoreError::WriterGone)?
-            .map_err(|message| StoreError::Corrupt { path: self.path.clone(), message })
+            .map_err(|_| self.gone())?
+            .map_err(|message| StoreError::WriteFailed { path: self.path.clone(), message })
     }
 }
 
-fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Op>, path: &str) {
+/// Commits batches until the channel closes, or until one fails: a store that cannot be written
+/// (a full disk) stops the run there, cleanly — what was committed stays, and a later run
+/// resumes from it — instead of failing batch after batch while the crawl goes on.
+fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Op>, path: &str, failed: &std::sync::Mutex<Option<String>>) {
     let mut failure: Option<String> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -207,11 +222,22 @@ fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Op>, path: &str) {
         let mut flushes = Vec::new();
         let result = apply(&mut conn, batch, &mut flushes);
         if let Err(e) = result {
-            tracing::error!("store {path}: a batch of writes failed: {e}");
+            tracing::error!("store {path}: writing failed, the run stops here: {e}");
             failure = Some(e.to_string());
+            *failed.lock().expect("writer state") = failure.clone();
         }
         for f in flushes {
             let _ = f.send(failure.clone().map_or(Ok(()), Err));
+        }
+        if failure.is_some() {
+            // Closing the channel tells every sender at once.
+            rx.close();
+            while let Ok(op) = rx.try_recv() {
+                if let Op::Flush(f) = op {
+                    let _ = f.send(failure.clone().map_or(Ok(()), Err));
+                }
+            }
+            return;
         }
     }
 }
