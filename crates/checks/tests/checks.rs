@@ -124,10 +124,17 @@ fn an_unreachable_homepage_is_a_veto_with_every_attempt() {
     assert!(of(&checks().site(&site()).findings, "availability.unreachable").is_empty());
 }
 
+/// `total` probes spread over the week the rule judges (every 50 minutes from 2024-07-03),
+/// the first `failed` of them failed.
 fn probes(total: usize, failed: usize) -> Vec<Probe> {
+    probes_every(total, failed, 50)
+}
+
+fn probes_every(total: usize, failed: usize, minutes: i64) -> Vec<Probe> {
+    let start = chrono::DateTime::parse_from_rfc3339("2024-07-03T00:00:00+08:00").unwrap();
     (0..total)
         .map(|i| Probe {
-            at: format!("2024-07-0{}T{:02}:{:02}:00+08:00", 3 + i / 144, (i % 144) / 6, (i % 6) * 10),
+            at: (start + chrono::Duration::minutes(minutes * i as i64)).to_rfc3339(),
             ok: i >= failed,
             elapsed_ms: 100,
             error: (i < failed).then(|| "timed out".to_owned()),
@@ -153,6 +160,23 @@ fn the_probe_window_decides_by_the_official_five_percent() {
     s.probes = probes(200, 0);
     s.homepage.as_mut().unwrap().outcome = Outcome::Connect { message: "refused".into() };
     assert!(of(&checks().site(&s).findings, "availability.unreachable").is_empty());
+}
+
+#[test]
+fn probes_that_do_not_cover_the_week_warn_and_the_scan_judges() {
+    let mut s = site();
+    // Fifty probes a minute apart, five failed: 10 %, over less than an hour.
+    s.probes = probes_every(50, 5, 1);
+    let fs = checks().site(&s).findings;
+    let u = of(&fs, "availability.unreachable");
+    assert_eq!(u.len(), 1);
+    assert_eq!(u[0].severity, Severity::Warn, "{}", u[0].evidence);
+    assert_eq!(u[0].detail["window_complete"], false);
+    assert!(u[0].evidence.contains("no veto"), "{}", u[0].evidence);
+    // The scan's own failed fetch still decides as it would without probes.
+    s.homepage.as_mut().unwrap().outcome = Outcome::Connect { message: "refused".into() };
+    let fs = checks().site(&s).findings;
+    assert!(of(&fs, "availability.unreachable").iter().any(|f| f.severity == Severity::Veto));
 }
 
 #[test]

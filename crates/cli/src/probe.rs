@@ -3,6 +3,7 @@
 //! stored as it happens, so a restart loses nothing; the next `scan` or `report` reads the window.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -77,7 +78,7 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
         fetcher.guard().allow_host(s.host());
     }
     let start = Instant::now();
-    let mut round = 0u64;
+    let deadline = start + total;
     eprintln!(
         "probing {} homepage(s) every {:?} for {:?}; timeout {timeout_secs} s; store {}",
         sites.len(),
@@ -85,12 +86,24 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
         total,
         a.db
     );
-    loop {
-        round += 1;
-        let mut tasks = Vec::new();
-        for s in &sites {
-            let (fetcher, store, url) = (fetcher.clone(), store.clone(), s.url.clone());
-            tasks.push(tokio::spawn(async move {
+    // Each homepage keeps its own schedule, spread over the interval: a hanging one delays no
+    // other, and thousands of sites do not fire at once. Probing stops when the time is up.
+    let up = Arc::new(AtomicU64::new(0));
+    let down = Arc::new(AtomicU64::new(0));
+    let n = sites.len().max(1) as u32;
+    let mut tasks = Vec::new();
+    for (i, s) in sites.iter().enumerate() {
+        let (fetcher, store, url) = (fetcher.clone(), store.clone(), s.url.clone());
+        let (up, down) = (up.clone(), down.clone());
+        let offset = every * u32::try_from(i).unwrap_or(u32::MAX) / n;
+        tasks.push(tokio::spawn(async move {
+            let mut k = 0u32;
+            loop {
+                let at_time = start + offset + every * k;
+                if at_time >= deadline {
+                    return;
+                }
+                tokio::time::sleep_until(tokio::time::Instant::from_std(at_time)).await;
                 let at = sitecensus_store::now();
                 let f = fetcher.get(&url).await;
                 let ok = matches!(f.outcome, Outcome::Ok { .. }) && f.elapsed_ms < timeout_secs * 1000;
@@ -102,24 +115,42 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
                     elapsed_ms: f.elapsed_ms,
                     error: (!ok).then(|| f.outcome.describe()),
                 };
-                store.add_probe(&row).map(|()| ok)
-            }));
-        }
-        let (mut up, mut down) = (0, 0);
-        for t in tasks {
-            match t.await? {
-                Ok(true) => up += 1,
-                Ok(false) => down += 1,
-                Err(e) => eprintln!("error: cannot store a probe: {e}"),
+                match store.add_probe(&row) {
+                    Ok(()) if ok => up.fetch_add(1, Ordering::Relaxed),
+                    Ok(()) => down.fetch_add(1, Ordering::Relaxed),
+                    Err(e) => {
+                        eprintln!("error: cannot store a probe: {e}");
+                        0
+                    }
+                };
+                k += 1;
             }
-        }
-        eprintln!("round {round}: {up} up, {down} down");
-        let next = every * u32::try_from(round).unwrap_or(u32::MAX);
-        if next >= total {
-            break;
-        }
-        tokio::time::sleep_until(tokio::time::Instant::from_std(start + next)).await;
+        }));
     }
+    // What the probes say so far, once an interval.
+    let report = {
+        let (up, down) = (up.clone(), down.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::from_std(start + every), every);
+            loop {
+                tick.tick().await;
+                if Instant::now() >= deadline {
+                    return;
+                }
+                eprintln!(
+                    "{:.0} s: {} probes up, {} down",
+                    start.elapsed().as_secs_f64(),
+                    up.load(Ordering::Relaxed),
+                    down.load(Ordering::Relaxed)
+                );
+            }
+        })
+    };
+    for t in tasks {
+        t.await?;
+    }
+    report.abort();
+    eprintln!("done: {} probes up, {} down", up.load(Ordering::Relaxed), down.load(Ordering::Relaxed));
     Ok(())
 }
 

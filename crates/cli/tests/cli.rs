@@ -431,12 +431,15 @@ async fn probe_then_scan(every: u32, rounds: u32) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
+/// Ten per cent of probes failed — but over a second, not the week the rule judges: a warning
+/// that says so, not a veto (the week itself is tested over stored probes in the checks).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_probe_window_with_ten_percent_failures_vetoes() {
+async fn a_probe_window_with_ten_percent_failures_warns_until_it_covers_the_week() {
     let v = probe_then_scan(10, 50).await;
     let site = &v["sites"][0];
-    assert_eq!(site["vetoes"][0], "availability.unreachable", "{site}");
     let f = site["findings"].as_array().unwrap().iter().find(|f| f["check"] == "availability.unreachable").unwrap();
+    assert_eq!(f["severity"], "warn", "{f}");
+    assert_eq!(f["detail"]["window_complete"], false);
     assert_eq!(f["detail"]["rule"], "probes");
     assert_eq!(f["detail"]["probes"], 50);
     assert_eq!(f["detail"]["failures"], 5);
