@@ -150,10 +150,10 @@ pub fn analyze<R>(
             None => (std::borrow::Cow::Borrowed(decoded.text.as_str()), Vec::new()),
         }
     };
-    let html = Html::parse_document(&source);
+    let (html, stopped) = budget::parse(&source);
     let dom = Dom::build(&html);
     let mut page = build(&dom, &decoded, &source, lists, url, opts);
-    page.parse_note = parse_note;
+    page.parse_note = stopped.map(budget::Stopped::describe).or(parse_note);
     let r = f(&page, &dom);
     (page, r)
 }
@@ -193,10 +193,11 @@ pub fn analyze_rendered<R>(
         page.rendered = true;
         return (page, r);
     }
-    let parsed = Html::parse_document(html);
+    let (parsed, stopped) = budget::parse(html);
     let dom = Dom::build(&parsed);
     let mut page = build(&dom, &decoded, html, Vec::new(), url, opts);
     page.rendered = true;
+    page.parse_note = stopped.map(budget::Stopped::describe);
     let r = f(&page, &dom);
     (page, r)
 }

@@ -183,6 +183,9 @@ fn sniff_html(body: &[u8]) -> bool {
 /// The HTTP client of a run.
 pub struct Fetcher {
     client: reqwest::Client,
+    /// The client without `--resolve` overrides, for a host named there on another port:
+    /// reqwest maps a host for every port, curl (whose option this is) only for the one given.
+    unmapped: Option<reqwest::Client>,
     limits: Limits,
     guard: Guard,
     cfg: FetchConfig,
@@ -215,17 +218,22 @@ impl Fetcher {
             HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
         );
         headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
-        let mut builder = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .cookie_provider(Arc::new(crate::cookies::SiteCookies::default()))
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(cfg.politeness.per_host_connections.max(1))
-            .tcp_nodelay(true)
-            .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())));
+        let cookies = Arc::new(crate::cookies::SiteCookies::default());
+        let base = || {
+            reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .default_headers(headers.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .cookie_provider(cookies.clone())
+                .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+                .pool_idle_timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(cfg.politeness.per_host_connections.max(1))
+                .tcp_nodelay(true)
+                .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
+        };
+        let unmapped = if cfg.resolve.is_empty() { None } else { Some(base().build()?) };
+        let mut builder = base();
         for (host, port, addr) in &cfg.resolve {
             builder = builder.resolve(host, SocketAddr::new(*addr, *port));
             guard.allow_host(host);
@@ -236,12 +244,26 @@ impl Fetcher {
         Ok(Fetcher {
             legacy,
             client: builder.build()?,
+            unmapped,
             limits: Limits::new(cfg.politeness),
             guard,
             cfg,
             large_bodies: Arc::new(Semaphore::new(LARGE_BODY_SLOTS)),
             warc,
         })
+    }
+
+    /// The client for a URL: the one with the `--resolve` overrides unless its host is named
+    /// there only for other ports.
+    fn client_for(&self, url: &Url) -> &reqwest::Client {
+        if let (Some(unmapped), Some(host), Some(port)) = (&self.unmapped, url.host_str(), url.port_or_known_default())
+        {
+            let mut named = self.cfg.resolve.iter().filter(|(h, _, _)| h.eq_ignore_ascii_case(host)).peekable();
+            if named.peek().is_some() && !named.any(|(_, p, _)| *p == port) {
+                return unmapped;
+            }
+        }
+        &self.client
     }
 
     /// The private-address guard (to allow the sites the user named).
@@ -346,7 +368,8 @@ impl Fetcher {
                 format!("{}:{}", current.host_str().unwrap_or_default(), current.port_or_known_default().unwrap_or(0));
             let permit = self.limits.acquire(&host_key).await;
             let sent = Instant::now();
-            let mut request = self.client.request(method.clone(), current.clone()).timeout(self.cfg.timeout);
+            let mut request =
+                self.client_for(&current).request(method.clone(), current.clone()).timeout(self.cfg.timeout);
             if let Some(f) = form {
                 request = request
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded; charset=UTF-8")

@@ -125,6 +125,22 @@ async fn resolve_overrides_work_like_curl() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn resolve_maps_only_the_port_it_names() {
+    let (named, other) = (serve_site("hostile").await, serve_site("hostile").await);
+    let cfg = FetchConfig {
+        resolve: vec![("www.site.invalid".into(), named.port(), "127.0.0.1".parse().unwrap())],
+        ..config()
+    };
+    let f = Fetcher::new(cfg, None).unwrap();
+    let r = f.get(&Url::parse(&format!("http://www.site.invalid:{}/ok.html", named.port())).unwrap()).await;
+    assert_eq!(r.outcome, Outcome::Ok { status: 200 }, "{:?}", r.outcome);
+    // Another port of the same host is looked up as usual (and ".invalid" never resolves), as
+    // curl does; reqwest alone would send it to the mapped address.
+    let r = f.get(&Url::parse(&format!("http://www.site.invalid:{}/ok.html", other.port())).unwrap()).await;
+    assert!(matches!(r.outcome, Outcome::Dns { .. }), "{:?}", r.outcome);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn tls_errors_and_refused_connections_are_outcomes() {
     let s = serve_site("hostile").await;
     let f = fetcher(config(), "127.0.0.1");

@@ -30,10 +30,14 @@ async fn pages_that_cost_a_parser_dear_are_reported_and_the_crawl_goes_on() {
     let deep = find("/_t/parse/deep").expect("the nested page is reported");
     assert_eq!(deep.detail["read_in_part"], false);
     assert!(deep.evidence.contains("nested"), "{}", deep.evidence);
-    for path in ["/_t/parse/pflood", "/_t/parse/linkflood"] {
+    for path in ["/_t/parse/pflood", "/_t/parse/linkflood", "/_t/parse/reopen", "/_t/parse/endtags"] {
         let f = find(path).unwrap_or_else(|| panic!("{path} is not reported: {unparsable:?}"));
         assert_eq!(f.detail["read_in_part"], true, "{path}");
     }
+    // What the survey cannot see, the parse itself stops at: elements re-created without end,
+    // and end tags that keep the parser searching.
+    assert!(find("/_t/parse/reopen").unwrap().evidence.contains("elements"), "{unparsable:?}");
+    assert!(find("/_t/parse/endtags").unwrap().evidence.contains(" s, then stopped"), "{unparsable:?}");
     // NUL bytes are dropped, not fatal; the ordinary page is read as ever.
     assert!(find("/_t/parse/nul").is_none());
     assert!(s.stat("pages_fetched") >= 6, "{:?}", s.stats);
