@@ -258,6 +258,8 @@ pub async fn scan(
     for s in &sites {
         fetcher.guard().allow_host(s.host());
     }
+    // The store's rows carry the sites from here on.
+    drop(sites);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let renderer = opts.render.as_ref().map(|r| {
         let mut cfg = RenderConfig::new(fetcher.guard().clone(), sitecensus_core::USER_AGENT);
@@ -277,21 +279,34 @@ pub async fn scan(
         cpu: Arc::new(crawl::ParseSlots::new(cores)),
         progress: progress.clone(),
     });
+    // A site's task is spawned when a slot is free, not before: a waiting task holds its whole
+    // crawl state, and a list of 100,000 sites would hold gigabytes of them from the start.
     let slots = Arc::new(Semaphore::new(opts.sites_in_flight.max(1)));
-    let mut tasks = Vec::with_capacity(site_rows.len());
-    for row in site_rows {
+    let mut running = tokio::task::JoinSet::new();
+    let mut finished: Vec<Option<SiteResult>> = Vec::new();
+    finished.resize_with(site_rows.len(), || None);
+    let reap = |r: Result<(usize, Result<SiteResult, ScanError>), tokio::task::JoinError>,
+                finished: &mut Vec<Option<SiteResult>>| {
+        let (i, r) = r.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))?;
+        finished[i] = Some(r?);
+        Ok::<_, ScanError>(())
+    };
+    for (i, row) in site_rows.into_iter().enumerate() {
+        let slot = slots.clone().acquire_owned().await.expect("site slots never close");
+        while let Some(r) = running.try_join_next() {
+            reap(r, &mut finished)?;
+        }
         let ctx = ctx.clone();
-        let slots = slots.clone();
-        tasks.push(tokio::spawn(async move {
-            let _slot = slots.acquire_owned().await.expect("site slots never close");
-            site_task(&ctx, row).await
-        }));
+        running.spawn(async move {
+            let _slot = slot;
+            (i, site_task(&ctx, row).await)
+        });
+    }
+    while let Some(r) = running.join_next().await {
+        reap(r, &mut finished)?;
     }
     let mut results = Results::new(opts.as_of.to_rfc3339(), rubric_ref(&opts.rubric), Some(run_info(&run)));
-    for t in tasks {
-        let r = t.await.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))??;
-        results.sites.push(r);
-    }
+    results.sites = finished.into_iter().flatten().collect();
     // The sites' twin indexes are queued writes: committed before they are looked up.
     ctx.writer.flush().await?;
     let started = std::time::Instant::now();

@@ -447,13 +447,24 @@ impl Store {
     /// # Errors
     /// On database errors or unreadable stored data.
     pub fn sites(&self, run_id: i64) -> Result<Vec<SiteRow>, StoreError> {
+        self.site_rows("WHERE run_id = ?1 ORDER BY ordinal", run_id)
+    }
+
+    /// One site by id (without reading the rest of its run).
+    ///
+    /// # Errors
+    /// On database errors, or when there is no such site.
+    pub fn sites_by_id(&self, site_id: i64) -> Result<SiteRow, StoreError> {
+        self.site_rows("WHERE id = ?1", site_id)?.pop().ok_or_else(|| self.corrupt(format!("site {site_id} vanished")))
+    }
+
+    /// The site rows a `WHERE` clause with one parameter selects.
+    fn site_rows(&self, filter: &str, key: i64) -> Result<Vec<SiteRow>, StoreError> {
         type Row = (i64, i64, String, String, Option<String>, Option<String>);
         let rows: Vec<Row> = self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT id, ordinal, spec, status, stats, homepage FROM sites WHERE run_id = ?1 ORDER BY ordinal",
-            )?;
-            st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-                .collect()
+            let mut st =
+                c.prepare_cached(&format!("SELECT id, ordinal, spec, status, stats, homepage FROM sites {filter}"))?;
+            st.query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?.collect()
         })?;
         rows.into_iter()
             .map(|(id, ordinal, spec, status, stats, homepage)| {
@@ -467,19 +478,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// One site by id.
-    ///
-    /// # Errors
-    /// On database errors, or when there is no such site.
-    pub fn sites_by_id(&self, site_id: i64) -> Result<SiteRow, StoreError> {
-        let run_id: i64 =
-            self.with(|c| c.query_row("SELECT run_id FROM sites WHERE id = ?1", [site_id], |r| r.get(0)))?;
-        self.sites(run_id)?
-            .into_iter()
-            .find(|s| s.id == site_id)
-            .ok_or_else(|| self.corrupt(format!("site {site_id} vanished")))
     }
 
     /// Sets a site's status (and its stats, once done).
