@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// in headless Chromium (rendered pages per second, the browser's memory).
     #[arg(long, value_name = "PAGES", conflicts_with_all = ["serve_only", "twins", "dictionaries"])]
     render: Option<usize>,
+    /// Instead of a crawl of generated sites: a census of every hostile site sitecensus must
+    /// survive beside healthy ones (peak memory; each healthy site's verdict against its verdict alone).
+    #[arg(long, conflicts_with_all = ["serve_only", "twins", "dictionaries", "render"])]
+    hostile: bool,
     /// Pages drawn at once, with --render.
     #[arg(long, default_value_t = sitecensus_render::DEFAULT_TABS)]
     tabs: usize,
@@ -120,6 +124,76 @@ async fn render_bench(n: usize, tabs: usize) -> Result<()> {
     Ok(())
 }
 
+/// Scans the hostile census (every hostile site of issue 11 beside healthy ones) as a user would
+/// (default timeouts and retries, politeness off), then each healthy site alone.
+async fn hostile_bench() -> Result<()> {
+    use sitecensus_fixtures::Expect;
+    let census = sitecensus_fixtures::hostile_census().await;
+    let mut opts =
+        ScanOptions::new(Rubric::default_rubric(), AsOf::parse("2024-07-10").map_err(|e| anyhow::anyhow!(e))?);
+    opts.as_of_given = true;
+    opts.https_check = false;
+    opts.fetch.politeness.per_host_rps = 0.0;
+    opts.fetch.resolve = census
+        .resolve
+        .iter()
+        .map(|r| sitecensus_fetch::parse_resolve(r).map_err(|e| anyhow::anyhow!(e)))
+        .collect::<Result<_>>()?;
+    let specs = census
+        .sites
+        .iter()
+        .map(|s| SiteSpec::from_url(&s.url).map_err(|e| anyhow::anyhow!(e)))
+        .collect::<Result<Vec<_>>>()?;
+    let dir = std::env::temp_dir().join(format!("sitecensus-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let store = Arc::new(open_store(&dir.join("census.db").display().to_string())?);
+    let started = Instant::now();
+    let out = sitecensus_scan::scan(store, specs.clone(), opts.clone(), Arc::new(Silent)).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let peak = peak_rss_mb().unwrap_or(f64::NAN);
+    let mut held = 0;
+    for (i, ((site, spec), got)) in census.sites.iter().zip(&specs).zip(&out.results.sites).enumerate() {
+        let (ok, what) = match site.expect {
+            Expect::Finding(check) => {
+                let n = got.findings.iter().filter(|f| f.check == check).count();
+                (n > 0, format!("{n} × {check}"))
+            }
+            Expect::NoFinding(check) => {
+                let n = got.findings.iter().filter(|f| f.check == check).count();
+                (n == 0, format!("no {check}"))
+            }
+            Expect::AsAlone => {
+                let store = Arc::new(open_store(&dir.join(format!("alone-{i}.db")).display().to_string())?);
+                let alone = sitecensus_scan::scan(store, vec![spec.clone()], opts.clone(), Arc::new(Silent)).await?;
+                let alone = &alone.results.sites[0];
+                (
+                    alone.verdict == got.verdict && alone.score == got.score,
+                    format!("{} {:.1}; alone {} {:.1}", got.verdict, got.score, alone.verdict, alone.score),
+                )
+            }
+        };
+        held += usize::from(ok);
+        crate::output::say(
+            false,
+            &format!("  {} {:<14} {what:<44} {}", if ok { "ok  " } else { "FAIL" }, site.name, site.trick),
+        );
+    }
+    crate::output::say(
+        false,
+        &format!(
+            "bench: hostile census of {} sites in {secs:.1} s; {held}/{} held; peak memory {peak:.0} MB \
+             (this process, the fixture servers and their 10 MB pages included; the browser's own processes not counted)",
+            census.sites.len(),
+            census.sites.len()
+        ),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    if held < census.sites.len() {
+        anyhow::bail!("{} site(s) of the hostile census did not get what they must", census.sites.len() - held);
+    }
+    Ok(())
+}
+
 /// The process's peak resident memory so far, in MB (Linux).
 pub fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -137,6 +211,9 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     if let Some(n) = a.render {
         return render_bench(n, a.tabs).await;
+    }
+    if a.hostile {
+        return hostile_bench().await;
     }
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

@@ -219,27 +219,32 @@ impl Renderer {
             .prefix("sitecensus-chromium-")
             .tempdir()
             .map_err(|e| format!("cannot make a browser profile folder: {e}"))?;
-        let mut args: Vec<String> = [
-            "--headless",
-            "--disable-gpu",
-            "--disable-quic",
-            "--disable-component-update",
-            "--disable-background-networking",
-            "--disable-sync",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--no-proxy-server",
-            "--mute-audio",
-            "--hide-scrollbars",
+        // chromiumoxide prefixes each argument with `--` itself and merges values of one key
+        // (`disable-features` with its own), so switches go in as (key, value) without dashes.
+        let mut switches: Vec<(&str, String)> = [
+            "headless",
+            "disable-gpu",
+            "disable-quic",
+            "disable-component-update",
+            "disable-background-networking",
+            "disable-sync",
+            "no-first-run",
+            "no-default-browser-check",
+            "no-proxy-server",
+            "mute-audio",
+            "hide-scrollbars",
             // Memory stays bounded by the tabs: one renderer per tab, no per-site isolation
             // processes, no spare renderer kept warm.
-            "--disable-site-isolation-trials",
-            "--disable-features=site-per-process,SpareRendererForSitePerProcess,Translate,OptimizationHints,MediaRouter",
+            "disable-site-isolation-trials",
         ]
         .iter()
-        .map(|s| (*s).to_owned())
+        .map(|k| (*k, String::new()))
         .collect();
-        args.push(format!("--renderer-process-limit={}", self.cfg.tabs.max(1) + 1));
+        switches.push((
+            "disable-features",
+            "site-per-process,SpareRendererForSitePerProcess,Translate,OptimizationHints,MediaRouter".to_owned(),
+        ));
+        switches.push(("renderer-process-limit", (self.cfg.tabs.max(1) + 1).to_string()));
         if !self.cfg.resolve.is_empty() {
             let rules: Vec<String> = self
                 .cfg
@@ -250,7 +255,7 @@ impl Renderer {
                     IpAddr::V4(v4) => format!("MAP {h}:{p} {v4}:{p}"),
                 })
                 .collect();
-            args.push(format!("--host-resolver-rules={}", rules.join(",")));
+            switches.push(("host-resolver-rules", rules.join(",")));
         }
         let config = BrowserConfig::builder()
             .chrome_executable(&exe)
@@ -267,8 +272,10 @@ impl Renderer {
             })
             .request_timeout(self.cfg.timeout)
             .launch_timeout(Duration::from_secs(30))
-            .enable_request_intercept()
-            .args(args)
+            .enable_request_intercept();
+        let config = switches
+            .iter()
+            .fold(config, |c, (k, v)| if v.is_empty() { c.arg(*k) } else { c.arg((*k, v.as_str())) })
             .build()
             .map_err(|e| format!("{}: {e}", exe.display()))?;
         let (browser, mut handler) =

@@ -52,3 +52,16 @@ async fn without_a_browser_every_render_says_why_and_the_renderer_says_so_once()
     assert!(r.announce_unavailable().is_some());
     assert!(r.announce_unavailable().is_none(), "said once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_given_with_resolve_reach_the_browser() {
+    let site = sitecensus_fixtures::serve_site("columns").await;
+    let guard = Guard::new(false);
+    guard.allow_host("www.named.gov.cn");
+    let mut cfg = RenderConfig::new(guard, "sitecensus-test");
+    cfg.resolve = vec![("www.named.gov.cn".into(), site.port(), "127.0.0.1".parse().unwrap())];
+    let r = Renderer::new(cfg);
+    let drawn = r.render(&Url::parse(&format!("http://www.named.gov.cn:{}/", site.port())).unwrap()).await;
+    assert!(drawn.as_ref().is_ok_and(|d| d.html.contains("长宁县")), "{drawn:?}");
+    r.shutdown().await;
+}

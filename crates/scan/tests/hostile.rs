@@ -134,3 +134,45 @@ async fn a_full_store_stops_the_run_and_says_so() {
     assert!(text.contains("full"), "{text}");
     assert!(text.contains("resumes"), "{text}");
 }
+
+/// The census of issue 11: every hostile site in one list with healthy ones. It ends, each hostile
+/// site's problem is reported on that site, and each healthy site gets what it gets alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_census_of_hostile_sites_ends_and_the_healthy_sites_get_their_verdicts_alone() {
+    use sitecensus_fixtures::Expect;
+    let census = sitecensus_fixtures::hostile_census().await;
+    let mut o = common::options();
+    o.fetch.resolve = census.resolve.iter().map(|r| sitecensus_fetch::parse_resolve(r).unwrap()).collect();
+    let specs: Vec<SiteSpec> = census.sites.iter().map(|s| SiteSpec::from_url(&s.url).unwrap()).collect();
+    let (_dir, store) = common::store();
+    let out = tokio::time::timeout(Duration::from_secs(600), scan(store, specs.clone(), o.clone(), Arc::new(Silent)))
+        .await
+        .expect("the census ends")
+        .unwrap();
+    assert_eq!(out.results.sites.len(), census.sites.len());
+    let ids = |s: &sitecensus_report::SiteResult| {
+        let mut v: Vec<String> = s.findings.iter().map(|f| format!("{} {:?}", f.check, f.page)).collect();
+        v.sort();
+        v
+    };
+    let mut healthy = 0;
+    for ((site, spec), got) in census.sites.iter().zip(&specs).zip(&out.results.sites) {
+        assert_eq!(got.url, spec.given, "results keep the list's order");
+        match site.expect {
+            Expect::Finding(check) => assert!(!of(got, check).is_empty(), "{}: no {check}: {:?}", site.name, ids(got)),
+            Expect::NoFinding(check) => {
+                assert!(of(got, check).is_empty(), "{}: {check}: {:?}", site.name, of(got, check))
+            }
+            Expect::AsAlone => {
+                healthy += 1;
+                let (_dir, store) = common::store();
+                let alone = scan(store, vec![spec.clone()], o.clone(), Arc::new(Silent)).await.unwrap();
+                let alone = &alone.results.sites[0];
+                assert_eq!((&alone.verdict, alone.score), (&got.verdict, got.score), "{}", site.name);
+                assert_eq!(ids(alone), ids(got), "{}", site.name);
+                assert!(of(got, "availability.unreachable").is_empty(), "{}", site.name);
+            }
+        }
+    }
+    assert!(healthy >= 3);
+}
