@@ -106,7 +106,7 @@ impl Budgeted {
     fn tick(&self) {
         let t = self.ticks.get().wrapping_add(1);
         self.ticks.set(t);
-        if t % 256 == 0 && self.started.elapsed() > self.max_time {
+        if t.is_multiple_of(256) && self.started.elapsed() > self.max_time {
             resume_unwind(Box::new(Stopped::Time));
         }
     }
