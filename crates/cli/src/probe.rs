@@ -123,7 +123,10 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
                         0
                     }
                 };
-                k += 1;
+                // A probe that took longer than the interval does not leave a burst of
+                // probes behind it: the slots it overran are skipped.
+                let behind = start.elapsed().saturating_sub(offset).as_secs_f64() / every.as_secs_f64();
+                k = (k + 1).max(behind.ceil() as u32);
             }
         }));
     }

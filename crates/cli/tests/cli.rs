@@ -284,6 +284,58 @@ async fn probe_stores_every_attempt() {
     assert!(probes.iter().all(|p| p.ok));
 }
 
+/// `--for` limits time, not rounds, and each homepage keeps its own schedule: a hanging one
+/// delays no other and leaves no burst of probes behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_homepage_delays_no_other_probe_and_for_limits_time() {
+    let (site, _) = serve_site_with("stub-home", &[]).await;
+    let (hostile, _) = serve_site_with("hostile", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fast.toml"),
+        "extends = \"gov-2019\"\nid = \"fast\"\n[checks.\"availability.unreachable\"]\nprobe_timeout_secs = 1\n",
+    )
+    .unwrap();
+    let (up, hang) = (site.url("/"), hostile.url("/_t/hang"));
+    let started = std::time::Instant::now();
+    let (ok, _, err) = run(
+        &[
+            "probe",
+            up.as_str(),
+            hang.as_str(),
+            "--every",
+            "0.3",
+            "--for",
+            "1.2",
+            "--rubric",
+            "fast.toml",
+            "--db",
+            "p.db",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    let store = sitecensus_store::Store::open(&dir.path().join("p.db")).unwrap();
+    let window = ("2000-01-01T00:00:00+08:00", "2100-01-01T00:00:00+08:00");
+    let healthy = store.probes(&up, window.0, window.1).unwrap();
+    assert_eq!(healthy.len(), 4, "{healthy:?}");
+    assert!(healthy.iter().all(|p| p.ok));
+    // Its first probe hangs past the rubric's timeout and the run ends before a next slot.
+    let hanging = store.probes(&hang, window.0, window.1).unwrap();
+    assert_eq!(hanging.len(), 1, "{hanging:?}");
+    assert!(!hanging[0].ok);
+}
+
+/// `page` reads a file within the crawler's body cap: /dev/zero has no end.
+#[test]
+fn page_reads_a_file_within_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(&["page", "/dev/zero", "--url", "http://www.example.gov.cn/zero.html"], dir.path());
+    assert!(ok, "{err}");
+    assert!(err.contains("larger than 10 MB"), "{err}");
+}
+
 #[test]
 fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     let dir = tempfile::tempdir().unwrap();

@@ -209,3 +209,35 @@ fn resolve_takes_internationalised_host_names_in_their_ascii_form() {
     assert_eq!((port, addr.to_string().as_str()), (80, "127.0.0.1"));
     assert_eq!(sitecensus_fetch::parse_resolve("WWW.A.GOV.CN:443:10.0.0.1").unwrap().0, "www.a.gov.cn");
 }
+
+/// A robots.txt past 512 KB is read to its last whole line before the cap, and says so: a rule
+/// cut in the middle ("Disallow: /pri") would keep out far more than the site asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_robots_txt_past_the_cap_is_read_to_its_last_whole_line() {
+    const CAP: usize = 512 * 1024;
+    let mut body = String::from("User-agent: *\nDisallow: /early/\n");
+    // The straddling rule starts 14 bytes before the cap, so the cap falls after "Disallow: /pri".
+    let start = CAP - "Disallow: /pri".len();
+    while body.len() + 101 <= start {
+        body.push('#');
+        body.push_str(&"x".repeat(99));
+        body.push('\n');
+    }
+    if (start - body.len()) % 2 == 1 {
+        body.push_str("#x\n");
+    }
+    while body.len() < start {
+        body.push_str("#\n");
+    }
+    assert_eq!(body.len(), start);
+    body.push_str("Disallow: /pricing-secret/\n");
+    let router = axum::Router::new().route("/robots.txt", axum::routing::get(move || async move { body }));
+    let s = sitecensus_fixtures::serve(router).await;
+    let f = fetcher(config(), "127.0.0.1");
+    let origin = Url::parse(&s.url("/")).unwrap();
+    let robots = sitecensus_fetch::Robots::fetch(&f, &origin).await;
+    assert!(robots.status.contains("larger than 512 KB"), "{}", robots.status);
+    assert_eq!(robots.rules, vec!["Disallow: /early/".to_owned()]);
+    assert!(!robots.allowed(&origin.join("/early/a.html").unwrap()));
+    assert!(robots.allowed(&origin.join("/pricing.html").unwrap()), "a rule cut in half is not applied");
+}

@@ -209,6 +209,14 @@ async fn crawler_traps_and_hostile_endpoints_do_not_stop_the_scan() {
     assert!(big.truncated && big.size == 10 * 1024 * 1024);
     let bomb = pages.iter().find(|p| p.url.ends_with("/_t/bomb")).unwrap();
     assert!(bomb.truncated);
+    // A body cut at the cap is a finding on its page, not only a counter.
+    let cut_pages: Vec<&str> = findings(s, "page.unparsable")
+        .into_iter()
+        .filter(|f| f.detail.contains_key("truncated_at_bytes"))
+        .filter_map(|f| f.page.as_deref())
+        .collect();
+    assert!(cut_pages.iter().any(|p| p.ends_with("/_t/big")), "{cut_pages:?}");
+    assert!(cut_pages.iter().any(|p| p.ends_with("/_t/bomb")), "{cut_pages:?}");
     let broken: Vec<String> = findings(s, "links.broken").iter().filter_map(|f| f.target.clone()).collect();
     for p in ["/_t/hang", "/_t/loop/a", "/_t/redirect/15"] {
         assert!(broken.iter().any(|b| b.ends_with(p)), "{p} should be a broken link: {broken:?}");
