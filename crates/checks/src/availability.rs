@@ -89,10 +89,10 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
         // own fetch of the homepage judges as it would without probes.
         let complete =
             days >= f64::from(p.probe_window_days) * WINDOW_SHARE && total as f64 >= expected as f64 * WINDOW_SHARE;
-        let severity = if ratio >= p.failure_ratio && complete {
-            rule.severity
+        let warning_only = if ratio >= p.failure_ratio && complete {
+            false
         } else if ratio >= p.warn_ratio {
-            Severity::Warn
+            true
         } else if complete {
             return Vec::new();
         } else {
@@ -114,13 +114,14 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
         let mut out = vec![
             Finding::new(
                 UNREACHABLE,
-                severity,
+                rule.severity,
                 format!(
                     "{} of {total} probes failed ({:.1} %) over {days:.1} days{window}",
                     failed.len(),
                     ratio * 100.0
                 ),
             )
+            .at_most_if(warning_only, Severity::Warn)
             .page(url)
             .detail("rule", "probes")
             .detail("probes", total)

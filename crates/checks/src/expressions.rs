@@ -196,8 +196,8 @@ pub fn check(id: &str, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> Vec<
                     (Some(r), false) => format!("「{}」 should be 「{r}」: {quote}", e.wrong),
                     (None, false) => format!("「{}」: {quote}", e.wrong),
                 };
-                let severity = if reported { Severity::Info } else { rule.severity };
-                let mut f = Finding::new(id, severity, evidence)
+                let mut f = Finding::new(id, rule.severity, evidence)
+                    .at_most_if(reported, Severity::Info)
                     .page(page.url.clone())
                     .detail("term", e.wrong.clone())
                     .detail("context", quote)

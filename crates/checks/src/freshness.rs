@@ -149,13 +149,10 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
         .detail("newest", serde_json::Value::Null)];
     };
     let age = days(as_of, date);
-    let severity = if age > p.window_days {
-        rule.severity
-    } else if age > p.warn_days {
-        Severity::Warn
-    } else {
+    if age <= p.warn_days {
         return Vec::new();
-    };
+    }
+    let warning_only = age <= p.window_days;
     let evidence = match rule_used {
         "homepage" => format!("newest homepage item {date}, {age} days before as-of (window {} days)", p.window_days),
         _ => format!(
@@ -164,7 +161,8 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
         ),
     };
     vec![
-        Finding::new(HOMEPAGE_STALE, severity, evidence)
+        Finding::new(HOMEPAGE_STALE, rule.severity, evidence)
+            .at_most_if(warning_only, Severity::Warn)
             .page(homepage_url)
             .target(at)
             .detail("rule", rule_used)
@@ -227,9 +225,10 @@ pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Column
         out.push(
             Finding::new(
                 COLUMN_STALE,
-                Severity::Warn,
+                rule.severity,
                 format!("{n} columns are not updated within their windows{line}"),
             )
+            .at_most_if(true, Severity::Warn)
             .page(site.spec.url.to_string())
             .detail("summary", true)
             .detail("stale_columns", n),
@@ -300,7 +299,8 @@ pub fn empty_column(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<EmptyP
     if n >= rule.params.warn_count && rule.veto_at.is_none_or(|v| n < v) {
         let line = rule.veto_at.map_or_else(String::new, |v| format!(" ({v} fail the site)"));
         out.push(
-            Finding::new(EMPTY_COLUMN, Severity::Warn, format!("{n} empty columns{line}"))
+            Finding::new(EMPTY_COLUMN, rule.severity, format!("{n} empty columns{line}"))
+                .at_most_if(true, Severity::Warn)
                 .page(site.spec.url.to_string())
                 .detail("summary", true)
                 .detail("empty_columns", n),

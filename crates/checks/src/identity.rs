@@ -181,9 +181,10 @@ pub fn no_https(site: &SiteModel, report: Option<&HttpsReport>, rule: &Rule<Http
             Some(days) if days <= rule.params.expiry_warn_days => vec![
                 Finding::new(
                     NO_HTTPS,
-                    sitecensus_core::Severity::Warn,
+                    rule.severity,
                     format!("the HTTPS certificate of {} ends in {days} days", r.address),
                 )
+                .at_most_if(true, sitecensus_core::Severity::Warn)
                 .page(site.spec.url.to_string())
                 .detail("not_after", r.not_after.clone())
                 .detail("expires_in_days", days),
@@ -244,8 +245,12 @@ pub fn missing_meta(site: &SiteModel, rule: &Rule<MetaParams>) -> Vec<Finding> {
                 .collect();
             if !lacking.is_empty() {
                 g.lacking += 1;
-                if g.samples.len() < SAMPLES {
+                // The first pages by address, not by the order the crawl met them: the same
+                // site reads the same in every run.
+                if g.samples.len() < SAMPLES || g.samples.last().is_some_and(|last| page.url.as_str() < last.as_str()) {
                     g.samples.push(format!("{} (no {})", page.url, lacking.join(", ")));
+                    g.samples.sort();
+                    g.samples.truncate(SAMPLES);
                 }
             }
         }

@@ -715,7 +715,7 @@ pub fn missing(site: &SiteModel, channels: &[Channel], rule: &Rule<MissingParams
     // A homepage whose scripts may draw the channel block and that no browser drew could not be
     // read: a veto needs evidence, so this is a warning until a browser has looked.
     let unread = site.homepage_page().filter(|h| !h.rendered && (!h.drawn_by.is_empty() || !drawn.is_empty()));
-    let mut f = Finding::new(MISSING, if unread.is_some() { Severity::Warn } else { rule.severity }, evidence);
+    let mut f = Finding::new(MISSING, rule.severity, evidence).at_most_if(unread.is_some(), Severity::Warn);
     if let Some(h) = unread {
         let scripts: Vec<String> = drawn.iter().map(|s| (*s).to_owned()).chain(h.drawn_by.iter().cloned()).collect();
         f.evidence.push_str(&format!(

@@ -57,8 +57,7 @@ pub fn broken(site: &SiteModel, links: &Rule<BrokenParams>, downloads: Option<&R
                     .is_some_and(|e| d.params.extensions.contains(&e))
             });
         let (id, severity) = match (is_download, downloads) {
-            _ if refused => (BROKEN, sitecensus_core::Severity::Info),
-            (true, Some(d)) => (BROKEN_DOWNLOAD, d.severity),
+            (true, Some(d)) if !refused => (BROKEN_DOWNLOAD, d.severity),
             _ => (BROKEN, links.severity),
         };
         let text = first.map(|s| s.text.as_str()).unwrap_or("");
@@ -68,6 +67,7 @@ pub fn broken(site: &SiteModel, links: &Rule<BrokenParams>, downloads: Option<&R
             format!("「{}」 → {}", clip(text, 40), outcome.describe())
         };
         let mut f = Finding::new(id, severity, evidence)
+            .at_most_if(refused, sitecensus_core::Severity::Info)
             .target(t.url.clone())
             .detail("on_homepage", on_homepage)
             .detail("kind", t.kind.as_str())

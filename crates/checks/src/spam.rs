@@ -439,7 +439,8 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
     }
     kinds.sort_by_key(|k| KIND_ORDER.iter().position(|o| o == k).unwrap_or(KIND_ORDER.len()));
     vec![
-        Finding::new(ID, if confirmed { rule.severity } else { Severity::Info }, evidence)
+        Finding::new(ID, rule.severity, evidence)
+            .at_most_if(!confirmed, Severity::Info)
             .page(page.url.clone())
             .detail("kind", kinds.first().copied().unwrap_or("hidden_links"))
             .detail("kinds", kinds)

@@ -3,6 +3,13 @@
 use sitecensus_checks::{AttemptRecord, Checks, HomepageFetch, LinkSource, LinkTarget, Probe, SiteModel};
 use sitecensus_core::{AsOf, Finding, LinkKind, Outcome, Rubric, Severity, SiteSpec};
 
+/// A finding's severity as `score` gives it under the default rubric (the rubric's, within the
+/// limit the check set): what a user sees.
+fn sev(f: &sitecensus_core::Finding) -> sitecensus_core::Severity {
+    static RUBRIC: std::sync::LazyLock<Rubric> = std::sync::LazyLock::new(Rubric::default_rubric);
+    RUBRIC.rule(&f.check).map_or(f.severity, |r| f.weighed(r.severity))
+}
+
 fn site() -> SiteModel {
     SiteModel {
         spec: SiteSpec::from_url("http://www.a.gov.cn/").unwrap(),
@@ -82,7 +89,7 @@ fn broken_links_and_downloads_are_reported_once_each_with_where_they_were_seen()
     // The link into a private address was refused, not found broken: said for information.
     let refused: Vec<_> = of(&fs, "links.broken").into_iter().filter(|f| f.detail.contains_key("refused")).collect();
     assert_eq!(refused.len(), 1);
-    assert_eq!(refused[0].severity, Severity::Info);
+    assert_eq!(sev(refused[0]), Severity::Info);
     assert_eq!(refused[0].target.as_deref(), Some("http://10.0.0.1/"));
     let broken: Vec<_> = of(&fs, "links.broken").into_iter().filter(|f| !f.detail.contains_key("refused")).collect();
     assert_eq!(broken.len(), 2, "{broken:#?}");
@@ -119,7 +126,7 @@ fn an_unreachable_homepage_is_a_veto_with_every_attempt() {
     let fs = checks().site(&s).findings;
     let u = of(&fs, "availability.unreachable");
     assert_eq!(u.len(), 1);
-    assert_eq!(u[0].severity, Severity::Veto);
+    assert_eq!(sev(u[0]), Severity::Veto);
     assert_eq!(u[0].detail["attempts"].as_array().unwrap().len(), 3);
     assert!(of(&checks().site(&site()).findings, "availability.unreachable").is_empty());
 }
@@ -149,13 +156,13 @@ fn the_probe_window_decides_by_the_official_five_percent() {
     let u = checks().site(&s).findings;
     let u = of(&u, "availability.unreachable");
     assert_eq!(u.len(), 1, "10 % fails");
-    assert_eq!(u[0].severity, Severity::Veto);
+    assert_eq!(sev(u[0]), Severity::Veto);
     assert_eq!(u[0].detail["failures"], 20);
     s.probes = probes(200, 2);
     assert!(of(&checks().site(&s).findings, "availability.unreachable").is_empty(), "1 % passes");
     s.probes = probes(200, 7);
     let w = checks().site(&s).findings;
-    assert_eq!(of(&w, "availability.unreachable")[0].severity, Severity::Warn, "3.5 % warns");
+    assert_eq!(sev(of(&w, "availability.unreachable")[0]), Severity::Warn, "3.5 % warns");
     // With probes stored, a failed homepage in this one scan does not override the window.
     s.probes = probes(200, 0);
     s.homepage.as_mut().unwrap().outcome = Outcome::Connect { message: "refused".into() };
@@ -170,13 +177,13 @@ fn probes_that_do_not_cover_the_week_warn_and_the_scan_judges() {
     let fs = checks().site(&s).findings;
     let u = of(&fs, "availability.unreachable");
     assert_eq!(u.len(), 1);
-    assert_eq!(u[0].severity, Severity::Warn, "{}", u[0].evidence);
+    assert_eq!(sev(u[0]), Severity::Warn, "{}", u[0].evidence);
     assert_eq!(u[0].detail["window_complete"], false);
     assert!(u[0].evidence.contains("no veto"), "{}", u[0].evidence);
     // The scan's own failed fetch still decides as it would without probes.
     s.homepage.as_mut().unwrap().outcome = Outcome::Connect { message: "refused".into() };
     let fs = checks().site(&s).findings;
-    assert!(of(&fs, "availability.unreachable").iter().any(|f| f.severity == Severity::Veto));
+    assert!(of(&fs, "availability.unreachable").iter().any(|f| sev(f) == Severity::Veto));
 }
 
 #[test]
@@ -185,7 +192,7 @@ fn a_slow_homepage_warns() {
     s.homepage.as_mut().unwrap().elapsed_ms = 7000;
     let fs = checks().site(&s).findings;
     assert_eq!(of(&fs, "availability.slow").len(), 1);
-    assert_eq!(of(&fs, "availability.slow")[0].severity, Severity::Warn);
+    assert_eq!(sev(of(&fs, "availability.slow")[0]), Severity::Warn);
 }
 
 #[test]
@@ -287,11 +294,11 @@ fn https_findings_say_why_and_note_a_certificate_about_to_end() {
     assert!(run(None).is_empty(), "not probed: nothing said");
     assert!(run(Some(report(true, None, "2025-07-01T00:00:00+00:00"))).is_empty(), "valid for a year");
     let soon = run(Some(report(true, None, "2024-07-20T00:00:00+00:00")));
-    assert_eq!(soon[0].severity, Severity::Warn, "ten days left: a warning, not a deduction");
+    assert_eq!(sev(&soon[0]), Severity::Warn, "ten days left: a warning, not a deduction");
     assert_eq!(soon[0].detail["expires_in_days"], 10);
     let expired =
         run(Some(report(false, Some("invalid certificate: certificate expired"), "2024-06-01T00:00:00+00:00")));
-    assert_eq!(expired[0].severity, Severity::Deduct);
+    assert_eq!(sev(&expired[0]), Severity::Deduct);
     assert!(expired[0].evidence.contains("expired"));
     assert_eq!(expired[0].detail["not_after"], "2024-06-01T00:00:00+00:00");
     assert_eq!(expired[0].detail["issuer"], "CN=Test CA");

@@ -8,6 +8,13 @@ use sitecensus_core::{AsOf, Outcome, Rubric, SiteSpec};
 use sitecensus_extract::{Options, extract};
 use url::Url;
 
+/// A finding's severity as `score` gives it under the default rubric (the rubric's, within the
+/// limit the check set): what a user sees.
+fn sev(f: &sitecensus_core::Finding) -> sitecensus_core::Severity {
+    static RUBRIC: std::sync::LazyLock<Rubric> = std::sync::LazyLock::new(Rubric::default_rubric);
+    RUBRIC.rule(&f.check).map_or(f.severity, |r| f.weighed(r.severity))
+}
+
 /// The speech the specification ships: in `tests/corpus/spec`, or beside a shared corpus.
 fn seed() -> PathBuf {
     let inside = corpus().join("spec/000_f4f639abe7c9dd52.txt");
@@ -193,7 +200,7 @@ fn hacked_pages_and_dark_link_samples_are_spam() {
     ] {
         let f = spam_of(file).unwrap_or_else(|| panic!("{file}: no spam found"));
         eprintln!("{file}: {} | {:?} {:?}", f.evidence, f.detail["terms"], f.detail["domains"]);
-        assert_eq!(f.severity, sitecensus_core::Severity::Veto, "{file}: {}", f.evidence);
+        assert_eq!(sev(&f), sitecensus_core::Severity::Veto, "{file}: {}", f.evidence);
     }
 }
 
@@ -234,7 +241,7 @@ fn the_seed_yields_stuffing_with_both_brand_names_and_no_inappropriate_expressio
         let spam =
             fs.iter().find(|f| f.check == "security.spam_injection").unwrap_or_else(|| panic!("{what}: no spam found"));
         eprintln!("{what}: {} {:?}", spam.evidence, spam.detail);
-        assert_eq!(spam.severity, sitecensus_core::Severity::Veto, "{what}");
+        assert_eq!(sev(spam), sitecensus_core::Severity::Veto, "{what}");
         assert_eq!(spam.detail["kind"], "stuffing", "{what}");
         let terms: Vec<&str> = spam.detail["terms"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
         for brand in ["k8凯发", "凯时网站"] {
@@ -242,7 +249,7 @@ fn the_seed_yields_stuffing_with_both_brand_names_and_no_inappropriate_expressio
             assert!(spam.evidence.contains(brand), "{what}: the evidence names {brand}: {}", spam.evidence);
         }
         for f in fs.iter().filter(|f| f.check == "accuracy.inappropriate_expression") {
-            assert_eq!(f.severity, sitecensus_core::Severity::Info, "{what}: {}", f.evidence);
+            assert_eq!(sev(f), sitecensus_core::Severity::Info, "{what}: {}", f.evidence);
             assert_eq!(f.detail["reported_speech"], true, "{what}: {}", f.evidence);
         }
     }
@@ -295,13 +302,13 @@ fn a_quoted_expression_is_at_most_info_and_the_sites_own_is_not() {
     let own = "<html><body><marquee>今天心情非常的不好！</marquee><p>欢迎访问本站。</p></body></html>";
     let fs = findings_of(own.as_bytes(), "http://www.example.gov.cn/a.html");
     let f = fs.iter().find(|f| f.check == "accuracy.inappropriate_expression").expect("the banner is found");
-    assert_eq!(f.severity, sitecensus_core::Severity::Deduct);
+    assert_eq!(sev(f), sitecensus_core::Severity::Deduct);
     let both = "<html><body><p>某县网站首页滚动着“今天心情非常的不好！”的文字，引发热议。</p>\
                 <p>今天心情非常的不好</p></body></html>";
     let fs = findings_of(both.as_bytes(), "http://www.example.gov.cn/a.html");
     let f: Vec<_> = fs.iter().filter(|f| f.check == "accuracy.inappropriate_expression").collect();
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].severity, sitecensus_core::Severity::Deduct, "the page's own wording counts: {}", f[0].evidence);
+    assert_eq!(sev(f[0]), sitecensus_core::Severity::Deduct, "the page's own wording counts: {}", f[0].evidence);
 }
 
 #[test]
@@ -309,7 +316,7 @@ fn clean_government_pages_are_not_spam() {
     let pages = clean_pages();
     for rel in &pages {
         if let Some(f) = spam_of(rel) {
-            assert_ne!(f.severity, sitecensus_core::Severity::Veto, "{rel}: {} {:?}", f.evidence, f.detail["signals"]);
+            assert_ne!(sev(&f), sitecensus_core::Severity::Veto, "{rel}: {} {:?}", f.evidence, f.detail["signals"]);
             eprintln!("{rel}: not spam, noted: {}", f.evidence);
         }
     }
@@ -687,7 +694,7 @@ fn a_channel_block_drawn_by_scripts_is_named_with_the_finding() {
     assert!(scripts.iter().any(|s| s.as_str().unwrap().contains("zmhd.bjchy.gov.cn")), "{f:?}");
     assert!(f.evidence.contains("may draw one"));
     // Until a browser has looked, that is a warning that says it could not read, not a veto.
-    assert_eq!(f.severity, sitecensus_core::Severity::Warn, "{}", f.evidence);
+    assert_eq!(sev(f), sitecensus_core::Severity::Warn, "{}", f.evidence);
     assert_eq!(f.detail["unreadable"], true);
     // And the scan asks a browser to draw that homepage.
     let checks = Checks::new(&Rubric::default_rubric()).unwrap();
@@ -707,7 +714,7 @@ fn a_homepage_whose_lists_scripts_fill_could_not_be_read_and_is_not_stale() {
     let found = checks.site(&site).findings;
     assert!(found.iter().all(|f| f.check != "freshness.homepage_stale"), "{found:?}");
     let unread = found.iter().find(|f| f.check == "freshness.unreadable").expect("could not read");
-    assert_eq!(unread.severity, sitecensus_core::Severity::Warn);
+    assert_eq!(sev(unread), sitecensus_core::Severity::Warn);
     assert_eq!(unread.detail["homepage"], true);
     // Real homepages that show their dated items are read as they are, drawn or not.
     for (file, url) in [

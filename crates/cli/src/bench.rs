@@ -9,7 +9,6 @@ use anyhow::Result;
 use clap::Args;
 use sitecensus_core::{AsOf, Rubric, SiteSpec};
 use sitecensus_fetch::{FetchConfig, Politeness};
-use sitecensus_fixtures::serve_bench;
 use sitecensus_scan::{ScanOptions, Silent};
 
 use crate::output::open_store;
@@ -46,6 +45,10 @@ pub struct BenchArgs {
     /// survive beside healthy ones (peak memory; each healthy site's verdict against its verdict alone).
     #[arg(long, conflicts_with_all = ["serve_only", "twins", "dictionaries", "render"])]
     hostile: bool,
+    /// Wrap every generated page in a real provincial portal's template (about 100 KB and 400
+    /// links a page) and serve it in GBK: the yardstick's realistic site.
+    #[arg(long)]
+    realistic: bool,
     /// Pages drawn at once, with --render.
     #[arg(long, default_value_t = sitecensus_render::DEFAULT_TABS)]
     tabs: usize,
@@ -217,14 +220,22 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let server = sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router(a.pages, 0));
-        eprintln!("serving a generated site of {} pages at {}", a.pages, server.url("/"));
+        let server =
+            sitecensus_fixtures::serve_on(listener, sitecensus_fixtures::bench_router_with(a.pages, 0, a.realistic));
+        eprintln!(
+            "serving a generated {}site of {} pages at {}",
+            if a.realistic { "realistic (GBK, real template) " } else { "" },
+            a.pages,
+            server.url("/")
+        );
         tokio::signal::ctrl_c().await?;
         return Ok(());
     }
     let mut servers = Vec::with_capacity(a.sites.max(1));
     for seed in 0..a.sites.max(1) {
-        servers.push(serve_bench(a.pages, seed as u64).await);
+        servers.push(
+            sitecensus_fixtures::serve(sitecensus_fixtures::bench_router_with(a.pages, seed as u64, a.realistic)).await,
+        );
     }
     let (db, temporary) = match &a.db {
         Some(p) => (p.clone(), false),

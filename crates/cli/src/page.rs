@@ -174,6 +174,7 @@ pub async fn run(a: PageArgs) -> Result<()> {
             }
         }
     }
+    sitecensus_score::weigh(&mut findings, &rubric);
     let reading = reading(&page, &rubric);
     match &a.json {
         Some(dest) => {

@@ -124,9 +124,9 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
                     }
                 };
                 // A probe that took longer than the interval does not leave a burst of
-                // probes behind it: the slots it overran are skipped.
+                // probes behind it: of the slots it overran, only the latest is kept.
                 let behind = start.elapsed().saturating_sub(offset).as_secs_f64() / every.as_secs_f64();
-                k = (k + 1).max(behind.ceil() as u32);
+                k = (k + 1).max(behind.floor() as u32);
             }
         }));
     }

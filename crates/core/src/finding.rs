@@ -58,6 +58,10 @@ pub struct Finding {
     /// Check-specific structured evidence.
     #[serde(default)]
     pub detail: Map<String, Value>,
+    /// The heaviest severity the check allows this finding whatever the rubric says (a list that
+    /// could not be read is at most a warning: a veto needs evidence). Only `score` applies it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<Severity>,
 }
 
 impl Finding {
@@ -71,7 +75,25 @@ impl Finding {
             target: None,
             evidence: evidence.into(),
             detail: Map::new(),
+            at_most: None,
         }
+    }
+
+    /// Limits the finding to `severity` at the heaviest, when `when` holds.
+    #[must_use]
+    pub fn at_most_if(mut self, when: bool, severity: Severity) -> Self {
+        if when {
+            self.at_most = Some(self.at_most.map_or(severity, |s| s.max(severity)));
+        }
+        self
+    }
+
+    /// The severity under a rubric that gives the check `rubric_severity`: the rubric's, within
+    /// the limit the check set.
+    #[must_use]
+    pub fn weighed(&self, rubric_severity: Severity) -> Severity {
+        // Severity orders from the heaviest (veto) to the lightest (info).
+        self.at_most.map_or(rubric_severity, |limit| rubric_severity.max(limit))
     }
 
     /// Sets the page where the finding was seen.
@@ -129,5 +151,19 @@ mod tests {
         }
         assert_eq!(v["severity"], "deduct");
         assert_eq!(v["target"], Value::Null);
+        assert!(v.get("at_most").is_none(), "no limit, no key");
+    }
+
+    #[test]
+    fn a_limit_lightens_and_never_weighs_more() {
+        let f = Finding::new("c", Severity::Veto, "e").at_most_if(true, Severity::Warn);
+        assert_eq!(f.weighed(Severity::Veto), Severity::Warn);
+        assert_eq!(f.weighed(Severity::Info), Severity::Info);
+        let f = f.at_most_if(true, Severity::Deduct);
+        assert_eq!(f.at_most, Some(Severity::Warn), "the lighter limit stays");
+        assert_eq!(
+            Finding::new("c", Severity::Info, "e").at_most_if(false, Severity::Info).weighed(Severity::Veto),
+            Severity::Veto
+        );
     }
 }

@@ -191,15 +191,7 @@ pub fn assess(
     // the order the crawl happened to fetch pages in.
     page_findings.sort_by(|a, b| (&a.page, &a.check, &a.evidence).cmp(&(&b.page, &b.check, &b.evidence)));
     let mut findings = sitecensus_checks::collapse_repeats(page_findings);
-    // Page findings were stored with the severity of the rubric in force at scan time.
-    for f in &mut findings {
-        if let Some(rule) = rubric.rule(&f.check)
-            && f.severity != sitecensus_core::Severity::Warn
-            && f.severity != sitecensus_core::Severity::Info
-        {
-            f.severity = rule.severity;
-        }
-    }
+    // Only `score` weighs findings, under the rubric scored under now.
     findings.retain(|f| rubric.rule(&f.check).is_some());
     findings.extend(site_findings);
     let card = sitecensus_score::score(&mut findings, rubric);
@@ -225,6 +217,25 @@ pub fn assess(
     result.title = title;
     attach_screenshots(&mut result, &store.screenshots(site.id)?);
     Ok(result)
+}
+
+/// A site's result as the store keeps it in a scoring.
+#[must_use]
+pub fn stored_score(site_id: i64, r: &SiteResult) -> sitecensus_store::SiteScore<'_> {
+    sitecensus_store::SiteScore {
+        site_id,
+        url: &r.url,
+        name: r.name.as_deref(),
+        level: r.level.as_deref(),
+        region: r.region.as_deref(),
+        verdict: &r.verdict,
+        score: r.score,
+        final_url: r.final_url.as_deref(),
+        title: r.title.as_deref(),
+        veto_items: &r.veto_items,
+        deductions: &r.deductions,
+        findings: &r.findings,
+    }
 }
 
 /// Names, on each veto, the screenshot kept of its evidence page (`detail.screenshot`).

@@ -45,6 +45,8 @@ pub(crate) struct Ctx {
     pub progress: Arc<dyn Progress>,
     /// The browser of the run, unless rendering is off.
     pub renderer: Option<Arc<sitecensus_render::Renderer>>,
+    /// The scoring each site's result is stored in as it is scored.
+    pub scoring: i64,
 }
 
 struct LinkState {

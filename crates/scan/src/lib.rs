@@ -246,6 +246,8 @@ pub async fn scan(
         opts.as_of = a;
     }
     let site_rows = store.add_sites(run.id, &sites)?;
+    let scoring =
+        store.start_scoring(run.id, (&opts.rubric.id, &opts.rubric.title), &opts.as_of.to_rfc3339(), "scan")?;
     let (warc_writer, warc_handle) = match &opts.warc {
         Some(dir) => {
             let (w, h) = WarcWriter::start(dir, &format!("sitecensus-run{}", run.id))
@@ -278,6 +280,7 @@ pub async fn scan(
         opts: Arc::new(opts.clone()),
         cpu: Arc::new(crawl::ParseSlots::new(cores)),
         progress: progress.clone(),
+        scoring,
     });
     // A site's task is spawned when a slot is free, not before: a waiting task holds its whole
     // crawl state, and a list of 100,000 sites would hold gigabytes of them from the start.
@@ -312,8 +315,9 @@ pub async fn scan(
     let started = std::time::Instant::now();
     let updated = apply_cross_site(&store, run.id, &checks, &opts.rubric, opts.as_of, &mut results)?;
     tracing::info!(sites = updated.len(), ms = started.elapsed().as_millis() as u64, "twin articles across sites");
-    for (i, copies) in updated {
+    for (i, site_id, copies) in updated {
         let site = &results.sites[i];
+        store.put_site_score(scoring, &assess::stored_score(site_id, site))?;
         progress.message(&format!(
             "{} copies {copies} article(s) of other sites in this run (accuracy.twin_articles); assessed again:",
             site.name.as_deref().unwrap_or(&site.url)
@@ -332,6 +336,7 @@ pub async fn scan(
         })?,
         None => Vec::new(),
     };
+    store.finish_scoring(scoring)?;
     store.finish_run(run.id)?;
     drop(lock);
     let run = store.run(run.id)?.unwrap_or(run);
@@ -362,6 +367,7 @@ async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanErr
     .await
     .map_err(|e| ScanError::NoRun(format!("assessing a site failed: {e}")))??;
     let result = screenshot_vetoes(ctx, site_id, &given, result).await?;
+    ctx.store.put_site_score(ctx.scoring, &assess::stored_score(site_id, &result))?;
     ctx.progress.site_finished(&result);
     Ok(result)
 }
@@ -441,17 +447,24 @@ pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option
     };
     let checks = Checks::new(rubric).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
     let mut results = Results::new(as_of.to_rfc3339(), rubric_ref(rubric), Some(run_info(&run)));
-    for row in store.sites(run.id)? {
-        results.sites.push(assess(store, &row, &checks, rubric, as_of, &[], Sink::Store)?);
+    // Each rescoring is stored beside the earlier ones.
+    let scoring = store.start_scoring(run.id, (&rubric.id, &rubric.title), &as_of.to_rfc3339(), "report")?;
+    let rows = store.sites(run.id)?;
+    for row in &rows {
+        results.sites.push(assess(store, row, &checks, rubric, as_of, &[], Sink::Store)?);
     }
     apply_cross_site(store, run.id, &checks, rubric, as_of, &mut results)?;
+    for (row, r) in rows.iter().zip(&results.sites) {
+        store.put_site_score(scoring, &assess::stored_score(row.id, r))?;
+    }
+    store.finish_scoring(scoring)?;
     results.summarize();
     Ok(results)
 }
 
 /// Finds articles copied across the sites of a run and assesses the copying sites again with
-/// those findings; returns, for each site assessed again, its place in `results` and how many
-/// of its articles are copies.
+/// those findings; returns, for each site assessed again, its place in `results`, its stored id
+/// and how many of its articles are copies.
 fn apply_cross_site(
     store: &Store,
     run_id: i64,
@@ -459,7 +472,7 @@ fn apply_cross_site(
     rubric: &Rubric,
     as_of: AsOf,
     results: &mut Results,
-) -> Result<Vec<(usize, usize)>, ScanError> {
+) -> Result<Vec<(usize, i64, usize)>, ScanError> {
     let rows = store.sites(run_id)?;
     // Results are matched to stored sites by the URL as given, which is unique within a run.
     let slot: HashMap<String, usize> = results.sites.iter().enumerate().map(|(i, r)| (r.url.clone(), i)).collect();
@@ -477,7 +490,7 @@ fn apply_cross_site(
     for row in &rows {
         if let (Some(extra), Some(&i)) = (extras.get(&row.id), slot.get(row.spec.given.as_str())) {
             results.sites[i] = assess(store, row, checks, rubric, as_of, extra, Sink::Store)?;
-            updated.push((i, extra.len()));
+            updated.push((i, row.id, extra.len()));
         }
     }
     Ok(updated)

@@ -124,3 +124,41 @@ async fn an_article_copied_from_another_site_of_the_run_is_a_twin_unless_credite
     let again = sitecensus_scan::report(&store, None, &Rubric::default_rubric(), None).unwrap();
     check(&again);
 }
+
+/// Only `score` decides severity: a stored run scored again under a rubric that makes typos
+/// cost points gives what a fresh scan under that rubric gives, and each scoring is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_run_scored_under_another_rubric_equals_a_fresh_scan_under_it() {
+    let strict = Rubric::parse(
+        "extends = \"gov-2019\"\nid = \"typos-cost\"\n[checks.\"accuracy.typo\"]\nseverity = \"deduct\"\npoints = 2\n",
+        "typos-cost.toml",
+    )
+    .unwrap();
+    let site = sitecensus_fixtures::serve_site("accuracy").await;
+    let spec = || vec![SiteSpec::from_url(&site.url("/")).unwrap()];
+    let (_d1, store) = common::store();
+    let first = scan(store.clone(), spec(), common::options(), Arc::new(Silent)).await.unwrap();
+    assert_eq!(of(&first.results.sites[0], "accuracy.typo")[0].severity, Severity::Info);
+    let again = sitecensus_scan::report(&store, None, &strict, None).unwrap();
+    let (_d2, store2) = common::store();
+    let mut o = common::options();
+    o.rubric = strict;
+    let fresh = scan(store2, spec(), o, Arc::new(Silent)).await.unwrap();
+    let (a, f) = (&again.sites[0], &fresh.results.sites[0]);
+    assert_eq!(of(a, "accuracy.typo")[0].severity, Severity::Deduct);
+    assert_eq!(a.score, f.score);
+    // (Screenshots lie in each store's own folder; the rest is the same.)
+    type Weighed = (String, Severity, Option<String>, Option<String>, String);
+    let weighed = |r: &SiteResult| -> Vec<Weighed> {
+        r.findings
+            .iter()
+            .map(|f| (f.check.clone(), f.severity, f.page.clone(), f.target.clone(), f.evidence.clone()))
+            .collect()
+    };
+    assert_eq!(weighed(a), weighed(f));
+    assert_eq!(a.deductions, f.deductions);
+    // Both scorings are in the store, the rescoring beside the scan's.
+    let latest = store.latest_scoring(first.run.id).unwrap().unwrap();
+    assert_eq!((latest.rubric.as_str(), latest.source.as_str()), ("typos-cost", "report"));
+    assert!(latest.id > 1);
+}

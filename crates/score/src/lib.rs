@@ -71,9 +71,23 @@ pub struct Scorecard {
     pub deductions: Vec<Deduction>,
 }
 
-/// Scores `findings` under `rubric`. Findings that meet a veto condition are marked `veto`; the
-/// list is sorted veto first, then deductions, warnings and information.
+/// Gives each finding of a check the rubric names the rubric's severity, within the limit its
+/// check set: nothing else decides a finding's weight (a stored finding carries no decision of
+/// the rubric it was found under). `score` starts with it; a single page's findings use it alone.
+pub fn weigh(findings: &mut [Finding], rubric: &Rubric) {
+    for f in findings.iter_mut() {
+        if let Some(rule) = rubric.rule(&f.check) {
+            f.severity = f.weighed(rule.severity);
+        }
+    }
+}
+
+/// Scores `findings` under `rubric`: each finding of a check the rubric names takes the rubric's
+/// severity (within the limit its check set, `Finding::at_most`); findings that meet a veto
+/// condition are marked `veto`; the list is sorted veto first, then deductions, warnings and
+/// information.
 pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
+    weigh(findings, rubric);
     let mut veto_items = Vec::new();
     let mut vetoes: Vec<String> = Vec::new();
     for rule in &rubric.vetoes {
@@ -255,10 +269,26 @@ item = "空白栏目3个以上"
     }
 
     #[test]
-    fn warnings_cost_nothing() {
-        let mut fs = vec![f("links.broken", Severity::Warn), f("content.empty_column", Severity::Info)];
+    fn findings_their_checks_limit_to_warnings_cost_nothing() {
+        let mut fs = vec![
+            f("links.broken", Severity::Deduct).at_most_if(true, Severity::Warn),
+            f("content.empty_column", Severity::Deduct).at_most_if(true, Severity::Info),
+        ];
+        fs.extend((0..3).map(|_| f("content.empty_column", Severity::Deduct).at_most_if(true, Severity::Warn)));
         let s = score(&mut fs, &rubric());
         assert!((s.score - 100.0).abs() < 1e-9);
-        assert!(s.vetoes.is_empty());
+        assert!(s.vetoes.is_empty(), "limited findings do not count towards a veto");
+        assert_eq!(fs[0].severity, Severity::Warn);
+    }
+
+    /// Only the rubric decides: a finding stored under a rubric that weighed it lightly takes the
+    /// weight of the rubric it is scored under now.
+    #[test]
+    fn the_rubric_scored_under_decides_not_the_one_found_under() {
+        let mut fs = vec![f("links.broken", Severity::Info), f("availability.unreachable", Severity::Info)];
+        let s = score(&mut fs, &rubric());
+        assert_eq!(s.vetoes, ["availability.unreachable"]);
+        assert!((s.score - 99.5).abs() < 1e-9, "{}", s.score);
+        assert_eq!(fs[1].severity, Severity::Deduct);
     }
 }

@@ -7,6 +7,7 @@
 //! applied atomically, so a killed process leaves whole pages or none.
 
 mod schema;
+mod scoring;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sitecensus_core::{Finding, Severity, SiteSpec};
 
+pub use scoring::{ScoringRow, SiteScore};
 pub use writer::{LinkAdd, Op, PageRow, Writer};
 
 /// What can go wrong with the store.
@@ -608,24 +610,27 @@ impl Store {
     /// # Errors
     /// On database errors or unreadable stored data.
     pub fn findings(&self, site_id: i64, scope: &str) -> Result<Vec<Finding>, StoreError> {
-        type Row = (String, String, Option<String>, Option<String>, String, String);
+        type Row = (String, String, Option<String>, Option<String>, String, String, Option<String>);
         let rows: Vec<Row> = self.with(|c| {
             let mut st = c.prepare(
-                "SELECT check_id, severity, page, target, evidence, detail FROM findings WHERE site_id = ?1 AND scope = ?2 ORDER BY id",
+                "SELECT check_id, severity, page, target, evidence, detail, at_most FROM findings WHERE site_id = ?1 AND scope = ?2 ORDER BY id",
             )?;
-            st.query_map(params![site_id, scope], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-                .collect()
+            st.query_map(params![site_id, scope], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })?
+            .collect()
         })?;
+        let severity = |s: &str| Severity::parse(s).ok_or_else(|| self.corrupt(format!("severity {s:?}")));
         rows.into_iter()
-            .map(|(check, severity, page, target, evidence, detail)| {
+            .map(|(check, found, page, target, evidence, detail, at_most)| {
                 Ok(Finding {
                     check,
-                    severity: Severity::parse(&severity)
-                        .ok_or_else(|| self.corrupt(format!("severity {severity:?}")))?,
+                    severity: severity(&found)?,
                     page,
                     target,
                     evidence,
                     detail: serde_json::from_str(&detail).map_err(|e| self.corrupt(e))?,
+                    at_most: at_most.as_deref().map(severity).transpose()?,
                 })
             })
             .collect()
@@ -795,7 +800,7 @@ impl Store {
 pub(crate) fn write_site_findings(c: &Connection, site_id: i64, findings: &[Finding]) -> rusqlite::Result<()> {
     c.execute("DELETE FROM findings WHERE site_id = ?1 AND scope = 'site'", [site_id])?;
     let mut st = c.prepare_cached(
-        "INSERT INTO findings (site_id, scope, check_id, severity, page, target, evidence, detail) VALUES (?1, 'site', ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO findings (site_id, scope, check_id, severity, page, target, evidence, detail, at_most) VALUES (?1, 'site', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for f in findings {
         st.execute(params![
@@ -805,7 +810,8 @@ pub(crate) fn write_site_findings(c: &Connection, site_id: i64, findings: &[Find
             f.page,
             f.target,
             f.evidence,
-            serde_json::Value::Object(f.detail.clone()).to_string()
+            serde_json::Value::Object(f.detail.clone()).to_string(),
+            f.at_most.map(Severity::as_str)
         ])?;
     }
     Ok(())

@@ -152,5 +152,73 @@ pub fn migrations() -> Migrations<'static> {
         );
         ",
         ),
+        // Scored results as data (issue 12): each scoring of a run with every site's verdict,
+        // score, veto items, deductions and findings at their final severity; and the limit a
+        // check set on a finding's weight, which the rubric applies at scoring.
+        M::up(
+            r"
+        ALTER TABLE findings ADD COLUMN at_most TEXT;
+        CREATE TABLE scorings (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            rubric TEXT NOT NULL,
+            rubric_title TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            source TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE INDEX scorings_run ON scorings(run_id, finished_at);
+        CREATE TABLE site_scores (
+            scoring_id INTEGER NOT NULL REFERENCES scorings(id),
+            site_id INTEGER NOT NULL REFERENCES sites(id),
+            url TEXT NOT NULL,
+            name TEXT,
+            level TEXT,
+            region TEXT,
+            verdict TEXT NOT NULL,
+            score REAL NOT NULL,
+            vetoes INTEGER NOT NULL,
+            final_url TEXT,
+            title TEXT,
+            PRIMARY KEY (scoring_id, site_id)
+        );
+        CREATE INDEX site_scores_verdict ON site_scores(scoring_id, verdict);
+        CREATE INDEX site_scores_region ON site_scores(scoring_id, region);
+        CREATE TABLE site_vetoes (
+            scoring_id INTEGER NOT NULL,
+            site_id INTEGER NOT NULL,
+            check_id TEXT NOT NULL,
+            item TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            min_count INTEGER NOT NULL,
+            PRIMARY KEY (scoring_id, site_id, check_id, item)
+        );
+        CREATE INDEX site_vetoes_check ON site_vetoes(scoring_id, check_id);
+        CREATE TABLE site_deductions (
+            scoring_id INTEGER NOT NULL,
+            site_id INTEGER NOT NULL,
+            check_id TEXT NOT NULL,
+            item TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            points REAL NOT NULL,
+            capped INTEGER NOT NULL,
+            PRIMARY KEY (scoring_id, site_id, check_id)
+        );
+        CREATE TABLE scored_findings (
+            id INTEGER PRIMARY KEY,
+            scoring_id INTEGER NOT NULL,
+            site_id INTEGER NOT NULL,
+            check_id TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            page TEXT,
+            target TEXT,
+            evidence TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX scored_findings_check ON scored_findings(scoring_id, check_id, severity);
+        CREATE INDEX scored_findings_site ON scored_findings(scoring_id, site_id);
+        ",
+        ),
     ])
 }

@@ -351,8 +351,8 @@ fn apply(
 /// Stores page-level findings about `page_url` (a crawled page or an attachment).
 fn insert_page_findings(c: &Connection, site_id: i64, page_url: &str, findings: Vec<Finding>) -> rusqlite::Result<()> {
     let mut st = c.prepare_cached(
-        "INSERT OR IGNORE INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail)
-         VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR IGNORE INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most)
+         VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for f in findings {
         st.execute(params![
@@ -363,7 +363,8 @@ fn insert_page_findings(c: &Connection, site_id: i64, page_url: &str, findings: 
             f.page,
             f.target,
             f.evidence,
-            serde_json::Value::Object(f.detail).to_string()
+            serde_json::Value::Object(f.detail).to_string(),
+            f.at_most.map(sitecensus_core::Severity::as_str)
         ])?;
     }
     Ok(())

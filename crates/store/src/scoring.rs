@@ -1,0 +1,187 @@
+//! Scored results as data: each scoring of a run (run × rubric × as-of) with every site's
+//! verdict, score, veto items, deductions and findings at their final severity, in tables an
+//! analyst can query without unpacking JSON. `scan` writes one scoring as sites finish; each
+//! `report` rescoring writes another beside it.
+
+use rusqlite::{OptionalExtension, params};
+use sitecensus_core::Finding;
+use sitecensus_score::{Deduction, VetoHit};
+
+use crate::{Store, StoreError, now};
+
+/// One site's scored result, as stored.
+pub struct SiteScore<'a> {
+    /// The stored site.
+    pub site_id: i64,
+    /// The URL exactly as given.
+    pub url: &'a str,
+    /// Its name, level and region, as the site list gives them.
+    pub name: Option<&'a str>,
+    /// Administrative level.
+    pub level: Option<&'a str>,
+    /// Region code.
+    pub region: Option<&'a str>,
+    /// `pass` or `fail`.
+    pub verdict: &'a str,
+    /// The score under the rubric.
+    pub score: f64,
+    /// Where the homepage ended up.
+    pub final_url: Option<&'a str>,
+    /// The homepage's title.
+    pub title: Option<&'a str>,
+    /// The veto conditions met.
+    pub veto_items: &'a [VetoHit],
+    /// Points taken per check.
+    pub deductions: &'a [Deduction],
+    /// Every finding, at its final severity.
+    pub findings: &'a [Finding],
+}
+
+/// A scoring of a run, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoringRow {
+    /// Its id.
+    pub id: i64,
+    /// The run scored.
+    pub run_id: i64,
+    /// The rubric's id.
+    pub rubric: String,
+    /// "Today" for every time window.
+    pub as_of: String,
+    /// `scan` or `report`.
+    pub source: String,
+    /// When the last site was scored; none while sites are still being scored.
+    pub finished_at: Option<String>,
+}
+
+impl Store {
+    /// Starts a scoring of `run_id` under `rubric` (id and title) as of `as_of`; `source` says
+    /// who scores (`scan`, `report`). Unfinished scorings of the run left by a killed scan go.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn start_scoring(
+        &self,
+        run_id: i64,
+        rubric: (&str, &str),
+        as_of: &str,
+        source: &str,
+    ) -> Result<i64, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let stale: Vec<i64> = {
+                let mut st = tx.prepare("SELECT id FROM scorings WHERE run_id = ?1 AND finished_at IS NULL")?;
+                st.query_map([run_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            };
+            for id in stale {
+                for table in ["scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
+                    tx.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1"), [id])?;
+                }
+                tx.execute("DELETE FROM scorings WHERE id = ?1", [id])?;
+            }
+            tx.execute(
+                "INSERT INTO scorings (run_id, rubric, rubric_title, as_of, source, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run_id, rubric.0, rubric.1, as_of, source, now()],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// Stores (or replaces) one site's scored result in a scoring.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn put_site_score(&self, scoring_id: i64, s: &SiteScore<'_>) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            for table in ["scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1 AND site_id = ?2"), [scoring_id, s.site_id])?;
+            }
+            tx.execute(
+                "INSERT INTO site_scores (scoring_id, site_id, url, name, level, region, verdict, score, vetoes, final_url, title)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    scoring_id,
+                    s.site_id,
+                    s.url,
+                    s.name,
+                    s.level,
+                    s.region,
+                    s.verdict,
+                    s.score,
+                    s.veto_items.len() as i64,
+                    s.final_url,
+                    s.title
+                ],
+            )?;
+            let mut veto = tx.prepare_cached(
+                "INSERT OR IGNORE INTO site_vetoes (scoring_id, site_id, check_id, item, count, min_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for v in s.veto_items {
+                veto.execute(params![scoring_id, s.site_id, v.check, v.item, v.count as i64, v.min_count as i64])?;
+            }
+            let mut deduction = tx.prepare_cached(
+                "INSERT INTO site_deductions (scoring_id, site_id, check_id, item, count, points, capped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for d in s.deductions {
+                deduction.execute(params![scoring_id, s.site_id, d.check, d.item, d.count as i64, d.points, d.capped])?;
+            }
+            let mut finding = tx.prepare_cached(
+                "INSERT INTO scored_findings (scoring_id, site_id, check_id, severity, page, target, evidence, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for f in s.findings {
+                finding.execute(params![
+                    scoring_id,
+                    s.site_id,
+                    f.check,
+                    f.severity.as_str(),
+                    f.page,
+                    f.target,
+                    f.evidence,
+                    serde_json::Value::Object(f.detail.clone()).to_string()
+                ])?;
+            }
+            drop((veto, deduction, finding));
+            tx.commit()
+        })
+    }
+
+    /// Marks a scoring finished: every site of its run is scored.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn finish_scoring(&self, scoring_id: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("UPDATE scorings SET finished_at = ?2 WHERE id = ?1", params![scoring_id, now()])?;
+            Ok(())
+        })
+    }
+
+    /// The latest finished scoring of a run.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn latest_scoring(&self, run_id: i64) -> Result<Option<ScoringRow>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT id, run_id, rubric, as_of, source, finished_at FROM scorings
+                 WHERE run_id = ?1 AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [run_id],
+                |r| {
+                    Ok(ScoringRow {
+                        id: r.get(0)?,
+                        run_id: r.get(1)?,
+                        rubric: r.get(2)?,
+                        as_of: r.get(3)?,
+                        source: r.get(4)?,
+                        finished_at: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+}
