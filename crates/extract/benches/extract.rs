@@ -15,6 +15,15 @@ fn pages() -> Vec<(&'static str, Vec<u8>, url::Url)> {
     .map(|(name, file, url)| {
         (name, std::fs::read(root.join(file)).expect("fixture page"), url::Url::parse(url).expect("URL"))
     })
+    .chain(std::iter::once((
+        "article (a real provincial portal, 94 KB)",
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/corpus/gov-pages/article/gne_shanxi-gov_provincial_article_2019-09-18.html"),
+        )
+        .expect("corpus page"),
+        url::Url::parse("http://www.shanxi.gov.cn/yw/sxyw/201909/t20190918_1.shtml").expect("URL"),
+    )))
     .collect()
 }
 

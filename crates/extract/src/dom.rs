@@ -398,4 +398,16 @@ mod tests {
         assert!(dom.nodes[hidden_a as usize].hidden);
         assert!(!dom.text(body, true).contains("不是文字"));
     }
+
+    #[test]
+    fn folding_keeps_text_and_makes_one_space_of_each_run() {
+        let mut out = String::new();
+        push_folded(&mut out, "  第一\u{3000}\u{3000}段 \u{a0}text\t\n");
+        assert_eq!(out, "第一 段 text ");
+        push_folded(&mut out, " 后");
+        assert_eq!(out, "第一 段 text 后");
+        let mut out = String::from("行\n");
+        push_folded(&mut out, " x");
+        assert_eq!(out, "行\nx");
+    }
 }
