@@ -956,3 +956,31 @@ fn reqwest_get() -> sitecensus_fetch::client::Method {
 fn host_key(url: &Url) -> String {
     format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Pages are read one per core, and big pages by their share of the memory budget: on a
+    /// machine of many cores, three 10 MB pages at once and not a fourth.
+    #[tokio::test]
+    async fn big_pages_wait_for_memory_small_pages_for_a_core() {
+        let slots = ParseSlots::new(16);
+        let ten_mb = 10 * 1024 * 1024;
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(slots.acquire(ten_mb).await);
+        }
+        let fourth = tokio::time::timeout(Duration::from_millis(100), slots.acquire(ten_mb)).await;
+        assert!(fourth.is_err(), "a fourth 10 MB page would pass the memory budget");
+        held.pop();
+        let fourth = tokio::time::timeout(Duration::from_millis(100), slots.acquire(ten_mb)).await;
+        assert!(fourth.is_ok(), "a freed share is taken again");
+        drop((held, fourth));
+        let two_cores = ParseSlots::new(2);
+        let _a = two_cores.acquire(40 * 1024).await;
+        let _b = two_cores.acquire(40 * 1024).await;
+        assert!(tokio::time::timeout(Duration::from_millis(100), two_cores.acquire(40 * 1024)).await.is_err());
+    }
+}
