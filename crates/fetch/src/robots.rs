@@ -30,9 +30,24 @@ impl Robots {
         Robots { robot: None, status: status.to_owned(), rules: Vec::new(), sitemaps: Vec::new(), crawl_delay: None }
     }
 
-    /// Parses robots.txt text.
+    /// Rules that allow nothing: a robots.txt that cannot be read for a server or network error
+    /// means complete disallow until it answers (RFC 9309, 2.3.1.4).
+    #[must_use]
+    pub fn disallow_all(status: &str) -> Self {
+        let robot = Robot::new(ROBOTS_AGENT, b"User-agent: *\nDisallow: /\n").ok();
+        Robots {
+            robot,
+            status: status.to_owned(),
+            rules: vec!["Disallow: /".to_owned()],
+            sitemaps: Vec::new(),
+            crawl_delay: None,
+        }
+    }
+
+    /// Parses robots.txt text (a UTF-8 byte order mark is skipped).
     #[must_use]
     pub fn parse(body: &[u8], status: &str) -> Self {
+        let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
         match Robot::new(ROBOTS_AGENT, body) {
             Ok(robot) => {
                 let rules = disallow_lines(&String::from_utf8_lossy(body));
@@ -44,9 +59,9 @@ impl Robots {
         }
     }
 
-    /// Fetches and parses the robots.txt of `origin` (scheme, host and port of a site URL).
-    /// A 4xx means no rules; a 5xx or network failure is reported and treated as no rules, so
-    /// that a broken robots.txt does not hide a site from its inspection.
+    /// Fetches and parses the robots.txt of `origin` (scheme, host and port of a site URL), as
+    /// RFC 9309 says: a 4xx means no rules; a 5xx or a network failure means complete disallow
+    /// (said in `status`; `--ignore-robots` is the office's way past it).
     pub async fn fetch(fetcher: &Fetcher, origin: &Url) -> Self {
         let Ok(url) = origin.join("/robots.txt") else {
             return Self::allow_all("no robots.txt URL");
@@ -66,7 +81,17 @@ impl Robots {
                 )
             }
             Outcome::Ok { status } => Self::parse(&f.body, &format!("HTTP {status}")),
-            o => Self::allow_all(&format!("{}: everything allowed", o.describe())),
+            // A server or network error: the rules are unknown, so nothing is allowed.
+            o @ (Outcome::HttpError { status: 500.. }
+            | Outcome::Dns { .. }
+            | Outcome::Connect { .. }
+            | Outcome::Tls { .. }
+            | Outcome::Timeout { .. }
+            | Outcome::Body { .. }) => {
+                Self::disallow_all(&format!("{}: complete disallow until robots.txt answers (RFC 9309)", o.describe()))
+            }
+            // 4xx, or no robots.txt at the end of its redirects: "unavailable", no rules.
+            o => Self::allow_all(&format!("{}: no rules, everything allowed", o.describe())),
         }
     }
 
@@ -77,10 +102,11 @@ impl Robots {
     }
 }
 
-/// The Disallow lines of groups naming sitecensus or `*`.
+/// The Disallow lines of the groups that apply to sitecensus (RFC 9309, 2.2.1): those naming
+/// its product token if any group does, else those of `*`.
 fn disallow_lines(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut applies = false;
+    // (names us, names `*`, its Disallow lines), one per group.
+    let mut groups: Vec<(bool, bool, Vec<String>)> = Vec::new();
     let mut in_agents = false;
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -89,17 +115,26 @@ fn disallow_lines(text: &str) -> Vec<String> {
         };
         let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
         if k == "user-agent" {
-            let names = v.to_ascii_lowercase();
-            let matches = names == "*" || names.contains(ROBOTS_AGENT);
-            applies = if in_agents { applies || matches } else { matches };
+            if !in_agents {
+                groups.push((false, false, Vec::new()));
+            }
             in_agents = true;
+            let name = v.to_ascii_lowercase();
+            let g = groups.last_mut().expect("a group was opened");
+            g.0 |= name == ROBOTS_AGENT;
+            g.1 |= name == "*";
         } else {
             in_agents = false;
-            if applies && k == "disallow" && !v.is_empty() {
-                out.push(format!("Disallow: {v}"));
+            if k == "disallow"
+                && !v.is_empty()
+                && let Some(g) = groups.last_mut()
+            {
+                g.2.push(format!("Disallow: {v}"));
             }
         }
     }
+    let ours = groups.iter().any(|g| g.0);
+    let mut out: Vec<String> = groups.into_iter().filter(|g| if ours { g.0 } else { g.1 }).flat_map(|g| g.2).collect();
     out.dedup();
     out
 }
@@ -116,5 +151,20 @@ mod tests {
         assert_eq!(r.rules, ["Disallow: /admin/"]);
         assert_eq!(r.sitemaps, ["http://a.gov.cn/sitemap.xml"]);
         assert_eq!(r.crawl_delay, Some(2.0));
+    }
+
+    #[test]
+    fn a_group_naming_sitecensus_replaces_the_star_group_and_a_bom_changes_nothing() {
+        let text = format!(
+            "\u{feff}User-agent: *\nDisallow: /private/\n\nUser-agent: Baiduspider\nUser-agent: {ROBOTS_AGENT}\nDisallow: /files/\n"
+        );
+        let r = Robots::parse(text.as_bytes(), "HTTP 200");
+        assert_eq!(r.rules, ["Disallow: /files/"]);
+        assert!(!r.allowed(&Url::parse("http://a.gov.cn/files/a.xls").unwrap()));
+        assert!(r.allowed(&Url::parse("http://a.gov.cn/private/x").unwrap()), "the * group does not apply to us");
+        let star = Robots::parse(b"\xef\xbb\xbfUser-agent: *\nDisallow: /files/\n", "HTTP 200");
+        assert_eq!(star.rules, ["Disallow: /files/"], "a BOM does not hide the rules");
+        let none = Robots::disallow_all("HTTP 503");
+        assert!(!none.allowed(&Url::parse("http://a.gov.cn/").unwrap()));
     }
 }

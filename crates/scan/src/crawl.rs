@@ -280,6 +280,13 @@ impl<'a> SiteCrawl<'a> {
                 let Some(url) = self.link_queue.pop_front() else {
                     break;
                 };
+                // The site's own files, stylesheets and images obey its robots.txt as its pages
+                // do: a spreadsheet under a Disallowed folder is not read.
+                if self.scope.contains(&url) && !self.robots_allow(&url).await {
+                    self.stats.robots_excluded += 1;
+                    self.link_result(&url, &Outcome::Robots, 0, &url).await?;
+                    continue;
+                }
                 links_in_flight += 1;
                 let download =
                     self.links.get(&hash64(url.as_str().as_bytes())).is_some_and(|l| l.kind == LinkKind::Download);
@@ -387,6 +394,15 @@ impl<'a> SiteCrawl<'a> {
             if let Some(delay) = r.crawl_delay {
                 self.ctx.fetcher.limits().set_crawl_delay(&host_key(url), delay);
             }
+            if url.join("/").is_ok_and(|root| !r.allowed(&root)) {
+                self.ctx.progress.message(&format!(
+                    "{}: robots.txt keeps sitecensus out of {} ({}): only the homepage is read; \
+                     --ignore-robots inspects it anyway",
+                    self.spec().given,
+                    key,
+                    r.status
+                ));
+            }
             r
         };
         self.robots.insert(key, robots);
@@ -403,6 +419,9 @@ impl<'a> SiteCrawl<'a> {
         let Ok(probe) = seed.join(&format!("/sitecensus-missing-{:016x}.html", fastrand::u64(..))) else {
             return;
         };
+        if !self.robots_allow(&probe).await {
+            return;
+        }
         let f = self.ctx.fetcher.get(&probe).await;
         if !matches!(f.outcome, Outcome::Ok { .. }) || !f.is_html() {
             return;
@@ -430,7 +449,7 @@ impl<'a> SiteCrawl<'a> {
                 break;
             }
             let Ok(url) = Url::parse(&sm) else { continue };
-            if !self.scope.contains(&url) {
+            if !self.scope.contains(&url) || !self.robots_allow(&url).await {
                 continue;
             }
             let f = self.ctx.fetcher.get(&url).await;

@@ -284,3 +284,73 @@ async fn a_missing_page_answered_with_the_homepage_is_caught_by_the_probe() {
     assert_eq!(broken[0].target.as_deref(), Some(site.url("/news/2.html").as_str()));
     assert!(broken[0].detail["soft404"].as_str().unwrap().contains("missing"), "{:?}", broken[0].detail);
 }
+
+/// A tiny site for robots.txt rules: a homepage linking to a page and to a spreadsheet of
+/// personal data under `/files/`; `robots` answers robots.txt. Returns the server and the paths
+/// asked for.
+async fn robots_site(robots: (u16, &'static str)) -> (sitecensus_fixtures::Server, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::http::{StatusCode, Uri};
+    let csv = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sites/accuracy/files/mingdan.csv"),
+    )
+    .unwrap();
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let router = axum::Router::new().fallback(move |uri: Uri| {
+        let (log, csv) = (log.clone(), csv.clone());
+        async move {
+            log.lock().unwrap().push(uri.path().to_owned());
+            let html = |body: &str| {
+                (
+                    StatusCode::OK,
+                    [("content-type", "text/html; charset=utf-8")],
+                    format!("<html><head><title>示例县人民政府</title></head><body>{body}</body></html>").into_bytes(),
+                )
+            };
+            match uri.path() {
+                "/robots.txt" => (
+                    StatusCode::from_u16(robots.0).unwrap(),
+                    [("content-type", "text/plain")],
+                    robots.1.as_bytes().to_vec(),
+                ),
+                "/" => html("<a href=\"/a.html\">政务要闻</a> <a href=\"/files/mingdan.csv\">低保名单</a>"),
+                "/a.html" => html("<p>2024-07-09 本县召开会议。</p>"),
+                "/files/mingdan.csv" => (StatusCode::OK, [("content-type", "text/csv")], csv),
+                _ => (StatusCode::NOT_FOUND, [("content-type", "text/plain")], b"404".to_vec()),
+            }
+        }
+    });
+    (sitecensus_fixtures::serve(router).await, asked)
+}
+
+/// RFC 9309 by default: the site's own files obey its robots.txt as its pages do (a spreadsheet
+/// under a Disallowed folder is not read, so it cannot give a personal-data veto), and a
+/// robots.txt that answers 5xx keeps everything but the homepage out until it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_txt_keeps_out_files_and_a_failing_robots_txt_keeps_out_everything() {
+    let (site, asked) = robots_site((200, "User-agent: *\nDisallow: /files/\n")).await;
+    let (out, _st, _d) = scan_one(&site.url("/"), options()).await;
+    let s = &out.results.sites[0];
+    let paths = asked.lock().unwrap().clone();
+    assert!(!paths.iter().any(|p| p.starts_with("/files/")), "{paths:?}");
+    assert!(paths.iter().any(|p| p == "/a.html"), "{paths:?}");
+    assert!(findings(s, "privacy.personal_data").is_empty());
+    assert_eq!(s.stat("robots_excluded"), 1);
+    // The same site with --ignore-robots: the file is read, and its ID numbers are a veto.
+    let mut o = options();
+    o.ignore_robots = true;
+    let (out, _st, _d) = scan_one(&site.url("/"), o).await;
+    assert_eq!(findings(&out.results.sites[0], "privacy.personal_data").len(), 1);
+
+    let (site, asked) = robots_site((503, "busy")).await;
+    // (No browser: its screenshot of a veto's page would ask for the homepage again.)
+    let mut o = options();
+    o.render = None;
+    let (out, _st, _d) = scan_one(&site.url("/"), o).await;
+    let s = &out.results.sites[0];
+    let paths = asked.lock().unwrap().clone();
+    assert_eq!(paths.iter().filter(|p| *p != "/robots.txt").collect::<Vec<_>>(), ["/"], "{paths:?}");
+    let robots = s.stats["robots"].as_object().unwrap().values().next().unwrap();
+    assert!(robots["status"].as_str().unwrap().contains("complete disallow"), "{robots}");
+    assert!(s.stat("robots_excluded") >= 1);
+}
