@@ -72,6 +72,10 @@ pub struct ScanArgs {
     /// Crawl what robots.txt keeps out (as an inspection office may).
     #[arg(long)]
     pub ignore_robots: bool,
+    /// The User-Agent every request carries (name your office and a contact address); robots.txt
+    /// rules for `sitecensus` apply whatever it says.
+    #[arg(long, value_name = "TEXT", default_value = sitecensus_core::USER_AGENT)]
+    pub user_agent: String,
     /// Do not check links to other sites.
     #[arg(long)]
     pub no_external: bool,
@@ -164,6 +168,7 @@ pub fn options(a: &ScanArgs) -> Result<ScanOptions> {
         max_redirects: DEFAULT_MAX_REDIRECTS,
         allow_private: a.allow_private,
         resolve,
+        user_agent: a.user_agent.clone(),
         ..FetchConfig::default()
     };
     o.max_pages = a.max_pages.max(1);

@@ -61,6 +61,9 @@ pub struct FetchConfig {
     pub backoff: Duration,
     /// Roots trusted besides the system's (DER) by the TLS 1.0/1.1 fallback: a private CA, tests.
     pub extra_roots: Vec<Vec<u8>>,
+    /// The User-Agent every request carries (`--user-agent`; robots.txt rules for `sitecensus`
+    /// apply whatever it says).
+    pub user_agent: String,
 }
 
 impl Default for FetchConfig {
@@ -75,6 +78,7 @@ impl Default for FetchConfig {
             resolve: Vec::new(),
             backoff: Duration::from_millis(500),
             extra_roots: Vec::new(),
+            user_agent: USER_AGENT.to_owned(),
         }
     }
 }
@@ -221,7 +225,7 @@ impl Fetcher {
         let cookies = Arc::new(crate::cookies::SiteCookies::default());
         let base = || {
             reqwest::Client::builder()
-                .user_agent(USER_AGENT)
+                .user_agent(cfg.user_agent.clone())
                 .default_headers(headers.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
@@ -238,7 +242,7 @@ impl Fetcher {
             builder = builder.resolve(host, SocketAddr::new(*addr, *port));
             guard.allow_host(host);
         }
-        let legacy = Legacy::new(guard.clone(), cfg.resolve.clone(), &cfg.extra_roots)
+        let legacy = Legacy::new(guard.clone(), cfg.resolve.clone(), &cfg.extra_roots, cfg.user_agent.clone())
             .map_err(|e| tracing::warn!("no fallback for TLS 1.0/1.1 servers: {e}"))
             .ok();
         Ok(Fetcher {
@@ -466,7 +470,7 @@ impl Fetcher {
                     url: current.to_string(),
                     date: Utc::now(),
                     remote_ip: remote_addr.map(|a| a.ip()),
-                    request_head: request_head(&method, &current, form.map(str::len)),
+                    request_head: request_head(&method, &current, form.map(str::len), &self.cfg.user_agent),
                     request_body: form.map(|f| Bytes::copy_from_slice(f.as_bytes())).unwrap_or_default(),
                     response_head: response_head(version, status, &headers, body.len()),
                     body: body.clone(),
@@ -516,13 +520,13 @@ impl Fetcher {
     }
 }
 
-fn request_head(method: &Method, url: &Url, form_len: Option<usize>) -> String {
+fn request_head(method: &Method, url: &Url, form_len: Option<usize>, user_agent: &str) -> String {
     let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let form = form_len.map_or_else(String::new, |n| {
         format!("Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: {n}\r\n")
     });
     format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {USER_AGENT}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: zh-CN,zh;q=0.9,en;q=0.5\r\n{form}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {user_agent}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: zh-CN,zh;q=0.9,en;q=0.5\r\n{form}\r\n",
         &url[url::Position::BeforeHost..url::Position::AfterPort]
     )
 }

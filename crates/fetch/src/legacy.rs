@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use openssl::ssl::{SslConnector, SslMethod, SslVersion};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
-use sitecensus_core::{Outcome, USER_AGENT};
+use sitecensus_core::Outcome;
 use tokio::net::TcpStream;
 use url::Url;
 
@@ -41,6 +41,7 @@ pub struct Legacy {
     connector: SslConnector,
     guard: Guard,
     resolve: Vec<(String, u16, IpAddr)>,
+    user_agent: String,
 }
 
 impl std::fmt::Debug for Legacy {
@@ -51,11 +52,16 @@ impl std::fmt::Debug for Legacy {
 
 impl Legacy {
     /// A client that allows TLS 1.0 and up (security level 0, as those servers need) and trusts
-    /// the system's roots plus `extra_roots` (DER).
+    /// the system's roots plus `extra_roots` (DER); requests carry `user_agent`.
     ///
     /// # Errors
     /// When OpenSSL cannot be set up.
-    pub fn new(guard: Guard, resolve: Vec<(String, u16, IpAddr)>, extra_roots: &[Vec<u8>]) -> Result<Self, String> {
+    pub fn new(
+        guard: Guard,
+        resolve: Vec<(String, u16, IpAddr)>,
+        extra_roots: &[Vec<u8>],
+        user_agent: String,
+    ) -> Result<Self, String> {
         let e = |e: openssl::error::ErrorStack| e.to_string();
         let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(e)?;
         b.set_min_proto_version(Some(SslVersion::TLS1)).map_err(e)?;
@@ -71,7 +77,7 @@ impl Legacy {
             let cert = openssl::x509::X509::from_der(der).map_err(e)?;
             b.cert_store_mut().add_cert(cert).map_err(e)?;
         }
-        Ok(Legacy { connector: b.build(), guard, resolve })
+        Ok(Legacy { connector: b.build(), guard, resolve, user_agent })
     }
 
     async fn address(&self, url: &Url) -> Result<SocketAddr, Outcome> {
@@ -125,7 +131,7 @@ impl Legacy {
             .method(method.clone())
             .uri(if path.is_empty() { "/" } else { path })
             .header(header::HOST, host_header)
-            .header(header::USER_AGENT, USER_AGENT)
+            .header(header::USER_AGENT, self.user_agent.as_str())
             .header(header::ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
             .header(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"))
             .header(header::CONNECTION, "close")

@@ -264,7 +264,7 @@ pub async fn scan(
     drop(sites);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let renderer = opts.render.as_ref().map(|r| {
-        let mut cfg = RenderConfig::new(fetcher.guard().clone(), sitecensus_core::USER_AGENT);
+        let mut cfg = RenderConfig::new(fetcher.guard().clone(), &opts.fetch.user_agent);
         cfg.executable = r.executable.clone();
         cfg.tabs = r.tabs;
         cfg.resolve = opts.fetch.resolve.clone();

@@ -287,7 +287,7 @@ async fn a_missing_page_answered_with_the_homepage_is_caught_by_the_probe() {
 
 /// A tiny site for robots.txt rules: a homepage linking to a page and to a spreadsheet of
 /// personal data under `/files/`; `robots` answers robots.txt. Returns the server and the paths
-/// asked for.
+/// asked for, each with the User-Agent it was asked with after a tab.
 async fn robots_site(robots: (u16, &'static str)) -> (sitecensus_fixtures::Server, Arc<std::sync::Mutex<Vec<String>>>) {
     use axum::http::{StatusCode, Uri};
     let csv = std::fs::read(
@@ -296,10 +296,11 @@ async fn robots_site(robots: (u16, &'static str)) -> (sitecensus_fixtures::Serve
     .unwrap();
     let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = asked.clone();
-    let router = axum::Router::new().fallback(move |uri: Uri| {
+    let router = axum::Router::new().fallback(move |uri: Uri, headers: axum::http::HeaderMap| {
         let (log, csv) = (log.clone(), csv.clone());
         async move {
-            log.lock().unwrap().push(uri.path().to_owned());
+            let agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            log.lock().unwrap().push(format!("{}\t{agent}", uri.path()));
             let html = |body: &str| {
                 (
                     StatusCode::OK,
@@ -323,6 +324,24 @@ async fn robots_site(robots: (u16, &'static str)) -> (sitecensus_fixtures::Serve
     (sitecensus_fixtures::serve(router).await, asked)
 }
 
+fn paths_of(asked: &std::sync::Mutex<Vec<String>>) -> Vec<String> {
+    asked.lock().unwrap().iter().map(|l| l.split('\t').next().unwrap_or_default().to_owned()).collect()
+}
+
+/// `--user-agent` names the office on every request; robots.txt rules for `sitecensus` still
+/// apply to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_agent_given_is_sent_and_robots_rules_for_sitecensus_still_apply() {
+    let (site, asked) = robots_site((200, "User-agent: sitecensus\nDisallow: /a.html\n")).await;
+    let mut o = options();
+    o.fetch.user_agent = "Mozilla/5.0 (compatible; sitecensus/0.1; +mailto:jiancha@example.gov.cn)".to_owned();
+    let (out, _st, _d) = scan_one(&site.url("/"), o).await;
+    let lines = asked.lock().unwrap().clone();
+    assert!(lines.iter().all(|l| l.ends_with("+mailto:jiancha@example.gov.cn)")), "{lines:?}");
+    assert!(!paths_of(&asked).iter().any(|p| p == "/a.html"), "{lines:?}");
+    assert_eq!(out.results.sites[0].stat("robots_excluded"), 1);
+}
+
 /// RFC 9309 by default: the site's own files obey its robots.txt as its pages do (a spreadsheet
 /// under a Disallowed folder is not read, so it cannot give a personal-data veto), and a
 /// robots.txt that answers 5xx keeps everything but the homepage out until it answers.
@@ -331,7 +350,7 @@ async fn robots_txt_keeps_out_files_and_a_failing_robots_txt_keeps_out_everythin
     let (site, asked) = robots_site((200, "User-agent: *\nDisallow: /files/\n")).await;
     let (out, _st, _d) = scan_one(&site.url("/"), options()).await;
     let s = &out.results.sites[0];
-    let paths = asked.lock().unwrap().clone();
+    let paths = paths_of(&asked);
     assert!(!paths.iter().any(|p| p.starts_with("/files/")), "{paths:?}");
     assert!(paths.iter().any(|p| p == "/a.html"), "{paths:?}");
     assert!(findings(s, "privacy.personal_data").is_empty());
@@ -348,7 +367,7 @@ async fn robots_txt_keeps_out_files_and_a_failing_robots_txt_keeps_out_everythin
     o.render = None;
     let (out, _st, _d) = scan_one(&site.url("/"), o).await;
     let s = &out.results.sites[0];
-    let paths = asked.lock().unwrap().clone();
+    let paths = paths_of(&asked);
     assert_eq!(paths.iter().filter(|p| *p != "/robots.txt").collect::<Vec<_>>(), ["/"], "{paths:?}");
     let robots = s.stats["robots"].as_object().unwrap().values().next().unwrap();
     assert!(robots["status"].as_str().unwrap().contains("complete disallow"), "{robots}");
