@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Crawl and inspect sites, score them and write the results.
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
     /// Print the page model of one page (a saved file or a live URL): why did you say that?
     Page(page::PageArgs),
     /// Score a stored run again (another rubric or as-of date) without fetching anything.
@@ -95,7 +95,7 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Command::Scan(a) => scan::run(a).await,
+            Command::Scan(a) => scan::run(*a).await,
             Command::Page(a) => page::run(a).await,
             Command::Report(a) => report::run(a),
             Command::Probe(a) => probe::run(a).await,
