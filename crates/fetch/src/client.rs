@@ -531,8 +531,9 @@ fn request_head(method: &Method, url: &Url, form_len: Option<usize>, user_agent:
     )
 }
 
-/// The response head as archived: the body is stored decoded, so Content-Encoding and
-/// Transfer-Encoding are dropped and Content-Length names the stored length.
+/// The response head as archived: the body is stored decoded, so Content-Encoding,
+/// Transfer-Encoding and Content-Length are kept as `X-Archive-Orig-…` (what came on the wire,
+/// as replay tools name rewritten headers) and Content-Length names the stored length.
 fn response_head(version: reqwest::Version, status: StatusCode, headers: &HeaderMap, body_len: usize) -> String {
     let v = match version {
         reqwest::Version::HTTP_10 => "HTTP/1.0",
@@ -541,7 +542,7 @@ fn response_head(version: reqwest::Version, status: StatusCode, headers: &Header
     let mut head = format!("{v} {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
     for (name, value) in headers {
         if matches!(name.as_str(), "content-encoding" | "transfer-encoding" | "content-length") {
-            continue;
+            head.push_str("X-Archive-Orig-");
         }
         head.push_str(name.as_str());
         head.push_str(": ");

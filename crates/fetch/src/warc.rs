@@ -14,6 +14,7 @@ use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use sha1::{Digest, Sha1};
 
 /// A file is closed and the next one started past this size.
 const ROTATE_BYTES: u64 = 1 << 30;
@@ -65,6 +66,15 @@ impl WarcHandle {
     }
 }
 
+/// `sha1:BASE32` of the parts, as WARC-Block-Digest and WARC-Payload-Digest carry it.
+fn digest(parts: &[&[u8]]) -> String {
+    let mut h = Sha1::new();
+    for p in parts {
+        h.update(p);
+    }
+    format!("sha1:{}", data_encoding::BASE32.encode(&h.finalize()))
+}
+
 /// The writer thread; `finish` closes the archive and returns the files written.
 pub struct WarcWriter {
     tx: SyncSender<Msg>,
@@ -72,17 +82,20 @@ pub struct WarcWriter {
 }
 
 impl WarcWriter {
-    /// Starts writing `DIR/PREFIX-NNNNN.warc.gz` files (numbering continues after files already there).
+    /// Starts writing `DIR/PREFIX-NNNNN.warc.gz` files (numbering continues after files already
+    /// there); each file's warcinfo record names `info` (run, as-of, rubric, user agent, robots
+    /// policy: `(field, value)` pairs) beside the software.
     ///
     /// # Errors
     /// When the folder cannot be created.
-    pub fn start(dir: &Path, prefix: &str) -> std::io::Result<(Self, WarcHandle)> {
+    pub fn start(dir: &Path, prefix: &str, info: Vec<(String, String)>) -> std::io::Result<(Self, WarcHandle)> {
         std::fs::create_dir_all(dir)?;
         let (tx, rx) = sync_channel(QUEUE);
         let dir = dir.to_owned();
         let prefix = prefix.to_owned();
-        let thread =
-            std::thread::Builder::new().name("warc-writer".into()).spawn(move || write_loop(&dir, &prefix, &rx))?;
+        let thread = std::thread::Builder::new()
+            .name("warc-writer".into())
+            .spawn(move || write_loop(&dir, &prefix, &info, &rx))?;
         Ok((WarcWriter { tx: tx.clone(), thread }, WarcHandle { tx }))
     }
 
@@ -100,6 +113,8 @@ struct Out {
     file: BufWriter<File>,
     path: PathBuf,
     written: u64,
+    /// The record id of the file's warcinfo, named by every record after it.
+    info_id: String,
 }
 
 fn next_path(dir: &Path, prefix: &str, seq: &mut u32) -> PathBuf {
@@ -112,18 +127,23 @@ fn next_path(dir: &Path, prefix: &str, seq: &mut u32) -> PathBuf {
     }
 }
 
-fn open(dir: &Path, prefix: &str, seq: &mut u32) -> std::io::Result<Out> {
+fn open(dir: &Path, prefix: &str, fields: &[(String, String)], seq: &mut u32) -> std::io::Result<Out> {
     let path = next_path(dir, prefix, seq);
-    let mut out = Out { file: BufWriter::new(File::create(&path)?), path, written: 0 };
-    let info = format!(
+    let id = record_id();
+    let mut out = Out { file: BufWriter::new(File::create(&path)?), path, written: 0, info_id: id.clone() };
+    let mut info = format!(
         "software: sitecensus/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n",
         env!("CARGO_PKG_VERSION")
     );
+    for (k, v) in fields {
+        // One line per field: a value cannot break the record.
+        info.push_str(&format!("{k}: {}\r\n", v.replace(['\r', '\n'], " ")));
+    }
     let file_name = out.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let id = record_id();
     let head = format!(
-        "WARC/1.1\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: {id}\r\nWARC-Date: {}\r\nWARC-Filename: {file_name}\r\nContent-Type: application/warc-fields\r\nContent-Length: {}\r\n\r\n",
+        "WARC/1.1\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: {id}\r\nWARC-Date: {}\r\nWARC-Filename: {file_name}\r\nWARC-Block-Digest: {}\r\nContent-Type: application/warc-fields\r\nContent-Length: {}\r\n\r\n",
         Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        digest(&[info.as_bytes()]),
         info.len()
     );
     write_record(&mut out, &head, &[info.as_bytes()])?;
@@ -150,7 +170,12 @@ fn write_record(out: &mut Out, head: &str, block: &[&[u8]]) -> std::io::Result<(
     Ok(())
 }
 
-fn write_loop(dir: &Path, prefix: &str, rx: &Receiver<Msg>) -> std::io::Result<Vec<PathBuf>> {
+fn write_loop(
+    dir: &Path,
+    prefix: &str,
+    fields: &[(String, String)],
+    rx: &Receiver<Msg>,
+) -> std::io::Result<Vec<PathBuf>> {
     let mut seq = 0;
     let mut out: Option<Out> = None;
     let mut files = Vec::new();
@@ -163,7 +188,7 @@ fn write_loop(dir: &Path, prefix: &str, rx: &Receiver<Msg>) -> std::io::Result<V
             if let Some(mut o) = out.take() {
                 o.file.flush()?;
             }
-            let o = open(dir, prefix, &mut seq)?;
+            let o = open(dir, prefix, fields, &mut seq)?;
             files.push(o.path.clone());
             out = Some(o);
         }
@@ -172,16 +197,21 @@ fn write_loop(dir: &Path, prefix: &str, rx: &Receiver<Msg>) -> std::io::Result<V
         let ip = e.remote_ip.map(|ip| format!("WARC-IP-Address: {ip}\r\n")).unwrap_or_default();
         let response_id = record_id();
         let truncated = if e.truncated { "WARC-Truncated: length\r\n" } else { "" };
+        let info_id = &o.info_id;
         let head = format!(
-            "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: {response_id}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\n{ip}{truncated}Content-Type: application/http;msgtype=response\r\nContent-Length: {}\r\n\r\n",
+            "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: {response_id}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\nWARC-Warcinfo-ID: {info_id}\r\n{ip}{truncated}WARC-Block-Digest: {}\r\nWARC-Payload-Digest: {}\r\nContent-Type: application/http;msgtype=response\r\nContent-Length: {}\r\n\r\n",
             e.url,
+            digest(&[e.response_head.as_bytes(), &e.body]),
+            digest(&[&e.body]),
             e.response_head.len() + e.body.len()
         );
         write_record(o, &head, &[e.response_head.as_bytes(), &e.body])?;
         let head = format!(
-            "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: {}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\nWARC-Concurrent-To: {response_id}\r\n{ip}Content-Type: application/http;msgtype=request\r\nContent-Length: {}\r\n\r\n",
+            "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: {}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\nWARC-Concurrent-To: {response_id}\r\nWARC-Warcinfo-ID: {}\r\n{ip}WARC-Block-Digest: {}\r\nContent-Type: application/http;msgtype=request\r\nContent-Length: {}\r\n\r\n",
             record_id(),
             e.url,
+            o.info_id,
+            digest(&[e.request_head.as_bytes(), &e.request_body]),
             e.request_head.len() + e.request_body.len()
         );
         write_record(o, &head, &[e.request_head.as_bytes(), &e.request_body])?;

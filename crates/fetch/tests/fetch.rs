@@ -161,7 +161,7 @@ async fn tls_errors_and_refused_connections_are_outcomes() {
 async fn responses_are_archived_as_warc_that_a_reader_accepts() {
     let s = serve_site("hostile").await;
     let dir = tempfile::tempdir().unwrap();
-    let (writer, handle) = WarcWriter::start(dir.path(), "test").unwrap();
+    let (writer, handle) = WarcWriter::start(dir.path(), "test", vec![("sitecensus-run".into(), "7".into())]).unwrap();
     let f = Fetcher::new(config(), Some(handle)).unwrap();
     f.guard().allow_host("127.0.0.1");
     for p in ["/", "/ok.html", "/_t/status/404"] {
@@ -170,11 +170,34 @@ async fn responses_are_archived_as_warc_that_a_reader_accepts() {
     drop(f);
     let files = writer.finish().unwrap();
     assert_eq!(files.len(), 1);
+    assert!(files[0].file_name().unwrap().to_string_lossy().starts_with("test-"), "{files:?}");
     let reader = warc::WarcReader::from_path_gzip(&files[0]).unwrap();
     let mut types = Vec::new();
+    let sha1 = |b: &[u8]| {
+        use sha1::Digest;
+        format!("sha1:{}", data_encoding::BASE32.encode(&sha1::Sha1::digest(b)))
+    };
+    let mut info_id = String::new();
     for rec in reader.iter_records() {
         let rec = rec.unwrap();
         types.push(rec.header(warc::WarcHeader::WarcType).unwrap().to_string());
+        // Every record can be verified: its block digest is the SHA-1 of what it holds, and a
+        // response's payload digest that of the body after the HTTP head.
+        assert_eq!(rec.header(warc::WarcHeader::BlockDigest).unwrap(), sha1(rec.body()), "{types:?}");
+        if types.last().unwrap() == "warcinfo" {
+            info_id = rec.header(warc::WarcHeader::RecordID).unwrap().to_string();
+            assert!(String::from_utf8_lossy(rec.body()).contains("sitecensus-run: 7\r\n"));
+        } else {
+            assert_eq!(rec.header(warc::WarcHeader::WarcInfoID).unwrap(), info_id.as_str());
+        }
+        if types.last().unwrap() == "response" {
+            let body = rec.body();
+            let at = body.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            assert_eq!(rec.header(warc::WarcHeader::PayloadDigest).unwrap(), sha1(&body[at..]));
+            // What came on the wire is said: the stored body is decoded.
+            let head = String::from_utf8_lossy(&body[..at]).to_ascii_lowercase();
+            assert!(head.contains("x-archive-orig-content-length:"), "{head}");
+        }
         if types.last().unwrap() == "response" && rec.header(warc::WarcHeader::TargetURI).unwrap().ends_with("/ok.html")
         {
             let body = String::from_utf8_lossy(rec.body()).to_string();

@@ -250,7 +250,28 @@ pub async fn scan(
         store.start_scoring(run.id, (&opts.rubric.id, &opts.rubric.title), &opts.as_of.to_rfc3339(), "scan")?;
     let (warc_writer, warc_handle) = match &opts.warc {
         Some(dir) => {
-            let (w, h) = WarcWriter::start(dir, &format!("sitecensus-run{}", run.id))
+            // Files of two stores never share names: the prefix names this store (by its path's
+            // hash) as well as the run.
+            let store_path = std::fs::canonicalize(store.path()).unwrap_or_else(|_| store.path().to_owned());
+            let tag = hash64(store_path.display().to_string().as_bytes()) as u32;
+            let info = vec![
+                ("isPartOf".to_owned(), format!("sitecensus run {} of {}", run.id, store_path.display())),
+                ("sitecensus-run".to_owned(), run.id.to_string()),
+                ("sitecensus-as-of".to_owned(), opts.as_of.to_rfc3339()),
+                ("sitecensus-rubric".to_owned(), format!("{} ({})", opts.rubric.id, opts.rubric.title)),
+                ("http-header-user-agent".to_owned(), opts.fetch.user_agent.clone()),
+                (
+                    "robots".to_owned(),
+                    if opts.ignore_robots { "ignore (--ignore-robots)" } else { "obey (RFC 9309)" }.to_owned(),
+                ),
+                (
+                    "description".to_owned(),
+                    "bodies are stored decoded: X-Archive-Orig-Content-Encoding and X-Archive-Orig-Content-Length \
+                     give what came on the wire"
+                        .to_owned(),
+                ),
+            ];
+            let (w, h) = WarcWriter::start(dir, &format!("sitecensus-{tag:08x}-run{}", run.id), info)
                 .map_err(|source| ScanError::Warc { path: dir.display().to_string(), source })?;
             (Some(w), Some(h))
         }

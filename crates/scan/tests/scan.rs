@@ -239,6 +239,27 @@ async fn the_crawl_is_archived_as_warc() {
         .filter_map(|r| r.header(warc::WarcHeader::TargetURI).map(|u| u.to_string()))
         .collect();
     assert!(uris.contains(&site.url("/portal/index.html")), "{uris:?}");
+    // The file names its store and run; its warcinfo says how the crawl was made.
+    let name = out.warc_files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("sitecensus-") && name.contains("-run1-"), "{name}");
+    let info = warc::WarcReader::from_path_gzip(&out.warc_files[0]).unwrap().iter_records().next().unwrap().unwrap();
+    let text = String::from_utf8_lossy(info.body()).into_owned();
+    for field in [
+        "sitecensus-run: 1",
+        "sitecensus-as-of: 2024-07-10",
+        "sitecensus-rubric: gov-2019",
+        "robots: obey",
+        "http-header-user-agent: Mozilla/5.0",
+    ] {
+        assert!(text.contains(field), "{field} missing: {text}");
+    }
+    // Another store's archive of its run 1 does not take the same file name.
+    let (_dir2, st2) = store();
+    let mut o = options();
+    o.warc = Some(dir.path().join("warc"));
+    let other = scan(st2, vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
+    let other_name = other.warc_files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert_ne!(other_name.split("-run").next(), name.split("-run").next(), "{other_name} {name}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
