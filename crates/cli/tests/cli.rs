@@ -271,6 +271,31 @@ fn bad_input_gets_a_clear_error() {
     assert!(err.contains("read-only"), "{err}");
 }
 
+/// Log lines written to a file or a pipe carry no colour codes.
+#[test]
+fn logs_to_a_pipe_are_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(
+        &[
+            "scan",
+            "http://127.0.0.1:9/",
+            "--db",
+            "t.db",
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+            "-q",
+            "--no-https-check",
+            "-v",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("INFO"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probe_stores_every_attempt() {
     let (site, _) = serve_site_with("stub-home", &[]).await;

@@ -239,6 +239,17 @@ async fn the_crawl_is_archived_as_warc() {
         .filter_map(|r| r.header(warc::WarcHeader::TargetURI).map(|u| u.to_string()))
         .collect();
     assert!(uris.contains(&site.url("/portal/index.html")), "{uris:?}");
+    // warcio, the reference reader, verifies every record's digests (the README's test command
+    // installs it; a machine without it fails here rather than skipping).
+    let check = std::process::Command::new("warcio")
+        .args(["check", "-v"])
+        .arg(&out.warc_files[0])
+        .output()
+        .expect("warcio is not installed: run .ci/run (the README's test command), or pip install warcio");
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{said}{}", String::from_utf8_lossy(&check.stderr));
+    assert!(said.matches("digest pass").count() >= uris.len() * 2, "{said}");
+    assert!(!said.contains("fail"), "{said}");
     // The file names its store and run; its warcinfo says how the crawl was made.
     let name = out.warc_files[0].file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("sitecensus-") && name.contains("-run1-"), "{name}");
