@@ -102,6 +102,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         report: Some(report.clone()),
         xlsx: Some(xlsx.clone()),
         lang: None,
+        fail_on: None,
     };
     write_outputs(&outcome.results, &out)?;
     say(false, &format!("run {}: {}", outcome.run.id, sitecensus_report::terminal::summary(&outcome.results)));

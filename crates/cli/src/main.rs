@@ -18,7 +18,15 @@ use clap::{Args, Parser, Subcommand};
 
 /// Inspects government websites the way a national inspection office does.
 #[derive(Parser)]
-#[command(name = "sitecensus", version, about, long_about = None)]
+#[command(
+    name = "sitecensus",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit status: 0 the command ran (whatever the scores); 1 an error (a file, the store, \
+                  the network setup); 2 a usage error (an unknown option or a missing argument); \
+                  3 --fail-on was met."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -60,7 +68,35 @@ struct OutputArgs {
     /// terminal, Chinese for the workbook).
     #[arg(long, value_name = "zh|en", value_parser = parse_lang)]
     lang: Option<sitecensus_report::Lang>,
+    /// Exit with status 3 (after writing every output) when a site has a veto (`veto`) or does
+    /// not pass (`fail`): for CI jobs of a site's own web team.
+    #[arg(long, value_name = "veto|fail")]
+    fail_on: Option<FailOn>,
 }
+
+/// What `--fail-on` fails the command on.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FailOn {
+    /// Any site with a veto.
+    Veto,
+    /// Any site that does not pass.
+    Fail,
+}
+
+/// The `--fail-on` condition was met: the command ran, and says so by its exit status.
+#[derive(Debug)]
+struct FailOnMet(String);
+
+impl std::fmt::Display for FailOnMet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FailOnMet {}
+
+/// Exit status when `--fail-on` is met.
+const EXIT_FAIL_ON: u8 = 3;
 
 fn parse_lang(s: &str) -> Result<sitecensus_report::Lang, String> {
     sitecensus_report::Lang::parse(s).ok_or_else(|| format!("{s:?} is not a language sitecensus speaks: zh or en"))
@@ -107,6 +143,10 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<FailOnMet>() => {
+            eprintln!("{e}");
+            ExitCode::from(EXIT_FAIL_ON)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -48,7 +48,38 @@ pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
             .with_context(|| format!("cannot assemble the workbook {}", p.display()))?;
         write_file(p, &bytes)?;
     }
+    let failing: Vec<&str> = results
+        .sites
+        .iter()
+        .filter(|s| match out.fail_on {
+            Some(crate::FailOn::Veto) => !s.vetoes.is_empty(),
+            Some(crate::FailOn::Fail) => s.verdict != "pass",
+            None => false,
+        })
+        .map(|s| s.url.as_str())
+        .collect();
+    if let (Some(on), false) = (out.fail_on, failing.is_empty()) {
+        let what = match on {
+            crate::FailOn::Veto => "have a veto",
+            crate::FailOn::Fail => "do not pass",
+        };
+        return Err(crate::FailOnMet(format!(
+            "{} site(s) {what} (--fail-on): {}",
+            failing.len(),
+            crate::output::visible_list(&failing)
+        ))
+        .into());
+    }
     Ok(())
+}
+
+/// Site addresses for one line of terminal text: escaped, at most five named.
+pub fn visible_list(urls: &[&str]) -> String {
+    let mut shown: Vec<String> = urls.iter().take(5).map(|u| sitecensus_core::text::visible(u).into_owned()).collect();
+    if urls.len() > 5 {
+        shown.push(format!("and {} more", urls.len() - 5));
+    }
+    shown.join(", ")
 }
 
 /// Writes a file whole, or says which file could not be written.

@@ -271,6 +271,27 @@ fn bad_input_gets_a_clear_error() {
     assert!(err.contains("read-only"), "{err}");
 }
 
+/// `--fail-on` gives CI jobs an exit status: 3 when a site has a veto (or does not pass), after
+/// every output is written; 2 for a usage error; 0 when the scan ran, whatever the scores.
+#[test]
+fn fail_on_sets_the_exit_status_after_writing_the_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let base =
+        ["scan", "http://127.0.0.1:9/", "--db", "t.db", "--timeout", "1", "--retries", "0", "-q", "--no-https-check"];
+    let status = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        bin().args(&args).current_dir(dir.path()).output().unwrap()
+    };
+    assert_eq!(status(&[]).status.code(), Some(0), "a down site is a result, not an error");
+    let out = status(&["--fail-on", "veto", "--json", "r.json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 site(s) have a veto"));
+    assert!(dir.path().join("r.json").exists(), "the outputs are written first");
+    assert_eq!(status(&["--fail-on", "fail"]).status.code(), Some(3));
+    assert_eq!(status(&["--fail-on", "sometimes"]).status.code(), Some(2), "a usage error");
+}
+
 /// Log lines written to a file or a pipe carry no colour codes.
 #[test]
 fn logs_to_a_pipe_are_plain_text() {
