@@ -147,6 +147,14 @@ fn main() -> ExitCode {
             eprintln!("{e}");
             ExitCode::from(EXIT_FAIL_ON)
         }
+        // The reader went away (`| head`): nothing more to say, as other tools end.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

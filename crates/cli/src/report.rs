@@ -24,6 +24,9 @@ pub struct ReportArgs {
     /// Compare with this earlier run (整改: findings new, persisting, fixed; sites rectified).
     #[arg(long, value_name = "RUN")]
     compare: Option<i64>,
+    /// No scorecards or summary: only the outputs asked for.
+    #[arg(short, long)]
+    quiet: bool,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -39,10 +42,12 @@ pub fn run(a: ReportArgs) -> Result<()> {
     }
     let to_stderr = json_to_stdout(&a.out);
     let lang = a.out.terminal_lang();
-    for s in &results.sites {
-        say(to_stderr, sitecensus_report::terminal::scorecard(s, lang).trim_end());
+    if !a.quiet {
+        for s in &results.sites {
+            say(to_stderr, sitecensus_report::terminal::scorecard(s, lang).trim_end());
+        }
+        say(to_stderr, &sitecensus_report::terminal::summary(&results));
+        say(to_stderr, sitecensus_report::terminal::census(&results, lang).trim_end());
     }
-    say(to_stderr, &sitecensus_report::terminal::summary(&results));
-    say(to_stderr, sitecensus_report::terminal::census(&results, lang).trim_end());
     write_outputs(&results, &a.out)
 }

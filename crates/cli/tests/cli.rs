@@ -217,6 +217,11 @@ async fn report_rescores_a_stored_run_without_fetching() {
     assert!(ok, "{err}");
     let census: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(census["rubric"]["id"], "census-2015");
+    // -q: the outputs only.
+    let (ok, out, err) = run(&["report", "--db", "t.db", "-q", "--json", "-"], dir.path());
+    assert!(ok, "{err}");
+    assert!(err.trim().is_empty(), "{err}");
+    assert!(serde_json::from_str::<Value>(&out).is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,6 +295,24 @@ fn fail_on_sets_the_exit_status_after_writing_the_outputs() {
     assert!(dir.path().join("r.json").exists(), "the outputs are written first");
     assert_eq!(status(&["--fail-on", "fail"]).status.code(), Some(3));
     assert_eq!(status(&["--fail-on", "sometimes"]).status.code(), Some(2), "a usage error");
+}
+
+/// A reader that goes away (`| head`) ends the command quietly, as other tools end.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let page = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/corpus/gov-pages/article/gne_shanxi-gov_provincial_article_2019-09-18.html");
+    let mut child = bin()
+        .args(["page", page.to_str().unwrap(), "--url", "http://www.shanxi.gov.cn/a.html", "--json", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?} {err}", out.status);
+    assert!(!err.contains("error") && !err.contains("panicked"), "{err}");
 }
 
 /// Log lines written to a file or a pipe carry no colour codes.

@@ -51,7 +51,8 @@ impl AsOf {
     /// RFC 3339 text, as written in the results JSON.
     #[must_use]
     pub fn to_rfc3339(&self) -> String {
-        self.0.to_rfc3339()
+        // Whole seconds, so that `jq`'s fromdateiso8601 and spreadsheets read it.
+        self.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     }
 }
 

@@ -795,7 +795,11 @@ impl<'a> SiteCrawl<'a> {
             .fetched
             .attempts
             .iter()
-            .map(|a| AttemptRecord { at: a.at.to_rfc3339(), outcome: a.outcome.clone(), elapsed_ms: a.elapsed_ms })
+            .map(|a| AttemptRecord {
+                at: a.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+                outcome: a.outcome.clone(),
+                elapsed_ms: a.elapsed_ms,
+            })
             .collect();
         match &mut self.homepage {
             // A later hop of a stub homepage: the homepage is where it leads.
