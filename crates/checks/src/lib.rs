@@ -204,11 +204,13 @@ pub struct SiteAssessment {
 }
 
 impl Checks {
-    /// Prepares the checks of `rubric`.
+    /// Prepares the checks of `rubric` for a scan as of `today` (the `--as-of` date: checks never
+    /// read the wall clock, so a stored run reads the same whenever it is scored).
     ///
     /// # Errors
-    /// When a check's parameters are missing or of the wrong type.
-    pub fn new(rubric: &Rubric) -> Result<Self, ParamError> {
+    /// When a check's parameters are missing or of the wrong type, or the working-day calendar
+    /// cannot be loaded.
+    pub fn new(rubric: &Rubric, today: chrono::NaiveDate) -> Result<Self, ParamError> {
         Ok(Checks {
             unreachable: rule(rubric, availability::UNREACHABLE)?,
             slow: rule(rubric, availability::SLOW)?,
@@ -240,7 +242,7 @@ impl Checks {
                 Ok(p) if rubric.rule(interaction::SLOW).is_some() => {
                     WorkCalendar::load(&p.calendar).map_err(ParamError)?
                 }
-                _ => WorkCalendar::load("cn-workdays").unwrap_or_default(),
+                _ => WorkCalendar::load("cn-workdays").map_err(ParamError)?,
             },
             slow_reply: rule(rubric, interaction::SLOW)?,
             letters: rubric.letters.clone(),
@@ -255,7 +257,7 @@ impl Checks {
             mobile: rule(rubric, identity::MOBILE)?,
             alt: rule(rubric, identity::ALT)?,
             kinds: rubric.column_kinds.clone(),
-            today: sitecensus_core::AsOf::now().date(),
+            today,
         })
     }
 

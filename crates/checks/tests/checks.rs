@@ -42,7 +42,7 @@ fn target(url: &str, kind: LinkKind, outcome: Outcome, from: &str) -> LinkTarget
 }
 
 fn checks() -> Checks {
-    Checks::new(&Rubric::default_rubric()).unwrap()
+    Checks::new(&Rubric::default_rubric(), scan_day()).unwrap()
 }
 
 fn of<'a>(fs: &'a [Finding], id: &str) -> Vec<&'a Finding> {
@@ -383,4 +383,30 @@ fn a_homepage_on_old_tls_is_unreachable_and_says_why() {
     s.homepage.as_mut().unwrap().outcome = Outcome::Tls { message: "invalid peer certificate: UnknownIssuer".into() };
     let found = checks().site(&s).findings;
     assert_eq!(of(&found, "availability.unreachable")[0].detail["old_tls"], false);
+}
+
+/// The day the checks are prepared for in these tests (a fixed day: checks never read the clock).
+fn scan_day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap()
+}
+
+/// The checks take "today" from the scan's as-of date, never from the clock: an ID number of
+/// someone born in 2025 is no ID number on a page judged as of 2024, and is one as of 2026.
+#[test]
+fn the_day_a_scan_is_for_decides_not_the_clock() {
+    fn with_check(first17: &str) -> String {
+        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = first17.bytes().zip(W).map(|(d, w)| u32::from(d - b'0') * w).sum();
+        format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    }
+    let ids: Vec<String> =
+        ["36092220250301123", "36092220250302456", "36092220250303789"].iter().map(|s| with_check(s)).collect();
+    let text = format!("姓名,身份证号\n张三,{}\n李四,{}\n王五,{}\n", ids[0], ids[1], ids[2]);
+    let on = |y, m, d| {
+        Checks::new(&Rubric::default_rubric(), chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap())
+            .unwrap()
+            .attachment("http://www.a.gov.cn/files/mingdan.csv", &text)
+    };
+    assert!(on(2024, 7, 10).is_empty());
+    assert_eq!(on(2026, 1, 1).len(), 1);
 }

@@ -84,7 +84,7 @@ fn the_columns_of_a_city_portal_are_its_two_news_lists() {
             false,
         ),
     ];
-    let cols = Checks::new(&Rubric::default_rubric()).unwrap().site(&site(None, as_of, pages)).columns;
+    let cols = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap().site(&site(None, as_of, pages)).columns;
     let got: Vec<(&str, &str, usize)> = cols.iter().map(|c| (c.title.as_str(), c.kind.as_str(), c.items)).collect();
     // Not on a homepage: listed by address (…/xsqdt/ before …/zwyw/).
     assert_eq!(got, [("县市区动态", "news", 20), ("政务要闻", "news", 20)]);
@@ -105,7 +105,8 @@ fn the_columns_of_a_city_portal_are_its_two_news_lists() {
         2,
         false,
     )];
-    let cols = Checks::new(&Rubric::default_rubric()).unwrap().site(&site(None, "2017-11-10", pages)).columns;
+    let cols =
+        Checks::new(&Rubric::default_rubric(), scan_day()).unwrap().site(&site(None, "2017-11-10", pages)).columns;
     assert!(cols[0].stale, "{cols:?}");
 }
 
@@ -147,7 +148,8 @@ fn a_channel_front_page_names_its_blocks_as_a_person_reads_them() {
             false,
         ),
     ];
-    let cols = Checks::new(&Rubric::default_rubric()).unwrap().site(&site(Some(home), as_of, pages)).columns;
+    let cols =
+        Checks::new(&Rubric::default_rubric(), scan_day()).unwrap().site(&site(Some(home), as_of, pages)).columns;
     let got: Vec<(&str, usize)> = cols.iter().map(|c| (c.title.as_str(), c.items)).collect();
     assert_eq!(got, [("旅游人才", 20), ("市场推广", 20)]);
 }
@@ -155,7 +157,7 @@ fn a_channel_front_page_names_its_blocks_as_a_person_reads_them() {
 /// The page-level findings of one corpus file.
 fn page_findings(file: &str, url: &str) -> Vec<sitecensus_core::Finding> {
     let bytes = std::fs::read(corpus().join(file)).unwrap();
-    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let checks = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap();
     let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: None };
     sitecensus_extract::analyze(&bytes, None, &Url::parse(url).unwrap(), &opts, |p, dom| checks.page(p, dom)).1
 }
@@ -225,7 +227,7 @@ fn seed_article() -> String {
 
 /// The findings of the page checks over a page's bytes.
 fn findings_of(bytes: &[u8], url: &str) -> Vec<sitecensus_core::Finding> {
-    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let checks = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap();
     let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: Some(false) };
     sitecensus_extract::analyze(bytes, None, &Url::parse(url).unwrap(), &opts, |p, d| checks.page(p, d)).1
 }
@@ -359,7 +361,7 @@ fn real_articles() -> Vec<PageEntry> {
 }
 
 fn twins_of(model: &SiteModel) -> Vec<sitecensus_core::Finding> {
-    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let checks = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap();
     checks.site(model).findings.into_iter().filter(|f| f.check == "accuracy.twin_articles").collect()
 }
 
@@ -411,7 +413,7 @@ fn real_articles_are_no_twins_of_one_another_but_a_repost_in_another_template_is
 
 /// The findings of one check over a text set as a page's body.
 fn text_findings(text: &str, check: &str) -> Vec<sitecensus_core::Finding> {
-    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let checks = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap();
     let html = format!("<html><head><meta charset=utf-8><title>测试页</title></head><body><p>{text}</p></body></html>");
     let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: Some(false) };
     let url = Url::parse("http://www.example.gov.cn/a.html").unwrap();
@@ -451,7 +453,7 @@ fn the_typo_dictionary_raises_nothing_on_corrected_sentences_of_real_typo_sets()
 
 #[test]
 fn real_english_pages_are_translated_and_a_chinese_page_under_en_is_not() {
-    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let checks = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap();
     let opts = Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap(), homepage: Some(false) };
     let run = |file: &str, url: &str| -> Vec<sitecensus_core::Finding> {
         let bytes = std::fs::read(corpus().join(file)).unwrap();
@@ -688,7 +690,7 @@ fn a_channel_block_drawn_by_scripts_is_named_with_the_finding() {
     // 北京朝阳's 政民互动 block is filled by zmhd.bjchy.gov.cn scripts: a crawler that runs no
     // scripts sees no channel, and says which scripts may draw one.
     let site = homepage_site("gov-pages/homepage/bjchy.gov.cn.html", "http://www.bjchy.gov.cn/");
-    let found = Checks::new(&Rubric::default_rubric()).unwrap().site(&site).findings;
+    let found = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap().site(&site).findings;
     let f = found.iter().find(|f| f.check == "interaction.missing").unwrap();
     let scripts = f.detail["channel_scripts"].as_array().unwrap();
     assert!(scripts.iter().any(|s| s.as_str().unwrap().contains("zmhd.bjchy.gov.cn")), "{f:?}");
@@ -697,7 +699,7 @@ fn a_channel_block_drawn_by_scripts_is_named_with_the_finding() {
     assert_eq!(sev(f), sitecensus_core::Severity::Warn, "{}", f.evidence);
     assert_eq!(f.detail["unreadable"], true);
     // And the scan asks a browser to draw that homepage.
-    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let checks = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap();
     assert!(checks.render_wanted(site.homepage_page().unwrap(), true));
 }
 
@@ -709,7 +711,7 @@ fn a_homepage_whose_lists_scripts_fill_could_not_be_read_and_is_not_stale() {
     let home = site.homepage_page().unwrap();
     assert!(!home.has_dated_items());
     assert!(home.drawn_by.iter().any(|d| d.contains("homelist4index")), "{:?}", home.drawn_by);
-    let checks = Checks::new(&Rubric::default_rubric()).unwrap();
+    let checks = Checks::new(&Rubric::default_rubric(), scan_day()).unwrap();
     assert!(checks.render_wanted(home, true));
     let found = checks.site(&site).findings;
     assert!(found.iter().all(|f| f.check != "freshness.homepage_stale"), "{found:?}");
@@ -773,4 +775,9 @@ fn no_real_article_or_list_is_taken_for_a_letter_or_a_service_guide() {
         assert!(page.fields.len() <= 80 && page.tables.len() <= 4);
     }
     assert!(read >= 30, "{read}");
+}
+
+/// The day the checks are prepared for in these tests (a fixed day: checks never read the clock).
+fn scan_day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap()
 }

@@ -83,7 +83,9 @@ fn articles(n: usize) -> (Vec<Article>, Vec<(usize, usize)>) {
 
 /// Twin detection over `n` generated articles: time, recall on the planted twins, false pairs.
 pub fn twins(n: usize) -> Result<()> {
-    let checks = Checks::new(&Rubric::default_rubric()).map_err(|e| anyhow!("{e}"))?;
+    let checks =
+        Checks::new(&Rubric::default_rubric(), chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap_or_default())
+            .map_err(|e| anyhow!("{e}"))?;
     let generated = Instant::now();
     let (mut arts, planted) = articles(n);
     let chars: usize = arts.iter().map(|a| a.text.chars().count()).sum();
@@ -158,7 +160,9 @@ fn page_html(seed: u64) -> String {
 
 /// Every page-level accuracy check over `mb` megabytes of page text.
 pub fn dictionaries(mb: usize) -> Result<()> {
-    let checks = Checks::new(&Rubric::default_rubric()).map_err(|e| anyhow!("{e}"))?;
+    let checks =
+        Checks::new(&Rubric::default_rubric(), chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap_or_default())
+            .map_err(|e| anyhow!("{e}"))?;
     let opts =
         Options { as_of: chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap_or_default(), homepage: Some(false) };
     let target = mb * 1024 * 1024;

@@ -100,7 +100,7 @@ pub async fn run(a: PageArgs) -> Result<()> {
         None => AsOf::now(),
     };
     let rubric = load_rubric(&a.rubric)?;
-    let checks = Checks::new(&rubric).map_err(|e| anyhow::anyhow!("rubric {}: {e}", rubric.id))?;
+    let checks = Checks::new(&rubric, as_of.date()).map_err(|e| anyhow::anyhow!("rubric {}: {e}", rubric.id))?;
     let mut fetcher = None;
     let (bytes, content_type, url) = if is_url(&a.target) {
         let url = Url::parse(&a.target).with_context(|| format!("{:?} is not a URL", a.target))?;

@@ -220,9 +220,12 @@ pub async fn scan(
     mut opts: ScanOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<ScanOutcome, ScanError> {
-    let checks = Arc::new(
-        Checks::new(&opts.rubric).map_err(|source| ScanError::Rubric { rubric: opts.rubric.id.clone(), source })?,
-    );
+    let prepare = |opts: &ScanOptions| {
+        Checks::new(&opts.rubric, opts.as_of.date())
+            .map_err(|source| ScanError::Rubric { rubric: opts.rubric.id.clone(), source })
+    };
+    // Prepared before anything is stored, so that a bad rubric leaves no run behind.
+    let mut checks = Arc::new(prepare(&opts)?);
     // One scan at a time per store: a second is told which run is busy.
     let mut lock = store.lock_scan()?;
     let hash = spec_hash(&sites, &opts);
@@ -244,6 +247,7 @@ pub async fn scan(
         && let Ok(a) = AsOf::parse(&run.as_of)
     {
         opts.as_of = a;
+        checks = Arc::new(prepare(&opts)?);
     }
     let site_rows = store.add_sites(run.id, &sites)?;
     let scoring =
@@ -466,7 +470,8 @@ pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option
         Some(a) => a,
         None => AsOf::parse(&run.as_of).map_err(ScanError::NoRun)?,
     };
-    let checks = Checks::new(rubric).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
+    let checks =
+        Checks::new(rubric, as_of.date()).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
     let mut results = Results::new(as_of.to_rfc3339(), rubric_ref(rubric), Some(run_info(&run)));
     // Each rescoring is stored beside the earlier ones.
     let scoring = store.start_scoring(run.id, (&rubric.id, &rubric.title), &as_of.to_rfc3339(), "report")?;
