@@ -706,8 +706,25 @@ async fn a_second_round_is_compared_with_the_first_and_written_as_a_workbook() {
         run(&["report", "--db", "t.db", "--compare", "2", "--lang", "zh", "--xlsx", "zh.xlsx"], dir.path());
     assert!(ok, "{err}");
     assert!(out.contains("不合格") && out.contains("单项否决"), "{out}");
-    let wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("zh.xlsx")).unwrap();
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("zh.xlsx")).unwrap();
     assert_eq!(wb.sheet_names(), ["汇总", "排名", "问题清单", "栏目", "整改"]);
+    // As offices use it: Chinese severities, real dates a filter can use, the pass rate a
+    // percentage; every table frozen at its header, filtered, printed landscape one page wide.
+    let findings = wb.worksheet_range("问题清单").unwrap();
+    let severities: Vec<String> = findings.rows().skip(1).map(|r| r[4].to_string()).collect();
+    assert!(severities.iter().all(|s| ["单项否决", "扣分", "预警", "提示"].contains(&s.as_str())), "{severities:?}");
+    let summary = wb.worksheet_range("汇总").unwrap();
+    assert!(matches!(summary.get((1, 1)), Some(calamine::Data::DateTime(_))), "{:?}", summary.get((1, 1)));
+    let zip_file = std::fs::File::open(dir.path().join("zh.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(zip_file).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet3.xml").unwrap(), &mut xml).unwrap();
+    for part in ["state=\"frozen\"", "<autoFilter", "orientation=\"landscape\"", "fitToHeight=\"0\"", "<hyperlink "] {
+        assert!(xml.contains(part), "{part} missing from the findings sheet");
+    }
+    let mut styles = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/styles.xml").unwrap(), &mut styles).unwrap();
+    assert!(styles.contains("0.0%") && styles.contains("yyyy-mm-dd"), "{styles}");
     let (ok, _, err) = run(&["report", "--db", "t.db", "--lang", "fr"], dir.path());
     assert!(!ok && err.contains("zh or en"), "{err}");
 }

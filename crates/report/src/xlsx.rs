@@ -4,7 +4,7 @@
 //! `--lang en`. Cells are written as strings or numbers, never formulas, so a crawled text that
 //! begins with "=" stays text.
 
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format, Url, Workbook, Worksheet, XlsxError};
 use sitecensus_core::finding::clip;
 
 use crate::lang::{Label, Lang};
@@ -13,19 +13,33 @@ use crate::{Results, SiteResult};
 
 /// Most characters of a cell taken from a page (Excel holds 32,767).
 const MAX_CELL: usize = 2000;
+/// Hyperlinks a sheet holds at the most (Excel's limit is 65,530); later addresses are text.
+const MAX_LINKS: u32 = 65_000;
+/// Longest address Excel takes as a hyperlink.
+const MAX_URL: usize = 2079;
 
 /// A sheet being filled row by row.
 struct Sheet<'a> {
     ws: &'a mut Worksheet,
     row: u32,
     bold: Format,
+    date: Format,
+    percent: Format,
+    links: u32,
+    /// Columns of the table (for its filter).
+    width: u16,
 }
 
-/// A cell: text or a number.
+/// A cell: text, a number, a share shown as a percentage, a date, or an address.
 enum Cell<'a> {
     Text(&'a str),
     Owned(String),
     Num(f64),
+    Percent(f64),
+    /// `YYYY-MM-DD…`: a real date a filter can use; other text stays text.
+    Date(&'a str),
+    /// An http(s) address becomes a hyperlink; anything else stays text.
+    Link(&'a str),
 }
 
 impl Sheet<'_> {
@@ -37,6 +51,27 @@ impl Sheet<'_> {
         Ok(())
     }
 
+    /// The header row of a table that fills the sheet: frozen, filtered, repeated on every
+    /// printed page; the sheet prints landscape on A4, one page wide.
+    fn table_header(&mut self, cells: &[&str]) -> Result<(), XlsxError> {
+        self.header(cells)?;
+        self.width = cells.len() as u16;
+        self.ws.set_freeze_panes(1, 0)?;
+        self.ws.set_repeat_rows(0, 0)?;
+        self.ws.set_landscape();
+        self.ws.set_paper_size(9);
+        self.ws.set_print_fit_to_pages(1, 0);
+        Ok(())
+    }
+
+    /// Closes a table: the filter covers every row written.
+    fn finish_table(&mut self) -> Result<(), XlsxError> {
+        if self.width > 0 {
+            self.ws.autofilter(0, 0, self.row.saturating_sub(1).max(1), self.width - 1)?;
+        }
+        Ok(())
+    }
+
     fn line(&mut self, cells: &[Cell<'_>]) -> Result<(), XlsxError> {
         for (c, v) in cells.iter().enumerate() {
             let c = c as u16;
@@ -44,10 +79,38 @@ impl Sheet<'_> {
                 Cell::Text(t) => self.ws.write_string(self.row, c, clip(t, MAX_CELL))?,
                 Cell::Owned(t) => self.ws.write_string(self.row, c, clip(t, MAX_CELL))?,
                 Cell::Num(n) => self.ws.write_number(self.row, c, *n)?,
+                Cell::Percent(n) => self.ws.write_number_with_format(self.row, c, *n, &self.percent)?,
+                Cell::Date(t) => match t.get(..10).and_then(|d| ExcelDateTime::parse_from_str(d).ok()) {
+                    Some(d) => self.ws.write_datetime_with_format(self.row, c, &d, &self.date)?,
+                    None => self.ws.write_string(self.row, c, clip(t, MAX_CELL))?,
+                },
+                Cell::Link(t) => {
+                    let linkable = (t.starts_with("http://") || t.starts_with("https://"))
+                        && t.len() <= MAX_URL
+                        && self.links < MAX_LINKS;
+                    if linkable {
+                        self.links += 1;
+                        self.ws.write_url(self.row, c, Url::new(*t))?
+                    } else {
+                        self.ws.write_string(self.row, c, clip(t, MAX_CELL))?
+                    }
+                }
             };
         }
         self.row += 1;
         Ok(())
+    }
+}
+
+/// A severity in the workbook's language.
+fn severity(s: sitecensus_core::Severity, lang: Lang) -> &'static str {
+    use sitecensus_core::Severity;
+    match (s, lang) {
+        (Severity::Veto, Lang::Zh) => "单项否决",
+        (Severity::Deduct, Lang::Zh) => "扣分",
+        (Severity::Warn, Lang::Zh) => "预警",
+        (Severity::Info, Lang::Zh) => "提示",
+        (s, Lang::En) => s.as_str(),
     }
 }
 
@@ -57,7 +120,15 @@ fn sheet<'a>(wb: &'a mut Workbook, name: &str, widths: &[f64]) -> Result<Sheet<'
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
-    Ok(Sheet { ws, row: 0, bold: Format::new().set_bold() })
+    Ok(Sheet {
+        ws,
+        row: 0,
+        bold: Format::new().set_bold(),
+        date: Format::new().set_num_format("yyyy-mm-dd"),
+        percent: Format::new().set_num_format("0.0%"),
+        links: 0,
+        width: 0,
+    })
 }
 
 fn groups(s: &mut Sheet<'_>, title: &str, groups: &[Group], lang: Lang) -> Result<(), XlsxError> {
@@ -80,7 +151,7 @@ fn groups(s: &mut Sheet<'_>, title: &str, groups: &[Group], lang: Lang) -> Resul
             Cell::Text(&g.key),
             Cell::Num(g.sites as f64),
             Cell::Num(g.pass as f64),
-            Cell::Num(g.pass_rate),
+            Cell::Percent(g.pass_rate),
             Cell::Num(g.mean_score),
             Cell::Owned(vetoes.join("; ")),
         ])?;
@@ -94,6 +165,13 @@ fn site_name(s: &SiteResult) -> &str {
 
 fn verdict(s: &str, lang: Lang) -> &'static str {
     if s == "pass" { lang.t(Label::Pass) } else { lang.t(Label::Fail) }
+}
+
+/// The veto items a site met, in the rubric's official wording.
+fn veto_items(s: &SiteResult) -> String {
+    let mut items: Vec<&str> = s.veto_items.iter().map(|v| v.item.as_str()).collect();
+    items.dedup();
+    items.join("；")
 }
 
 /// The rubric item a check belongs to, as the site's scorecard names it.
@@ -117,7 +195,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         let mut s = sheet(&mut wb, lang.t(Label::SheetSummary), &[28.0, 14.0, 12.0, 12.0, 12.0, 60.0])?;
         let (rubric, as_of) = if lang == Lang::Zh { ("评估指标", "评估日期") } else { ("rubric", "as of") };
         s.line(&[Cell::Text(rubric), Cell::Owned(format!("{} {}", results.rubric.id, results.rubric.title))])?;
-        s.line(&[Cell::Text(as_of), Cell::Text(&results.as_of)])?;
+        s.line(&[Cell::Text(as_of), Cell::Date(&results.as_of)])?;
         if let Some(r) = &results.run {
             s.line(&[Cell::Text(if lang == Lang::Zh { "批次" } else { "run" }), Cell::Num(r.id as f64)])?;
         }
@@ -141,7 +219,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     }
     {
         let mut s = sheet(&mut wb, lang.t(Label::SheetRanking), &[8.0, 30.0, 36.0, 10.0, 10.0, 10.0, 10.0, 50.0])?;
-        s.header(&[
+        s.table_header(&[
             lang.t(Label::Rank),
             lang.t(Label::Site),
             "URL",
@@ -158,19 +236,20 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             s.line(&[
                 Cell::Num(r.rank as f64),
                 Cell::Text(r.name.as_deref().unwrap_or("")),
-                Cell::Text(&r.url),
+                Cell::Link(&r.url),
                 Cell::Text(site.and_then(|x| x.level.as_deref()).unwrap_or("")),
                 Cell::Text(site.and_then(|x| x.region.as_deref()).unwrap_or("")),
                 Cell::Text(verdict(&r.verdict, lang)),
                 Cell::Num(r.score),
-                Cell::Owned(site.map(|x| x.vetoes.join(", ")).unwrap_or_default()),
+                Cell::Owned(site.map(|x| veto_items(x)).unwrap_or_default()),
             ])?;
         }
+        s.finish_table()?;
     }
     {
         let mut s =
             sheet(&mut wb, lang.t(Label::SheetFindings), &[30.0, 36.0, 28.0, 30.0, 10.0, 60.0, 40.0, 40.0, 40.0])?;
-        s.header(&[
+        s.table_header(&[
             lang.t(Label::Site),
             "URL",
             lang.t(Label::Check),
@@ -179,27 +258,28 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             lang.t(Label::Evidence),
             lang.t(Label::Page),
             lang.t(Label::Target),
-            "detail",
+            if lang == Lang::Zh { "详细数据（JSON）" } else { "detail (JSON)" },
         ])?;
         for site in &results.sites {
             for f in &site.findings {
                 s.line(&[
                     Cell::Text(site_name(site)),
-                    Cell::Text(&site.url),
+                    Cell::Link(&site.url),
                     Cell::Text(&f.check),
                     Cell::Text(item_of(site, &f.check)),
-                    Cell::Text(f.severity.as_str()),
+                    Cell::Text(severity(f.severity, lang)),
                     Cell::Text(&f.evidence),
-                    Cell::Text(f.page.as_deref().unwrap_or("")),
-                    Cell::Text(f.target.as_deref().unwrap_or("")),
+                    Cell::Link(f.page.as_deref().unwrap_or("")),
+                    Cell::Link(f.target.as_deref().unwrap_or("")),
                     Cell::Owned(serde_json::to_string(&f.detail).unwrap_or_default()),
                 ])?;
             }
         }
+        s.finish_table()?;
     }
     {
         let mut s = sheet(&mut wb, lang.t(Label::SheetColumns), &[30.0, 24.0, 40.0, 10.0, 8.0, 12.0, 8.0, 8.0, 10.0])?;
-        s.header(&[
+        s.table_header(&[
             lang.t(Label::Site),
             lang.t(Label::Column),
             "URL",
@@ -216,16 +296,17 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                 s.line(&[
                     Cell::Text(site_name(site)),
                     Cell::Text(&c.title),
-                    Cell::Text(&c.url),
+                    Cell::Link(&c.url),
                     Cell::Text(&c.kind),
                     Cell::Num(c.items as f64),
-                    Cell::Text(c.latest.as_deref().unwrap_or("")),
+                    Cell::Date(c.latest.as_deref().unwrap_or("")),
                     Cell::Text(yes_no(c.stale)),
                     Cell::Text(yes_no(c.empty)),
                     Cell::Text(yes_no(c.unreadable)),
                 ])?;
             }
         }
+        s.finish_table()?;
     }
     if let Some(cmp) = &results.comparison {
         let mut s = sheet(
@@ -233,7 +314,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             lang.t(Label::SheetRectification),
             &[30.0, 36.0, 12.0, 10.0, 10.0, 10.0, 8.0, 8.0, 8.0, 10.0],
         )?;
-        s.header(&[
+        s.table_header(&[
             lang.t(Label::Site),
             "URL",
             lang.t(Label::Previous),
@@ -247,7 +328,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         for c in &cmp.sites {
             s.line(&[
                 Cell::Text(c.name.as_deref().unwrap_or(&c.url)),
-                Cell::Text(&c.url),
+                Cell::Link(&c.url),
                 Cell::Text(c.previous_verdict.as_deref().map_or("—", |v| verdict(v, lang))),
                 Cell::Text(verdict(&c.verdict, lang)),
                 Cell::Num(c.score),
@@ -257,6 +338,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                 Cell::Text(if c.rectified { lang.t(Label::Yes) } else { lang.t(Label::No) }),
             ])?;
         }
+        s.finish_table()?;
     }
     wb.save_to_buffer()
 }
