@@ -422,6 +422,11 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     assert_eq!(named("无法访问")["vetoes"], serde_json::json!(["availability.unreachable"]));
     assert_eq!(named("荒废镇")["verdict"], "fail");
     assert_eq!(named("长宁县")["columns"].as_array().unwrap().len(), 16);
+    // Regions by name as well as code (GB/T 2260), in the JSON, the report and the terminal.
+    assert_eq!(named("东湖区")["region_name"], "江西省南昌市东湖区");
+    let html = std::fs::read_to_string(dir.path().join("demo-report.html")).unwrap();
+    assert!(html.contains("360102 江西省南昌市东湖区"), "the report names the region");
+    assert!(out.contains("(county, 360102 江西省南昌市东湖区)"), "the scorecard names the region: {out}");
     let vetoes = named("东湖区")["vetoes"].as_array().unwrap().clone();
     for v in ["security.spam_injection", "privacy.personal_data", "accuracy.wrong_expression"] {
         assert!(vetoes.iter().any(|x| x == v), "{v} missing from {vetoes:?}");

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod dict;
 pub mod finding;
 pub mod outcome;
+pub mod region;
 pub mod rubric;
 pub mod site;
 pub mod text;

@@ -63,6 +63,9 @@ pub struct SiteResult {
     /// Points taken per check.
     #[serde(default)]
     pub deductions: Vec<Deduction>,
+    /// The name of the site's region (`江西省南昌市东湖区`), where its code is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_name: Option<String>,
     /// The homepage's title (the site's own name for itself), where it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -84,6 +87,7 @@ impl SiteResult {
             name: spec.name.clone(),
             level: spec.level.map(|l| l.as_str().to_owned()),
             region: spec.region.clone(),
+            region_name: spec.region.as_deref().and_then(sitecensus_core::region::name),
             verdict: card.verdict.as_str().to_owned(),
             score: card.score,
             vetoes: card.vetoes,

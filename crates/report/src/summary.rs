@@ -30,6 +30,20 @@ pub struct Group {
     pub mean_score: f64,
     /// Sites failed by each veto check.
     pub vetoes: BTreeMap<String, usize>,
+    /// The division's name when the key is a region code (`江西省南昌市东湖区`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Group {
+    /// The key as people read it: a region code with its name.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{} {n}", self.key),
+            None => self.key.clone(),
+        }
+    }
 }
 
 /// A site's place in the ranking.
@@ -78,7 +92,7 @@ pub struct Summary {
 }
 
 fn group<'a>(key: &str, sites: impl Iterator<Item = &'a SiteResult>) -> Group {
-    let mut g = Group { key: key.to_owned(), ..Group::default() };
+    let mut g = Group { key: key.to_owned(), name: sitecensus_core::region::name(key), ..Group::default() };
     let mut total = 0.0;
     for s in sites {
         g.sites += 1;

@@ -38,8 +38,9 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
     let mut out = String::new();
     let name = clip(site.name.as_deref().unwrap_or(""), 80);
     let url = clip(&site.url, 200);
+    let region = site.region.as_deref().map(sitecensus_core::region::label);
     let where_ =
-        clip(&[site.level.as_deref(), site.region.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", "), 60);
+        clip(&[site.level.as_deref(), region.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", "), 60);
     let _ = writeln!(
         out,
         "{} {} {}{}",
@@ -204,7 +205,9 @@ pub fn census(results: &crate::Results, lang: Lang) -> String {
         let levels: Vec<String> = sm
             .by_level
             .iter()
-            .map(|g| format!("{} {}/{} ({:.0} %, {:.1})", g.key, g.pass, g.sites, g.pass_rate * 100.0, g.mean_score))
+            .map(|g| {
+                format!("{} {}/{} ({:.0} %, {:.1})", g.label(), g.pass, g.sites, g.pass_rate * 100.0, g.mean_score)
+            })
             .collect();
         if !levels.is_empty() {
             let _ = writeln!(out, "{}: {}", if zh { "按级别" } else { "by level" }, levels.join(" · "));

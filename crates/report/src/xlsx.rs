@@ -148,7 +148,7 @@ fn groups(s: &mut Sheet<'_>, title: &str, groups: &[Group], lang: Lang) -> Resul
     for g in groups {
         let vetoes: Vec<String> = g.vetoes.iter().map(|(k, v)| format!("{k} {v}")).collect();
         s.line(&[
-            Cell::Text(&g.key),
+            Cell::Owned(g.label()),
             Cell::Num(g.sites as f64),
             Cell::Num(g.pass as f64),
             Cell::Percent(g.pass_rate),
@@ -238,7 +238,9 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                 Cell::Text(r.name.as_deref().unwrap_or("")),
                 Cell::Link(&r.url),
                 Cell::Text(site.and_then(|x| x.level.as_deref()).unwrap_or("")),
-                Cell::Text(site.and_then(|x| x.region.as_deref()).unwrap_or("")),
+                Cell::Owned(
+                    site.and_then(|x| x.region.as_deref()).map(sitecensus_core::region::label).unwrap_or_default(),
+                ),
                 Cell::Text(verdict(&r.verdict, lang)),
                 Cell::Num(r.score),
                 Cell::Owned(site.map(|x| veto_items(x)).unwrap_or_default()),
