@@ -426,6 +426,8 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     assert_eq!(named("东湖区")["region_name"], "江西省南昌市东湖区");
     let html = std::fs::read_to_string(dir.path().join("demo-report.html")).unwrap();
     assert!(html.contains("360102 江西省南昌市东湖区"), "the report names the region");
+    assert!(html.contains(">单项否决</td>"), "severities in Chinese");
+    assert!(html.contains("@media print") && html.contains("size:A4"), "a print stylesheet");
     assert!(out.contains("(county, 360102 江西省南昌市东湖区)"), "the scorecard names the region: {out}");
     let vetoes = named("东湖区")["vetoes"].as_array().unwrap().clone();
     for v in ["security.spam_injection", "privacy.personal_data", "accuracy.wrong_expression"] {

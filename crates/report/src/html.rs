@@ -25,6 +25,16 @@ impl Report<'_> {
         [("按级别 By level", &s.by_level), ("按地区 By region", &s.by_region), ("按省份 By province", &s.by_province)]
     }
 
+    /// A severity as the Chinese report shows it (单项否决, 扣分, 预警, 提示).
+    fn severity_zh(&self, s: &sitecensus_core::Severity) -> &'static str {
+        match s {
+            sitecensus_core::Severity::Veto => "单项否决",
+            sitecensus_core::Severity::Deduct => "扣分",
+            sitecensus_core::Severity::Warn => "预警",
+            sitecensus_core::Severity::Info => "提示",
+        }
+    }
+
     /// The 1-based place of the site given as `url` in the results (its section's anchor).
     fn index_of(&self, url: &str) -> Option<usize> {
         self.places.get(url).copied()
