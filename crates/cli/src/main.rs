@@ -49,6 +49,13 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Benchmark a full scan of a generated site on loopback (pages per second, peak memory).
     Bench(bench::BenchArgs),
+    /// Print a shell's completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output: `sitecensus man > sitecensus.1`.
+    Man,
 }
 
 /// Where results go, shared by `scan` and `report`.
@@ -139,6 +146,15 @@ fn main() -> ExitCode {
             Command::Probe(a) => probe::run(a).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Bench(a) => bench::run(a).await,
+            Command::Completions { shell } => {
+                let mut cmd = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(shell, &mut cmd, "sitecensus", &mut std::io::stdout());
+                Ok(())
+            }
+            Command::Man => {
+                let cmd = <Cli as clap::CommandFactory>::command();
+                clap_mangen::Man::new(cmd).render(&mut std::io::stdout()).map_err(anyhow::Error::from)
+            }
         }
     });
     match result {

@@ -315,6 +315,20 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!err.contains("error") && !err.contains("panicked"), "{err}");
 }
 
+/// Shell completions and a manual page come from the same definitions as `--help`.
+#[test]
+fn completions_and_a_manual_page_are_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(&["completions", "bash"], dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("_sitecensus") && out.contains("--fail-on") && out.contains("--user-agent"), "{out}");
+    let (ok, out, err) = run(&["man"], dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains(".TH sitecensus 1") && out.contains("scan"), "{out}");
+    let (ok, _, err) = run(&["completions", "cmd.exe"], dir.path());
+    assert!(!ok && err.contains("possible values"), "{err}");
+}
+
 /// Log lines written to a file or a pipe carry no colour codes.
 #[test]
 fn logs_to_a_pipe_are_plain_text() {
