@@ -719,16 +719,31 @@ async fn a_second_round_is_compared_with_the_first_and_written_as_a_workbook() {
     assert!(v["comparison"]["totals"]["persisting"].as_u64().unwrap() > 0);
     use calamine::Reader;
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("round2.xlsx")).unwrap();
-    assert_eq!(wb.sheet_names(), ["Summary", "Ranking", "Findings", "Columns", "Rectification"]);
+    assert_eq!(
+        wb.sheet_names(),
+        ["Summary", "Ranking", "Findings", "Columns", "Rectification", "Rectification detail"]
+    );
     let findings = wb.worksheet_range("Findings").unwrap();
-    assert_eq!(findings.rows().count(), 1 + v["sites"][0]["findings"].as_array().unwrap().len());
+    let n = v["sites"][0]["findings"].as_array().unwrap().len();
+    assert_eq!(findings.rows().count(), 1 + n);
+    // Each finding with what became of it since run 1, and the previous score beside the new one.
+    let detail = wb.worksheet_range("Rectification detail").unwrap();
+    let statuses: Vec<String> = detail.rows().skip(1).map(|r| r[1].to_string()).collect();
+    let t = &v["comparison"]["totals"];
+    let count = |s: &str| statuses.iter().filter(|x| *x == s).count() as u64;
+    assert_eq!(count("persisting"), t["persisting"].as_u64().unwrap());
+    assert_eq!(count("new"), t["new"].as_u64().unwrap());
+    assert_eq!(count("fixed"), t["fixed"].as_u64().unwrap());
+    let rect = wb.worksheet_range("Rectification").unwrap();
+    assert_eq!(rect.get((0, 3)).map(ToString::to_string).as_deref(), Some("previous score"));
+    assert!(matches!(rect.get((1, 3)), Some(calamine::Data::Float(_))), "{:?}", rect.get((1, 3)));
     // The same run reported again in Chinese, compared with itself: nothing new, nothing fixed.
     let (ok, out, err) =
         run(&["report", "--db", "t.db", "--compare", "2", "--lang", "zh", "--xlsx", "zh.xlsx"], dir.path());
     assert!(ok, "{err}");
     assert!(out.contains("不合格") && out.contains("单项否决"), "{out}");
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("zh.xlsx")).unwrap();
-    assert_eq!(wb.sheet_names(), ["汇总", "排名", "问题清单", "栏目", "整改"]);
+    assert_eq!(wb.sheet_names(), ["汇总", "排名", "问题清单", "栏目", "整改", "整改明细"]);
     // As offices use it: Chinese severities, real dates a filter can use, the pass rate a
     // percentage; every table frozen at its header, filtered, printed landscape one page wide.
     let findings = wb.worksheet_range("问题清单").unwrap();

@@ -49,6 +49,12 @@ pub struct SiteChange {
     pub new_findings: Vec<FindingKey>,
     /// The fixed findings, the first 20.
     pub fixed_findings: Vec<FindingKey>,
+    /// Every new finding (the workbook's per-finding sheet; the JSON names the first few).
+    #[serde(skip)]
+    pub all_new: BTreeSet<FindingKey>,
+    /// Every fixed finding.
+    #[serde(skip)]
+    pub all_fixed: Vec<FindingKey>,
 }
 
 /// Totals over every site compared.
@@ -126,8 +132,10 @@ pub fn compare(now: &Results, then: &Results) -> Comparison {
             persisting,
             fixed: fixed.len(),
             rectified,
-            new_findings: new.into_iter().take(NAMED).collect(),
-            fixed_findings: fixed.into_iter().take(NAMED).collect(),
+            new_findings: new.iter().take(NAMED).cloned().collect(),
+            fixed_findings: fixed.iter().take(NAMED).cloned().collect(),
+            all_new: new.into_iter().collect(),
+            all_fixed: fixed,
         });
     }
     Comparison { against_run: then.run.as_ref().map(|r| r.id), against_as_of: then.as_of.clone(), totals, sites }

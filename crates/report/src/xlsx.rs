@@ -314,12 +314,13 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         let mut s = sheet(
             &mut wb,
             lang.t(Label::SheetRectification),
-            &[30.0, 36.0, 12.0, 10.0, 10.0, 10.0, 8.0, 8.0, 8.0, 10.0],
+            &[30.0, 36.0, 12.0, 10.0, 10.0, 10.0, 10.0, 8.0, 8.0, 8.0, 10.0],
         )?;
         s.table_header(&[
             lang.t(Label::Site),
             "URL",
             lang.t(Label::Previous),
+            if lang == Lang::Zh { "上轮得分" } else { "previous score" },
             lang.t(Label::Verdict),
             lang.t(Label::Score),
             lang.t(Label::Fixed),
@@ -332,6 +333,10 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                 Cell::Text(c.name.as_deref().unwrap_or(&c.url)),
                 Cell::Link(&c.url),
                 Cell::Text(c.previous_verdict.as_deref().map_or("—", |v| verdict(v, lang))),
+                match c.previous_score {
+                    Some(p) => Cell::Num(p),
+                    None => Cell::Text("—"),
+                },
                 Cell::Text(verdict(&c.verdict, lang)),
                 Cell::Num(c.score),
                 Cell::Num(c.fixed as f64),
@@ -339,6 +344,58 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                 Cell::Num(c.persisting as f64),
                 Cell::Text(if c.rectified { lang.t(Label::Yes) } else { lang.t(Label::No) }),
             ])?;
+        }
+        s.finish_table()?;
+        drop(s);
+        // Each finding with what became of it: new, still there, or fixed since the earlier run.
+        let mut s = sheet(
+            &mut wb,
+            if lang == Lang::Zh { "整改明细" } else { "Rectification detail" },
+            &[30.0, 10.0, 28.0, 10.0, 60.0, 40.0, 40.0],
+        )?;
+        s.table_header(&[
+            lang.t(Label::Site),
+            if lang == Lang::Zh { "状态" } else { "status" },
+            lang.t(Label::Check),
+            lang.t(Label::Severity),
+            lang.t(Label::Evidence),
+            lang.t(Label::Page),
+            lang.t(Label::Target),
+        ])?;
+        let by_url: std::collections::HashMap<&str, &SiteResult> =
+            results.sites.iter().map(|s| (s.url.as_str(), s)).collect();
+        for c in &cmp.sites {
+            let name = c.name.as_deref().unwrap_or(&c.url);
+            if let Some(site) = by_url.get(c.url.as_str()) {
+                for f in &site.findings {
+                    let key = crate::compare::FindingKey {
+                        check: f.check.clone(),
+                        page: f.page.clone(),
+                        target: f.target.clone(),
+                    };
+                    let new = c.all_new.contains(&key);
+                    s.line(&[
+                        Cell::Text(name),
+                        Cell::Text(if new { lang.t(Label::New) } else { lang.t(Label::Persisting) }),
+                        Cell::Text(&f.check),
+                        Cell::Text(severity(f.severity, lang)),
+                        Cell::Text(&f.evidence),
+                        Cell::Link(f.page.as_deref().unwrap_or("")),
+                        Cell::Link(f.target.as_deref().unwrap_or("")),
+                    ])?;
+                }
+            }
+            for k in &c.all_fixed {
+                s.line(&[
+                    Cell::Text(name),
+                    Cell::Text(lang.t(Label::Fixed)),
+                    Cell::Text(&k.check),
+                    Cell::Text(""),
+                    Cell::Text(""),
+                    Cell::Link(k.page.as_deref().unwrap_or("")),
+                    Cell::Link(k.target.as_deref().unwrap_or("")),
+                ])?;
+            }
         }
         s.finish_table()?;
     }
