@@ -223,5 +223,9 @@ fn rectification_tells_new_persisting_and_fixed_findings_apart() {
     let page = html::render(&now);
     assert!(page.contains("整改"), "the HTML report shows the rectification");
     let wb = read_back(xlsx::render(&now, Lang::Zh).unwrap());
-    assert_eq!(wb["整改"][1][8], "是");
+    assert_eq!(wb["整改"][0][3], "上轮得分");
+    assert_eq!(wb["整改"][1][9], "是");
+    let statuses: Vec<&str> = wb["整改明细"][1..].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "已整改").count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == "新增").count(), 1, "{statuses:?}");
 }
