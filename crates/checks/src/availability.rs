@@ -61,6 +61,9 @@ pub struct UnreachableParams {
     pub failure_ratio: f64,
     /// Failure share that warns.
     pub warn_ratio: f64,
+    /// Share of the window (days and probes) stored probes must cover before the probe rule
+    /// decides; below it they only warn and the scan's own fetch decides.
+    pub window_share: f64,
 }
 
 /// Thresholds of `availability.slow`.
@@ -88,7 +91,7 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
         // The official rule judges a week of probes: a shorter window warns, and this scan's
         // own fetch of the homepage judges as it would without probes.
         let complete =
-            days >= f64::from(p.probe_window_days) * WINDOW_SHARE && total as f64 >= expected as f64 * WINDOW_SHARE;
+            days >= f64::from(p.probe_window_days) * p.window_share && total as f64 >= expected as f64 * p.window_share;
         let warning_only = if ratio >= p.failure_ratio && complete {
             false
         } else if ratio >= p.warn_ratio {
@@ -137,9 +140,6 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
     }
     scan_rule(site, rule)
 }
-
-/// Share of the rule's window (days and probes) stored probes must cover to decide.
-const WINDOW_SHARE: f64 = 0.95;
 
 /// The homepage as this scan fetched it: failed after retries, too slow, or not readable.
 fn scan_rule(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Finding> {

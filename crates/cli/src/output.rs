@@ -66,7 +66,7 @@ pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
         return Err(crate::FailOnMet(format!(
             "{} site(s) {what} (--fail-on): {}",
             failing.len(),
-            crate::output::visible_list(&failing)
+            visible_list(&failing)
         ))
         .into());
     }
@@ -74,7 +74,7 @@ pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
 }
 
 /// Site addresses for one line of terminal text: escaped, at most five named.
-pub fn visible_list(urls: &[&str]) -> String {
+fn visible_list(urls: &[&str]) -> String {
     let mut shown: Vec<String> = urls.iter().take(5).map(|u| sitecensus_core::text::visible(u).into_owned()).collect();
     if urls.len() > 5 {
         shown.push(format!("and {} more", urls.len() - 5));

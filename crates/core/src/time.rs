@@ -10,6 +10,13 @@ pub fn china_offset() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
+/// A moment as every output writes it: RFC 3339 in whole seconds, in UTC+8
+/// (`2026-12-06T22:47:42+08:00`), so that jq, spreadsheets and people read it alike.
+#[must_use]
+pub fn stamp<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
+    t.with_timezone(&china_offset()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 /// The moment a scan is judged at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AsOf(pub DateTime<FixedOffset>);
@@ -51,8 +58,7 @@ impl AsOf {
     /// RFC 3339 text, as written in the results JSON.
     #[must_use]
     pub fn to_rfc3339(&self) -> String {
-        // Whole seconds, so that `jq`'s fromdateiso8601 and spreadsheets read it.
-        self.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        stamp(&self.0)
     }
 }
 

@@ -22,6 +22,14 @@ pub struct FindingKey {
     pub target: Option<String>,
 }
 
+impl FindingKey {
+    /// The key of a finding.
+    #[must_use]
+    pub fn of(f: &sitecensus_core::Finding) -> Self {
+        FindingKey { check: f.check.clone(), page: f.page.clone(), target: f.target.clone() }
+    }
+}
+
 /// How one site changed since the earlier run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SiteChange {
@@ -90,10 +98,7 @@ pub struct Comparison {
 }
 
 fn keys(s: &SiteResult) -> BTreeSet<FindingKey> {
-    s.findings
-        .iter()
-        .map(|f| FindingKey { check: f.check.clone(), page: f.page.clone(), target: f.target.clone() })
-        .collect()
+    s.findings.iter().map(FindingKey::of).collect()
 }
 
 /// Compares `now` with `then` (both scored under the same rubric), matching sites by the URL

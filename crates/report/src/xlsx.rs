@@ -191,6 +191,8 @@ fn item_of<'a>(s: &'a SiteResult, check: &str) -> &'a str {
 pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let sm = &results.summary;
+    let by_url: std::collections::HashMap<&str, &SiteResult> =
+        results.sites.iter().map(|s| (s.url.as_str(), s)).collect();
     {
         let mut s = sheet(&mut wb, lang.t(Label::SheetSummary), &[28.0, 14.0, 12.0, 12.0, 12.0, 60.0])?;
         let (rubric, as_of) = if lang == Lang::Zh { ("评估指标", "评估日期") } else { ("rubric", "as of") };
@@ -229,8 +231,6 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             lang.t(Label::Score),
             lang.t(Label::Vetoes),
         ])?;
-        let by_url: std::collections::HashMap<&str, &SiteResult> =
-            results.sites.iter().map(|s| (s.url.as_str(), s)).collect();
         for r in &sm.ranking {
             let site = by_url.get(r.url.as_str());
             s.line(&[
@@ -362,18 +362,11 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             lang.t(Label::Page),
             lang.t(Label::Target),
         ])?;
-        let by_url: std::collections::HashMap<&str, &SiteResult> =
-            results.sites.iter().map(|s| (s.url.as_str(), s)).collect();
         for c in &cmp.sites {
             let name = c.name.as_deref().unwrap_or(&c.url);
             if let Some(site) = by_url.get(c.url.as_str()) {
                 for f in &site.findings {
-                    let key = crate::compare::FindingKey {
-                        check: f.check.clone(),
-                        page: f.page.clone(),
-                        target: f.target.clone(),
-                    };
-                    let new = c.all_new.contains(&key);
+                    let new = c.all_new.contains(&crate::compare::FindingKey::of(f));
                     s.line(&[
                         Cell::Text(name),
                         Cell::Text(if new { lang.t(Label::New) } else { lang.t(Label::Persisting) }),

@@ -796,7 +796,7 @@ impl<'a> SiteCrawl<'a> {
             .attempts
             .iter()
             .map(|a| AttemptRecord {
-                at: a.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+                at: sitecensus_core::time::stamp(&a.at),
                 outcome: a.outcome.clone(),
                 elapsed_ms: a.elapsed_ms,
             })

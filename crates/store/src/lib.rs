@@ -896,10 +896,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
 /// Now, RFC 3339 in UTC+8.
 #[must_use]
 pub fn now() -> String {
-    // Whole seconds, so that `jq`'s fromdateiso8601 and spreadsheets read it.
-    chrono::Utc::now()
-        .with_timezone(&sitecensus_core::time::china_offset())
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    sitecensus_core::time::stamp(&chrono::Utc::now())
 }
 
 #[cfg(test)]
