@@ -22,8 +22,8 @@ pub const DEMO_AS_OF: &str = "2024-07-10";
 /// Arguments of `demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// The store.
-    #[arg(long, value_name = "PATH", default_value = sitecensus_store::DEFAULT_DB)]
+    /// The store: an SQLite file, or a PostgreSQL database (postgres://user@host:port/dbname).
+    #[arg(long, value_name = "PATH|URL", default_value = sitecensus_store::DEFAULT_DB)]
     db: String,
     /// Where demo-report.html and demo-results.json go.
     #[arg(long, value_name = "DIR", default_value = ".")]
@@ -91,6 +91,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     );
     let lang = sitecensus_report::Lang::from_locale();
     let bars = Arc::new(Bars::new(sites.len(), false, false, lang));
+    let shown = store.path().display().to_string();
     let outcome = sitecensus_scan::scan(store, sites, opts, bars.clone()).await?;
     bars.finish();
     std::fs::create_dir_all(&a.out_dir)?;
@@ -107,6 +108,6 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     write_outputs(&outcome.results, &out)?;
     say(false, &format!("run {}: {}", outcome.run.id, sitecensus_report::terminal::summary(&outcome.results)));
     say(false, sitecensus_report::terminal::census(&outcome.results, lang).trim_end());
-    say(false, &format!("wrote {}, {} and {}; store {}", report.display(), json.display(), xlsx.display(), a.db));
+    say(false, &format!("wrote {}, {} and {}; store {}", report.display(), json.display(), xlsx.display(), shown));
     Ok(())
 }

@@ -89,8 +89,8 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Opens the store named by `--db`.
 pub fn open_store(db: &str) -> Result<Store> {
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        bail!("the PostgreSQL store is not available yet; give a SQLite file path to --db (default sitecensus.db)");
+    if sitecensus_store::is_postgres_url(db) {
+        return Store::open_postgres(db).map_err(|e| anyhow::anyhow!("cannot open the store: {e}"));
     }
     let path = Path::new(db);
     // A store that exists but cannot be written is named as such, not as "unable to open".
@@ -105,7 +105,7 @@ pub fn open_store(db: &str) -> Result<Store> {
 /// Opens an existing store to read from; a path with no store is an error, and none is left
 /// behind.
 pub fn open_existing_store(db: &str) -> Result<Store> {
-    if !(db.starts_with("postgres://") || db.starts_with("postgresql://") || Path::new(db).exists()) {
+    if !(sitecensus_store::is_postgres_url(db) || Path::new(db).exists()) {
         bail!("there is no store at {db}: scan first, or name the store with --db");
     }
     open_store(db)

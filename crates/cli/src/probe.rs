@@ -30,8 +30,8 @@ pub struct ProbeArgs {
     /// How long to go on: `7d`, `12h`, or plain seconds.
     #[arg(long = "for", value_name = "DURATION", default_value = "7d")]
     duration: String,
-    /// The store.
-    #[arg(long, value_name = "PATH", default_value = sitecensus_store::DEFAULT_DB)]
+    /// The store: an SQLite file, or a PostgreSQL database (postgres://user@host:port/dbname).
+    #[arg(long, value_name = "PATH|URL", default_value = sitecensus_store::DEFAULT_DB)]
     db: String,
     /// Rubric whose probe timeout applies (a probe that takes longer fails).
     #[arg(long, value_name = "NAME|FILE", default_value = sitecensus_core::rubric::DEFAULT_RUBRIC)]

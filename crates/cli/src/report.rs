@@ -9,8 +9,8 @@ use crate::output::{json_to_stdout, load_rubric, open_existing_store, parse_as_o
 /// Arguments of `report`.
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// The store.
-    #[arg(long, value_name = "PATH", default_value = sitecensus_store::DEFAULT_DB)]
+    /// The store: an SQLite file, or a PostgreSQL database (postgres://user@host:port/dbname).
+    #[arg(long, value_name = "PATH|URL", default_value = sitecensus_store::DEFAULT_DB)]
     db: String,
     /// The run to report on (default: the latest).
     #[arg(long, value_name = "N")]

@@ -33,8 +33,8 @@ pub struct ScanArgs {
     pub rubric: String,
     #[command(flatten)]
     pub out: OutputArgs,
-    /// The store: a SQLite file.
-    #[arg(long, value_name = "PATH", default_value = sitecensus_store::DEFAULT_DB)]
+    /// The store: an SQLite file, or a PostgreSQL database (postgres://user@host:port/dbname).
+    #[arg(long, value_name = "PATH|URL", default_value = sitecensus_store::DEFAULT_DB)]
     pub db: String,
     /// Archive every response as WARC (gzip per record) in this folder.
     #[arg(long, value_name = "DIR")]

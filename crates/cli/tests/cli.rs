@@ -425,20 +425,59 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out, err) = run(&["demo"], dir.path());
     assert!(ok, "{err}");
+    assert!(dir.path().join("sitecensus.db").exists());
+    demo_results_hold(dir.path(), &out, &dir.path().join("sitecensus.db").display().to_string());
+}
+
+#[test]
+fn demo_on_postgres_gives_the_same_results() {
+    let db = sitecensus_fixtures::postgres::TempDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(&["demo", "--db", db.url()], dir.path());
+    assert!(ok, "{err}");
+    assert!(!dir.path().join("sitecensus.db").exists(), "no SQLite file is made");
+    demo_results_hold(dir.path(), &out, db.url());
+    // Scored again from the stored crawl: the same verdicts, and a second scoring stored.
+    let (ok, _, err) = run(&["report", "--db", db.url(), "--json", "again.json"], dir.path());
+    assert!(ok, "{err}");
+    let read =
+        |f: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(dir.path().join(f)).unwrap()).unwrap() };
+    let verdicts = |v: &Value| -> Vec<(String, String, f64)> {
+        v["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["url"].as_str().unwrap().to_owned(),
+                    s["verdict"].as_str().unwrap().to_owned(),
+                    s["score"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&read("again.json")), verdicts(&read("demo-results.json")));
+    let store = sitecensus_store::Store::open_postgres(db.url()).unwrap();
+    assert_eq!(
+        store.query_rows("SELECT count(*) FROM scorings WHERE finished_at IS NOT NULL").unwrap(),
+        [[Some("2".to_owned())]]
+    );
+}
+
+/// What the demo census must find, on whichever store it ran.
+fn demo_results_hold(dir: &Path, out: &str, db: &str) {
     assert!(out.contains("12 sites"), "{out}");
-    let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo-results.json")).unwrap()).unwrap();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("demo-results.json")).unwrap()).unwrap();
     let sites = v["sites"].as_array().unwrap();
     assert_eq!(sites.len(), 12);
-    assert!(dir.path().join("demo-report.html").exists());
-    assert!(dir.path().join("sitecensus.db").exists());
+    assert!(dir.join("demo-report.html").exists());
     let named = |part: &str| sites.iter().find(|s| s["name"].as_str().is_some_and(|n| n.contains(part))).unwrap();
     assert_eq!(named("无法访问")["vetoes"], serde_json::json!(["availability.unreachable"]));
     assert_eq!(named("荒废镇")["verdict"], "fail");
     assert_eq!(named("长宁县")["columns"].as_array().unwrap().len(), 16);
     // Regions by name as well as code (GB/T 2260), in the JSON, the report and the terminal.
     assert_eq!(named("东湖区")["region_name"], "江西省南昌市东湖区");
-    let html = std::fs::read_to_string(dir.path().join("demo-report.html")).unwrap();
+    let html = std::fs::read_to_string(dir.join("demo-report.html")).unwrap();
     assert!(html.contains("360102 江西省南昌市东湖区"), "the report names the region");
     assert!(html.contains(">单项否决</td>"), "severities in Chinese");
     assert!(html.contains("@media print") && html.contains("size:A4"), "a print stylesheet");
@@ -457,25 +496,29 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     // Personal data is masked in every output.
     assert!(!out.contains("1965031212"), "an ID number leaks into the terminal");
     for file in ["demo-results.json", "demo-report.html"] {
-        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
         assert!(!text.contains("1965031212"), "an ID number leaks into {file}");
     }
-    sql_answers_as_the_json_does(&dir.path().join("sitecensus.db"), &v);
+    sql_answers_as_the_json_does(db, &v);
 }
 
 /// The README's example queries over the stored scoring give what the results JSON says.
-fn sql_answers_as_the_json_does(db: &Path, v: &Value) {
+fn sql_answers_as_the_json_does(db: &str, v: &Value) {
     use std::collections::BTreeMap;
-    let c = rusqlite::Connection::open(db).unwrap();
+    let store = sitecensus_store::Store::open_any(db).unwrap();
+    let query = |sql: String| store.query_rows(&sql).unwrap();
+    let text = |c: &Option<String>| c.clone().unwrap_or_default();
+    let int = |c: &Option<String>| c.as_deref().unwrap().parse::<i64>().unwrap();
     let run = v["run"]["id"].as_i64().unwrap();
-    let scoring: i64 = c
-        .query_row("SELECT max(id) FROM scorings WHERE run_id = ?1 AND finished_at IS NOT NULL", [run], |r| r.get(0))
-        .unwrap();
+    let scoring =
+        int(&query(format!("SELECT max(id) FROM scorings WHERE run_id = {run} AND finished_at IS NOT NULL"))[0][0]);
     let sites = v["sites"].as_array().unwrap();
     // Every site's verdict and score.
-    let mut st = c.prepare("SELECT url, verdict, score FROM site_scores WHERE scoring_id = ?1").unwrap();
     let stored: BTreeMap<String, (String, f64)> =
-        st.query_map([scoring], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))).unwrap().map(Result::unwrap).collect();
+        query(format!("SELECT url, verdict, score FROM site_scores WHERE scoring_id = {scoring}"))
+            .iter()
+            .map(|r| (text(&r[0]), (text(&r[1]), text(&r[2]).parse().unwrap())))
+            .collect();
     let json: BTreeMap<String, (String, f64)> = sites
         .iter()
         .map(|s| {
@@ -486,15 +529,19 @@ fn sql_answers_as_the_json_does(db: &Path, v: &Value) {
         })
         .collect();
     assert_eq!(stored, json);
+    // The README's queries, word for word.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let sql = readme.split("```sql").nth(1).unwrap().split("```").next().unwrap();
+    let readme_queries: Vec<String> = sql
+        .split(';')
+        .map(|q| q.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
+        .filter(|q| !q.trim().is_empty())
+        .map(|q| q.replace(":s", &scoring.to_string()))
+        .collect();
+    assert_eq!(readme_queries.len(), 3, "{sql}");
     // Sites with vetoes, by item: the count rules' vetoes (empty columns, stale columns) included.
-    let mut st = c
-        .prepare(
-            "SELECT s.name, v.item FROM site_vetoes v JOIN site_scores s USING (scoring_id, site_id)
-             WHERE v.scoring_id = ?1 ORDER BY s.region, s.name",
-        )
-        .unwrap();
     let mut stored: Vec<(String, String)> =
-        st.query_map([scoring], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        query(readme_queries[0].clone()).iter().map(|r| (text(&r[1]), text(&r[3]))).collect();
     let mut json: Vec<(String, String)> = sites
         .iter()
         .flat_map(|s| {
@@ -510,11 +557,8 @@ fn sql_answers_as_the_json_does(db: &Path, v: &Value) {
     assert!(json.len() >= 10, "the demo has vetoes of many kinds: {json:?}");
     assert_eq!(stored, json);
     // Pass rate by level.
-    let mut st = c
-        .prepare("SELECT level, count(*), sum(verdict = 'pass') FROM site_scores WHERE scoring_id = ?1 GROUP BY level")
-        .unwrap();
     let stored: BTreeMap<Option<String>, (i64, i64)> =
-        st.query_map([scoring], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))).unwrap().map(Result::unwrap).collect();
+        query(readme_queries[1].clone()).iter().map(|r| (r[0].clone(), (int(&r[1]), int(&r[2])))).collect();
     let mut json: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
     for s in sites {
         let e = json.entry(s["level"].as_str().map(str::to_owned)).or_default();
@@ -522,18 +566,25 @@ fn sql_answers_as_the_json_does(db: &Path, v: &Value) {
         e.1 += i64::from(s["verdict"] == "pass");
     }
     assert_eq!(stored, json);
-    // Findings by check and final severity.
-    let mut st = c
-        .prepare("SELECT check_id, severity, count(*) FROM scored_findings WHERE scoring_id = ?1 GROUP BY check_id, severity")
-        .unwrap();
-    let stored: BTreeMap<(String, String), i64> =
-        st.query_map([scoring], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?))).unwrap().map(Result::unwrap).collect();
-    let mut json: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for f in sites.iter().flat_map(|s| s["findings"].as_array().unwrap()) {
-        *json
-            .entry((f["check"].as_str().unwrap().to_owned(), f["severity"].as_str().unwrap().to_owned()))
-            .or_default() += 1;
+    // Findings that cost points, by check and final severity, and on how many sites.
+    let stored: BTreeMap<(String, String), (i64, i64)> = query(readme_queries[2].clone())
+        .iter()
+        .map(|r| ((text(&r[0]), text(&r[1])), (int(&r[2]), int(&r[3]))))
+        .collect();
+    let mut json: BTreeMap<(String, String), (i64, std::collections::BTreeSet<String>)> = BTreeMap::new();
+    for s in sites {
+        for f in s["findings"].as_array().unwrap() {
+            let severity = f["severity"].as_str().unwrap();
+            if severity == "veto" || severity == "deduct" {
+                let e = json.entry((f["check"].as_str().unwrap().to_owned(), severity.to_owned())).or_default();
+                e.0 += 1;
+                e.1.insert(s["url"].as_str().unwrap().to_owned());
+            }
+        }
     }
+    let json: BTreeMap<(String, String), (i64, i64)> =
+        json.into_iter().map(|(k, (n, sites))| (k, (n, sites.len() as i64))).collect();
+    assert!(!json.is_empty());
     assert_eq!(stored, json);
 }
 

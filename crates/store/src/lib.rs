@@ -6,6 +6,7 @@
 //! Writes on the hot path go through one writer thread that commits in batches; each message is
 //! applied atomically, so a killed process leaves whole pages or none.
 
+mod db;
 mod schema;
 mod scoring;
 mod writer;
@@ -13,10 +14,12 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use sitecensus_core::{Finding, Severity, SiteSpec};
 
+pub use db::DbError;
+use db::{Conn, PgConn, Row, p};
 pub use scoring::{ScoringRow, SiteScore};
 pub use writer::{LinkAdd, Op, PageRow, Writer};
 
@@ -25,12 +28,12 @@ pub use writer::{LinkAdd, Op, PageRow, Writer};
 pub enum StoreError {
     /// The database refused an operation.
     #[error("database {path}: {source}")]
-    Sqlite {
-        /// The database file.
+    Database {
+        /// The database file, or the PostgreSQL URL without its password.
         path: String,
-        /// The SQLite error.
+        /// The database's error.
         #[source]
-        source: rusqlite::Error,
+        source: DbError,
     },
     /// The schema could not be brought up to date.
     #[error("database {path}: migration failed: {message}")]
@@ -83,16 +86,39 @@ pub enum StoreError {
 /// The right to scan into a store, held while a scan runs: one scan at a time per store.
 #[derive(Debug)]
 pub struct ScanLock {
-    file: std::fs::File,
+    held: Held,
+}
+
+/// How a scan lock is held: a locked file beside an SQLite database, or a PostgreSQL session
+/// holding an advisory lock.
+#[derive(Debug)]
+enum Held {
+    File(std::fs::File),
+    Postgres(Box<Conn>),
 }
 
 impl ScanLock {
     /// Records which run the lock is held for (shown to a scan that finds the store busy).
     pub fn note_run(&mut self, run: i64) {
-        use std::io::{Seek, Write};
-        let _ = self.file.set_len(0);
-        let _ = self.file.seek(std::io::SeekFrom::Start(0));
-        let _ = write!(self.file, "process {} scanning run {run} since {}", std::process::id(), now());
+        self.note(&format!("process {} on {} scanning run {run} since {}", std::process::id(), host_name(), now()));
+    }
+
+    /// Records who holds the lock.
+    fn note(&mut self, holder: &str) {
+        match &mut self.held {
+            Held::File(file) => {
+                use std::io::{Seek, Write};
+                let _ = file.set_len(0);
+                let _ = file.seek(std::io::SeekFrom::Start(0));
+                let _ = file.write_all(holder.as_bytes());
+            }
+            Held::Postgres(conn) => {
+                let _ = conn.transaction(|c| {
+                    c.execute("DELETE FROM sitecensus_scan_lock", p![])?;
+                    c.execute("INSERT INTO sitecensus_scan_lock (holder) VALUES (?1)", p![holder])
+                });
+            }
+        }
     }
 }
 
@@ -194,13 +220,21 @@ pub struct ProbeRow {
     pub error: Option<String>,
 }
 
+/// Where a store lives.
+enum Location {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database: its URL, the URL as shown (no password), and the folder for files.
+    Postgres { url: String, shown: PathBuf, files: PathBuf },
+}
+
 /// The database.
 pub struct Store {
-    path: PathBuf,
+    location: Location,
     /// Idle connections. Callers on many threads (assessing sites while others crawl) each take
     /// their own, so reads do not queue behind one another; SQLite's WAL lets them run at once.
     /// Hand-written: a pool crate would pin its own rusqlite version for these few lines.
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Conn>>,
     /// Pages the scan writer may grow the database to, where bounded.
     max_pages: Mutex<Option<u64>>,
 }
@@ -211,6 +245,9 @@ const IDLE_CONNECTIONS: usize = 8;
 /// The default database file.
 pub const DEFAULT_DB: &str = "sitecensus.db";
 
+/// The advisory lock a PostgreSQL store's scan holds (SQLite's is a file beside the database).
+const SCAN_LOCK: i64 = 7_010_127_406;
+
 fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -218,6 +255,28 @@ fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
+}
+
+/// The runtime that drives every PostgreSQL connection of the process: one worker thread, kept
+/// for the life of the process (a runtime cannot be dropped inside another one's tasks).
+fn pg_runtime() -> &'static tokio::runtime::Handle {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("store-postgres")
+                .enable_all()
+                .build()
+                .expect("start the PostgreSQL runtime")
+        })
+        .handle()
+}
+
+/// Whether `db` names a PostgreSQL database rather than an SQLite file.
+#[must_use]
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
 impl Store {
@@ -228,85 +287,175 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let p = path.display().to_string();
         // Two processes opening a new store at once would both migrate it: one at a time.
-        let migrate_lock = Self::lock_file(path, "migrate.lock")?;
+        let migrate_lock = lock_file(path, "migrate.lock")?;
         migrate_lock.lock().map_err(|source| StoreError::File { path: format!("{p}.migrate.lock"), source })?;
-        let mut conn = open_conn(path).map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
-        schema::migrations()
-            .to_latest(&mut conn)
-            .map_err(|e| StoreError::Migration { path: p, message: e.to_string() })?;
+        let mut conn =
+            open_conn(path).map_err(|source| StoreError::Database { path: p.clone(), source: source.into() })?;
+        schema::sqlite().to_latest(&mut conn).map_err(|e| StoreError::Migration { path: p, message: e.to_string() })?;
         drop(migrate_lock);
-        Ok(Store { path: path.to_owned(), idle: Mutex::new(vec![conn]), max_pages: Mutex::new(None) })
+        Ok(Store {
+            location: Location::Sqlite(path.to_owned()),
+            idle: Mutex::new(vec![Conn::Sqlite(conn)]),
+            max_pages: Mutex::new(None),
+        })
     }
 
-    fn lock_file(path: &Path, suffix: &str) -> Result<std::fs::File, StoreError> {
-        let name = format!("{}.{suffix}", path.display());
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&name)
-            .map_err(|source| StoreError::File { path: name, source })
+    /// Connects to the PostgreSQL database at `url` (`postgres://user@host:port/dbname`) and
+    /// brings its schema up to date. Files (screenshots) go to `sitecensus-<dbname>.files/` in
+    /// the current folder.
+    ///
+    /// # Errors
+    /// When the server cannot be reached, refuses, or the schema cannot be migrated.
+    pub fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        let shown = match url::Url::parse(url) {
+            Ok(mut u) => {
+                let _ = u.set_password(None);
+                u.to_string()
+            }
+            Err(_) => "postgres://…".to_owned(),
+        };
+        let dbname = url
+            .parse::<tokio_postgres::Config>()
+            .ok()
+            .and_then(|c| c.get_dbname().map(str::to_owned))
+            .unwrap_or_else(|| "postgres".to_owned());
+        let safe: String =
+            dbname.chars().map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+        let files =
+            std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")).join(format!("sitecensus-{safe}.files"));
+        let mut conn = PgConn::connect(pg_runtime(), url)
+            .map(|c| Conn::Postgres(Box::new(c)))
+            .map_err(|source| StoreError::Database { path: shown.clone(), source })?;
+        schema::migrate_postgres(&mut conn)
+            .map_err(|e| StoreError::Migration { path: shown.clone(), message: e.to_string() })?;
+        Ok(Store {
+            location: Location::Postgres { url: url.to_owned(), shown: PathBuf::from(shown), files },
+            idle: Mutex::new(vec![conn]),
+            max_pages: Mutex::new(None),
+        })
+    }
+
+    /// Opens the store `db` names: a PostgreSQL URL, or an SQLite file path.
+    ///
+    /// # Errors
+    /// As [`Store::open`] and [`Store::open_postgres`].
+    pub fn open_any(db: &str) -> Result<Self, StoreError> {
+        if is_postgres_url(db) { Self::open_postgres(db) } else { Self::open(Path::new(db)) }
+    }
+
+    /// Keeps the store's files (screenshots) in `dir` instead: for a PostgreSQL store, whose
+    /// default is a folder in the current one.
+    #[must_use]
+    pub fn with_files_dir(mut self, dir: PathBuf) -> Self {
+        if let Location::Postgres { files, .. } = &mut self.location {
+            *files = dir;
+        }
+        self
+    }
+
+    /// Whether the store is a PostgreSQL database.
+    #[must_use]
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.location, Location::Postgres { .. })
+    }
+
+    fn connect(&self) -> Result<Conn, StoreError> {
+        match &self.location {
+            Location::Sqlite(path) => open_conn(path).map(Conn::Sqlite).map_err(|e| self.err(e.into())),
+            Location::Postgres { url, .. } => {
+                PgConn::connect(pg_runtime(), url).map(|c| Conn::Postgres(Box::new(c))).map_err(|e| self.err(e))
+            }
+        }
     }
 
     /// Takes the store for a scan; a store another scan holds is [`StoreError::Busy`], with who.
     ///
     /// # Errors
-    /// When the store is busy, or its lock file cannot be made.
+    /// When the store is busy, or its lock cannot be taken.
     pub fn lock_scan(&self) -> Result<ScanLock, StoreError> {
-        let file = Self::lock_file(&self.path, "scan.lock")?;
+        let Location::Sqlite(path) = &self.location else {
+            return self.lock_scan_postgres();
+        };
+        let file = lock_file(path, "scan.lock")?;
         match file.try_lock() {
             Ok(()) => {
-                let mut lock = ScanLock { file };
-                let _ = lock.file.set_len(0);
-                {
-                    use std::io::Write;
-                    let _ = write!(lock.file, "process {} starting a scan since {}", std::process::id(), now());
-                }
+                let mut lock = ScanLock { held: Held::File(file) };
+                lock.note(&format!("process {} starting a scan since {}", std::process::id(), now()));
                 Ok(lock)
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                let by = std::fs::read_to_string(format!("{}.scan.lock", self.path.display()))
+                let by = std::fs::read_to_string(format!("{}.scan.lock", path.display()))
                     .unwrap_or_default()
                     .trim()
                     .to_owned();
                 Err(StoreError::Busy {
-                    path: self.path.display().to_string(),
+                    path: path.display().to_string(),
                     by: if by.is_empty() { "another scan".to_owned() } else { by },
                 })
             }
             Err(std::fs::TryLockError::Error(source)) => {
-                Err(StoreError::File { path: format!("{}.scan.lock", self.path.display()), source })
+                Err(StoreError::File { path: format!("{}.scan.lock", path.display()), source })
             }
         }
     }
 
-    /// The database file.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// A PostgreSQL store's scan lock: a session advisory lock on a connection of its own, so a
+    /// process that dies releases it with its connection.
+    fn lock_scan_postgres(&self) -> Result<ScanLock, StoreError> {
+        let mut conn = self.connect()?;
+        let got: bool = conn
+            .query_one("SELECT pg_try_advisory_lock(?1)", p![SCAN_LOCK])
+            .and_then(|r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if !got {
+            let by: Option<String> = conn
+                .query_opt("SELECT holder FROM sitecensus_scan_lock", p![])
+                .and_then(|r| r.map(|r| r.get(0)).transpose())
+                .map_err(|e| self.err(e))?;
+            return Err(StoreError::Busy {
+                path: self.path().display().to_string(),
+                by: by.filter(|b| !b.is_empty()).unwrap_or_else(|| "another scan".to_owned()),
+            });
+        }
+        let mut lock = ScanLock { held: Held::Postgres(Box::new(conn)) };
+        lock.note(&format!("process {} on {} starting a scan since {}", std::process::id(), host_name(), now()));
+        Ok(lock)
     }
 
-    fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.path.display().to_string(), source }
+    /// The database file, or for PostgreSQL its URL without the password.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        match &self.location {
+            Location::Sqlite(path) => path,
+            Location::Postgres { shown, .. } => shown,
+        }
+    }
+
+    fn err(&self, source: DbError) -> StoreError {
+        StoreError::Database { path: self.path().display().to_string(), source }
     }
 
     fn corrupt(&self, message: impl std::fmt::Display) -> StoreError {
-        StoreError::Corrupt { path: self.path.display().to_string(), message: message.to_string() }
+        StoreError::Corrupt { path: self.path().display().to_string(), message: message.to_string() }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, DbError>) -> Result<T, StoreError> {
         let taken = self.idle.lock().expect("store lock").pop();
-        let conn = match taken {
-            Some(c) => c,
-            None => open_conn(&self.path).map_err(|e| self.err(e))?,
+        let mut conn = match taken {
+            Some(c) if c.is_usable() => c,
+            _ => self.connect()?,
         };
-        let out = f(&conn).map_err(|e| self.err(e));
+        let out = f(&mut conn).map_err(|e| self.err(e));
         let mut idle = self.idle.lock().expect("store lock");
-        if idle.len() < IDLE_CONNECTIONS {
+        if idle.len() < IDLE_CONNECTIONS && conn.is_usable() {
             idle.push(conn);
         }
         out
+    }
+
+    /// Runs `f` in a transaction on a connection of the store.
+    fn transaction<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, DbError>) -> Result<T, StoreError> {
+        self.with(|c| c.transaction(f))
     }
 
     /// Starts the writer thread for hot-path writes (its own connection).
@@ -314,19 +463,23 @@ impl Store {
     /// # Errors
     /// When the writer's connection cannot be opened.
     pub fn writer(&self) -> Result<Writer, StoreError> {
-        let conn = open_conn(&self.path).map_err(|e| self.err(e))?;
-        if let Some(pages) = *self.max_pages.lock().expect("store lock") {
-            conn.pragma_update(None, "max_page_count", i64::try_from(pages).unwrap_or(i64::MAX))
-                .map_err(|e| self.err(e))?;
+        let mut conn = self.connect()?;
+        if let Some(pages) = *self.max_pages.lock().expect("store lock")
+            && !conn.is_postgres()
+        {
+            conn.batch(&format!("PRAGMA max_page_count = {pages}")).map_err(|e| self.err(e))?;
         }
-        Ok(Writer::start(conn, self.path.display().to_string()))
+        Ok(Writer::start(conn, self.path().display().to_string()))
     }
 
     /// Bounds the size of the database the scan writer may grow it to (SQLite answers "database or
     /// disk is full" beyond it, as a full disk does): for an office that keeps stores small, and
-    /// for the tests of a full disk.
+    /// for the tests of a full disk. A PostgreSQL store's size is its server's to bound.
     pub fn limit_size(&self, bytes: u64) {
-        let page_size: i64 = self.with(|c| c.query_row("PRAGMA page_size", [], |r| r.get(0))).unwrap_or(4096);
+        if self.is_postgres() {
+            return;
+        }
+        let page_size: i64 = self.with(|c| c.query_one("PRAGMA page_size", p![])?.get(0)).unwrap_or(4096);
         *self.max_pages.lock().expect("store lock") = Some(bytes / page_size.max(1).unsigned_abs());
     }
 
@@ -336,13 +489,13 @@ impl Store {
     /// On database errors.
     pub fn resumable_run(&self, spec_hash: &str) -> Result<Option<RunRow>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_opt(
                 "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options FROM runs
                  WHERE spec_hash = ?1 AND status = 'running' ORDER BY id DESC LIMIT 1",
-                [spec_hash],
-                run_row,
-            )
-            .optional()
+                p![spec_hash],
+            )?
+            .map(|r| run_row(&r))
+            .transpose()
         })
     }
 
@@ -351,13 +504,12 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn create_run(&self, as_of: &str, rubric: &str, spec_hash: &str, options: &str) -> Result<RunRow, StoreError> {
-        let now = now();
-        let id = self.with(|c| {
-            c.execute(
-                "INSERT INTO runs (started_at, status, as_of, rubric, spec_hash, options) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
-                params![now, as_of, rubric, spec_hash, options],
-            )?;
-            Ok(c.last_insert_rowid())
+        let id: i64 = self.with(|c| {
+            c.query_one(
+                "INSERT INTO runs (started_at, status, as_of, rubric, spec_hash, options) VALUES (?1, 'running', ?2, ?3, ?4, ?5) RETURNING id",
+                p![now(), as_of, rubric, spec_hash, options],
+            )?
+            .get(0)
         })?;
         self.run(id)?.ok_or_else(|| self.corrupt("the run just created is missing"))
     }
@@ -368,7 +520,7 @@ impl Store {
     /// On database errors.
     pub fn finish_run(&self, id: i64) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute("UPDATE runs SET status = 'done', finished_at = ?2 WHERE id = ?1", params![id, now()]).map(|_| ())
+            c.execute("UPDATE runs SET status = 'done', finished_at = ?2 WHERE id = ?1", p![id, now()]).map(|_| ())
         })
     }
 
@@ -378,12 +530,12 @@ impl Store {
     /// On database errors.
     pub fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_opt(
                 "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options FROM runs WHERE id = ?1",
-                [id],
-                run_row,
-            )
-            .optional()
+                p![id],
+            )?
+            .map(|r| run_row(&r))
+            .transpose()
         })
     }
 
@@ -393,12 +545,12 @@ impl Store {
     /// On database errors.
     pub fn latest_run(&self) -> Result<Option<RunRow>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_opt(
                 "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options FROM runs ORDER BY id DESC LIMIT 1",
-                [],
-                run_row,
-            )
-            .optional()
+                p![],
+            )?
+            .map(|r| run_row(&r))
+            .transpose()
         })
     }
 
@@ -409,17 +561,17 @@ impl Store {
     /// On database errors or unreadable stored data.
     pub fn earlier_site(&self, site_id: i64) -> Result<Option<(SiteRow, RunRow)>, StoreError> {
         let found: Option<(i64, i64)> = self.with(|c| {
-            c.query_row(
+            c.query_opt(
                 "SELECT e.id, er.id FROM sites s
                    JOIN runs r ON r.id = s.run_id
-                   JOIN sites e ON json_extract(e.spec, '$.given') = json_extract(s.spec, '$.given')
+                   JOIN sites e ON e.given = s.given
                    JOIN runs er ON er.id = e.run_id
                   WHERE s.id = ?1 AND er.id <> r.id AND er.as_of < r.as_of AND e.status = 'done'
                   ORDER BY er.as_of DESC, er.id DESC LIMIT 1",
-                [site_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
+                p![site_id],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .transpose()
         })?;
         let Some((site, run)) = found else { return Ok(None) };
         let Some(run) = self.run(run)? else { return Ok(None) };
@@ -431,15 +583,14 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn add_sites(&self, run_id: i64, sites: &[SiteSpec]) -> Result<Vec<SiteRow>, StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            {
-                let mut st = tx.prepare("INSERT OR IGNORE INTO sites (run_id, ordinal, spec) VALUES (?1, ?2, ?3)")?;
-                for (i, s) in sites.iter().enumerate() {
-                    st.execute(params![run_id, i as i64, serde_json::to_string(s).expect("specs serialise")])?;
-                }
+        self.transaction(|c| {
+            for (i, s) in sites.iter().enumerate() {
+                c.execute(
+                    "INSERT INTO sites (run_id, ordinal, spec, given) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    p![run_id, i, serde_json::to_string(s).expect("specs serialise"), s.given],
+                )?;
             }
-            tx.commit()
+            Ok(())
         })?;
         self.sites(run_id)
     }
@@ -462,21 +613,21 @@ impl Store {
 
     /// The site rows a `WHERE` clause with one parameter selects.
     fn site_rows(&self, filter: &str, key: i64) -> Result<Vec<SiteRow>, StoreError> {
-        type Row = (i64, i64, String, String, Option<String>, Option<String>);
-        let rows: Vec<Row> = self.with(|c| {
-            let mut st =
-                c.prepare_cached(&format!("SELECT id, ordinal, spec, status, stats, homepage FROM sites {filter}"))?;
-            st.query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?.collect()
+        let rows = self.with(|c| {
+            c.query(&format!("SELECT id, ordinal, spec, status, stats, homepage FROM sites {filter}"), p![key])
         })?;
         rows.into_iter()
-            .map(|(id, ordinal, spec, status, stats, homepage)| {
+            .map(|r| {
+                let db = |e| self.err(e);
+                let json =
+                    |s: Option<String>| s.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| self.corrupt(e));
                 Ok(SiteRow {
-                    id,
-                    ordinal,
-                    spec: serde_json::from_str(&spec).map_err(|e| self.corrupt(e))?,
-                    status,
-                    stats: stats.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| self.corrupt(e))?,
-                    homepage: homepage.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| self.corrupt(e))?,
+                    id: r.get(0).map_err(db)?,
+                    ordinal: r.get(1).map_err(db)?,
+                    spec: serde_json::from_str(&r.get::<String>(2).map_err(db)?).map_err(|e| self.corrupt(e))?,
+                    status: r.get(3).map_err(db)?,
+                    stats: json(r.get(4).map_err(db)?)?,
+                    homepage: json(r.get(5).map_err(db)?)?,
                 })
             })
             .collect()
@@ -497,11 +648,11 @@ impl Store {
             match status {
                 "crawling" => c.execute(
                     "UPDATE sites SET status = ?2, started_at = coalesce(started_at, ?3) WHERE id = ?1",
-                    params![site_id, status, now()],
+                    p![site_id, status, now()],
                 )?,
                 _ => c.execute(
                     "UPDATE sites SET status = ?2, finished_at = ?3, stats = coalesce(?4, stats) WHERE id = ?1",
-                    params![site_id, status, now(), stats],
+                    p![site_id, status, now(), stats],
                 )?,
             };
             Ok(())
@@ -514,8 +665,7 @@ impl Store {
     /// On database errors.
     pub fn set_homepage(&self, site_id: i64, homepage: &serde_json::Value) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute("UPDATE sites SET homepage = ?2 WHERE id = ?1", params![site_id, homepage.to_string()])
-                .map(|_| ())
+            c.execute("UPDATE sites SET homepage = ?2 WHERE id = ?1", p![site_id, homepage.to_string()]).map(|_| ())
         })
     }
 
@@ -525,12 +675,10 @@ impl Store {
     /// On database errors.
     pub fn frontier(&self, site_id: i64) -> Result<Vec<FrontierRow>, StoreError> {
         self.with(|c| {
-            let mut st =
-                c.prepare("SELECT url, depth, state, note FROM frontier WHERE site_id = ?1 ORDER BY depth, id")?;
-            st.query_map([site_id], |r| {
-                Ok(FrontierRow { url: r.get(0)?, depth: r.get(1)?, state: r.get(2)?, note: r.get(3)? })
-            })?
-            .collect()
+            c.query("SELECT url, depth, state, note FROM frontier WHERE site_id = ?1 ORDER BY depth, id", p![site_id])?
+                .iter()
+                .map(|r| Ok(FrontierRow { url: r.get(0)?, depth: r.get(1)?, state: r.get(2)?, note: r.get(3)? }))
+                .collect()
         })
     }
 
@@ -540,10 +688,12 @@ impl Store {
     /// On database errors.
     pub fn pages(&self, site_id: i64) -> Result<Vec<StoredPage>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare(
+            c.query(
                 "SELECT url, final_url, depth, outcome, model, content_hash, elapsed_ms, size, truncated FROM pages WHERE site_id = ?1 ORDER BY id",
-            )?;
-            st.query_map([site_id], |r| {
+                p![site_id],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(StoredPage {
                     url: r.get(0)?,
                     final_url: r.get(1)?,
@@ -555,7 +705,7 @@ impl Store {
                     size: r.get(7)?,
                     truncated: r.get(8)?,
                 })
-            })?
+            })
             .collect()
         })
     }
@@ -565,8 +715,8 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn page_count(&self, site_id: i64) -> Result<u64, StoreError> {
-        self.with(|c| c.query_row("SELECT count(*) FROM pages WHERE site_id = ?1", [site_id], |r| r.get::<_, i64>(0)))
-            .map(|n| n.max(0) as u64)
+        self.with(|c| c.query_one("SELECT count(*) FROM pages WHERE site_id = ?1", p![site_id])?.get::<i64>(0))
+            .map(|n| n.max(0).unsigned_abs())
     }
 
     /// The link targets of a site.
@@ -575,9 +725,12 @@ impl Store {
     /// On database errors.
     pub fn links(&self, site_id: i64) -> Result<Vec<LinkRow>, StoreError> {
         self.with(|c| {
-            let mut st =
-                c.prepare("SELECT url, kind, internal, outcome, sources, elapsed_ms FROM links WHERE site_id = ?1")?;
-            st.query_map([site_id], |r| {
+            c.query(
+                "SELECT url, kind, internal, outcome, sources, elapsed_ms FROM links WHERE site_id = ?1",
+                p![site_id],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(LinkRow {
                     url: r.get(0)?,
                     kind: r.get(1)?,
@@ -586,7 +739,7 @@ impl Store {
                     sources: r.get(4)?,
                     elapsed_ms: r.get(5)?,
                 })
-            })?
+            })
             .collect()
         })
     }
@@ -597,11 +750,10 @@ impl Store {
     /// On database errors.
     pub fn link_sources(&self, site_id: i64) -> Result<Vec<SourceRow>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT url, page, text, hidden FROM link_sources WHERE site_id = ?1")?;
-            st.query_map([site_id], |r| {
-                Ok(SourceRow { url: r.get(0)?, page: r.get(1)?, text: r.get(2)?, hidden: r.get(3)? })
-            })?
-            .collect()
+            c.query("SELECT url, page, text, hidden FROM link_sources WHERE site_id = ?1", p![site_id])?
+                .iter()
+                .map(|r| Ok(SourceRow { url: r.get(0)?, page: r.get(1)?, text: r.get(2)?, hidden: r.get(3)? }))
+                .collect()
         })
     }
 
@@ -612,12 +764,12 @@ impl Store {
     pub fn findings(&self, site_id: i64, scope: &str) -> Result<Vec<Finding>, StoreError> {
         type Row = (String, String, Option<String>, Option<String>, String, String, Option<String>);
         let rows: Vec<Row> = self.with(|c| {
-            let mut st = c.prepare(
+            c.query(
                 "SELECT check_id, severity, page, target, evidence, detail, at_most FROM findings WHERE site_id = ?1 AND scope = ?2 ORDER BY id",
-            )?;
-            st.query_map(params![site_id, scope], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-            })?
+                p![site_id, scope],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
             .collect()
         })?;
         let severity = |s: &str| Severity::parse(s).ok_or_else(|| self.corrupt(format!("severity {s:?}")));
@@ -641,11 +793,7 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn replace_site_findings(&self, site_id: i64, findings: &[Finding]) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            write_site_findings(&tx, site_id, findings)?;
-            tx.commit()
-        })
+        self.transaction(|c| write_site_findings(c, site_id, findings))
     }
 
     /// Replaces what is kept of a site for twins across sites: its boilerplate lines' hashes and
@@ -659,11 +807,7 @@ impl Store {
         boilerplate: &[u64],
         articles: &[(String, Vec<u64>)],
     ) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            write_twin_index(&tx, site_id, boilerplate, articles)?;
-            tx.commit()
-        })
+        self.transaction(|c| write_twin_index(c, site_id, boilerplate, articles))
     }
 
     /// A site's boilerplate lines' hashes, as [`Store::replace_twin_index`] kept them.
@@ -672,7 +816,9 @@ impl Store {
     /// On database errors.
     pub fn site_boilerplate(&self, site_id: i64) -> Result<Vec<u64>, StoreError> {
         let blob: Option<Vec<u8>> = self.with(|c| {
-            c.query_row("SELECT lines FROM site_boilerplate WHERE site_id = ?1", [site_id], |r| r.get(0)).optional()
+            c.query_opt("SELECT lines FROM site_boilerplate WHERE site_id = ?1", p![site_id])?
+                .map(|r| r.get(0))
+                .transpose()
         })?;
         Ok(blob
             .unwrap_or_default()
@@ -691,9 +837,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(CandidatePage, CandidatePage)>, StoreError> {
         let ids: Vec<(i64, i64)> = self.with(|c| {
-            let mut st = c.prepare(
+            c.query(
                 // Driven from one site's bands to the same buckets of the others (the written
-                // order, kept by CROSS JOIN): index lookups only, however many articles.
+                // order, kept by CROSS JOIN in SQLite): index lookups only, however many articles.
                 "SELECT DISTINCT b1.page_id, b2.page_id
                  FROM sites s1 CROSS JOIN pages p1 CROSS JOIN article_bands b1
                    CROSS JOIN article_bands b2 CROSS JOIN sites s2
@@ -702,25 +848,32 @@ impl Store {
                    AND b2.page_id > b1.page_id AND b2.site_id <> b1.site_id
                    AND s2.id = b2.site_id AND s2.run_id = ?1
                  LIMIT ?2",
-            )?;
-            st.query_map(params![run_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+                p![run_id, limit],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
         })?;
         let load = |id: i64| -> Result<CandidatePage, StoreError> {
             self.with(|c| {
-                c.query_row("SELECT site_id, url, model FROM pages WHERE id = ?1", [id], |r| {
-                    Ok(CandidatePage { site_id: r.get(0)?, url: r.get(1)?, model: r.get(2)? })
-                })
+                let r = c.query_one("SELECT site_id, url, model FROM pages WHERE id = ?1", p![id])?;
+                Ok(CandidatePage { site_id: r.get(0)?, url: r.get(1)?, model: r.get(2)? })
             })
         };
         ids.into_iter().map(|(a, b)| Ok((load(a)?, load(b)?))).collect()
     }
 
-    /// The folder beside the database where files of its runs (screenshots) are kept:
-    /// `sitecensus.db` → `sitecensus.files/`.
+    /// The folder where files of the store's runs (screenshots) are kept: beside an SQLite
+    /// database (`sitecensus.db` → `sitecensus.files/`); for PostgreSQL,
+    /// `sitecensus-<dbname>.files/` in the folder the store was opened from.
     #[must_use]
     pub fn files_dir(&self) -> std::path::PathBuf {
-        let stem = self.path.file_stem().map_or_else(|| "sitecensus".into(), |s| s.to_string_lossy().into_owned());
-        let parent = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let path = match &self.location {
+            Location::Sqlite(path) => path,
+            Location::Postgres { files, .. } => return files.clone(),
+        };
+        let stem = path.file_stem().map_or_else(|| "sitecensus".into(), |s| s.to_string_lossy().into_owned());
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let parent = parent.canonicalize().unwrap_or_else(|_| parent.to_owned());
         parent.join(format!("{stem}.files"))
     }
@@ -731,7 +884,7 @@ impl Store {
     /// # Errors
     /// When the file cannot be written, or on database errors.
     pub fn add_screenshot(&self, site_id: i64, page_url: &str, png: &[u8]) -> Result<std::path::PathBuf, StoreError> {
-        let run: i64 = self.with(|c| c.query_row("SELECT run_id FROM sites WHERE id = ?1", [site_id], |r| r.get(0)))?;
+        let run: i64 = self.with(|c| c.query_one("SELECT run_id FROM sites WHERE id = ?1", p![site_id])?.get(0))?;
         let rel =
             format!("run-{run}/screenshots/site-{site_id}-{:016x}.png", sitecensus_core::hash64(page_url.as_bytes()));
         let path = self.files_dir().join(&rel);
@@ -740,10 +893,11 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         std::fs::write(&path, png).map_err(io)?;
-        self.with(|c| {
+        self.transaction(|c| {
+            c.execute("DELETE FROM screenshots WHERE site_id = ?1 AND page_url = ?2", p![site_id, page_url])?;
             c.execute(
-                "INSERT OR REPLACE INTO screenshots (site_id, page_url, file, bytes, taken_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![site_id, page_url, rel, png.len() as i64, now()],
+                "INSERT INTO screenshots (site_id, page_url, file, bytes, taken_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                p![site_id, page_url, rel, png.len(), now()],
             )
             .map(|_| ())
         })?;
@@ -760,8 +914,10 @@ impl Store {
     ) -> Result<std::collections::BTreeMap<String, std::path::PathBuf>, StoreError> {
         let dir = self.files_dir();
         self.with(|c| {
-            let mut st = c.prepare("SELECT page_url, file FROM screenshots WHERE site_id = ?1")?;
-            st.query_map([site_id], |r| Ok((r.get::<_, String>(0)?, dir.join(r.get::<_, String>(1)?))))?.collect()
+            c.query("SELECT page_url, file FROM screenshots WHERE site_id = ?1", p![site_id])?
+                .iter()
+                .map(|r| Ok((r.get::<String>(0)?, dir.join(r.get::<String>(1)?))))
+                .collect()
         })
     }
 
@@ -769,11 +925,11 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub fn add_probe(&self, p: &ProbeRow) -> Result<(), StoreError> {
+    pub fn add_probe(&self, pr: &ProbeRow) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO probes (url, at, ok, status, elapsed_ms, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![p.url, p.at, p.ok, p.status, p.elapsed_ms as i64, p.error],
+                p![pr.url, pr.at, pr.ok, pr.status, pr.elapsed_ms, pr.error],
             )
             .map(|_| ())
         })
@@ -785,62 +941,103 @@ impl Store {
     /// On database errors.
     pub fn probes(&self, url: &str, from: &str, to: &str) -> Result<Vec<ProbeRow>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT url, at, ok, status, elapsed_ms, error FROM probes WHERE url = ?1 AND at >= ?2 AND at <= ?3 ORDER BY at",
-            )?;
-            st.query_map(params![url, from, to], |r| {
-                Ok(ProbeRow { url: r.get(0)?, at: r.get(1)?, ok: r.get(2)?, status: r.get(3)?, elapsed_ms: r.get::<_, i64>(4)? as u64, error: r.get(5)? })
-            })?
+            c.query(
+                "SELECT url, at, ok, status, elapsed_ms, error FROM probes WHERE url = ?1 AND at >= ?2 AND at <= ?3 ORDER BY at, id",
+                p![url, from, to],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(ProbeRow {
+                    url: r.get(0)?,
+                    at: r.get(1)?,
+                    ok: r.get(2)?,
+                    status: r.get(3)?,
+                    elapsed_ms: r.get(4)?,
+                    error: r.get(5)?,
+                })
+            })
             .collect()
         })
     }
+
+    /// Runs an SQL query an analyst wrote (the README's examples, say) and returns its rows,
+    /// each value as text (NULL as `None`): the same question asked of either backend.
+    ///
+    /// # Errors
+    /// When the database refuses the query.
+    pub fn query_rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        self.with(|c| c.query_text(sql))
+    }
+}
+
+/// Opens (creating) a lock file beside an SQLite database.
+fn lock_file(path: &Path, suffix: &str) -> Result<std::fs::File, StoreError> {
+    let name = format!("{}.{suffix}", path.display());
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&name)
+        .map_err(|source| StoreError::File { path: name, source })
+}
+
+/// This machine's name, for the holder of a shared store's lock.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "this machine".to_owned())
 }
 
 /// Replaces a site's site-level findings (inside the caller's transaction).
-pub(crate) fn write_site_findings(c: &Connection, site_id: i64, findings: &[Finding]) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM findings WHERE site_id = ?1 AND scope = 'site'", [site_id])?;
-    let mut st = c.prepare_cached(
-        "INSERT INTO findings (site_id, scope, check_id, severity, page, target, evidence, detail, at_most) VALUES (?1, 'site', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
+pub(crate) fn write_site_findings(c: &mut Conn, site_id: i64, findings: &[Finding]) -> Result<(), DbError> {
+    c.execute("DELETE FROM findings WHERE site_id = ?1 AND scope = 'site'", p![site_id])?;
     for f in findings {
-        st.execute(params![
-            site_id,
-            f.check,
-            f.severity.as_str(),
-            f.page,
-            f.target,
-            f.evidence,
-            serde_json::Value::Object(f.detail.clone()).to_string(),
-            f.at_most.map(Severity::as_str)
-        ])?;
+        c.execute(
+            "INSERT INTO findings (site_id, scope, check_id, severity, page, target, evidence, detail, at_most) VALUES (?1, 'site', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            p![
+                site_id,
+                f.check,
+                f.severity.as_str(),
+                f.page,
+                f.target,
+                f.evidence,
+                serde_json::Value::Object(f.detail.clone()).to_string(),
+                f.at_most.map(Severity::as_str)
+            ],
+        )?;
     }
     Ok(())
 }
 
 /// Replaces a site's boilerplate and article bands (inside the caller's transaction).
 pub(crate) fn write_twin_index(
-    c: &Connection,
+    c: &mut Conn,
     site_id: i64,
     boilerplate: &[u64],
     articles: &[(String, Vec<u64>)],
-) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM article_bands WHERE page_id IN (SELECT id FROM pages WHERE site_id = ?1)", [site_id])?;
+) -> Result<(), DbError> {
+    c.execute("DELETE FROM article_bands WHERE page_id IN (SELECT id FROM pages WHERE site_id = ?1)", p![site_id])?;
     let blob: Vec<u8> = boilerplate.iter().flat_map(|h| h.to_le_bytes()).collect();
     c.execute(
         "INSERT INTO site_boilerplate (site_id, lines) VALUES (?1, ?2)
          ON CONFLICT (site_id) DO UPDATE SET lines = excluded.lines",
-        params![site_id, blob],
+        p![site_id, blob],
     )?;
-    let mut page = c.prepare_cached("SELECT id FROM pages WHERE site_id = ?1 AND url = ?2")?;
-    let mut band =
-        c.prepare_cached("INSERT INTO article_bands (page_id, band, hash, site_id) VALUES (?1, ?2, ?3, ?4)")?;
     for (url, bands) in articles {
-        let Some(id) = page.query_row(params![site_id, url], |r| r.get::<_, i64>(0)).optional()? else {
+        let Some(page) = c.query_opt("SELECT id FROM pages WHERE site_id = ?1 AND url = ?2", p![site_id, url])? else {
             continue;
         };
+        let id: i64 = page.get(0)?;
         for (b, h) in bands.iter().enumerate() {
-            // SQLite integers are signed: the hash's bits are kept as they are.
-            band.execute(params![id, b as i64, *h as i64, site_id])?;
+            // Both databases' integers are signed: the hash's bits are kept as they are.
+            c.execute(
+                "INSERT INTO article_bands (page_id, band, hash, site_id) VALUES (?1, ?2, ?3, ?4)",
+                p![id, b, i64::from_ne_bytes(h.to_ne_bytes()), site_id],
+            )?;
         }
     }
     Ok(())
@@ -880,7 +1077,7 @@ pub struct StoredPage {
     pub truncated: bool,
 }
 
-fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+fn run_row(r: &Row) -> Result<RunRow, DbError> {
     Ok(RunRow {
         id: r.get(0)?,
         started_at: r.get(1)?,
@@ -903,6 +1100,32 @@ pub fn now() -> String {
 mod tests {
     use super::*;
     use sitecensus_core::Severity;
+    use sitecensus_fixtures::postgres::TempDb;
+
+    /// What keeps a test store alive: its folder, and for PostgreSQL its database.
+    struct Held {
+        dir: tempfile::TempDir,
+        _db: Option<TempDb>,
+        url: Option<String>,
+    }
+
+    impl Held {
+        /// Another handle on the same store (a second process would open it so).
+        fn open(&self) -> Store {
+            match &self.url {
+                Some(url) => Store::open_postgres(url).unwrap().with_files_dir(self.dir.path().join("census.files")),
+                None => Store::open(&self.dir.path().join("census.db")).unwrap(),
+            }
+        }
+    }
+
+    /// The same test on both backends: an SQLite file, and a fresh PostgreSQL database.
+    fn backends() -> Vec<(&'static str, Store, Held)> {
+        let sqlite = Held { dir: tempfile::tempdir().unwrap(), _db: None, url: None };
+        let db = TempDb::new();
+        let postgres = Held { dir: tempfile::tempdir().unwrap(), url: Some(db.url().to_owned()), _db: Some(db) };
+        vec![("sqlite", sqlite.open(), sqlite), ("postgres", postgres.open(), postgres)]
+    }
 
     fn page(url: &str) -> PageRow {
         PageRow {
@@ -928,103 +1151,171 @@ mod tests {
 
     #[test]
     fn one_scan_at_a_time_and_the_second_is_told_which() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let a = Store::open(&path).unwrap();
-        let b = Store::open(&path).unwrap();
-        let mut held = a.lock_scan().unwrap();
-        held.note_run(7);
-        match b.lock_scan() {
-            Err(StoreError::Busy { by, .. }) => assert!(by.contains("run 7"), "{by}"),
-            other => panic!("expected busy, got {other:?}"),
+        for (backend, a, held) in backends() {
+            let b = held.open();
+            let mut lock = a.lock_scan().unwrap();
+            lock.note_run(7);
+            match b.lock_scan() {
+                Err(StoreError::Busy { by, .. }) => assert!(by.contains("run 7"), "{backend}: {by}"),
+                other => panic!("{backend}: expected busy, got {other:?}"),
+            }
+            drop(lock);
+            assert!(b.lock_scan().is_ok(), "{backend}: free again once the first scan ends");
         }
-        drop(held);
-        assert!(b.lock_scan().is_ok(), "free again once the first scan ends");
     }
 
     #[test]
-    fn screenshots_are_kept_beside_the_database() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("census.db")).unwrap();
-        let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
-        let sites = store.add_sites(run.id, &[SiteSpec::from_url("http://a.gov.cn/").unwrap()]).unwrap();
-        let path = store.add_screenshot(sites[0].id, "http://a.gov.cn/x.html", b"\x89PNG").unwrap();
-        assert!(path.starts_with(dir.path().canonicalize().unwrap().join("census.files")), "{}", path.display());
-        assert_eq!(std::fs::read(&path).unwrap(), b"\x89PNG");
-        assert_eq!(store.screenshots(sites[0].id).unwrap().get("http://a.gov.cn/x.html"), Some(&path));
+    fn screenshots_are_kept_in_the_files_folder() {
+        for (backend, store, held) in backends() {
+            let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
+            let sites = store.add_sites(run.id, &[SiteSpec::from_url("http://a.gov.cn/").unwrap()]).unwrap();
+            let path = store.add_screenshot(sites[0].id, "http://a.gov.cn/x.html", b"\x89PNG").unwrap();
+            let dir = held.dir.path().canonicalize().unwrap().join("census.files");
+            assert!(path.starts_with(&dir) || path.starts_with(held.dir.path()), "{backend}: {}", path.display());
+            assert_eq!(std::fs::read(&path).unwrap(), b"\x89PNG");
+            store.add_screenshot(sites[0].id, "http://a.gov.cn/x.html", b"\x89PNG").unwrap();
+            let shots = store.screenshots(sites[0].id).unwrap();
+            assert_eq!(shots.len(), 1, "{backend}: taken again, kept once");
+            assert_eq!(shots.get("http://a.gov.cn/x.html"), Some(&path), "{backend}");
+        }
     }
 
     #[tokio::test]
     async fn a_run_round_trips_and_a_page_is_stored_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
-        let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
-        assert_eq!(store.resumable_run("h1").unwrap().unwrap().id, run.id);
-        let spec = SiteSpec::from_url("http://a.gov.cn/").unwrap();
-        let sites = store.add_sites(run.id, std::slice::from_ref(&spec)).unwrap();
-        assert_eq!(store.add_sites(run.id, &[spec]).unwrap().len(), 1, "adding again on resume does not double");
-        let sid = sites[0].id;
-        let w = store.writer().unwrap();
-        w.send(Op::Frontier { site_id: sid, urls: vec![("http://a.gov.cn/".into(), 0)] }).await.unwrap();
-        let finding = Finding::new("links.broken", Severity::Deduct, "HTTP 404").page("http://a.gov.cn/");
-        for _ in 0..2 {
-            w.send(Op::PageDone {
+        for (backend, store, _held) in backends() {
+            let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
+            assert_eq!(store.resumable_run("h1").unwrap().unwrap().id, run.id);
+            let spec = SiteSpec::from_url("http://a.gov.cn/").unwrap();
+            let sites = store.add_sites(run.id, std::slice::from_ref(&spec)).unwrap();
+            assert_eq!(store.add_sites(run.id, &[spec]).unwrap().len(), 1, "{backend}: adding again does not double");
+            let sid = sites[0].id;
+            let w = store.writer().unwrap();
+            w.send(Op::Frontier { site_id: sid, urls: vec![("http://a.gov.cn/".into(), 0)] }).await.unwrap();
+            // A hostile page's URL longer than any index entry, and text with NUL in it.
+            let long = format!("http://a.gov.cn/{}", "x".repeat(10_000));
+            w.send(Op::Skip { site_id: sid, urls: vec![(long.clone(), "overlong URL".into())] }).await.unwrap();
+            let finding = Finding::new("links.broken", Severity::Deduct, "HTTP 404").page("http://a.gov.cn/");
+            for _ in 0..2 {
+                w.send(Op::PageDone {
+                    site_id: sid,
+                    page: Box::new(page("http://a.gov.cn/")),
+                    frontier: vec![("http://a.gov.cn/b.html".into(), 1)],
+                    links: vec![
+                        LinkAdd {
+                            url: "http://a.gov.cn/b.html".into(),
+                            kind: "page",
+                            internal: true,
+                            new_target: true,
+                            source: Some(("http://a.gov.cn/".into(), "乙\0".into(), false)),
+                        },
+                        LinkAdd {
+                            url: long.clone(),
+                            kind: "page",
+                            internal: true,
+                            new_target: true,
+                            source: Some(("http://a.gov.cn/".into(), "长".into(), false)),
+                        },
+                    ],
+                    findings: vec![finding.clone()],
+                })
+                .await
+                .unwrap();
+            }
+            w.send(Op::LinkChecked {
                 site_id: sid,
-                page: Box::new(page("http://a.gov.cn/")),
-                frontier: vec![("http://a.gov.cn/b.html".into(), 1)],
-                links: vec![LinkAdd {
-                    url: "http://a.gov.cn/b.html".into(),
-                    kind: "page",
-                    internal: true,
-                    new_target: true,
-                    source: Some(("http://a.gov.cn/".into(), "乙".into(), false)),
-                }],
-                findings: vec![finding.clone()],
+                url: "http://a.gov.cn/b.html".into(),
+                outcome: r#"{"outcome":"http_error","status":404}"#.into(),
+                status: Some(404),
+                elapsed_ms: 2,
+                final_url: "http://a.gov.cn/b.html".into(),
             })
             .await
             .unwrap();
+            w.flush().await.unwrap();
+            assert_eq!(store.page_count(sid).unwrap(), 1, "{backend}");
+            let f = store.frontier(sid).unwrap();
+            assert_eq!(f.iter().map(|r| r.state).collect::<Vec<_>>(), [1, 2, 0], "{backend}");
+            assert_eq!(f[1].note.as_deref(), Some("overlong URL"), "{backend}");
+            assert_eq!(store.findings(sid, "page").unwrap(), [finding], "{backend}");
+            let links = store.links(sid).unwrap();
+            assert_eq!(links.len(), 2, "{backend}");
+            let b = links.iter().find(|l| l.url.ends_with("b.html")).unwrap();
+            assert!(b.outcome.as_deref().unwrap().contains("404"), "{backend}");
+            assert_eq!(store.link_sources(sid).unwrap().len(), 2, "{backend}");
+            store.finish_run(run.id).unwrap();
+            assert!(store.resumable_run("h1").unwrap().is_none(), "{backend}");
+            assert_eq!(store.latest_run().unwrap().unwrap().status, "done", "{backend}");
         }
-        w.send(Op::LinkChecked {
-            site_id: sid,
-            url: "http://a.gov.cn/b.html".into(),
-            outcome: r#"{"outcome":"http_error","status":404}"#.into(),
-            status: Some(404),
-            elapsed_ms: 2,
-            final_url: "http://a.gov.cn/b.html".into(),
-        })
-        .await
-        .unwrap();
-        w.flush().await.unwrap();
-        assert_eq!(store.page_count(sid).unwrap(), 1);
-        let f = store.frontier(sid).unwrap();
-        assert_eq!(f.iter().map(|r| r.state).collect::<Vec<_>>(), [1, 0]);
-        assert_eq!(store.findings(sid, "page").unwrap(), [finding]);
-        let links = store.links(sid).unwrap();
-        assert_eq!(links.len(), 1);
-        assert!(links[0].outcome.as_deref().unwrap().contains("404"));
-        assert_eq!(store.link_sources(sid).unwrap().len(), 1);
-        store.finish_run(run.id).unwrap();
-        assert!(store.resumable_run("h1").unwrap().is_none());
-        assert_eq!(store.latest_run().unwrap().unwrap().status, "done");
+    }
+
+    #[test]
+    fn the_same_site_is_found_in_an_earlier_run() {
+        for (backend, store, _held) in backends() {
+            let spec = SiteSpec::from_url("http://a.gov.cn/").unwrap();
+            let old = store.create_run("2024-04-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
+            let old_site = store.add_sites(old.id, std::slice::from_ref(&spec)).unwrap().remove(0);
+            store.set_site_status(old_site.id, "done", Some(&serde_json::json!({"pages": 3}))).unwrap();
+            let new = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h2", "{}").unwrap();
+            let site = store.add_sites(new.id, &[spec]).unwrap().remove(0);
+            let (earlier, run) = store.earlier_site(site.id).unwrap().expect(backend);
+            assert_eq!((earlier.id, run.id), (old_site.id, old.id), "{backend}");
+            assert_eq!(earlier.stats.unwrap()["pages"], 3, "{backend}");
+            assert!(store.earlier_site(old_site.id).unwrap().is_none(), "{backend}: nothing before the first");
+        }
+    }
+
+    #[test]
+    fn twins_across_sites_share_a_bucket() {
+        for (backend, store, _held) in backends() {
+            let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
+            let specs =
+                [SiteSpec::from_url("http://a.gov.cn/").unwrap(), SiteSpec::from_url("http://b.gov.cn/").unwrap()];
+            let sites = store.add_sites(run.id, &specs).unwrap();
+            let w = store.writer().unwrap();
+            for (s, url) in sites.iter().zip(["http://a.gov.cn/1.html", "http://b.gov.cn/1.html"]) {
+                w.send_blocking(Op::PageDone {
+                    site_id: s.id,
+                    page: Box::new(page(url)),
+                    frontier: vec![],
+                    links: vec![],
+                    findings: vec![],
+                })
+                .unwrap();
+                // A hash with its top bit set stays the same bits.
+                w.send_blocking(Op::TwinIndex {
+                    site_id: s.id,
+                    boilerplate: vec![u64::MAX, 7],
+                    articles: vec![(url.into(), vec![u64::MAX - 1, 5])],
+                })
+                .unwrap();
+            }
+            futures::executor::block_on(w.flush()).unwrap();
+            assert_eq!(store.site_boilerplate(sites[0].id).unwrap(), [u64::MAX, 7], "{backend}");
+            let pairs = store.cross_site_candidates(run.id, 10).unwrap();
+            assert_eq!(pairs.len(), 1, "{backend}");
+            assert_eq!((pairs[0].0.site_id, pairs[0].1.site_id), (sites[0].id, sites[1].id), "{backend}");
+        }
     }
 
     #[test]
     fn probes_are_kept_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
-        for (at, ok) in [("2024-07-01T00:00:00+08:00", true), ("2024-07-01T00:30:00+08:00", false)] {
-            store
-                .add_probe(&ProbeRow {
-                    url: "http://a/".into(),
-                    at: at.into(),
-                    ok,
-                    status: None,
-                    elapsed_ms: 1,
-                    error: None,
-                })
-                .unwrap();
+        for (backend, store, _held) in backends() {
+            for (at, ok) in [("2024-07-01T00:00:00+08:00", true), ("2024-07-01T00:30:00+08:00", false)] {
+                store
+                    .add_probe(&ProbeRow {
+                        url: "http://a/".into(),
+                        at: at.into(),
+                        ok,
+                        status: if ok { Some(200) } else { None },
+                        elapsed_ms: 1,
+                        error: (!ok).then(|| "timed out".to_owned()),
+                    })
+                    .unwrap();
+            }
+            let p = store.probes("http://a/", "2024-06-30T00:00:00+08:00", "2024-07-02T00:00:00+08:00").unwrap();
+            assert_eq!(p.iter().map(|p| p.ok).collect::<Vec<_>>(), [true, false], "{backend}");
+            assert_eq!(p[0].status, Some(200), "{backend}");
+            assert_eq!(p[1].error.as_deref(), Some("timed out"), "{backend}");
         }
-        let p = store.probes("http://a/", "2024-06-30T00:00:00+08:00", "2024-07-02T00:00:00+08:00").unwrap();
-        assert_eq!(p.iter().map(|p| p.ok).collect::<Vec<_>>(), [true, false]);
     }
 }

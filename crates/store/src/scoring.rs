@@ -3,10 +3,10 @@
 //! analyst can query without unpacking JSON. `scan` writes one scoring as sites finish; each
 //! `report` rescoring writes another beside it.
 
-use rusqlite::{OptionalExtension, params};
 use sitecensus_core::Finding;
 use sitecensus_score::{Deduction, VetoHit};
 
+use crate::db::p;
 use crate::{Store, StoreError, now};
 
 /// One site's scored result, as stored.
@@ -67,25 +67,20 @@ impl Store {
         as_of: &str,
         source: &str,
     ) -> Result<i64, StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            let stale: Vec<i64> = {
-                let mut st = tx.prepare("SELECT id FROM scorings WHERE run_id = ?1 AND finished_at IS NULL")?;
-                st.query_map([run_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-            };
-            for id in stale {
+        self.transaction(|c| {
+            let stale = c.query("SELECT id FROM scorings WHERE run_id = ?1 AND finished_at IS NULL", p![run_id])?;
+            for row in stale {
+                let id: i64 = row.get(0)?;
                 for table in ["scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
-                    tx.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1"), [id])?;
+                    c.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1"), p![id])?;
                 }
-                tx.execute("DELETE FROM scorings WHERE id = ?1", [id])?;
+                c.execute("DELETE FROM scorings WHERE id = ?1", p![id])?;
             }
-            tx.execute(
-                "INSERT INTO scorings (run_id, rubric, rubric_title, as_of, source, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![run_id, rubric.0, rubric.1, as_of, source, now()],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.commit()?;
-            Ok(id)
+            c.query_one(
+                "INSERT INTO scorings (run_id, rubric, rubric_title, as_of, source, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                p![run_id, rubric.0, rubric.1, as_of, source, now()],
+            )?
+            .get(0)
         })
     }
 
@@ -94,15 +89,14 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn put_site_score(&self, scoring_id: i64, s: &SiteScore<'_>) -> Result<(), StoreError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
+        self.transaction(|c| {
             for table in ["scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
-                tx.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1 AND site_id = ?2"), [scoring_id, s.site_id])?;
+                c.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1 AND site_id = ?2"), p![scoring_id, s.site_id])?;
             }
-            tx.execute(
+            c.execute(
                 "INSERT INTO site_scores (scoring_id, site_id, url, name, level, region, verdict, score, vetoes, final_url, title)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
+                p![
                     scoring_id,
                     s.site_id,
                     s.url,
@@ -111,41 +105,40 @@ impl Store {
                     s.region,
                     s.verdict,
                     s.score,
-                    s.veto_items.len() as i64,
+                    s.veto_items.len(),
                     s.final_url,
                     s.title
                 ],
             )?;
-            let mut veto = tx.prepare_cached(
-                "INSERT OR IGNORE INTO site_vetoes (scoring_id, site_id, check_id, item, count, min_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
             for v in s.veto_items {
-                veto.execute(params![scoring_id, s.site_id, v.check, v.item, v.count as i64, v.min_count as i64])?;
+                c.execute(
+                    "INSERT INTO site_vetoes (scoring_id, site_id, check_id, item, count, min_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                    p![scoring_id, s.site_id, v.check, v.item, v.count, v.min_count],
+                )?;
             }
-            let mut deduction = tx.prepare_cached(
-                "INSERT INTO site_deductions (scoring_id, site_id, check_id, item, count, points, capped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
             for d in s.deductions {
-                deduction.execute(params![scoring_id, s.site_id, d.check, d.item, d.count as i64, d.points, d.capped])?;
+                c.execute(
+                    "INSERT INTO site_deductions (scoring_id, site_id, check_id, item, count, points, capped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    p![scoring_id, s.site_id, d.check, d.item, d.count, d.points, d.capped],
+                )?;
             }
-            let mut finding = tx.prepare_cached(
-                "INSERT INTO scored_findings (scoring_id, site_id, check_id, severity, page, target, evidence, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
             for f in s.findings {
-                finding.execute(params![
-                    scoring_id,
-                    s.site_id,
-                    f.check,
-                    f.severity.as_str(),
-                    f.page,
-                    f.target,
-                    f.evidence,
-                    serde_json::Value::Object(f.detail.clone()).to_string()
-                ])?;
+                c.execute(
+                    "INSERT INTO scored_findings (scoring_id, site_id, check_id, severity, page, target, evidence, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    p![
+                        scoring_id,
+                        s.site_id,
+                        f.check,
+                        f.severity.as_str(),
+                        f.page,
+                        f.target,
+                        f.evidence,
+                        serde_json::Value::Object(f.detail.clone()).to_string()
+                    ],
+                )?;
             }
-            drop((veto, deduction, finding));
-            tx.commit()
+            Ok(())
         })
     }
 
@@ -155,8 +148,7 @@ impl Store {
     /// On database errors.
     pub fn finish_scoring(&self, scoring_id: i64) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute("UPDATE scorings SET finished_at = ?2 WHERE id = ?1", params![scoring_id, now()])?;
-            Ok(())
+            c.execute("UPDATE scorings SET finished_at = ?2 WHERE id = ?1", p![scoring_id, now()]).map(|_| ())
         })
     }
 
@@ -166,22 +158,22 @@ impl Store {
     /// On database errors.
     pub fn latest_scoring(&self, run_id: i64) -> Result<Option<ScoringRow>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_opt(
                 "SELECT id, run_id, rubric, as_of, source, finished_at FROM scorings
                  WHERE run_id = ?1 AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
-                [run_id],
-                |r| {
-                    Ok(ScoringRow {
-                        id: r.get(0)?,
-                        run_id: r.get(1)?,
-                        rubric: r.get(2)?,
-                        as_of: r.get(3)?,
-                        source: r.get(4)?,
-                        finished_at: r.get(5)?,
-                    })
-                },
-            )
-            .optional()
+                p![run_id],
+            )?
+            .map(|r| {
+                Ok(ScoringRow {
+                    id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    rubric: r.get(2)?,
+                    as_of: r.get(3)?,
+                    source: r.get(4)?,
+                    finished_at: r.get(5)?,
+                })
+            })
+            .transpose()
         })
     }
 }

@@ -1,11 +1,12 @@
 //! The writer thread: hot-path writes arrive as messages and are committed in batches (one
-//! transaction per batch), so a scan stores 1,000s of pages a second on one SQLite file.
+//! transaction per batch), so a scan stores 1,000s of pages a second on one SQLite file (or one
+//! PostgreSQL connection).
 
-use rusqlite::{Connection, params};
 use sitecensus_core::Finding;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
+use crate::db::{Conn, DbError, p};
 
 /// Most messages committed in one transaction.
 const BATCH: usize = 512;
@@ -157,7 +158,7 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Connection, path: String) -> Self {
+    pub(crate) fn start(conn: Conn, path: String) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let p = path.clone();
         let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -209,7 +210,7 @@ impl Writer {
 /// Commits batches until the channel closes, or until one fails: a store that cannot be written
 /// (a full disk) stops the run there, cleanly — what was committed stays, and a later run
 /// resumes from it — instead of failing batch after batch while the crawl goes on.
-fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Op>, path: &str, failed: &std::sync::Mutex<Option<String>>) {
+fn write_loop(mut conn: Conn, mut rx: mpsc::Receiver<Op>, path: &str, failed: &std::sync::Mutex<Option<String>>) {
     let mut failure: Option<String> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -243,39 +244,71 @@ fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Op>, path: &str, fail
 }
 
 fn apply(
-    conn: &mut Connection,
+    conn: &mut Conn,
     batch: Vec<Op>,
     flushes: &mut Vec<oneshot::Sender<Result<(), String>>>,
-) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    for op in batch {
-        match op {
-            Op::Flush(f) => flushes.push(f),
-            Op::Frontier { site_id, urls } => {
-                let mut st = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0)",
-                )?;
-                for (u, d) in urls {
-                    st.execute(params![site_id, u, d])?;
-                }
+) -> Result<(), DbError> {
+    conn.transaction(|c| {
+        for op in batch {
+            apply_one(c, op, flushes)?;
+        }
+        Ok(())
+    })
+}
+
+/// Inserts a frontier row, or sets the state of the one there. (An update, then an insert, not
+/// an upsert: PostgreSQL's key on a URL is a digest of it, which SQLite has no function for.)
+fn set_frontier(
+    c: &mut Conn,
+    site_id: i64,
+    url: &str,
+    depth: u32,
+    state: u8,
+    note: Option<&str>,
+) -> Result<(), DbError> {
+    let changed = c.execute(
+        "UPDATE frontier SET state = ?3, note = coalesce(?4, note) WHERE site_id = ?1 AND url = ?2",
+        p![site_id, url, state, note],
+    )?;
+    if changed == 0 {
+        c.execute(
+            "INSERT INTO frontier (site_id, url, depth, state, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+            p![site_id, url, depth, state, note],
+        )?;
+    }
+    Ok(())
+}
+
+/// Queues a frontier URL unless the site's frontier has it.
+fn queue(c: &mut Conn, site_id: i64, url: &str, depth: u32) -> Result<(), DbError> {
+    c.execute(
+        "INSERT INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0) ON CONFLICT DO NOTHING",
+        p![site_id, url, depth],
+    )
+    .map(|_| ())
+}
+
+fn apply_one(c: &mut Conn, op: Op, flushes: &mut Vec<oneshot::Sender<Result<(), String>>>) -> Result<(), DbError> {
+    match op {
+        Op::Flush(f) => flushes.push(f),
+        Op::Frontier { site_id, urls } => {
+            for (u, d) in urls {
+                queue(c, site_id, &u, d)?;
             }
-            Op::Skip { site_id, urls } => {
-                let mut st = tx.prepare_cached(
-                    "INSERT INTO frontier (site_id, url, depth, state, note) VALUES (?1, ?2, 0, 2, ?3)
-                     ON CONFLICT (site_id, url) DO UPDATE SET state = 2, note = excluded.note",
-                )?;
-                for (u, why) in urls {
-                    st.execute(params![site_id, u, why])?;
-                }
+        }
+        Op::Skip { site_id, urls } => {
+            for (u, why) in urls {
+                set_frontier(c, site_id, &u, 0, 2, Some(&why))?;
             }
-            Op::PageDone { site_id, page, frontier, links, findings } => {
-                let p = *page;
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO pages (site_id, url, final_url, depth, status, outcome, content_type, encoding, size, truncated,
-                     elapsed_ms, content_hash, fetched_at, title, kind, published, model, rendered)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                )?
-                .execute(params![
+        }
+        Op::PageDone { site_id, page, frontier, links, findings } => {
+            let p = *page;
+            c.execute("DELETE FROM pages WHERE site_id = ?1 AND url = ?2", p![site_id, p.url])?;
+            c.execute(
+                "INSERT INTO pages (site_id, url, final_url, depth, status, outcome, content_type, encoding, size, truncated,
+                 elapsed_ms, content_hash, fetched_at, title, kind, published, model, rendered)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                p![
                     site_id,
                     p.url,
                     p.final_url,
@@ -284,9 +317,9 @@ fn apply(
                     p.outcome,
                     p.content_type,
                     p.encoding,
-                    p.size as i64,
+                    p.size,
                     p.truncated,
-                    p.elapsed_ms as i64,
+                    p.elapsed_ms,
                     p.content_hash,
                     p.fetched_at,
                     p.title,
@@ -294,78 +327,66 @@ fn apply(
                     p.published,
                     p.model,
                     p.rendered
-                ])?;
-                tx.prepare_cached(
-                    "INSERT INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 1)
-                     ON CONFLICT (site_id, url) DO UPDATE SET state = 1",
-                )?
-                .execute(params![site_id, p.url, p.depth])?;
-                {
-                    let mut st = tx.prepare_cached(
-                        "INSERT OR IGNORE INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0)",
-                    )?;
-                    for (u, d) in frontier {
-                        st.execute(params![site_id, u, d])?;
-                    }
-                }
-                {
-                    let mut target = tx.prepare_cached(
-                        "INSERT OR IGNORE INTO links (site_id, url, kind, internal) VALUES (?1, ?2, ?3, ?4)",
-                    )?;
-                    let mut source = tx.prepare_cached(
-                        "INSERT OR IGNORE INTO link_sources (site_id, url, page, text, hidden) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?;
-                    for l in links {
-                        if l.new_target {
-                            target.execute(params![site_id, l.url, l.kind, l.internal])?;
-                        }
-                        if let Some((page, text, hidden)) = l.source {
-                            source.execute(params![site_id, l.url, page, text, hidden])?;
-                        }
-                    }
-                }
-                insert_page_findings(&tx, site_id, &p.url, findings)?;
+                ],
+            )?;
+            set_frontier(c, site_id, &p.url, p.depth, 1, None)?;
+            for (u, d) in frontier {
+                queue(c, site_id, &u, d)?;
             }
-            Op::LinkChecked { site_id, url, outcome, status, elapsed_ms, final_url } => {
-                tx.prepare_cached(
-                    "UPDATE links SET outcome = ?3, status = ?4, elapsed_ms = ?5, final_url = ?6, checked_at = ?7 WHERE site_id = ?1 AND url = ?2",
-                )?
-                .execute(params![site_id, url, outcome, status, elapsed_ms as i64, final_url, crate::now()])?;
-            }
-            Op::Findings { site_id, page_url, findings } => insert_page_findings(&tx, site_id, &page_url, findings)?,
-            Op::SiteFindings { site_id, findings } => crate::write_site_findings(&tx, site_id, &findings)?,
-            Op::TwinIndex { site_id, boilerplate, articles } => {
-                crate::write_twin_index(&tx, site_id, &boilerplate, &articles)?;
-            }
-            Op::SourceCounts { site_id, counts } => {
-                let mut st = tx.prepare_cached("UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2")?;
-                for (u, n) in counts {
-                    st.execute(params![site_id, u, n])?;
+            for l in links {
+                if l.new_target {
+                    c.execute(
+                        "INSERT INTO links (site_id, url, kind, internal) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                        p![site_id, l.url, l.kind, l.internal],
+                    )?;
                 }
+                if let Some((page, text, hidden)) = l.source {
+                    c.execute(
+                        "INSERT INTO link_sources (site_id, url, page, text, hidden) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                        p![site_id, l.url, page, text, hidden],
+                    )?;
+                }
+            }
+            insert_page_findings(c, site_id, &p.url, findings)?;
+        }
+        Op::LinkChecked { site_id, url, outcome, status, elapsed_ms, final_url } => {
+            c.execute(
+                "UPDATE links SET outcome = ?3, status = ?4, elapsed_ms = ?5, final_url = ?6, checked_at = ?7 WHERE site_id = ?1 AND url = ?2",
+                p![site_id, url, outcome, status, elapsed_ms, final_url, crate::now()],
+            )?;
+        }
+        Op::Findings { site_id, page_url, findings } => insert_page_findings(c, site_id, &page_url, findings)?,
+        Op::SiteFindings { site_id, findings } => crate::write_site_findings(c, site_id, &findings)?,
+        Op::TwinIndex { site_id, boilerplate, articles } => {
+            crate::write_twin_index(c, site_id, &boilerplate, &articles)?;
+        }
+        Op::SourceCounts { site_id, counts } => {
+            for (u, n) in counts {
+                c.execute("UPDATE links SET sources = ?3 WHERE site_id = ?1 AND url = ?2", p![site_id, u, n])?;
             }
         }
     }
-    tx.commit()
+    Ok(())
 }
 
 /// Stores page-level findings about `page_url` (a crawled page or an attachment).
-fn insert_page_findings(c: &Connection, site_id: i64, page_url: &str, findings: Vec<Finding>) -> rusqlite::Result<()> {
-    let mut st = c.prepare_cached(
-        "INSERT OR IGNORE INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most)
-         VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
+fn insert_page_findings(c: &mut Conn, site_id: i64, page_url: &str, findings: Vec<Finding>) -> Result<(), DbError> {
     for f in findings {
-        st.execute(params![
-            site_id,
-            page_url,
-            f.check,
-            f.severity.as_str(),
-            f.page,
-            f.target,
-            f.evidence,
-            serde_json::Value::Object(f.detail).to_string(),
-            f.at_most.map(sitecensus_core::Severity::as_str)
-        ])?;
+        c.execute(
+            "INSERT INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most)
+             VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+            p![
+                site_id,
+                page_url,
+                f.check,
+                f.severity.as_str(),
+                f.page,
+                f.target,
+                f.evidence,
+                serde_json::Value::Object(f.detail).to_string(),
+                f.at_most.map(sitecensus_core::Severity::as_str)
+            ],
+        )?;
     }
     Ok(())
 }
