@@ -6,6 +6,7 @@
 //! Writes on the hot path go through one writer thread that commits in batches; each message is
 //! applied atomically, so a killed process leaves whole pages or none.
 
+mod census;
 mod db;
 mod schema;
 mod scoring;
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use sitecensus_core::{Finding, Severity, SiteSpec};
 
+pub use census::{CensusCounts, Lease};
 pub use db::DbError;
 use db::{Conn, PgConn, Row, p};
 pub use scoring::{ScoringRow, SiteScore};
@@ -141,6 +143,10 @@ pub struct RunRow {
     pub spec_hash: String,
     /// The scan options as JSON.
     pub options: String,
+    /// `scan`, or `census` for a round that workers share.
+    pub kind: String,
+    /// A census round's name ("2026年第4季度普查").
+    pub name: Option<String>,
 }
 
 /// A site of a run as stored.
@@ -158,6 +164,10 @@ pub struct SiteRow {
     pub stats: Option<serde_json::Value>,
     /// The homepage fetch evidence (JSON), once fetched.
     pub homepage: Option<serde_json::Value>,
+    /// Times a census worker took the site.
+    pub attempts: u32,
+    /// Why the site failed (`status` is `failed`): what stopped the workers that crawled it.
+    pub error: Option<String>,
 }
 
 /// A frontier entry: a URL of the site to be fetched (state 0), fetched (1) or skipped (2).
@@ -490,8 +500,8 @@ impl Store {
     pub fn resumable_run(&self, spec_hash: &str) -> Result<Option<RunRow>, StoreError> {
         self.with(|c| {
             c.query_opt(
-                "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options FROM runs
-                 WHERE spec_hash = ?1 AND status = 'running' ORDER BY id DESC LIMIT 1",
+                "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options, kind, name FROM runs
+                 WHERE spec_hash = ?1 AND status = 'running' AND kind = 'scan' ORDER BY id DESC LIMIT 1",
                 p![spec_hash],
             )?
             .map(|r| run_row(&r))
@@ -531,7 +541,7 @@ impl Store {
     pub fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
         self.with(|c| {
             c.query_opt(
-                "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options FROM runs WHERE id = ?1",
+                "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options, kind, name FROM runs WHERE id = ?1",
                 p![id],
             )?
             .map(|r| run_row(&r))
@@ -546,7 +556,7 @@ impl Store {
     pub fn latest_run(&self) -> Result<Option<RunRow>, StoreError> {
         self.with(|c| {
             c.query_opt(
-                "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options FROM runs ORDER BY id DESC LIMIT 1",
+                "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options, kind, name FROM runs ORDER BY id DESC LIMIT 1",
                 p![],
             )?
             .map(|r| run_row(&r))
@@ -614,7 +624,10 @@ impl Store {
     /// The site rows a `WHERE` clause with one parameter selects.
     fn site_rows(&self, filter: &str, key: i64) -> Result<Vec<SiteRow>, StoreError> {
         let rows = self.with(|c| {
-            c.query(&format!("SELECT id, ordinal, spec, status, stats, homepage FROM sites {filter}"), p![key])
+            c.query(
+                &format!("SELECT id, ordinal, spec, status, stats, homepage, attempts, error FROM sites {filter}"),
+                p![key],
+            )
         })?;
         rows.into_iter()
             .map(|r| {
@@ -628,6 +641,8 @@ impl Store {
                     status: r.get(3).map_err(db)?,
                     stats: json(r.get(4).map_err(db)?)?,
                     homepage: json(r.get(5).map_err(db)?)?,
+                    attempts: r.get(6).map_err(db)?,
+                    error: r.get(7).map_err(db)?,
                 })
             })
             .collect()
@@ -1077,7 +1092,7 @@ pub struct StoredPage {
     pub truncated: bool,
 }
 
-fn run_row(r: &Row) -> Result<RunRow, DbError> {
+pub(crate) fn run_row(r: &Row) -> Result<RunRow, DbError> {
     Ok(RunRow {
         id: r.get(0)?,
         started_at: r.get(1)?,
@@ -1087,7 +1102,15 @@ fn run_row(r: &Row) -> Result<RunRow, DbError> {
         rubric: r.get(5)?,
         spec_hash: r.get(6)?,
         options: r.get(7)?,
+        kind: r.get(8)?,
+        name: r.get(9)?,
     })
+}
+
+/// `secs` seconds ago, as [`now`] writes instants.
+#[must_use]
+pub fn now_minus_secs(secs: i64) -> String {
+    sitecensus_core::time::stamp(&(chrono::Utc::now() - chrono::Duration::seconds(secs)))
 }
 
 /// Now, RFC 3339 in UTC+8.
@@ -1316,6 +1339,51 @@ mod tests {
             assert_eq!(p.iter().map(|p| p.ok).collect::<Vec<_>>(), [true, false], "{backend}");
             assert_eq!(p[0].status, Some(200), "{backend}");
             assert_eq!(p[1].error.as_deref(), Some("timed out"), "{backend}");
+        }
+    }
+
+    #[test]
+    fn census_sites_are_leased_once_and_a_lapsed_lease_goes_to_another_worker() {
+        for (backend, store, _held) in backends() {
+            let specs: Vec<SiteSpec> =
+                ["http://a.gov.cn/", "http://b.gov.cn/"].iter().map(|u| SiteSpec::from_url(u).unwrap()).collect();
+            let run = store
+                .create_census(Some("第4季度"), "2024-07-10T00:00:00+08:00", ("gov-2019", "t"), "h", "{}", &specs)
+                .unwrap();
+            assert_eq!(run.kind, "census", "{backend}");
+            match store.create_census(None, "2024-07-10T00:00:00+08:00", ("gov-2019", "t"), "h", "{}", &specs) {
+                Err(StoreError::Busy { by, .. }) => {
+                    assert!(by.contains(&format!("round {}", run.id)), "{backend}: {by}")
+                }
+                other => panic!("{backend}: a second start of the same round must be refused: {other:?}"),
+            }
+            assert!(store.census_scoring(run.id).is_ok(), "{backend}");
+            let a = store.lease_site(run.id, "w1", 60, 2).unwrap().unwrap();
+            let b = store.lease_site(run.id, "w2", 60, 2).unwrap().unwrap();
+            assert_ne!(a.site.id, b.site.id, "{backend}: one site, one worker");
+            assert!(store.lease_site(run.id, "w3", 60, 2).unwrap().is_none(), "{backend}");
+            assert!(!store.renew_lease(a.site.id, "w2", 60).unwrap(), "{backend}: only the holder renews");
+            assert!(!store.claim_round_scoring(run.id, "w1", 60).unwrap(), "{backend}: sites remain");
+            // w1's lease lapses (it died): w3 takes the site, and w1 learns it lost it.
+            store.renew_lease(a.site.id, "w1", -10).unwrap();
+            let again = store.lease_site(run.id, "w3", -10, 2).unwrap().unwrap();
+            assert_eq!((again.site.id, again.attempt), (a.site.id, 2), "{backend}");
+            assert!(!store.renew_lease(a.site.id, "w1", 60).unwrap(), "{backend}");
+            // Its second lease lapses too: the site fails with the reason, no third worker takes it.
+            assert!(store.lease_site(run.id, "w4", 60, 2).unwrap().is_none(), "{backend}");
+            let failed = store.sites_by_id(a.site.id).unwrap();
+            assert_eq!(failed.status, "failed", "{backend}");
+            assert!(failed.error.unwrap().contains("stopped 2 times"), "{backend}");
+            // b errs once and is queued again, then is done.
+            store.release_site(b.site.id, "w2", Some("timed out"), 2).unwrap();
+            assert_eq!(store.sites_by_id(b.site.id).unwrap().status, "pending", "{backend}");
+            let b2 = store.lease_site(run.id, "w2", 60, 2).unwrap().unwrap();
+            store.set_site_status(b2.site.id, "done", None).unwrap();
+            store.release_site(b2.site.id, "w2", None, 2).unwrap();
+            let n = store.census_counts(run.id).unwrap();
+            assert_eq!((n.queued, n.leased, n.done, n.failed), (0, 0, 1, 1), "{backend}");
+            assert!(store.claim_round_scoring(run.id, "w2", 60).unwrap(), "{backend}");
+            assert!(!store.claim_round_scoring(run.id, "w1", 60).unwrap(), "{backend}: scored once");
         }
     }
 }

@@ -372,6 +372,20 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX sites_given_url ON sites(given, status);
         ",
     ),
+    // A census round shared by workers (issue 12): a round's name and kind; each site's lease
+    // (who crawls it, until when, in seconds since 1970), how often it was taken, and the
+    // error it failed with.
+    m(r"
+        ALTER TABLE runs ADD COLUMN name TEXT;
+        ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'scan';
+        ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+        ALTER TABLE runs ADD COLUMN lease_until INTEGER;
+        ALTER TABLE sites ADD COLUMN lease_owner TEXT;
+        ALTER TABLE sites ADD COLUMN lease_until INTEGER;
+        ALTER TABLE sites ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sites ADD COLUMN error TEXT;
+        CREATE INDEX sites_queue ON sites(run_id, status, ordinal);
+        "),
 ];
 
 #[cfg(test)]

@@ -1,0 +1,282 @@
+//! A census round shared by workers: sites are leased one at a time (`FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL; SQLite's single writer makes the same statement atomic), a lease is renewed
+//! while its worker crawls, and a lease that runs out goes to another worker, which resumes the
+//! site's crawl from its stored frontier. A site taken too often fails with the error.
+
+use crate::db::{Conn, DbError, p};
+use crate::{RunRow, SiteRow, Store, StoreError, now, run_row};
+
+/// A site leased to a worker.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// The site, as stored.
+    pub site: SiteRow,
+    /// Which time this is that a worker takes it (1 for the first).
+    pub attempt: u32,
+}
+
+/// Where a round stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CensusCounts {
+    /// Sites no worker has taken yet (or given back after an error, to be tried again).
+    pub queued: u64,
+    /// Sites a worker holds a lease on.
+    pub leased: u64,
+    /// Sites crawled and scored.
+    pub done: u64,
+    /// Sites that failed every attempt.
+    pub failed: u64,
+    /// Pages stored.
+    pub pages: u64,
+    /// Pages stored in the last minute.
+    pub pages_last_minute: u64,
+}
+
+/// Seconds since 1970 on this machine's clock: leases are compared in it.
+#[must_use]
+pub fn epoch_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Store {
+    /// Registers a census round: its run (kind `census`) with its sites, and the scoring its
+    /// workers store each site's result in. A round with the same identity still running is
+    /// refused: two `census start` on one list never make a mixed round.
+    ///
+    /// # Errors
+    /// [`StoreError::Busy`] when such a round is running; on database errors.
+    pub fn create_census(
+        &self,
+        name: Option<&str>,
+        as_of: &str,
+        rubric: (&str, &str),
+        spec_hash: &str,
+        options: &str,
+        sites: &[sitecensus_core::SiteSpec],
+    ) -> Result<RunRow, StoreError> {
+        let run = self.transaction(|c| {
+            // One round per identity at a time, whichever process asks first.
+            if c.is_postgres() {
+                c.batch("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")?;
+            }
+            if let Some(r) = c.query_opt(
+                "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options, kind, name FROM runs
+                 WHERE spec_hash = ?1 AND kind = 'census' AND status <> 'done' ORDER BY id DESC LIMIT 1",
+                p![spec_hash],
+            )? {
+                return Ok(Err(run_row(&r)?));
+            }
+            let r = c.query_one(
+                "INSERT INTO runs (started_at, status, as_of, rubric, spec_hash, options, kind, name)
+                 VALUES (?1, 'running', ?2, ?3, ?4, ?5, 'census', ?6)
+                 RETURNING id, started_at, finished_at, status, as_of, rubric, spec_hash, options, kind, name",
+                p![now(), as_of, rubric.0, spec_hash, options, name],
+            )?;
+            let run = run_row(&r)?;
+            for (i, s) in sites.iter().enumerate() {
+                c.execute(
+                    "INSERT INTO sites (run_id, ordinal, spec, given) VALUES (?1, ?2, ?3, ?4)",
+                    p![run.id, i, serde_json::to_string(s).expect("specs serialise"), s.given],
+                )?;
+            }
+            c.execute(
+                "INSERT INTO scorings (run_id, rubric, rubric_title, as_of, source, started_at) VALUES (?1, ?2, ?3, ?4, 'census', ?5)",
+                p![run.id, rubric.0, rubric.1, as_of, now()],
+            )?;
+            Ok(Ok(run))
+        })?;
+        run.map_err(|r| StoreError::Busy {
+            path: self.path().display().to_string(),
+            by: format!(
+                "round {}{} with this site list and settings is still {} (`census status`)",
+                r.id,
+                r.name.map(|n| format!(" ({n})")).unwrap_or_default(),
+                r.status
+            ),
+        })
+    }
+
+    /// The census rounds not finished, oldest first.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn open_censuses(&self) -> Result<Vec<RunRow>, StoreError> {
+        self.with(|c| {
+            c.query(
+                "SELECT id, started_at, finished_at, status, as_of, rubric, spec_hash, options, kind, name FROM runs
+                 WHERE kind = 'census' AND status <> 'done' ORDER BY id",
+                p![],
+            )?
+            .iter()
+            .map(run_row)
+            .collect()
+        })
+    }
+
+    /// The scoring a round's workers store site results in (the newest unfinished one).
+    ///
+    /// # Errors
+    /// On database errors, or when the round has none.
+    pub fn census_scoring(&self, run_id: i64) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.query_one(
+                "SELECT id FROM scorings WHERE run_id = ?1 AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+                p![run_id],
+            )?
+            .get(0)
+        })
+    }
+
+    /// Leases the next site of a round to `owner` for `lease_secs`: a queued site, or one whose
+    /// lease ran out (its worker died or hung). Sites whose lease ran out after `max_attempts`
+    /// takes fail first, with the reason.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn lease_site(
+        &self,
+        run_id: i64,
+        owner: &str,
+        lease_secs: i64,
+        max_attempts: u32,
+    ) -> Result<Option<Lease>, StoreError> {
+        let now_s = epoch_now();
+        let leased: Option<(i64, u32)> = self.transaction(|c| {
+            c.execute(
+                "UPDATE sites SET status = 'failed', lease_owner = NULL, lease_until = NULL, finished_at = ?5,
+                   error = coalesce(error, ?3)
+                 WHERE run_id = ?1 AND status = 'crawling' AND lease_until < ?2 AND attempts >= ?4",
+                p![
+                    run_id,
+                    now_s,
+                    format!("its crawl stopped {max_attempts} times: the workers crawling it died or hung"),
+                    max_attempts,
+                    now()
+                ],
+            )?;
+            let skip = if c.is_postgres() { " FOR UPDATE SKIP LOCKED" } else { "" };
+            let row = c.query_opt(
+                &format!(
+                    "UPDATE sites SET status = 'crawling', lease_owner = ?2, lease_until = ?3, attempts = attempts + 1,
+                       started_at = coalesce(started_at, ?5)
+                     WHERE id = (SELECT id FROM sites WHERE run_id = ?1
+                                   AND (status = 'pending' OR (status = 'crawling' AND lease_until < ?4))
+                                 ORDER BY ordinal LIMIT 1{skip})
+                     RETURNING id, attempts"
+                ),
+                p![run_id, owner, now_s + lease_secs, now_s, now()],
+            )?;
+            row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
+        })?;
+        let Some((id, attempt)) = leased else { return Ok(None) };
+        Ok(Some(Lease { site: self.sites_by_id(id)?, attempt }))
+    }
+
+    /// Extends `owner`'s lease on a site; false when the lease is no longer its own (it ran out
+    /// and another worker took the site): the worker stops crawling it.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn renew_lease(&self, site_id: i64, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE sites SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND status = 'crawling'",
+                p![site_id, owner, epoch_now() + lease_secs],
+            )
+            .map(|n| n == 1)
+        })
+    }
+
+    /// Gives a leased site back: done (the lease is cleared), or after an error — queued again,
+    /// or failed with the error once it was taken `max_attempts` times.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn release_site(
+        &self,
+        site_id: i64,
+        owner: &str,
+        error: Option<&str>,
+        max_attempts: u32,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            match error {
+                None => c.execute(
+                    "UPDATE sites SET lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND lease_owner = ?2",
+                    p![site_id, owner],
+                )?,
+                Some(e) => c.execute(
+                    "UPDATE sites SET status = CASE WHEN attempts >= ?4 THEN 'failed' ELSE 'pending' END,
+                       finished_at = CASE WHEN attempts >= ?4 THEN ?5 ELSE NULL END,
+                       error = ?3, lease_owner = NULL, lease_until = NULL
+                     WHERE id = ?1 AND lease_owner = ?2",
+                    p![site_id, owner, e, max_attempts, now()],
+                )?,
+            };
+            Ok(())
+        })
+    }
+
+    /// Takes the scoring of a round whose sites are all done or failed, for `lease_secs` (so a
+    /// worker that dies while scoring leaves it to another); false when sites remain, or another
+    /// worker scores it.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn claim_round_scoring(&self, run_id: i64, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
+        let now_s = epoch_now();
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET status = 'scoring', lease_owner = ?2, lease_until = ?3
+                 WHERE id = ?1 AND (status = 'running' OR (status = 'scoring' AND lease_until < ?4))
+                   AND NOT EXISTS (SELECT 1 FROM sites WHERE run_id = ?1 AND status IN ('pending', 'crawling'))",
+                p![run_id, owner, now_s + lease_secs, now_s],
+            )
+            .map(|n| n == 1)
+        })
+    }
+
+    /// Extends a worker's hold on a round's scoring.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn renew_round_scoring(&self, run_id: i64, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND status = 'scoring'",
+                p![run_id, owner, epoch_now() + lease_secs],
+            )
+            .map(|n| n == 1)
+        })
+    }
+
+    /// Where a round stands: sites by state and pages stored.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn census_counts(&self, run_id: i64) -> Result<CensusCounts, StoreError> {
+        let minute_ago = crate::now_minus_secs(60);
+        self.with(|c| {
+            let mut n = CensusCounts::default();
+            for r in c.query("SELECT status, count(*) FROM sites WHERE run_id = ?1 GROUP BY status", p![run_id])? {
+                let count: u64 = r.get(1)?;
+                match r.get::<String>(0)?.as_str() {
+                    "pending" => n.queued += count,
+                    "crawling" => n.leased += count,
+                    "done" => n.done += count,
+                    _ => n.failed += count,
+                }
+            }
+            let pages = |c: &mut Conn, since: &str| -> Result<u64, DbError> {
+                c.query_one(
+                    "SELECT count(*) FROM pages WHERE fetched_at >= ?2 AND site_id IN (SELECT id FROM sites WHERE run_id = ?1)",
+                    p![run_id, since],
+                )?
+                .get(0)
+            };
+            n.pages = pages(c, "")?;
+            n.pages_last_minute = pages(c, &minute_ago)?;
+            Ok(n)
+        })
+    }
+}
