@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_accuracy;
+mod census;
 mod demo;
 mod output;
 mod page;
@@ -45,6 +46,11 @@ enum Command {
     Report(report::ReportArgs),
     /// Record homepage availability on a schedule, for the official availability rule.
     Probe(probe::ProbeArgs),
+    /// A census round shared by workers: `census start` registers it, `census status` follows it.
+    Census(census::CensusArgs),
+    /// Take sites of a census round from the store and crawl them, until none is left (run any
+    /// number, on any machines); the last one scores the round.
+    Worker(census::WorkerArgs),
     /// Serve the bundled sample sites on loopback and scan them (nothing to install).
     Demo(demo::DemoArgs),
     /// Benchmark a full scan of a generated site on loopback (pages per second, peak memory).
@@ -144,6 +150,8 @@ fn main() -> ExitCode {
             Command::Page(a) => page::run(a).await,
             Command::Report(a) => report::run(a),
             Command::Probe(a) => probe::run(a).await,
+            Command::Census(a) => census::run(a),
+            Command::Worker(a) => census::worker(a).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Bench(a) => bench::run(a).await,
             Command::Completions { shell } => {

@@ -843,3 +843,87 @@ fn page_says_what_it_reads_as_a_letter_or_a_guide() {
     assert!(ok);
     assert!(out.contains("lacks 办理材料"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_census_round_survives_a_killed_worker_and_scores_as_a_scan_does() {
+    let (ext, _) = serve_site_with("external", &[]).await;
+    let e = ext.url("");
+    let (county, log) = serve_site_with("county-table", &[("external", e.as_str())]).await;
+    let (zombie, _) = serve_site_with("zombie", &[]).await;
+    let (letters, _) = serve_site_with("interaction", &[]).await;
+    let urls = [county.url("/"), zombie.url("/"), letters.url("/")];
+    let db = sitecensus_fixtures::postgres::TempDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let slow = ["--as-of", "2024-07-10", "--per-host-rps", "20", "--per-host-connections", "2", "--no-render"];
+    let mut start = vec!["census", "start", "--name", "测试轮", "--db", db.url()];
+    start.extend(urls.iter().map(String::as_str));
+    start.extend_from_slice(&slow);
+    let (ok, out, err) = run(&start, dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("round 1 (测试轮): 3 sites"), "{out}");
+    let (ok, _, err) = run(&start, dir.path());
+    assert!(
+        !ok && err.contains("round 1 (测试轮)") && err.contains("still running"),
+        "a second start is refused: {err}"
+    );
+    // A worker takes the first site and is killed (SIGKILL) in the middle of it.
+    let mut first = bin()
+        .args(["worker", "--db", db.url(), "--lease", "3", "--sites-in-flight", "1", "--quiet"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let store = sitecensus_store::Store::open_postgres(db.url()).unwrap();
+    let county_id = store.sites(1).unwrap()[0].id;
+    let before: Vec<String> = store.pages(county_id).unwrap().into_iter().map(|p| p.url).collect();
+    assert!(before.len() > 3 && before.len() < 53, "killed halfway: {} pages stored", before.len());
+    let (ok, out, err) = run(&["census", "status", "--db", db.url()], dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("3 sites — 2 queued, 1 leased, 0 done, 0 failed"), "{out}");
+    // Another worker does the rest, takes over the dead worker's site when its lease runs out,
+    // and scores the round.
+    let (ok, out, err) = run(&["worker", "--db", db.url(), "--lease", "3"], dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("3 sites done") && out.contains("the round is scored"), "{out}\n{err}");
+    for u in &before {
+        let path = &u[urls[0].len() - 1..];
+        assert_eq!(log.gets(path), 1, "{path} was stored before the kill and fetched again");
+    }
+    assert_eq!(store.page_count(county_id).unwrap(), 53, "no page lost or stored twice");
+    assert_eq!(store.sites_by_id(county_id).unwrap().attempts, 2);
+    let (ok, out, _) = run(&["census", "status", "--db", db.url(), "--round", "1"], dir.path());
+    assert!(ok && out.contains("0 queued, 0 leased, 3 done, 0 failed") && out.contains("finished"), "{out}");
+    // The round reads like any run, and scores as one scan of the same sites does.
+    let (ok, round, err) = run(&["report", "--db", db.url(), "--json", "-"], dir.path());
+    assert!(ok, "{err}");
+    let mut scan = vec!["scan", "--db", "t.db", "--json", "-"];
+    scan.extend(urls.iter().map(String::as_str));
+    scan.extend_from_slice(&slow);
+    let (ok, alone, err) = run(&scan, dir.path());
+    assert!(ok, "{err}");
+    let verdicts = |text: &str| -> Vec<(String, String, f64, Value, Value)> {
+        let v: Value = serde_json::from_str(text).unwrap();
+        v["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["url"].as_str().unwrap().to_owned(),
+                    s["verdict"].as_str().unwrap().to_owned(),
+                    s["score"].as_f64().unwrap(),
+                    s["vetoes"].clone(),
+                    s["stats"]["pages_fetched"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&round), verdicts(&alone));
+    // Once the round is done, the same list may start a new round.
+    let (ok, out, err) = run(&start, dir.path());
+    assert!(ok && out.contains("round 2"), "{out}\n{err}");
+}

@@ -12,4 +12,4 @@ pub mod terminal;
 pub mod xlsx;
 
 pub use lang::{Label, Lang};
-pub use results::{RESULTS_SCHEMA, Results, RubricRef, RunInfo, SiteResult};
+pub use results::{RESULTS_SCHEMA, Results, RubricRef, RunInfo, SiteResult, Unassessed};

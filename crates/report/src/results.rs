@@ -154,6 +154,24 @@ pub struct Results {
     /// The comparison with an earlier run of the same sites, when one was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<crate::compare::Comparison>,
+    /// Sites of a census round that could not be assessed (every worker that crawled one died
+    /// or timed out on it): no verdict is given without evidence, so they are listed here, with
+    /// the error, instead of in `sites`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unassessed: Vec<Unassessed>,
+}
+
+/// A site a census round could not assess.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unassessed {
+    /// The URL exactly as given.
+    pub url: String,
+    /// Its name, where the list gives one.
+    pub name: Option<String>,
+    /// What stopped it.
+    pub error: String,
+    /// How many times workers took it.
+    pub attempts: u32,
 }
 
 impl Results {
@@ -170,6 +188,7 @@ impl Results {
             generated_by: concat!("sitecensus ", env!("CARGO_PKG_VERSION")).to_owned(),
             summary: crate::summary::Summary::default(),
             comparison: None,
+            unassessed: Vec::new(),
         }
     }
 

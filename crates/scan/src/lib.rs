@@ -252,61 +252,13 @@ pub async fn scan(
     let site_rows = store.add_sites(run.id, &sites)?;
     let scoring =
         store.start_scoring(run.id, (&opts.rubric.id, &opts.rubric.title), &opts.as_of.to_rfc3339(), "scan")?;
-    let (warc_writer, warc_handle) = match &opts.warc {
-        Some(dir) => {
-            // Files of two stores never share names: the prefix names this store (by its path's
-            // hash) as well as the run.
-            let store_path = std::fs::canonicalize(store.path()).unwrap_or_else(|_| store.path().to_owned());
-            let tag = hash64(store_path.display().to_string().as_bytes()) as u32;
-            let info = vec![
-                ("isPartOf".to_owned(), format!("sitecensus run {} of {}", run.id, store_path.display())),
-                ("sitecensus-run".to_owned(), run.id.to_string()),
-                ("sitecensus-as-of".to_owned(), opts.as_of.to_rfc3339()),
-                ("sitecensus-rubric".to_owned(), format!("{} ({})", opts.rubric.id, opts.rubric.title)),
-                ("http-header-user-agent".to_owned(), opts.fetch.user_agent.clone()),
-                (
-                    "robots".to_owned(),
-                    if opts.ignore_robots { "ignore (--ignore-robots)" } else { "obey (RFC 9309)" }.to_owned(),
-                ),
-                (
-                    "description".to_owned(),
-                    "bodies are stored decoded: X-Archive-Orig-Content-Encoding and X-Archive-Orig-Content-Length \
-                     give what came on the wire"
-                        .to_owned(),
-                ),
-            ];
-            let (w, h) = WarcWriter::start(dir, &format!("sitecensus-{tag:08x}-run{}", run.id), info)
-                .map_err(|source| ScanError::Warc { path: dir.display().to_string(), source })?;
-            (Some(w), Some(h))
-        }
-        None => (None, None),
-    };
-    let fetcher = Arc::new(Fetcher::new(opts.fetch.clone(), warc_handle)?);
+    let env = Env::start(&store, &run, &opts, &checks, scoring, &format!("run{}", run.id), progress.clone())?;
     for s in &sites {
-        fetcher.guard().allow_host(s.host());
+        env.fetcher.guard().allow_host(s.host());
     }
     // The store's rows carry the sites from here on.
     drop(sites);
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let renderer = opts.render.as_ref().map(|r| {
-        let mut cfg = RenderConfig::new(fetcher.guard().clone(), &opts.fetch.user_agent);
-        cfg.executable = r.executable.clone();
-        cfg.tabs = r.tabs;
-        cfg.resolve = opts.fetch.resolve.clone();
-        cfg.timeout = opts.fetch.timeout + cfg.settle;
-        Arc::new(Renderer::new(cfg))
-    });
-    let ctx = Arc::new(crawl::Ctx {
-        renderer: renderer.clone(),
-        fetcher: fetcher.clone(),
-        writer: store.writer()?,
-        store: store.clone(),
-        checks: checks.clone(),
-        opts: Arc::new(opts.clone()),
-        cpu: Arc::new(crawl::ParseSlots::new(cores)),
-        progress: progress.clone(),
-        scoring,
-    });
+    let ctx = env.ctx.clone();
     // A site's task is spawned when a slot is free, not before: a waiting task holds its whole
     // crawl state, and a list of 100,000 sites would hold gigabytes of them from the start.
     let slots = Arc::new(Semaphore::new(opts.sites_in_flight.max(1)));
@@ -350,17 +302,7 @@ pub async fn scan(
         progress.site_finished(site);
     }
     drop(ctx);
-    if let Some(r) = &renderer {
-        r.shutdown().await;
-    }
-    drop(fetcher);
-    let warc_files = match warc_writer {
-        Some(w) => w.finish().map_err(|source| ScanError::Warc {
-            path: opts.warc.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-            source,
-        })?,
-        None => Vec::new(),
-    };
+    let warc_files = env.finish(&opts).await?;
     store.finish_scoring(scoring)?;
     store.finish_run(run.id)?;
     drop(lock);
@@ -368,6 +310,98 @@ pub async fn scan(
     results.run = Some(run_info(&run));
     results.summarize();
     Ok(ScanOutcome { run, resumed, results, warc_files })
+}
+
+/// What a scan or a worker crawls with: the fetcher (and its WARC writer), the renderer, and the
+/// shared context of every site task.
+struct Env {
+    ctx: Arc<crawl::Ctx>,
+    fetcher: Arc<Fetcher>,
+    renderer: Option<Arc<Renderer>>,
+    warc_writer: Option<WarcWriter>,
+}
+
+impl Env {
+    /// Starts the fetcher, the WARC writer (files named `sitecensus-<store>-<name>-NNNNN`) and the
+    /// renderer for a run; site results go to `scoring`.
+    fn start(
+        store: &Arc<Store>,
+        run: &RunRow,
+        opts: &ScanOptions,
+        checks: &Arc<Checks>,
+        scoring: i64,
+        name: &str,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Self, ScanError> {
+        let (warc_writer, warc_handle) = match &opts.warc {
+            Some(dir) => {
+                // Files of two stores never share names: the prefix names this store (by its path's
+                // hash) as well as the run.
+                let store_path = std::fs::canonicalize(store.path()).unwrap_or_else(|_| store.path().to_owned());
+                let tag = hash64(store_path.display().to_string().as_bytes()) as u32;
+                let info = vec![
+                    ("isPartOf".to_owned(), format!("sitecensus run {} of {}", run.id, store_path.display())),
+                    ("sitecensus-run".to_owned(), run.id.to_string()),
+                    ("sitecensus-as-of".to_owned(), opts.as_of.to_rfc3339()),
+                    ("sitecensus-rubric".to_owned(), format!("{} ({})", opts.rubric.id, opts.rubric.title)),
+                    ("http-header-user-agent".to_owned(), opts.fetch.user_agent.clone()),
+                    (
+                        "robots".to_owned(),
+                        if opts.ignore_robots { "ignore (--ignore-robots)" } else { "obey (RFC 9309)" }.to_owned(),
+                    ),
+                    (
+                        "description".to_owned(),
+                        "bodies are stored decoded: X-Archive-Orig-Content-Encoding and X-Archive-Orig-Content-Length \
+                     give what came on the wire"
+                            .to_owned(),
+                    ),
+                ];
+                let (w, h) = WarcWriter::start(dir, &format!("sitecensus-{tag:08x}-{name}"), info)
+                    .map_err(|source| ScanError::Warc { path: dir.display().to_string(), source })?;
+                (Some(w), Some(h))
+            }
+            None => (None, None),
+        };
+        let fetcher = Arc::new(Fetcher::new(opts.fetch.clone(), warc_handle)?);
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let renderer = opts.render.as_ref().map(|r| {
+            let mut cfg = RenderConfig::new(fetcher.guard().clone(), &opts.fetch.user_agent);
+            cfg.executable = r.executable.clone();
+            cfg.tabs = r.tabs;
+            cfg.resolve = opts.fetch.resolve.clone();
+            cfg.timeout = opts.fetch.timeout + cfg.settle;
+            Arc::new(Renderer::new(cfg))
+        });
+        let ctx = Arc::new(crawl::Ctx {
+            renderer: renderer.clone(),
+            fetcher: fetcher.clone(),
+            writer: store.writer()?,
+            store: store.clone(),
+            checks: checks.clone(),
+            opts: Arc::new(opts.clone()),
+            cpu: Arc::new(crawl::ParseSlots::new(cores)),
+            progress,
+            scoring,
+        });
+        Ok(Env { ctx, fetcher, renderer, warc_writer })
+    }
+
+    /// Stops the renderer and closes the WARC files; returns them.
+    async fn finish(self, opts: &ScanOptions) -> Result<Vec<PathBuf>, ScanError> {
+        let Env { ctx, fetcher, renderer, warc_writer } = self;
+        drop(ctx);
+        if let Some(r) = &renderer {
+            r.shutdown().await;
+        }
+        drop(fetcher);
+        match warc_writer {
+            Some(w) => w.finish().map_err(|source| ScanError::Warc {
+                path: opts.warc.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                source,
+            }),
+            None => Ok(Vec::new()),
+        }
+    }
 }
 
 async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanError> {
@@ -466,16 +500,38 @@ pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option
             .latest_run()?
             .ok_or_else(|| ScanError::NoRun(format!("no run in {} yet: scan first", store.path().display())))?,
     };
+    score_run(store, &run, rubric, as_of, "report")
+}
+
+/// Scores a stored run (under `rubric`, as of `as_of` or the run's own) and stores the scoring,
+/// `source` naming who scored it. Sites a census could not assess are listed, not scored.
+fn score_run(
+    store: &Store,
+    run: &RunRow,
+    rubric: &Rubric,
+    as_of: Option<AsOf>,
+    source: &str,
+) -> Result<Results, ScanError> {
     let as_of = match as_of {
         Some(a) => a,
         None => AsOf::parse(&run.as_of).map_err(ScanError::NoRun)?,
     };
     let checks =
         Checks::new(rubric, as_of.date()).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
-    let mut results = Results::new(as_of.to_rfc3339(), rubric_ref(rubric), Some(run_info(&run)));
+    let mut results = Results::new(as_of.to_rfc3339(), rubric_ref(rubric), Some(run_info(run)));
     // Each rescoring is stored beside the earlier ones.
-    let scoring = store.start_scoring(run.id, (&rubric.id, &rubric.title), &as_of.to_rfc3339(), "report")?;
-    let rows = store.sites(run.id)?;
+    let scoring = store.start_scoring(run.id, (&rubric.id, &rubric.title), &as_of.to_rfc3339(), source)?;
+    let (rows, failed): (Vec<SiteRow>, Vec<SiteRow>) =
+        store.sites(run.id)?.into_iter().partition(|row| row.status != "failed");
+    results.unassessed = failed
+        .into_iter()
+        .map(|row| sitecensus_report::Unassessed {
+            url: row.spec.given,
+            name: row.spec.name,
+            error: row.error.unwrap_or_else(|| "its crawl did not finish".to_owned()),
+            attempts: row.attempts,
+        })
+        .collect();
     for row in &rows {
         results.sites.push(assess(store, row, &checks, rubric, as_of, &[], Sink::Store)?);
     }
@@ -486,6 +542,154 @@ pub fn report(store: &Store, run_id: Option<i64>, rubric: &Rubric, as_of: Option
     store.finish_scoring(scoring)?;
     results.summarize();
     Ok(results)
+}
+
+/// How a census worker takes sites.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Its name in the store (host, process and a random part: unique across machines).
+    pub id: String,
+    /// How long a lease lasts without renewal; renewed every third of it.
+    pub lease: std::time::Duration,
+    /// Takes of one site before it fails.
+    pub max_attempts: u32,
+    /// Longest a worker crawls one site before giving it back with an error.
+    pub site_timeout: std::time::Duration,
+}
+
+/// What a worker did.
+#[derive(Debug)]
+pub struct WorkOutcome {
+    /// Sites it crawled and scored.
+    pub done: usize,
+    /// Sites it gave back after an error, or lost to another worker.
+    pub given_back: usize,
+    /// The round's results, when this worker scored the finished round.
+    pub scored: Option<Results>,
+    /// WARC files written.
+    pub warc_files: Vec<PathBuf>,
+}
+
+/// Works on a census round until no site is left to take: leases sites one at a time (as many
+/// at once as `sites_in_flight`), crawls each from its stored frontier, stores its scored result
+/// and gives it back; renews each lease while it crawls, and drops a site whose lease another
+/// worker took. The worker that finds the round finished scores it (cross-site twins included)
+/// and closes the run. The round's as-of holds, whatever `opts` says.
+///
+/// # Errors
+/// When the store, the rubric or the WARC folder fail; a site's own failure is stored with it.
+pub async fn work(
+    store: Arc<Store>,
+    run: RunRow,
+    mut opts: ScanOptions,
+    worker: WorkerOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<WorkOutcome, ScanError> {
+    opts.as_of = AsOf::parse(&run.as_of).map_err(ScanError::NoRun)?;
+    let checks = Arc::new(
+        Checks::new(&opts.rubric, opts.as_of.date())
+            .map_err(|source| ScanError::Rubric { rubric: opts.rubric.id.clone(), source })?,
+    );
+    let scoring = store.census_scoring(run.id)?;
+    let tag = format!("run{}-{}", run.id, worker.id.rsplit('-').next().unwrap_or("w"));
+    let env = Env::start(&store, &run, &opts, &checks, scoring, &tag, progress.clone())?;
+    let lease_secs = i64::try_from(worker.lease.as_secs()).unwrap_or(i64::MAX).max(1);
+    let slots = Arc::new(Semaphore::new(opts.sites_in_flight.max(1)));
+    let mut running: tokio::task::JoinSet<Result<bool, ScanError>> = tokio::task::JoinSet::new();
+    let (mut done, mut given_back) = (0, 0);
+    let mut reap = |r: Result<Result<bool, ScanError>, tokio::task::JoinError>| {
+        match r.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))? {
+            Ok(true) => done += 1,
+            Ok(false) => given_back += 1,
+            Err(e) => return Err(e),
+        }
+        Ok::<_, ScanError>(())
+    };
+    loop {
+        let slot = slots.clone().acquire_owned().await.expect("site slots never close");
+        while let Some(r) = running.try_join_next() {
+            reap(r)?;
+        }
+        if let Some(lease) = store.lease_site(run.id, &worker.id, lease_secs, worker.max_attempts)? {
+            env.fetcher.guard().allow_host(lease.site.spec.host());
+            let (ctx, store, worker) = (env.ctx.clone(), store.clone(), worker.clone());
+            running.spawn(async move {
+                let _slot = slot;
+                leased_site(&ctx, &store, lease, &worker).await
+            });
+            continue;
+        }
+        drop(slot);
+        if let Some(r) = running.join_next().await {
+            reap(r)?;
+            continue;
+        }
+        // Nothing to take and nothing of ours running: the round is finished, or other workers
+        // hold its last sites (a lease of a worker that died runs out and is taken here).
+        let n = store.census_counts(run.id)?;
+        if n.queued + n.leased == 0 {
+            break;
+        }
+        tokio::time::sleep(worker.lease.min(std::time::Duration::from_secs(5)) / 2).await;
+    }
+    env.ctx.writer.flush().await?;
+    let warc_files = env.finish(&opts).await?;
+    let scored = if store.claim_round_scoring(run.id, &worker.id, lease_secs)? {
+        progress.message(&format!("round {}: every site is done; scoring the round", run.id));
+        let (s, r, rubric, w) = (store.clone(), run.clone(), opts.rubric.clone(), worker.clone());
+        let mut scoring = tokio::task::spawn_blocking(move || score_run(&s, &r, &rubric, None, "census"));
+        let results = loop {
+            tokio::select! {
+                r = &mut scoring => break r.map_err(|e| ScanError::NoRun(format!("scoring the round failed: {e}")))??,
+                () = tokio::time::sleep(worker.lease / 3) => {
+                    store.renew_round_scoring(run.id, &w.id, lease_secs)?;
+                }
+            }
+        };
+        store.finish_run(run.id)?;
+        Some(results)
+    } else {
+        None
+    };
+    Ok(WorkOutcome { done, given_back, scored, warc_files })
+}
+
+/// Crawls, assesses and stores one leased site, renewing the lease meanwhile; true when the site
+/// is done, false when it was given back (an error, too long, or its lease lost).
+async fn leased_site(
+    ctx: &crawl::Ctx,
+    store: &Store,
+    lease: sitecensus_store::Lease,
+    worker: &WorkerOptions,
+) -> Result<bool, ScanError> {
+    let id = lease.site.id;
+    let lease_secs = i64::try_from(worker.lease.as_secs()).unwrap_or(i64::MAX).max(1);
+    let heartbeat = async {
+        loop {
+            tokio::time::sleep(worker.lease / 3).await;
+            match store.renew_lease(id, &worker.id, lease_secs) {
+                Ok(true) => {}
+                Ok(false) => return "its lease ran out and another worker took it".to_owned(),
+                Err(e) => tracing::warn!(site = id, "renewing a lease failed: {e}"),
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        r = tokio::time::timeout(worker.site_timeout, site_task(ctx, lease.site)) => match r {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("its crawl took longer than {} s", worker.site_timeout.as_secs())),
+        },
+        lost = heartbeat => {
+            tracing::warn!(site = id, "{lost}: this worker stops crawling it");
+            return Ok(false);
+        }
+    };
+    store.release_site(id, &worker.id, outcome.as_deref(), worker.max_attempts)?;
+    if let Some(e) = &outcome {
+        tracing::warn!(site = id, attempt = lease.attempt, "given back: {e}");
+    }
+    Ok(outcome.is_none())
 }
 
 /// Finds articles copied across the sites of a run and assesses the copying sites again with
