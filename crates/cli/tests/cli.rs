@@ -41,9 +41,11 @@ const FAST: &[&str] = &[
 fn help_lists_the_contract_commands() {
     let (ok, out, _) = run(&["--help"], Path::new("."));
     assert!(ok);
-    for c in ["scan", "page", "report", "probe", "demo"] {
+    for c in ["scan", "page", "report", "probe", "demo", "census", "worker"] {
         assert!(out.contains(c), "{c} missing from --help");
     }
+    let (ok, out, _) = run(&["census", "--help"], Path::new("."));
+    assert!(ok && out.contains("start") && out.contains("status"), "{out}");
     let (ok, out, _) = run(&["scan", "--help"], Path::new("."));
     assert!(ok);
     for flag in [
@@ -846,16 +848,28 @@ fn page_says_what_it_reads_as_a_letter_or_a_guide() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_census_round_survives_a_killed_worker_and_scores_as_a_scan_does() {
+    let db = sitecensus_fixtures::postgres::TempDb::new();
+    census_round_survives_a_killed_worker(db.url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_census_round_on_sqlite_survives_a_killed_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    census_round_survives_a_killed_worker(&dir.path().join("census.db").display().to_string()).await;
+}
+
+/// A round of three sites on the store `db`: a worker killed in the middle of a site, another
+/// that finishes the round, and results equal to one scan of the same sites.
+async fn census_round_survives_a_killed_worker(db: &str) {
     let (ext, _) = serve_site_with("external", &[]).await;
     let e = ext.url("");
     let (county, log) = serve_site_with("county-table", &[("external", e.as_str())]).await;
     let (zombie, _) = serve_site_with("zombie", &[]).await;
     let (letters, _) = serve_site_with("interaction", &[]).await;
     let urls = [county.url("/"), zombie.url("/"), letters.url("/")];
-    let db = sitecensus_fixtures::postgres::TempDb::new();
     let dir = tempfile::tempdir().unwrap();
     let slow = ["--as-of", "2024-07-10", "--per-host-rps", "20", "--per-host-connections", "2", "--no-render"];
-    let mut start = vec!["census", "start", "--name", "测试轮", "--db", db.url()];
+    let mut start = vec!["census", "start", "--name", "测试轮", "--db", db];
     start.extend(urls.iter().map(String::as_str));
     start.extend_from_slice(&slow);
     let (ok, out, err) = run(&start, dir.path());
@@ -868,7 +882,7 @@ async fn a_census_round_survives_a_killed_worker_and_scores_as_a_scan_does() {
     );
     // A worker takes the first site and is killed (SIGKILL) in the middle of it.
     let mut first = bin()
-        .args(["worker", "--db", db.url(), "--lease", "3", "--sites-in-flight", "1", "--quiet"])
+        .args(["worker", "--db", db, "--lease", "3", "--sites-in-flight", "1", "--quiet"])
         .current_dir(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -877,16 +891,16 @@ async fn a_census_round_survives_a_killed_worker_and_scores_as_a_scan_does() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     first.kill().unwrap();
     first.wait().unwrap();
-    let store = sitecensus_store::Store::open_postgres(db.url()).unwrap();
+    let store = sitecensus_store::Store::open_any(db).unwrap();
     let county_id = store.sites(1).unwrap()[0].id;
     let before: Vec<String> = store.pages(county_id).unwrap().into_iter().map(|p| p.url).collect();
     assert!(before.len() > 3 && before.len() < 53, "killed halfway: {} pages stored", before.len());
-    let (ok, out, err) = run(&["census", "status", "--db", db.url()], dir.path());
+    let (ok, out, err) = run(&["census", "status", "--db", db], dir.path());
     assert!(ok, "{err}");
     assert!(out.contains("3 sites — 2 queued, 1 leased, 0 done, 0 failed"), "{out}");
     // Another worker does the rest, takes over the dead worker's site when its lease runs out,
     // and scores the round.
-    let (ok, out, err) = run(&["worker", "--db", db.url(), "--lease", "3"], dir.path());
+    let (ok, out, err) = run(&["worker", "--db", db, "--lease", "3"], dir.path());
     assert!(ok, "{err}");
     assert!(out.contains("3 sites done") && out.contains("the round is scored"), "{out}\n{err}");
     for u in &before {
@@ -895,10 +909,10 @@ async fn a_census_round_survives_a_killed_worker_and_scores_as_a_scan_does() {
     }
     assert_eq!(store.page_count(county_id).unwrap(), 53, "no page lost or stored twice");
     assert_eq!(store.sites_by_id(county_id).unwrap().attempts, 2);
-    let (ok, out, _) = run(&["census", "status", "--db", db.url(), "--round", "1"], dir.path());
+    let (ok, out, _) = run(&["census", "status", "--db", db, "--round", "1"], dir.path());
     assert!(ok && out.contains("0 queued, 0 leased, 3 done, 0 failed") && out.contains("finished"), "{out}");
     // The round reads like any run, and scores as one scan of the same sites does.
-    let (ok, round, err) = run(&["report", "--db", db.url(), "--json", "-"], dir.path());
+    let (ok, round, err) = run(&["report", "--db", db, "--json", "-"], dir.path());
     assert!(ok, "{err}");
     let mut scan = vec!["scan", "--db", "t.db", "--json", "-"];
     scan.extend(urls.iter().map(String::as_str));
