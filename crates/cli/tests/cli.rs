@@ -941,3 +941,52 @@ async fn census_round_survives_a_killed_worker(db: &str) {
     let (ok, out, err) = run(&start, dir.path());
     assert!(ok && out.contains("round 2"), "{out}\n{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_goes_on_through_a_database_restart() {
+    let server = sitecensus_fixtures::postgres::PrivateServer::start();
+    let db = server.url();
+    let (ext, _) = serve_site_with("external", &[]).await;
+    let e = ext.url("");
+    let (county, _) = serve_site_with("county-table", &[("external", e.as_str())]).await;
+    let (letters, _) = serve_site_with("interaction", &[]).await;
+    let urls = [county.url("/"), letters.url("/")];
+    let dir = tempfile::tempdir().unwrap();
+    let mut start = vec!["census", "start", "--db", db.as_str()];
+    start.extend(urls.iter().map(String::as_str));
+    start.extend_from_slice(&[
+        "--as-of",
+        "2024-07-10",
+        "--per-host-rps",
+        "20",
+        "--per-host-connections",
+        "2",
+        "--no-render",
+    ]);
+    let (ok, _, err) = run(&start, dir.path());
+    assert!(ok, "{err}");
+    let worker = bin()
+        .args(["worker", "--db", db.as_str(), "--lease", "30"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    server.down();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    server.up();
+    let out = tokio::task::spawn_blocking(move || worker.wait_with_output().unwrap()).await.unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("connect"), "the restart was noticed: {stderr}");
+    assert!(stdout.contains("2 sites done") && stdout.contains("the round is scored"), "{stdout}\n{stderr}");
+    let store = sitecensus_store::Store::open_postgres(&db).unwrap();
+    let county_id = store.sites(1).unwrap()[0].id;
+    assert_eq!(store.page_count(county_id).unwrap(), 53, "no page lost");
+    let (ok, round, err) = run(&["report", "--db", db.as_str(), "--json", "-"], dir.path());
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&round).unwrap();
+    assert_eq!(v["sites"][0]["stats"]["pages_fetched"], 53);
+    assert_eq!(v["sites"][1]["vetoes"], serde_json::json!(["interaction.unanswered"]));
+}

@@ -595,10 +595,16 @@ pub async fn work(
     let env = Env::start(&store, &run, &opts, &checks, scoring, &tag, progress.clone())?;
     let lease_secs = i64::try_from(worker.lease.as_secs()).unwrap_or(i64::MAX).max(1);
     let slots = Arc::new(Semaphore::new(opts.sites_in_flight.max(1)));
-    let mut running: tokio::task::JoinSet<Result<bool, ScanError>> = tokio::task::JoinSet::new();
+    let mut running: tokio::task::JoinSet<(i64, Result<bool, ScanError>)> = tokio::task::JoinSet::new();
+    // Sites this worker crawls: a lease of its own that ran out (the store was unreachable for
+    // longer than the lease) can come back to it, and a site is crawled once.
+    let mut in_flight: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let (mut done, mut given_back) = (0, 0);
-    let mut reap = |r: Result<Result<bool, ScanError>, tokio::task::JoinError>| {
-        match r.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))? {
+    let mut reap = |r: Result<(i64, Result<bool, ScanError>), tokio::task::JoinError>,
+                    in_flight: &mut std::collections::HashSet<i64>| {
+        let (id, r) = r.map_err(|e| ScanError::NoRun(format!("a site task failed: {e}")))?;
+        in_flight.remove(&id);
+        match r {
             Ok(true) => done += 1,
             Ok(false) => given_back += 1,
             Err(e) => return Err(e),
@@ -608,20 +614,24 @@ pub async fn work(
     loop {
         let slot = slots.clone().acquire_owned().await.expect("site slots never close");
         while let Some(r) = running.try_join_next() {
-            reap(r)?;
+            reap(r, &mut in_flight)?;
         }
         if let Some(lease) = store.lease_site(run.id, &worker.id, lease_secs, worker.max_attempts)? {
+            if !in_flight.insert(lease.site.id) {
+                continue;
+            }
             env.fetcher.guard().allow_host(lease.site.spec.host());
             let (ctx, store, worker) = (env.ctx.clone(), store.clone(), worker.clone());
             running.spawn(async move {
                 let _slot = slot;
-                leased_site(&ctx, &store, lease, &worker).await
+                let id = lease.site.id;
+                (id, leased_site(&ctx, &store, lease, &worker).await)
             });
             continue;
         }
         drop(slot);
         if let Some(r) = running.join_next().await {
-            reap(r)?;
+            reap(r, &mut in_flight)?;
             continue;
         }
         // Nothing to take and nothing of ours running: the round is finished, or other workers

@@ -172,15 +172,16 @@ impl Store {
         Ok(Some(Lease { site: self.sites_by_id(id)?, attempt }))
     }
 
-    /// Extends `owner`'s lease on a site; false when the lease is no longer its own (it ran out
-    /// and another worker took the site): the worker stops crawling it.
+    /// Extends `owner`'s lease on a site (while it crawls, and while it assesses the site after
+    /// the crawl is marked done); false when the lease is no longer its own (it ran out and
+    /// another worker took the site): the worker stops crawling it.
     ///
     /// # Errors
     /// On database errors.
     pub fn renew_lease(&self, site_id: i64, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
         self.with(|c| {
             c.execute(
-                "UPDATE sites SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND status = 'crawling'",
+                "UPDATE sites SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2",
                 p![site_id, owner, epoch_now() + lease_secs],
             )
             .map(|n| n == 1)

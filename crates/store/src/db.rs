@@ -56,6 +56,22 @@ fn pg_message(e: &tokio_postgres::Error) -> String {
 }
 
 impl DbError {
+    /// Whether the connection to the server was lost or could not be made (a server that
+    /// restarts, or shuts down): worth connecting again; never for SQLite.
+    #[must_use]
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            DbError::Gone => true,
+            DbError::Postgres(e) => {
+                e.is_closed()
+                    || e.code().is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+                    || (e.as_db_error().is_none()
+                        && std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()))
+            }
+            DbError::Sqlite(_) | DbError::Type { .. } => false,
+        }
+    }
+
     /// Whether the database is full (SQLite's "database or disk is full", PostgreSQL's
     /// disk-full class).
     #[must_use]

@@ -252,6 +252,9 @@ pub struct Store {
 /// Idle connections kept open.
 const IDLE_CONNECTIONS: usize = 8;
 
+/// How long the store tries to reach PostgreSQL again after losing it (a server restart).
+pub const RECONNECT_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The default database file.
 pub const DEFAULT_DB: &str = "sitecensus.db";
 
@@ -370,11 +373,13 @@ impl Store {
     }
 
     fn connect(&self) -> Result<Conn, StoreError> {
+        self.connect_db().map_err(|e| self.err(e))
+    }
+
+    fn connect_db(&self) -> Result<Conn, DbError> {
         match &self.location {
-            Location::Sqlite(path) => open_conn(path).map(Conn::Sqlite).map_err(|e| self.err(e.into())),
-            Location::Postgres { url, .. } => {
-                PgConn::connect(pg_runtime(), url).map(|c| Conn::Postgres(Box::new(c))).map_err(|e| self.err(e))
-            }
+            Location::Sqlite(path) => open_conn(path).map(Conn::Sqlite).map_err(DbError::from),
+            Location::Postgres { url, .. } => PgConn::connect(pg_runtime(), url).map(|c| Conn::Postgres(Box::new(c))),
         }
     }
 
@@ -449,23 +454,43 @@ impl Store {
         StoreError::Corrupt { path: self.path().display().to_string(), message: message.to_string() }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, DbError>) -> Result<T, StoreError> {
-        let taken = self.idle.lock().expect("store lock").pop();
-        let mut conn = match taken {
-            Some(c) if c.is_usable() => c,
-            _ => self.connect()?,
-        };
-        let out = f(&mut conn).map_err(|e| self.err(e));
-        let mut idle = self.idle.lock().expect("store lock");
-        if idle.len() < IDLE_CONNECTIONS && conn.is_usable() {
-            idle.push(conn);
+    /// Runs `f` on an idle connection (or a new one). When the connection to PostgreSQL is lost
+    /// (the server restarted), `f` runs again on a new one, for up to [`RECONNECT_FOR`]: a census
+    /// goes on through a database restart.
+    fn with<T>(&self, f: impl Fn(&mut Conn) -> Result<T, DbError>) -> Result<T, StoreError> {
+        let deadline = std::time::Instant::now() + RECONNECT_FOR;
+        let mut wait = std::time::Duration::from_millis(200);
+        loop {
+            let taken = self.idle.lock().expect("store lock").pop();
+            let conn = match taken {
+                Some(c) if c.is_usable() => Ok(c),
+                _ => self.connect_db(),
+            };
+            let out = conn.and_then(|mut conn| {
+                let out = f(&mut conn);
+                let mut idle = self.idle.lock().expect("store lock");
+                if idle.len() < IDLE_CONNECTIONS && conn.is_usable() {
+                    idle.push(conn);
+                }
+                out
+            });
+            match out {
+                Err(e) if e.is_connection_lost() && std::time::Instant::now() < deadline => {
+                    tracing::warn!("store {}: {e}; connecting again", self.path().display());
+                    // Every idle connection went with the server.
+                    self.idle.lock().expect("store lock").retain(Conn::is_usable);
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                }
+                out => return out.map_err(|e| self.err(e)),
+            }
         }
-        out
     }
 
-    /// Runs `f` in a transaction on a connection of the store.
-    fn transaction<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, DbError>) -> Result<T, StoreError> {
-        self.with(|c| c.transaction(f))
+    /// Runs `f` in a transaction on a connection of the store (again, whole, when the
+    /// connection was lost: a transaction cut off is rolled back by the server).
+    fn transaction<T>(&self, f: impl Fn(&mut Conn) -> Result<T, DbError>) -> Result<T, StoreError> {
+        self.with(|c| c.transaction(&f))
     }
 
     /// Starts the writer thread for hot-path writes (its own connection).
@@ -479,7 +504,14 @@ impl Store {
         {
             conn.batch(&format!("PRAGMA max_page_count = {pages}")).map_err(|e| self.err(e))?;
         }
-        Ok(Writer::start(conn, self.path().display().to_string()))
+        let reconnect: writer::Reconnect = match &self.location {
+            Location::Postgres { url, .. } => {
+                let url = url.clone();
+                Box::new(move || PgConn::connect(pg_runtime(), &url).map(|c| Conn::Postgres(Box::new(c))))
+            }
+            Location::Sqlite(_) => Box::new(|| Err(DbError::Gone)),
+        };
+        Ok(Writer::start(conn, reconnect, self.path().display().to_string()))
     }
 
     /// Bounds the size of the database the scan writer may grow it to (SQLite answers "database or
@@ -1020,7 +1052,7 @@ pub(crate) fn write_site_findings(c: &mut Conn, site_id: i64, findings: &[Findin
                 f.page,
                 f.target,
                 f.evidence,
-                serde_json::Value::Object(f.detail.clone()).to_string(),
+                serde_json::to_string(&f.detail).expect("a JSON object serialises"),
                 f.at_most.map(Severity::as_str)
             ],
         )?;
@@ -1379,6 +1411,7 @@ mod tests {
             assert_eq!(store.sites_by_id(b.site.id).unwrap().status, "pending", "{backend}");
             let b2 = store.lease_site(run.id, "w2", 60, 2).unwrap().unwrap();
             store.set_site_status(b2.site.id, "done", None).unwrap();
+            assert!(store.renew_lease(b2.site.id, "w2", 60).unwrap(), "{backend}: still its own while it assesses");
             store.release_site(b2.site.id, "w2", None, 2).unwrap();
             let n = store.census_counts(run.id).unwrap();
             assert_eq!((n.queued, n.leased, n.done, n.failed), (0, 0, 1, 1), "{backend}");

@@ -158,14 +158,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Conn, path: String) -> Self {
+    pub(crate) fn start(conn: Conn, reconnect: Reconnect, path: String) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let p = path.clone();
         let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
         let f = failed.clone();
         std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || write_loop(conn, rx, &p, &f))
+            .spawn(move || write_loop(conn, &reconnect, rx, &p, &f))
             .expect("spawn the store writer");
         Writer { tx, path, failed }
     }
@@ -210,7 +210,13 @@ impl Writer {
 /// Commits batches until the channel closes, or until one fails: a store that cannot be written
 /// (a full disk) stops the run there, cleanly — what was committed stays, and a later run
 /// resumes from it — instead of failing batch after batch while the crawl goes on.
-fn write_loop(mut conn: Conn, mut rx: mpsc::Receiver<Op>, path: &str, failed: &std::sync::Mutex<Option<String>>) {
+fn write_loop(
+    mut conn: Conn,
+    reconnect: &Reconnect,
+    mut rx: mpsc::Receiver<Op>,
+    path: &str,
+    failed: &std::sync::Mutex<Option<String>>,
+) {
     let mut failure: Option<String> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -220,8 +226,9 @@ fn write_loop(mut conn: Conn, mut rx: mpsc::Receiver<Op>, path: &str, failed: &s
                 Err(_) => break,
             }
         }
-        let mut flushes = Vec::new();
-        let result = apply(&mut conn, batch, &mut flushes);
+        let (flush_ops, batch): (Vec<Op>, Vec<Op>) = batch.into_iter().partition(|op| matches!(op, Op::Flush(_)));
+        let flushes = flush_ops.into_iter().filter_map(|op| if let Op::Flush(f) = op { Some(f) } else { None });
+        let result = apply_again(&mut conn, reconnect, &batch, path);
         if let Err(e) = result {
             tracing::error!("store {path}: writing failed, the run stops here: {e}");
             failure = Some(e.to_string());
@@ -243,14 +250,34 @@ fn write_loop(mut conn: Conn, mut rx: mpsc::Receiver<Op>, path: &str, failed: &s
     }
 }
 
-fn apply(
-    conn: &mut Conn,
-    batch: Vec<Op>,
-    flushes: &mut Vec<oneshot::Sender<Result<(), String>>>,
-) -> Result<(), DbError> {
+/// Connects the writer again (after PostgreSQL restarted).
+pub(crate) type Reconnect = Box<dyn Fn() -> Result<Conn, DbError> + Send>;
+
+/// Commits a batch; when the connection to the server is lost, connects again and commits the
+/// batch again (the server rolled the cut-off transaction back), for up to
+/// [`crate::RECONNECT_FOR`].
+fn apply_again(conn: &mut Conn, reconnect: &Reconnect, batch: &[Op], path: &str) -> Result<(), DbError> {
+    let deadline = std::time::Instant::now() + crate::RECONNECT_FOR;
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        match apply(conn, batch) {
+            Err(e) if e.is_connection_lost() && std::time::Instant::now() < deadline => {
+                tracing::warn!("store {path}: {e}; the writer connects again");
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                if let Ok(c) = reconnect() {
+                    *conn = c;
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+fn apply(conn: &mut Conn, batch: &[Op]) -> Result<(), DbError> {
     conn.transaction(|c| {
         for op in batch {
-            apply_one(c, op, flushes)?;
+            apply_one(c, op)?;
         }
         Ok(())
     })
@@ -288,21 +315,21 @@ fn queue(c: &mut Conn, site_id: i64, url: &str, depth: u32) -> Result<(), DbErro
     .map(|_| ())
 }
 
-fn apply_one(c: &mut Conn, op: Op, flushes: &mut Vec<oneshot::Sender<Result<(), String>>>) -> Result<(), DbError> {
+fn apply_one(c: &mut Conn, op: &Op) -> Result<(), DbError> {
     match op {
-        Op::Flush(f) => flushes.push(f),
-        Op::Frontier { site_id, urls } => {
+        Op::Flush(_) => {}
+        &Op::Frontier { site_id, ref urls } => {
             for (u, d) in urls {
-                queue(c, site_id, &u, d)?;
+                queue(c, site_id, u, *d)?;
             }
         }
-        Op::Skip { site_id, urls } => {
+        &Op::Skip { site_id, ref urls } => {
             for (u, why) in urls {
-                set_frontier(c, site_id, &u, 0, 2, Some(&why))?;
+                set_frontier(c, site_id, u, 0, 2, Some(why))?;
             }
         }
-        Op::PageDone { site_id, page, frontier, links, findings } => {
-            let p = *page;
+        &Op::PageDone { site_id, ref page, ref frontier, ref links, ref findings } => {
+            let p = &**page;
             c.execute("DELETE FROM pages WHERE site_id = ?1 AND url = ?2", p![site_id, p.url])?;
             c.execute(
                 "INSERT INTO pages (site_id, url, final_url, depth, status, outcome, content_type, encoding, size, truncated,
@@ -331,7 +358,7 @@ fn apply_one(c: &mut Conn, op: Op, flushes: &mut Vec<oneshot::Sender<Result<(), 
             )?;
             set_frontier(c, site_id, &p.url, p.depth, 1, None)?;
             for (u, d) in frontier {
-                queue(c, site_id, &u, d)?;
+                queue(c, site_id, u, *d)?;
             }
             for l in links {
                 if l.new_target {
@@ -340,7 +367,7 @@ fn apply_one(c: &mut Conn, op: Op, flushes: &mut Vec<oneshot::Sender<Result<(), 
                         p![site_id, l.url, l.kind, l.internal],
                     )?;
                 }
-                if let Some((page, text, hidden)) = l.source {
+                if let Some((page, text, hidden)) = &l.source {
                     c.execute(
                         "INSERT INTO link_sources (site_id, url, page, text, hidden) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                         p![site_id, l.url, page, text, hidden],
@@ -355,10 +382,10 @@ fn apply_one(c: &mut Conn, op: Op, flushes: &mut Vec<oneshot::Sender<Result<(), 
                 p![site_id, url, outcome, status, elapsed_ms, final_url, crate::now()],
             )?;
         }
-        Op::Findings { site_id, page_url, findings } => insert_page_findings(c, site_id, &page_url, findings)?,
-        Op::SiteFindings { site_id, findings } => crate::write_site_findings(c, site_id, &findings)?,
+        Op::Findings { site_id, page_url, findings } => insert_page_findings(c, *site_id, page_url, findings)?,
+        Op::SiteFindings { site_id, findings } => crate::write_site_findings(c, *site_id, findings)?,
         Op::TwinIndex { site_id, boilerplate, articles } => {
-            crate::write_twin_index(c, site_id, &boilerplate, &articles)?;
+            crate::write_twin_index(c, *site_id, boilerplate, articles)?;
         }
         Op::SourceCounts { site_id, counts } => {
             for (u, n) in counts {
@@ -370,7 +397,7 @@ fn apply_one(c: &mut Conn, op: Op, flushes: &mut Vec<oneshot::Sender<Result<(), 
 }
 
 /// Stores page-level findings about `page_url` (a crawled page or an attachment).
-fn insert_page_findings(c: &mut Conn, site_id: i64, page_url: &str, findings: Vec<Finding>) -> Result<(), DbError> {
+fn insert_page_findings(c: &mut Conn, site_id: i64, page_url: &str, findings: &[Finding]) -> Result<(), DbError> {
     for f in findings {
         c.execute(
             "INSERT INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most)
@@ -383,7 +410,7 @@ fn insert_page_findings(c: &mut Conn, site_id: i64, page_url: &str, findings: Ve
                 f.page,
                 f.target,
                 f.evidence,
-                serde_json::Value::Object(f.detail).to_string(),
+                serde_json::to_string(&f.detail).expect("a JSON object serialises"),
                 f.at_most.map(sitecensus_core::Severity::as_str)
             ],
         )?;
