@@ -78,6 +78,10 @@ pub struct WorkerArgs {
     /// Sites crawled at once (default: the round's setting).
     #[arg(long, value_name = "N")]
     sites_in_flight: Option<usize>,
+    /// Put this worker's WARC files and screenshots on S3-compatible storage (default: the
+    /// round's setting).
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    archive: Option<String>,
     /// Print only errors.
     #[arg(short, long)]
     quiet: bool,
@@ -116,7 +120,10 @@ fn start(a: StartArgs) -> Result<()> {
     if sites.is_empty() {
         bail!("no sites to inspect: give URLs or --sites FILE");
     }
-    let opts = options(&a.scan)?;
+    // Object storage is the workers' business (their credentials): not reached from here.
+    let mut settings = a.scan.clone();
+    settings.archive = None;
+    let opts = options(&settings)?;
     let store = open_store(&a.scan.db)?;
     let hash = sitecensus_scan::spec_hash(&sites, &opts);
     let stored = serde_json::json!({ "census_args": start_arguments() });
@@ -231,6 +238,9 @@ pub async fn worker(a: WorkerArgs) -> Result<()> {
         .context("the round's stored settings are not understood by this sitecensus")?
         .start;
     start.scan.db.clone_from(&a.db);
+    if a.archive.is_some() {
+        start.scan.archive.clone_from(&a.archive);
+    }
     let mut opts = options(&start.scan)?;
     if let Some(n) = a.sites_in_flight {
         opts.sites_in_flight = n.max(1);
@@ -249,6 +259,7 @@ pub async fn worker(a: WorkerArgs) -> Result<()> {
     }
     let out = sitecensus_scan::work(store.clone(), run.clone(), opts, w, bars.clone()).await?;
     bars.finish();
+    crate::output::say_archived(false, a.quiet, &out.archived);
     if !a.quiet {
         say(false, &format!("this worker: {} sites done, {} given back", out.done, out.given_back));
         for f in &out.warc_files {

@@ -27,6 +27,20 @@ pub fn say(to_stderr: bool, text: &str) {
     }
 }
 
+/// Says what went to object storage, and (even with `--quiet`) what could not and where it stays.
+pub fn say_archived(to_stderr: bool, quiet: bool, archived: &sitecensus_scan::Archived) {
+    if !quiet && !archived.put.is_empty() {
+        say(to_stderr, &format!("archived {} file(s): {}", archived.put.len(), archived.put.join(", ")));
+    }
+    for (path, error) in &archived.failed {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            sitecensus_core::text::for_terminal(&format!("could not archive {} (kept there): {error}", path.display()))
+        );
+    }
+}
+
 /// Writes every output the user asked for.
 pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
     if let Some(j) = &out.json {

@@ -39,6 +39,11 @@ pub struct ScanArgs {
     /// Archive every response as WARC (gzip per record) in this folder.
     #[arg(long, value_name = "DIR")]
     pub warc: Option<PathBuf>,
+    /// Put the WARC files and screenshots on S3-compatible storage (endpoint AWS_ENDPOINT_URL,
+    /// credentials AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); with --warc they are kept there
+    /// too.
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    pub archive: Option<String>,
     /// Pages fetched per site at most.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PAGES)]
     pub max_pages: usize,
@@ -176,6 +181,7 @@ pub fn options(a: &ScanArgs) -> Result<ScanOptions> {
     o.max_links = a.max_links;
     o.ignore_robots = a.ignore_robots;
     o.warc = a.warc.clone();
+    o.archive = a.archive.as_deref().map(sitecensus_fetch::Archive::from_env).transpose()?;
     o.sites_in_flight = a.sites_in_flight.max(1);
     o.check_external = !a.no_external;
     o.https_check = !a.no_https_check;
@@ -213,6 +219,7 @@ pub async fn run(a: ScanArgs) -> Result<()> {
             say(to_stderr, &format!("WARC: {}", f.display()));
         }
     }
+    crate::output::say_archived(to_stderr, a.quiet, &outcome.archived);
     write_outputs(&results, &a.out)
 }
 

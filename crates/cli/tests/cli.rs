@@ -990,3 +990,74 @@ async fn a_worker_goes_on_through_a_database_restart() {
     assert_eq!(v["sites"][0]["stats"]["pages_fetched"], 53);
     assert_eq!(v["sites"][1]["vetoes"], serde_json::json!(["interaction.unanswered"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archives_go_to_object_storage_and_what_cannot_go_is_reported() {
+    let mut s3 = sitecensus_fixtures::S3Server::start();
+    let endpoint = s3.endpoint();
+    let archive = sitecensus_fetch::Archive::new(
+        "s3://warcs/round-1",
+        Some(&endpoint),
+        "us-east-1",
+        ("test".into(), "test".into(), None),
+    )
+    .unwrap();
+    archive.create_bucket().await.unwrap();
+    let (site, _) = serve_site_with("county-table", &[("external", "http://127.0.0.1:9/")]).await;
+    let url = site.url("/");
+    let dir = tempfile::tempdir().unwrap();
+    let scan = |db: &str, slow: bool| {
+        let rps = if slow { "20" } else { "0" };
+        let args = [
+            "scan",
+            url.as_str(),
+            "--db",
+            db,
+            "--archive",
+            "s3://warcs/round-1",
+            "--no-render",
+            "--no-https-check",
+            "--as-of",
+            "2024-07-10",
+            "--per-host-rps",
+            rps,
+        ];
+        let mut c = bin();
+        c.args(args)
+            .current_dir(dir.path())
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("TMPDIR", dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    };
+    let out = scan("a.db", false).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let put = stdout.lines().find(|l| l.starts_with("archived 1 file(s): ")).unwrap_or_else(|| panic!("{stdout}"));
+    let location = put.trim_start_matches("archived 1 file(s): ");
+    let name = location.trim_start_matches("s3://warcs/round-1/");
+    assert!(name.starts_with("sitecensus-") && name.ends_with(".warc.gz"), "{location}");
+    let bytes = archive.get(name).await.unwrap();
+    assert_eq!(&bytes[..2], b"\x1f\x8b", "the WARC file as written (gzip members)");
+    assert!(bytes.len() > 10_000, "every response of the site is in it: {} bytes", bytes.len());
+    let spooled = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with("sitecensus-spool-"));
+    assert!(!spooled, "the spool folder goes once its files are put");
+    // The storage dies in the middle of a run: the run ends, says what it could not archive, and
+    // keeps the file.
+    let child = scan("b.db", true).spawn().unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    s3.kill();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let line = stderr.lines().find(|l| l.starts_with("could not archive ")).unwrap_or_else(|| panic!("{stderr}"));
+    let kept = line.trim_start_matches("could not archive ").split(" (kept there)").next().unwrap();
+    assert!(std::path::Path::new(kept).exists(), "{kept} is kept");
+    assert!(stderr.matches("archiving failed").count() >= 4, "tried again before giving up: {stderr}");
+}

@@ -3,6 +3,7 @@
 //! retries what may pass, cuts bodies at a cap after decompression, honours robots.txt and can
 //! archive everything as WARC. A failed fetch is an [`Outcome`](sitecensus_core::Outcome), not an error.
 
+pub mod archive;
 pub mod client;
 pub mod cookies;
 pub mod guard;
@@ -12,6 +13,7 @@ pub mod robots;
 pub mod tls;
 pub mod warc;
 
+pub use archive::{Archive, ArchiveError};
 pub use client::{Attempt, FetchConfig, Fetched, Fetcher, parse_resolve};
 pub use politeness::Politeness;
 pub use robots::Robots;

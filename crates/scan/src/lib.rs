@@ -50,6 +50,9 @@ pub struct ScanOptions {
     pub ignore_robots: bool,
     /// Where to archive responses as WARC.
     pub warc: Option<PathBuf>,
+    /// Object storage the WARC files and screenshots are put on once written (`--archive`);
+    /// without `warc`, they are written to a spool folder first and removed once put.
+    pub archive: Option<sitecensus_fetch::Archive>,
     /// Sites crawled at once.
     pub sites_in_flight: usize,
     /// Whether links to other sites are checked.
@@ -105,6 +108,7 @@ impl ScanOptions {
             max_links: DEFAULT_MAX_LINKS,
             ignore_robots: false,
             warc: None,
+            archive: None,
             sites_in_flight: 32,
             check_external: true,
             max_url_len: frontier::DEFAULT_MAX_URL_LEN,
@@ -179,6 +183,8 @@ pub struct ScanOutcome {
     pub results: Results,
     /// WARC files written.
     pub warc_files: Vec<PathBuf>,
+    /// What went to object storage, and what could not (kept on local disk).
+    pub archived: Archived,
 }
 
 #[derive(Serialize)]
@@ -302,14 +308,14 @@ pub async fn scan(
         progress.site_finished(site);
     }
     drop(ctx);
-    let warc_files = env.finish(&opts).await?;
+    let (warc_files, archived) = env.finish(&opts).await?;
     store.finish_scoring(scoring)?;
     store.finish_run(run.id)?;
     drop(lock);
     let run = store.run(run.id)?.unwrap_or(run);
     results.run = Some(run_info(&run));
     results.summarize();
-    Ok(ScanOutcome { run, resumed, results, warc_files })
+    Ok(ScanOutcome { run, resumed, results, warc_files, archived })
 }
 
 /// What a scan or a worker crawls with: the fetcher (and its WARC writer), the renderer, and the
@@ -319,6 +325,18 @@ struct Env {
     fetcher: Arc<Fetcher>,
     renderer: Option<Arc<Renderer>>,
     warc_writer: Option<WarcWriter>,
+    /// The folder WARC files wait in for object storage, when no `--warc` folder keeps them.
+    spool: Option<PathBuf>,
+    run_id: i64,
+}
+
+/// What a run put on object storage.
+#[derive(Debug, Default)]
+pub struct Archived {
+    /// Where each file went (`s3://bucket/prefix/name`).
+    pub put: Vec<String>,
+    /// Files that could not be put, with the error; they stay where they are.
+    pub failed: Vec<(PathBuf, String)>,
 }
 
 impl Env {
@@ -333,7 +351,10 @@ impl Env {
         name: &str,
         progress: Arc<dyn Progress>,
     ) -> Result<Self, ScanError> {
-        let (warc_writer, warc_handle) = match &opts.warc {
+        let spool = opts.archive.as_ref().filter(|_| opts.warc.is_none()).map(|_| {
+            std::env::temp_dir().join(format!("sitecensus-spool-{}-{:08x}", std::process::id(), fastrand::u32(..)))
+        });
+        let (warc_writer, warc_handle) = match opts.warc.as_ref().or(spool.as_ref()) {
             Some(dir) => {
                 // Files of two stores never share names: the prefix names this store (by its path's
                 // hash) as well as the run.
@@ -383,24 +404,56 @@ impl Env {
             progress,
             scoring,
         });
-        Ok(Env { ctx, fetcher, renderer, warc_writer })
+        Ok(Env { ctx, fetcher, renderer, warc_writer, spool, run_id: run.id })
     }
 
-    /// Stops the renderer and closes the WARC files; returns them.
-    async fn finish(self, opts: &ScanOptions) -> Result<Vec<PathBuf>, ScanError> {
-        let Env { ctx, fetcher, renderer, warc_writer } = self;
+    /// Stops the renderer and closes the WARC files; puts them and the run's screenshots on the
+    /// object storage, if any; returns the WARC files and what was archived.
+    async fn finish(self, opts: &ScanOptions) -> Result<(Vec<PathBuf>, Archived), ScanError> {
+        let Env { ctx, fetcher, renderer, warc_writer, spool, run_id } = self;
+        let screenshots = ctx.store.files_dir().join(format!("run-{run_id}/screenshots"));
         drop(ctx);
         if let Some(r) = &renderer {
             r.shutdown().await;
         }
         drop(fetcher);
-        match warc_writer {
+        let files = match warc_writer {
             Some(w) => w.finish().map_err(|source| ScanError::Warc {
-                path: opts.warc.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                path: opts.warc.as_ref().or(spool.as_ref()).map(|p| p.display().to_string()).unwrap_or_default(),
                 source,
-            }),
-            None => Ok(Vec::new()),
+            })?,
+            None => Vec::new(),
+        };
+        let Some(archive) = &opts.archive else { return Ok((files, Archived::default())) };
+        let mut archived = Archived::default();
+        let shots = std::fs::read_dir(&screenshots)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let named = files
+            .iter()
+            .map(|f| (f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), f.clone()))
+            .chain(shots.into_iter().map(|f| {
+                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                (format!("run-{run_id}/screenshots/{name}"), f)
+            }));
+        for (name, path) in named {
+            match archive.put_file(&name, &path).await {
+                Ok(()) => {
+                    archived.put.push(archive.location(&name));
+                    if spool.as_ref().is_some_and(|s| path.starts_with(s)) {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+                Err(e) => archived.failed.push((path, e.to_string())),
+            }
         }
+        if let Some(s) = &spool {
+            // Removed only when empty: files that could not be put stay.
+            let _ = std::fs::remove_dir(s);
+        }
+        // A spooled file's local path is gone once it is put: the object is the file now.
+        let files = if spool.is_some() { files.into_iter().filter(|f| f.exists()).collect() } else { files };
+        Ok((files, archived))
     }
 }
 
@@ -568,6 +621,8 @@ pub struct WorkOutcome {
     pub scored: Option<Results>,
     /// WARC files written.
     pub warc_files: Vec<PathBuf>,
+    /// What went to object storage, and what could not (kept on local disk).
+    pub archived: Archived,
 }
 
 /// Works on a census round until no site is left to take: leases sites one at a time (as many
@@ -643,7 +698,7 @@ pub async fn work(
         tokio::time::sleep(worker.lease.min(std::time::Duration::from_secs(5)) / 2).await;
     }
     env.ctx.writer.flush().await?;
-    let warc_files = env.finish(&opts).await?;
+    let (warc_files, archived) = env.finish(&opts).await?;
     let scored = if store.claim_round_scoring(run.id, &worker.id, lease_secs)? {
         progress.message(&format!("round {}: every site is done; scoring the round", run.id));
         let (s, r, rubric, w) = (store.clone(), run.clone(), opts.rubric.clone(), worker.clone());
@@ -661,7 +716,7 @@ pub async fn work(
     } else {
         None
     };
-    Ok(WorkOutcome { done, given_back, scored, warc_files })
+    Ok(WorkOutcome { done, given_back, scored, warc_files, archived })
 }
 
 /// Crawls, assesses and stores one leased site, renewing the lease meanwhile; true when the site
