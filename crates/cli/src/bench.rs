@@ -49,6 +49,15 @@ pub struct BenchArgs {
     /// links a page) and serve it in GBK: the yardstick's realistic site.
     #[arg(long)]
     realistic: bool,
+    /// Instead of one site: a census round in miniature of this many generated sites (of
+    /// --pages pages each; name-based virtual hosts on 4 ports, mapped with --resolve), crawled
+    /// by --workers worker processes through the store --db (default: a fresh SQLite file):
+    /// sites per hour, pages per second, memory per worker, store size per 1,000 sites.
+    #[arg(long, value_name = "SITES", conflicts_with_all = ["serve_only", "twins", "dictionaries", "render", "hostile"])]
+    census: Option<usize>,
+    /// Worker processes, with --census.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
     /// Pages drawn at once, with --render.
     #[arg(long, default_value_t = sitecensus_render::DEFAULT_TABS)]
     tabs: usize,
@@ -197,6 +206,112 @@ async fn hostile_bench() -> Result<()> {
     Ok(())
 }
 
+/// A process's peak resident memory so far, in MB (Linux).
+fn peak_rss_mb_of(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// A census round in miniature: `n` generated sites on loopback, `census start`, then
+/// `a.workers` worker processes until the round is scored.
+async fn census_bench(n: usize, a: &BenchArgs) -> Result<()> {
+    const PORTS: usize = 4;
+    let mut servers = Vec::with_capacity(PORTS);
+    for _ in 0..PORTS {
+        servers.push(sitecensus_fixtures::serve(sitecensus_fixtures::census_router(a.pages)).await);
+    }
+    let dir = std::env::temp_dir().join(format!("sitecensus-census-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut list = String::from("url,name,level,region\n");
+    let mut resolve = Vec::with_capacity(n);
+    for i in 0..n {
+        let port = servers[i % PORTS].port();
+        let host = format!("s{i}.census.gov.cn");
+        list.push_str(&format!("http://{host}:{port}/,示例站点{i},county,360922\n"));
+        resolve.push(format!("{host}:{port}:127.0.0.1"));
+    }
+    let sites = dir.join("sites.csv");
+    std::fs::write(&sites, list)?;
+    let db = match &a.db {
+        Some(p) => p.display().to_string(),
+        None => dir.join("census.db").display().to_string(),
+    };
+    let exe = std::env::current_exe()?;
+    let mut start = std::process::Command::new(&exe);
+    start
+        .args(["census", "start", "--sites"])
+        .arg(&sites)
+        .args(["--db", &db, "--as-of", "2024-07-10", "--per-host-rps", "0", "--no-render", "--no-https-check"])
+        .args(["--max-pages", &(a.pages + 100).to_string(), "--timeout", "30"]);
+    for r in &resolve {
+        start.args(["--resolve", r]);
+    }
+    let status = start.stdout(std::process::Stdio::null()).status()?;
+    anyhow::ensure!(status.success(), "census start failed");
+    let started = Instant::now();
+    let mut workers = Vec::with_capacity(a.workers.max(1));
+    for _ in 0..a.workers.max(1) {
+        workers.push(
+            std::process::Command::new(&exe)
+                .args(["worker", "--db", &db, "--quiet"])
+                .stdout(std::process::Stdio::null())
+                .spawn()?,
+        );
+    }
+    let mut peaks = vec![0.0_f64; workers.len()];
+    loop {
+        let mut running = 0;
+        for (w, peak) in workers.iter_mut().zip(&mut peaks) {
+            if let Some(mb) = peak_rss_mb_of(w.id()) {
+                *peak = peak.max(mb);
+            }
+            if w.try_wait()?.is_none() {
+                running += 1;
+            }
+        }
+        if running == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    for w in &mut workers {
+        anyhow::ensure!(w.wait()?.success(), "a worker failed");
+    }
+    let store = open_store(&db)?;
+    let number = |sql: &str| -> Result<f64> {
+        Ok(store.query_rows(sql)?.first().and_then(|r| r[0].as_deref()).and_then(|v| v.parse().ok()).unwrap_or(0.0))
+    };
+    let run = number("SELECT max(id) FROM runs WHERE kind = 'census'")?;
+    let pages =
+        number(&format!("SELECT count(*) FROM pages WHERE site_id IN (SELECT id FROM sites WHERE run_id = {run})"))?;
+    let done = number(&format!("SELECT count(*) FROM sites WHERE run_id = {run} AND status = 'done'"))?;
+    let bytes = if store.is_postgres() {
+        number("SELECT pg_database_size(current_database())")?
+    } else {
+        ["", "-wal"].iter().filter_map(|s| std::fs::metadata(format!("{db}{s}")).ok()).map(|m| m.len() as f64).sum()
+    };
+    crate::output::say(
+        false,
+        &format!(
+            "bench census: {done:.0}/{n} sites ({pages:.0} pages) by {} worker(s) in {secs:.1} s = {:.0} sites/hour, {:.0} pages/s; \
+             peak memory per worker {}; store {:.1} MB = {:.1} MB per 1,000 sites ({})",
+            workers.len(),
+            done / secs * 3600.0,
+            pages / secs,
+            peaks.iter().map(|p| format!("{p:.0} MB")).collect::<Vec<_>>().join(", "),
+            bytes / 1e6,
+            bytes / 1e6 / (done.max(1.0) / 1000.0),
+            if store.is_postgres() { "PostgreSQL" } else { "SQLite" }
+        ),
+    );
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    anyhow::ensure!(done as usize == n, "{} site(s) were not done", n - done as usize);
+    Ok(())
+}
+
 /// The process's peak resident memory so far, in MB (Linux).
 pub fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -217,6 +332,9 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     if a.hostile {
         return hostile_bench().await;
+    }
+    if let Some(n) = a.census {
+        return census_bench(n, &a).await;
     }
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
