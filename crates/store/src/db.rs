@@ -210,6 +210,88 @@ impl ToSql for Param<'_> {
     to_sql_checked!();
 }
 
+/// A query parameter owned (kept for a pipelined statement until it is sent).
+#[derive(Debug, Clone)]
+enum OwnedParam {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl OwnedParam {
+    fn of(p: &Param<'_>) -> Self {
+        match *p {
+            Param::Null => OwnedParam::Null,
+            Param::Int(i) => OwnedParam::Int(i),
+            Param::Real(f) => OwnedParam::Real(f),
+            Param::Text(t) => OwnedParam::Text(t.to_owned()),
+            Param::Blob(b) => OwnedParam::Blob(b.to_vec()),
+        }
+    }
+
+    fn param(&self) -> Param<'_> {
+        match self {
+            OwnedParam::Null => Param::Null,
+            OwnedParam::Int(i) => Param::Int(*i),
+            OwnedParam::Real(f) => Param::Real(*f),
+            OwnedParam::Text(t) => Param::Text(t),
+            OwnedParam::Blob(b) => Param::Blob(b),
+        }
+    }
+}
+
+/// Writes of one transaction that need no answer: on SQLite each runs at once; on PostgreSQL
+/// they are sent together when the pipeline ends (one round trip for the batch instead of one
+/// per statement — what makes a shared store keep up with a crawl).
+pub struct Pipeline<'c> {
+    conn: &'c mut Conn,
+    pending: Vec<(String, Vec<OwnedParam>)>,
+}
+
+impl Pipeline<'_> {
+    /// Runs a statement (SQLite) or queues it (PostgreSQL); returns the rows changed on SQLite,
+    /// 0 on PostgreSQL — callers that need the count ask [`Pipeline::is_postgres`] first.
+    ///
+    /// # Errors
+    /// When SQLite refuses it.
+    pub fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, DbError> {
+        if self.conn.is_postgres() {
+            self.pending.push((sql.to_owned(), params.iter().map(OwnedParam::of).collect()));
+            Ok(0)
+        } else {
+            self.conn.execute(sql, params)
+        }
+    }
+
+    /// Whether statements are queued (PostgreSQL) rather than run at once.
+    #[must_use]
+    pub fn is_postgres(&self) -> bool {
+        self.conn.is_postgres()
+    }
+
+    /// Sends what is queued, in order, and waits for every answer.
+    fn finish(self) -> Result<(), DbError> {
+        let Conn::Postgres(pg) = self.conn else { return Ok(()) };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut statements = Vec::with_capacity(self.pending.len());
+        for (sql, _) in &self.pending {
+            statements.push(pg.statement(sql)?);
+        }
+        let params: Vec<Vec<Param<'_>>> =
+            self.pending.iter().map(|(_, ps)| ps.iter().map(OwnedParam::param).collect()).collect();
+        let refs: Vec<Vec<&(dyn ToSql + Sync)>> = params.iter().map(|ps| pg_params(ps)).collect();
+        let client = &pg.client;
+        let sent = statements.iter().zip(&refs).map(|(st, ps)| client.execute(st, ps.as_slice()));
+        // Polled together, the statements go out back to back on the one connection.
+        wait(futures::future::try_join_all(sent))?;
+        Ok(())
+    }
+}
+
 /// A value read back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -572,6 +654,17 @@ impl Conn {
                 Err(e)
             }
         }
+    }
+
+    /// Runs `f`'s writes as a [`Pipeline`] (inside the caller's transaction).
+    ///
+    /// # Errors
+    /// What `f` returns, or when a queued statement fails.
+    pub fn pipeline<T>(&mut self, f: impl FnOnce(&mut Pipeline<'_>) -> Result<T, DbError>) -> Result<T, DbError> {
+        let mut p = Pipeline { conn: self, pending: Vec::new() };
+        let out = f(&mut p)?;
+        p.finish()?;
+        Ok(out)
     }
 
     /// Whether this is a PostgreSQL connection.

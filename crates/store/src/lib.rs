@@ -21,7 +21,7 @@ use sitecensus_core::{Finding, Severity, SiteSpec};
 
 pub use census::{CensusCounts, Lease};
 pub use db::DbError;
-use db::{Conn, PgConn, Row, p};
+use db::{Conn, PgConn, Pipeline, Row, p};
 pub use scoring::{ScoringRow, SiteScore};
 pub use writer::{LinkAdd, Op, PageRow, Writer};
 
@@ -840,7 +840,7 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn replace_site_findings(&self, site_id: i64, findings: &[Finding]) -> Result<(), StoreError> {
-        self.transaction(|c| write_site_findings(c, site_id, findings))
+        self.transaction(|c| c.pipeline(|p| write_site_findings(p, site_id, findings)))
     }
 
     /// Replaces what is kept of a site for twins across sites: its boilerplate lines' hashes and
@@ -854,7 +854,7 @@ impl Store {
         boilerplate: &[u64],
         articles: &[(String, Vec<u64>)],
     ) -> Result<(), StoreError> {
-        self.transaction(|c| write_twin_index(c, site_id, boilerplate, articles))
+        self.transaction(|c| c.pipeline(|p| write_twin_index(p, site_id, boilerplate, articles)))
     }
 
     /// A site's boilerplate lines' hashes, as [`Store::replace_twin_index`] kept them.
@@ -1040,7 +1040,7 @@ fn host_name() -> String {
 }
 
 /// Replaces a site's site-level findings (inside the caller's transaction).
-pub(crate) fn write_site_findings(c: &mut Conn, site_id: i64, findings: &[Finding]) -> Result<(), DbError> {
+pub(crate) fn write_site_findings(c: &mut Pipeline<'_>, site_id: i64, findings: &[Finding]) -> Result<(), DbError> {
     c.execute("DELETE FROM findings WHERE site_id = ?1 AND scope = 'site'", p![site_id])?;
     for f in findings {
         c.execute(
@@ -1062,7 +1062,7 @@ pub(crate) fn write_site_findings(c: &mut Conn, site_id: i64, findings: &[Findin
 
 /// Replaces a site's boilerplate and article bands (inside the caller's transaction).
 pub(crate) fn write_twin_index(
-    c: &mut Conn,
+    c: &mut Pipeline<'_>,
     site_id: i64,
     boilerplate: &[u64],
     articles: &[(String, Vec<u64>)],
@@ -1075,15 +1075,12 @@ pub(crate) fn write_twin_index(
         p![site_id, blob],
     )?;
     for (url, bands) in articles {
-        let Some(page) = c.query_opt("SELECT id FROM pages WHERE site_id = ?1 AND url = ?2", p![site_id, url])? else {
-            continue;
-        };
-        let id: i64 = page.get(0)?;
         for (b, h) in bands.iter().enumerate() {
             // Both databases' integers are signed: the hash's bits are kept as they are.
             c.execute(
-                "INSERT INTO article_bands (page_id, band, hash, site_id) VALUES (?1, ?2, ?3, ?4)",
-                p![id, b, i64::from_ne_bytes(h.to_ne_bytes()), site_id],
+                "INSERT INTO article_bands (page_id, band, hash, site_id)
+                 SELECT id, ?3, ?4, ?1 FROM pages WHERE site_id = ?1 AND url = ?2",
+                p![site_id, url, b, i64::from_ne_bytes(h.to_ne_bytes())],
             )?;
         }
     }

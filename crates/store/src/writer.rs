@@ -6,7 +6,7 @@ use sitecensus_core::Finding;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
-use crate::db::{Conn, DbError, p};
+use crate::db::{Conn, DbError, Pipeline, p};
 
 /// Most messages committed in one transaction.
 const BATCH: usize = 512;
@@ -276,23 +276,34 @@ fn apply_again(conn: &mut Conn, reconnect: &Reconnect, batch: &[Op], path: &str)
 
 fn apply(conn: &mut Conn, batch: &[Op]) -> Result<(), DbError> {
     conn.transaction(|c| {
-        for op in batch {
-            apply_one(c, op)?;
-        }
-        Ok(())
+        c.pipeline(|pipe| {
+            for op in batch {
+                apply_one(pipe, op)?;
+            }
+            Ok(())
+        })
     })
 }
 
-/// Inserts a frontier row, or sets the state of the one there. (An update, then an insert, not
-/// an upsert: PostgreSQL's key on a URL is a digest of it, which SQLite has no function for.)
+/// Inserts a frontier row, or sets the state of the one there: on PostgreSQL an upsert on its
+/// key (a digest of the URL, which SQLite has no function for), on SQLite an update, then an
+/// insert where there was nothing to update.
 fn set_frontier(
-    c: &mut Conn,
+    c: &mut Pipeline<'_>,
     site_id: i64,
     url: &str,
     depth: u32,
     state: u8,
     note: Option<&str>,
 ) -> Result<(), DbError> {
+    if c.is_postgres() {
+        c.execute(
+            "INSERT INTO frontier (site_id, url, depth, state, note) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (site_id, md5(url)) DO UPDATE SET state = excluded.state, note = coalesce(excluded.note, frontier.note)",
+            p![site_id, url, depth, state, note],
+        )?;
+        return Ok(());
+    }
     let changed = c.execute(
         "UPDATE frontier SET state = ?3, note = coalesce(?4, note) WHERE site_id = ?1 AND url = ?2",
         p![site_id, url, state, note],
@@ -307,7 +318,7 @@ fn set_frontier(
 }
 
 /// Queues a frontier URL unless the site's frontier has it.
-fn queue(c: &mut Conn, site_id: i64, url: &str, depth: u32) -> Result<(), DbError> {
+fn queue(c: &mut Pipeline<'_>, site_id: i64, url: &str, depth: u32) -> Result<(), DbError> {
     c.execute(
         "INSERT INTO frontier (site_id, url, depth, state) VALUES (?1, ?2, ?3, 0) ON CONFLICT DO NOTHING",
         p![site_id, url, depth],
@@ -315,7 +326,7 @@ fn queue(c: &mut Conn, site_id: i64, url: &str, depth: u32) -> Result<(), DbErro
     .map(|_| ())
 }
 
-fn apply_one(c: &mut Conn, op: &Op) -> Result<(), DbError> {
+fn apply_one(c: &mut Pipeline<'_>, op: &Op) -> Result<(), DbError> {
     match op {
         Op::Flush(_) => {}
         &Op::Frontier { site_id, ref urls } => {
@@ -397,7 +408,12 @@ fn apply_one(c: &mut Conn, op: &Op) -> Result<(), DbError> {
 }
 
 /// Stores page-level findings about `page_url` (a crawled page or an attachment).
-fn insert_page_findings(c: &mut Conn, site_id: i64, page_url: &str, findings: &[Finding]) -> Result<(), DbError> {
+fn insert_page_findings(
+    c: &mut Pipeline<'_>,
+    site_id: i64,
+    page_url: &str,
+    findings: &[Finding],
+) -> Result<(), DbError> {
     for f in findings {
         c.execute(
             "INSERT INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most)
