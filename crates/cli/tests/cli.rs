@@ -442,28 +442,32 @@ fn demo_on_postgres_gives_the_same_results() {
     // Scored again from the stored crawl: the same verdicts, and a second scoring stored.
     let (ok, _, err) = run(&["report", "--db", db.url(), "--json", "again.json"], dir.path());
     assert!(ok, "{err}");
-    let read =
-        |f: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(dir.path().join(f)).unwrap()).unwrap() };
-    let verdicts = |v: &Value| -> Vec<(String, String, f64)> {
-        v["sites"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["url"].as_str().unwrap().to_owned(),
-                    s["verdict"].as_str().unwrap().to_owned(),
-                    s["score"].as_f64().unwrap(),
-                )
-            })
-            .collect()
-    };
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
     assert_eq!(verdicts(&read("again.json")), verdicts(&read("demo-results.json")));
     let store = sitecensus_store::Store::open_postgres(db.url()).unwrap();
     assert_eq!(
         store.query_rows("SELECT count(*) FROM scorings WHERE finished_at IS NOT NULL").unwrap(),
         [[Some("2".to_owned())]]
     );
+}
+
+/// Each site's URL, verdict, score, vetoes and pages fetched in a results JSON.
+fn verdicts(results: &str) -> Vec<(String, String, f64, Value, Value)> {
+    let v: Value = serde_json::from_str(results).unwrap();
+    v["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["url"].as_str().unwrap().to_owned(),
+                s["verdict"].as_str().unwrap().to_owned(),
+                s["score"].as_f64().unwrap(),
+                s["vetoes"].clone(),
+                s["stats"]["pages_fetched"].clone(),
+            )
+        })
+        .collect()
 }
 
 /// What the demo census must find, on whichever store it ran.
@@ -919,23 +923,6 @@ async fn census_round_survives_a_killed_worker(db: &str) {
     scan.extend_from_slice(&slow);
     let (ok, alone, err) = run(&scan, dir.path());
     assert!(ok, "{err}");
-    let verdicts = |text: &str| -> Vec<(String, String, f64, Value, Value)> {
-        let v: Value = serde_json::from_str(text).unwrap();
-        v["sites"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["url"].as_str().unwrap().to_owned(),
-                    s["verdict"].as_str().unwrap().to_owned(),
-                    s["score"].as_f64().unwrap(),
-                    s["vetoes"].clone(),
-                    s["stats"]["pages_fetched"].clone(),
-                )
-            })
-            .collect()
-    };
     assert_eq!(verdicts(&round), verdicts(&alone));
     // Once the round is done, the same list may start a new round.
     let (ok, out, err) = run(&start, dir.path());

@@ -1043,20 +1043,35 @@ fn host_name() -> String {
 pub(crate) fn write_site_findings(c: &mut Pipeline<'_>, site_id: i64, findings: &[Finding]) -> Result<(), DbError> {
     c.execute("DELETE FROM findings WHERE site_id = ?1 AND scope = 'site'", p![site_id])?;
     for f in findings {
-        c.execute(
-            "INSERT INTO findings (site_id, scope, check_id, severity, page, target, evidence, detail, at_most) VALUES (?1, 'site', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            p![
-                site_id,
-                f.check,
-                f.severity.as_str(),
-                f.page,
-                f.target,
-                f.evidence,
-                serde_json::to_string(&f.detail).expect("a JSON object serialises"),
-                f.at_most.map(Severity::as_str)
-            ],
-        )?;
+        insert_finding(c, site_id, "site", None, f)?;
     }
+    Ok(())
+}
+
+/// Stores one finding of a site: `page` scope with the URL it concerns (stored once), or `site`.
+pub(crate) fn insert_finding(
+    c: &mut Pipeline<'_>,
+    site_id: i64,
+    scope: &str,
+    page_url: Option<&str>,
+    f: &Finding,
+) -> Result<(), DbError> {
+    c.execute(
+        "INSERT INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+        p![
+            site_id,
+            scope,
+            page_url,
+            f.check,
+            f.severity.as_str(),
+            f.page,
+            f.target,
+            f.evidence,
+            serde_json::to_string(&f.detail).expect("a JSON object serialises"),
+            f.at_most.map(Severity::as_str)
+        ],
+    )?;
     Ok(())
 }
 

@@ -89,7 +89,9 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn put_site_score(&self, scoring_id: i64, s: &SiteScore<'_>) -> Result<(), StoreError> {
-        self.transaction(|c| {
+        // Writes only: one pipeline on PostgreSQL.
+        self.transaction(|conn| {
+            conn.pipeline(|c| {
             for table in ["scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
                 c.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1 AND site_id = ?2"), p![scoring_id, s.site_id])?;
             }
@@ -139,6 +141,7 @@ impl Store {
                 )?;
             }
             Ok(())
+            })
         })
     }
 

@@ -415,21 +415,7 @@ fn insert_page_findings(
     findings: &[Finding],
 ) -> Result<(), DbError> {
     for f in findings {
-        c.execute(
-            "INSERT INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most)
-             VALUES (?1, 'page', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
-            p![
-                site_id,
-                page_url,
-                f.check,
-                f.severity.as_str(),
-                f.page,
-                f.target,
-                f.evidence,
-                serde_json::to_string(&f.detail).expect("a JSON object serialises"),
-                f.at_most.map(sitecensus_core::Severity::as_str)
-            ],
-        )?;
+        crate::insert_finding(c, site_id, "page", Some(page_url), f)?;
     }
     Ok(())
 }
