@@ -265,8 +265,20 @@ pub async fn worker(a: WorkerArgs) -> Result<()> {
         for f in &out.warc_files {
             say(false, &format!("WARC: {}", f.display()));
         }
-        if let Some(results) = &out.scored {
-            say(false, &format!("round {}: {}", run.id, sitecensus_report::terminal::summary(results)));
+        if let Some(t) = &out.scored {
+            say(
+                false,
+                &format!(
+                    "round {}: {} sites: {} pass, {} fail, {} could not be assessed (rubric {}, as of {})",
+                    run.id,
+                    t.pass + t.fail + t.unassessed,
+                    t.pass,
+                    t.fail,
+                    t.unassessed,
+                    run.rubric,
+                    run.as_of
+                ),
+            );
             say(false, &format!("the round is scored: `sitecensus report --db … --run {}` writes its results", run.id));
         }
     }

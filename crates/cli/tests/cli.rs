@@ -924,6 +924,23 @@ async fn census_round_survives_a_killed_worker(db: &str) {
     let (ok, alone, err) = run(&scan, dir.path());
     assert!(ok, "{err}");
     assert_eq!(verdicts(&round), verdicts(&alone));
+    // The round's own scoring, stored by the worker that scored it, says the same.
+    let stored = store
+        .query_rows(
+            "SELECT url, verdict, score FROM site_scores WHERE scoring_id =
+               (SELECT max(id) FROM scorings WHERE source = 'census' AND finished_at IS NOT NULL) ORDER BY url",
+        )
+        .unwrap();
+    let mut expected: Vec<Vec<Option<String>>> = verdicts(&alone)
+        .into_iter()
+        .map(|(url, verdict, score, _, _)| vec![Some(url), Some(verdict), Some(score.to_string())])
+        .collect();
+    expected.sort();
+    let stored: Vec<Vec<Option<String>>> = stored
+        .into_iter()
+        .map(|r| vec![r[0].clone(), r[1].clone(), r[2].as_deref().map(|s| s.parse::<f64>().unwrap().to_string())])
+        .collect();
+    assert_eq!(stored, expected);
     // Once the round is done, the same list may start a new round.
     let (ok, out, err) = run(&start, dir.path());
     assert!(ok && out.contains("round 2"), "{out}\n{err}");

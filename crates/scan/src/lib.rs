@@ -597,6 +597,55 @@ fn score_run(
     Ok(results)
 }
 
+/// A scored census round in numbers (its results are in the store, for `report`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundTally {
+    /// Sites that pass.
+    pub pass: usize,
+    /// Sites that fail.
+    pub fail: usize,
+    /// Sites no worker could assess.
+    pub unassessed: usize,
+}
+
+/// Scores a finished census round site by site into a new scoring, holding only what the search
+/// for twin articles across sites needs (each site's names and verdict), not every site's results:
+/// a round of 85,000 sites is scored in the memory of a few.
+fn score_round(store: &Store, run: &RunRow, rubric: &Rubric) -> Result<RoundTally, ScanError> {
+    let as_of = AsOf::parse(&run.as_of).map_err(ScanError::NoRun)?;
+    let checks =
+        Checks::new(rubric, as_of.date()).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
+    let scoring = store.start_scoring(run.id, (&rubric.id, &rubric.title), &as_of.to_rfc3339(), "census")?;
+    let rows = store.sites(run.id)?;
+    let mut tally = RoundTally::default();
+    let mut names: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut passes: HashMap<i64, bool> = HashMap::new();
+    for row in &rows {
+        if row.status == "failed" {
+            tally.unassessed += 1;
+            continue;
+        }
+        let r = assess(store, row, &checks, rubric, as_of, &[], Sink::Store)?;
+        store.put_site_score(scoring, &assess::stored_score(row.id, &r))?;
+        let mut n: Vec<String> = r.name.iter().chain(&r.title).cloned().collect();
+        n.extend(row.spec.url.host_str().map(|h| h.trim_start_matches("www.").to_owned()));
+        names.insert(row.id, n);
+        passes.insert(row.id, r.verdict == "pass");
+    }
+    let extras = cross_site_twins(store, run.id, &checks, &rows, &names)?;
+    for row in rows.iter().filter(|r| r.status != "failed") {
+        if let Some(extra) = extras.get(&row.id) {
+            let r = assess(store, row, &checks, rubric, as_of, extra, Sink::Store)?;
+            store.put_site_score(scoring, &assess::stored_score(row.id, &r))?;
+            passes.insert(row.id, r.verdict == "pass");
+        }
+    }
+    store.finish_scoring(scoring)?;
+    tally.pass = passes.values().filter(|p| **p).count();
+    tally.fail = passes.len() - tally.pass;
+    Ok(tally)
+}
+
 /// How a census worker takes sites.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -617,8 +666,8 @@ pub struct WorkOutcome {
     pub done: usize,
     /// Sites it gave back after an error, or lost to another worker.
     pub given_back: usize,
-    /// The round's results, when this worker scored the finished round.
-    pub scored: Option<Results>,
+    /// The round's tally, when this worker scored the finished round.
+    pub scored: Option<RoundTally>,
     /// WARC files written.
     pub warc_files: Vec<PathBuf>,
     /// What went to object storage, and what could not (kept on local disk).
@@ -702,7 +751,7 @@ pub async fn work(
     let scored = if store.claim_round_scoring(run.id, &worker.id, lease_secs)? {
         progress.message(&format!("round {}: every site is done; scoring the round", run.id));
         let (s, r, rubric, w) = (store.clone(), run.clone(), opts.rubric.clone(), worker.clone());
-        let mut scoring = tokio::task::spawn_blocking(move || score_run(&s, &r, &rubric, None, "census"));
+        let mut scoring = tokio::task::spawn_blocking(move || score_round(&s, &r, &rubric));
         let results = loop {
             tokio::select! {
                 r = &mut scoring => break r.map_err(|e| ScanError::NoRun(format!("scoring the round failed: {e}")))??,
