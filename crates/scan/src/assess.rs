@@ -34,6 +34,7 @@ pub fn cross_site_twins(
     let mut out: HashMap<i64, Vec<Finding>> = HashMap::new();
     let none = Vec::new();
     for (a, b) in store.cross_site_candidates(run_id, CROSS_SITE_CANDIDATES)? {
+        let (a, b) = (store.candidate_page(a)?, store.candidate_page(b)?);
         let (Some(art_a), Some(art_b)) =
             (article(store, &a, &mut boilerplates)?, article(store, &b, &mut boilerplates)?)
         else {

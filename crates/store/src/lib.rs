@@ -874,16 +874,14 @@ impl Store {
             .collect())
     }
 
-    /// Pairs of articles of different sites of a run that share an LSH bucket (at most `limit`).
+    /// Pairs of articles of different sites of a run that share an LSH bucket (at most `limit`),
+    /// as page ids: [`Store::candidate_page`] reads each when it is examined, so that 100,000
+    /// pairs do not hold 200,000 page models at once.
     ///
     /// # Errors
     /// On database errors.
-    pub fn cross_site_candidates(
-        &self,
-        run_id: i64,
-        limit: usize,
-    ) -> Result<Vec<(CandidatePage, CandidatePage)>, StoreError> {
-        let ids: Vec<(i64, i64)> = self.with(|c| {
+    pub fn cross_site_candidates(&self, run_id: i64, limit: usize) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.with(|c| {
             c.query(
                 // Driven from one site's bands to the same buckets of the others (the written
                 // order, kept by CROSS JOIN in SQLite): index lookups only, however many articles.
@@ -900,14 +898,18 @@ impl Store {
             .iter()
             .map(|r| Ok((r.get(0)?, r.get(1)?)))
             .collect()
-        })?;
-        let load = |id: i64| -> Result<CandidatePage, StoreError> {
-            self.with(|c| {
-                let r = c.query_one("SELECT site_id, url, model FROM pages WHERE id = ?1", p![id])?;
-                Ok(CandidatePage { site_id: r.get(0)?, url: r.get(1)?, model: r.get(2)? })
-            })
-        };
-        ids.into_iter().map(|(a, b)| Ok((load(a)?, load(b)?))).collect()
+        })
+    }
+
+    /// A candidate page of [`Store::cross_site_candidates`], read.
+    ///
+    /// # Errors
+    /// On database errors, or when there is no such page.
+    pub fn candidate_page(&self, page_id: i64) -> Result<CandidatePage, StoreError> {
+        self.with(|c| {
+            let r = c.query_one("SELECT site_id, url, model FROM pages WHERE id = ?1", p![page_id])?;
+            Ok(CandidatePage { site_id: r.get(0)?, url: r.get(1)?, model: r.get(2)? })
+        })
     }
 
     /// The folder where files of the store's runs (screenshots) are kept: beside an SQLite
@@ -1360,7 +1362,8 @@ mod tests {
             assert_eq!(store.site_boilerplate(sites[0].id).unwrap(), [u64::MAX, 7], "{backend}");
             let pairs = store.cross_site_candidates(run.id, 10).unwrap();
             assert_eq!(pairs.len(), 1, "{backend}");
-            assert_eq!((pairs[0].0.site_id, pairs[0].1.site_id), (sites[0].id, sites[1].id), "{backend}");
+            let (a, b) = (store.candidate_page(pairs[0].0).unwrap(), store.candidate_page(pairs[0].1).unwrap());
+            assert_eq!((a.site_id, b.site_id), (sites[0].id, sites[1].id), "{backend}");
         }
     }
 
