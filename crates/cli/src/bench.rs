@@ -206,8 +206,8 @@ async fn hostile_bench() -> Result<()> {
     Ok(())
 }
 
-/// A process's peak resident memory so far, in MB (Linux).
-fn peak_rss_mb_of(pid: u32) -> Option<f64> {
+/// A process's peak resident memory so far, in MB (Linux): `pid` is a number or `self`.
+fn peak_rss_mb_of(pid: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
@@ -263,7 +263,7 @@ async fn census_bench(n: usize, a: &BenchArgs) -> Result<()> {
     loop {
         let mut running = 0;
         for (w, peak) in workers.iter_mut().zip(&mut peaks) {
-            if let Some(mb) = peak_rss_mb_of(w.id()) {
+            if let Some(mb) = peak_rss_mb_of(&w.id().to_string()) {
                 *peak = peak.max(mb);
             }
             if w.try_wait()?.is_none() {
@@ -314,9 +314,7 @@ async fn census_bench(n: usize, a: &BenchArgs) -> Result<()> {
 
 /// The process's peak resident memory so far, in MB (Linux).
 pub fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    peak_rss_mb_of("self")
 }
 
 /// Runs `bench`.

@@ -217,8 +217,7 @@ fn humanize(secs: f64) -> String {
 
 /// This worker's name in the store: machine, process and a random part.
 fn worker_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_owned()).unwrap_or_default();
-    format!("{}-{}-{:08x}", if host.is_empty() { "worker" } else { &host }, std::process::id(), fastrand::u32(..))
+    format!("{}-{}-{:08x}", sitecensus_store::host_name(), std::process::id(), fastrand::u32(..))
 }
 
 /// Runs `worker`.

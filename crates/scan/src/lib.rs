@@ -627,9 +627,7 @@ fn score_round(store: &Store, run: &RunRow, rubric: &Rubric) -> Result<RoundTall
         }
         let r = assess(store, row, &checks, rubric, as_of, &[], Sink::Store)?;
         store.put_site_score(scoring, &assess::stored_score(row.id, &r))?;
-        let mut n: Vec<String> = r.name.iter().chain(&r.title).cloned().collect();
-        n.extend(row.spec.url.host_str().map(|h| h.trim_start_matches("www.").to_owned()));
-        names.insert(row.id, n);
+        names.insert(row.id, twin_names(row, Some(&r)));
         passes.insert(row.id, r.verdict == "pass");
     }
     let extras = cross_site_twins(store, run.id, &checks, &rows, &names)?;
@@ -657,6 +655,13 @@ pub struct WorkerOptions {
     pub max_attempts: u32,
     /// Longest a worker crawls one site before giving it back with an error.
     pub site_timeout: std::time::Duration,
+}
+
+impl WorkerOptions {
+    /// The lease in whole seconds, as the store keeps it.
+    fn lease_secs(&self) -> i64 {
+        i64::try_from(self.lease.as_secs()).unwrap_or(i64::MAX).max(1)
+    }
 }
 
 /// What a worker did.
@@ -697,7 +702,7 @@ pub async fn work(
     let scoring = store.census_scoring(run.id)?;
     let tag = format!("run{}-{}", run.id, worker.id.rsplit('-').next().unwrap_or("w"));
     let env = Env::start(&store, &run, &opts, &checks, scoring, &tag, progress.clone())?;
-    let lease_secs = i64::try_from(worker.lease.as_secs()).unwrap_or(i64::MAX).max(1);
+    let lease_secs = worker.lease_secs();
     let slots = Arc::new(Semaphore::new(opts.sites_in_flight.max(1)));
     let mut running: tokio::task::JoinSet<(i64, Result<bool, ScanError>)> = tokio::task::JoinSet::new();
     // Sites this worker crawls: a lease of its own that ran out (the store was unreachable for
@@ -777,7 +782,7 @@ async fn leased_site(
     worker: &WorkerOptions,
 ) -> Result<bool, ScanError> {
     let id = lease.site.id;
-    let lease_secs = i64::try_from(worker.lease.as_secs()).unwrap_or(i64::MAX).max(1);
+    let lease_secs = worker.lease_secs();
     let heartbeat = async {
         loop {
             tokio::time::sleep(worker.lease / 3).await;
@@ -806,6 +811,14 @@ async fn leased_site(
     Ok(outcome.is_none())
 }
 
+/// The names a credit line may give a site by (list name, homepage title, host), for twins
+/// across sites.
+fn twin_names(row: &SiteRow, result: Option<&SiteResult>) -> Vec<String> {
+    let mut n: Vec<String> = result.map(|r| r.name.iter().chain(&r.title).cloned().collect()).unwrap_or_default();
+    n.extend(row.spec.url.host_str().map(|h| h.trim_start_matches("www.").to_owned()));
+    n
+}
+
 /// Finds articles copied across the sites of a run and assesses the copying sites again with
 /// those findings; returns, for each site assessed again, its place in `results`, its stored id
 /// and how many of its articles are copies.
@@ -822,12 +835,7 @@ fn apply_cross_site(
     let slot: HashMap<String, usize> = results.sites.iter().enumerate().map(|(i, r)| (r.url.clone(), i)).collect();
     let names: HashMap<i64, Vec<String>> = rows
         .iter()
-        .map(|row| {
-            let r = slot.get(row.spec.given.as_str()).map(|&i| &results.sites[i]);
-            let mut n: Vec<String> = r.map(|r| r.name.iter().chain(&r.title).cloned().collect()).unwrap_or_default();
-            n.extend(row.spec.url.host_str().map(|h| h.trim_start_matches("www.").to_owned()));
-            (row.id, n)
-        })
+        .map(|row| (row.id, twin_names(row, slot.get(row.spec.given.as_str()).map(|&i| &results.sites[i]))))
         .collect();
     let extras = cross_site_twins(store, run_id, checks, &rows, &names)?;
     let mut updated = Vec::new();

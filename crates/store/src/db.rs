@@ -84,6 +84,31 @@ impl DbError {
     }
 }
 
+/// Runs `run` on `state`, and again after `reconnect` when the connection to the server was lost
+/// (a PostgreSQL restart), waiting longer each time, for up to `for_at_most`. `what` names the
+/// store in the warning each loss logs.
+pub fn again_when_lost<S, T>(
+    what: &str,
+    for_at_most: std::time::Duration,
+    state: &mut S,
+    mut run: impl FnMut(&mut S) -> Result<T, DbError>,
+    mut reconnect: impl FnMut(&mut S),
+) -> Result<T, DbError> {
+    let deadline = std::time::Instant::now() + for_at_most;
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        match run(state) {
+            Err(e) if e.is_connection_lost() && std::time::Instant::now() < deadline => {
+                tracing::warn!("store {what}: {e}; connecting again");
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                reconnect(state);
+            }
+            out => return out,
+        }
+    }
+}
+
 /// A query parameter, borrowed from the caller (page models are large: no copy is made).
 #[derive(Debug, Clone, Copy)]
 pub enum Param<'a> {
@@ -641,19 +666,11 @@ impl Conn {
     /// What `f` returns, or when the transaction cannot be committed.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T, DbError>) -> Result<T, DbError> {
         self.batch("BEGIN")?;
-        match f(self) {
-            Ok(v) => match self.batch("COMMIT") {
-                Ok(()) => Ok(v),
-                Err(e) => {
-                    let _ = self.batch("ROLLBACK");
-                    Err(e)
-                }
-            },
-            Err(e) => {
-                let _ = self.batch("ROLLBACK");
-                Err(e)
-            }
+        let out = f(self).and_then(|v| self.batch("COMMIT").map(|()| v));
+        if out.is_err() {
+            let _ = self.batch("ROLLBACK");
         }
+        out
     }
 
     /// Runs `f`'s writes as a [`Pipeline`] (inside the caller's transaction).

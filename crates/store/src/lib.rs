@@ -458,33 +458,23 @@ impl Store {
     /// (the server restarted), `f` runs again on a new one, for up to [`RECONNECT_FOR`]: a census
     /// goes on through a database restart.
     fn with<T>(&self, f: impl Fn(&mut Conn) -> Result<T, DbError>) -> Result<T, StoreError> {
-        let deadline = std::time::Instant::now() + RECONNECT_FOR;
-        let mut wait = std::time::Duration::from_millis(200);
-        loop {
+        let shown = self.path().display().to_string();
+        let run = |(): &mut ()| {
             let taken = self.idle.lock().expect("store lock").pop();
-            let conn = match taken {
-                Some(c) if c.is_usable() => Ok(c),
-                _ => self.connect_db(),
+            let mut conn = match taken {
+                Some(c) if c.is_usable() => c,
+                _ => self.connect_db()?,
             };
-            let out = conn.and_then(|mut conn| {
-                let out = f(&mut conn);
-                let mut idle = self.idle.lock().expect("store lock");
-                if idle.len() < IDLE_CONNECTIONS && conn.is_usable() {
-                    idle.push(conn);
-                }
-                out
-            });
-            match out {
-                Err(e) if e.is_connection_lost() && std::time::Instant::now() < deadline => {
-                    tracing::warn!("store {}: {e}; connecting again", self.path().display());
-                    // Every idle connection went with the server.
-                    self.idle.lock().expect("store lock").retain(Conn::is_usable);
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(std::time::Duration::from_secs(5));
-                }
-                out => return out.map_err(|e| self.err(e)),
+            let out = f(&mut conn);
+            let mut idle = self.idle.lock().expect("store lock");
+            if idle.len() < IDLE_CONNECTIONS && conn.is_usable() {
+                idle.push(conn);
             }
-        }
+            out
+        };
+        // Every idle connection went with the server.
+        let forget = |(): &mut ()| self.idle.lock().expect("store lock").retain(Conn::is_usable);
+        db::again_when_lost(&shown, RECONNECT_FOR, &mut (), run, forget).map_err(|e| self.err(e))
     }
 
     /// Runs `f` in a transaction on a connection of the store (again, whole, when the
@@ -1031,8 +1021,9 @@ fn lock_file(path: &Path, suffix: &str) -> Result<std::fs::File, StoreError> {
         .map_err(|source| StoreError::File { path: name, source })
 }
 
-/// This machine's name, for the holder of a shared store's lock.
-fn host_name() -> String {
+/// This machine's name, for the holder of a shared store's lock and a census worker's name.
+#[must_use]
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_owned())

@@ -257,21 +257,17 @@ pub(crate) type Reconnect = Box<dyn Fn() -> Result<Conn, DbError> + Send>;
 /// batch again (the server rolled the cut-off transaction back), for up to
 /// [`crate::RECONNECT_FOR`].
 fn apply_again(conn: &mut Conn, reconnect: &Reconnect, batch: &[Op], path: &str) -> Result<(), DbError> {
-    let deadline = std::time::Instant::now() + crate::RECONNECT_FOR;
-    let mut wait = std::time::Duration::from_millis(200);
-    loop {
-        match apply(conn, batch) {
-            Err(e) if e.is_connection_lost() && std::time::Instant::now() < deadline => {
-                tracing::warn!("store {path}: {e}; the writer connects again");
-                std::thread::sleep(wait);
-                wait = (wait * 2).min(std::time::Duration::from_secs(5));
-                if let Ok(c) = reconnect() {
-                    *conn = c;
-                }
+    crate::db::again_when_lost(
+        path,
+        crate::RECONNECT_FOR,
+        conn,
+        |c| apply(c, batch),
+        |c| {
+            if let Ok(new) = reconnect() {
+                *c = new;
             }
-            other => return other,
-        }
-    }
+        },
+    )
 }
 
 fn apply(conn: &mut Conn, batch: &[Op]) -> Result<(), DbError> {
