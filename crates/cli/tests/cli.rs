@@ -946,6 +946,66 @@ async fn census_round_survives_a_killed_worker(db: &str) {
     assert!(ok && out.contains("round 2"), "{out}\n{err}");
 }
 
+/// Two workers on PostgreSQL: a host is crawled by one worker at a time (two sites on one host
+/// name, at different ports, never at once), and a host both crawls link to is paced over both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_keep_politeness_together() {
+    let db = sitecensus_fixtures::postgres::TempDb::new();
+    let (ext, ext_log) = serve_site_with("external", &[]).await;
+    let e = format!("http://ext.test:{}", ext.port());
+    let (county, county_log) = serve_site_with("county-table", &[("external", e.as_str())]).await;
+    let (zombie, zombie_log) = serve_site_with("zombie", &[]).await;
+    let (p, r) = (county.port(), zombie.port());
+    let urls = [format!("http://one.test:{p}/"), format!("http://two.test:{p}/"), format!("http://one.test:{r}/")];
+    let resolve: Vec<String> = [("one.test", p), ("two.test", p), ("one.test", r), ("ext.test", ext.port())]
+        .iter()
+        .map(|(h, port)| format!("{h}:{port}:127.0.0.1"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut start = vec!["census", "start", "--db", db.url()];
+    start.extend(urls.iter().map(String::as_str));
+    start.extend_from_slice(&["--as-of", "2024-07-10", "--per-host-rps", "5", "--no-render", "--no-https-check"]);
+    for r in &resolve {
+        start.extend_from_slice(&["--resolve", r]);
+    }
+    let (ok, _, err) = run(&start, dir.path());
+    assert!(ok, "{err}");
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            bin()
+                .args(["worker", "--db", db.url(), "--lease", "30", "--quiet"])
+                .current_dir(dir.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for w in workers {
+        let out = tokio::task::spawn_blocking(move || w.wait_with_output().unwrap()).await.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (ok, out, _) = run(&["census", "status", "--db", db.url(), "--round", "1"], dir.path());
+    assert!(ok && out.contains("0 queued, 0 leased, 3 done, 0 failed"), "{out}");
+    // one.test's two sites, one after the other, while two.test was crawled beside them.
+    let span = |times: Vec<std::time::Instant>| (*times.iter().min().unwrap(), *times.iter().max().unwrap());
+    let one_p =
+        span(county_log.entries().into_iter().filter(|l| l.host.starts_with("one.test")).map(|l| l.at).collect());
+    let two_p =
+        span(county_log.entries().into_iter().filter(|l| l.host.starts_with("two.test")).map(|l| l.at).collect());
+    let one_r = span(zombie_log.entries().into_iter().map(|l| l.at).collect());
+    assert!(one_p.1 < one_r.0 || one_r.1 < one_p.0, "one.test was crawled by two workers at once");
+    assert!(one_p.0 < two_p.1 && two_p.0 < one_p.1, "different hosts are crawled at once");
+    // ext.test heard from both workers, at most 5 requests a second in all.
+    let mut at: Vec<std::time::Instant> = ext_log.entries().into_iter().map(|l| l.at).collect();
+    at.sort();
+    assert!(at.len() >= 6, "{} requests to ext.test", at.len());
+    for pair in at.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(150), "two requests to ext.test {gap:?} apart: {:?}", ext_log.all());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_goes_on_through_a_database_restart() {
     let server = sitecensus_fixtures::postgres::PrivateServer::start();

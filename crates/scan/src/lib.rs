@@ -702,6 +702,8 @@ pub async fn work(
     let scoring = store.census_scoring(run.id)?;
     let tag = format!("run{}-{}", run.id, worker.id.rsplit('-').next().unwrap_or("w"));
     let env = Env::start(&store, &run, &opts, &checks, scoring, &tag, progress.clone())?;
+    // Hosts with a pace (the rate, or a robots.txt Crawl-delay) keep it over all workers.
+    env.fetcher.limits().share_pace(Arc::new(StorePace(store.clone())));
     let lease_secs = worker.lease_secs();
     let slots = Arc::new(Semaphore::new(opts.sites_in_flight.max(1)));
     let mut running: tokio::task::JoinSet<(i64, Result<bool, ScanError>)> = tokio::task::JoinSet::new();
@@ -730,11 +732,16 @@ pub async fn work(
                 continue;
             }
             env.fetcher.guard().allow_host(lease.site.spec.host());
-            let (ctx, store, worker) = (env.ctx.clone(), store.clone(), worker.clone());
+            // No other worker crawls this host while the lease holds: its pace is this worker's.
+            let host = lease.site.spec.host().to_owned();
+            env.fetcher.limits().hold_host(&host, true);
+            let (ctx, store, worker, fetcher) = (env.ctx.clone(), store.clone(), worker.clone(), env.fetcher.clone());
             running.spawn(async move {
                 let _slot = slot;
                 let id = lease.site.id;
-                (id, leased_site(&ctx, &store, lease, &worker).await)
+                let r = leased_site(&ctx, &store, lease, &worker).await;
+                fetcher.limits().hold_host(&host, false);
+                (id, r)
             });
             continue;
         }
@@ -771,6 +778,15 @@ pub async fn work(
         None
     };
     Ok(WorkOutcome { done, given_back, scored, warc_files, archived })
+}
+
+/// Each host's pace shared by the workers of a census, kept in their store.
+struct StorePace(Arc<Store>);
+
+impl sitecensus_fetch::politeness::SharedPace for StorePace {
+    fn reserve(&self, host: &str, period: std::time::Duration) -> Result<std::time::Duration, String> {
+        self.0.reserve_host_slot(host, period).map_err(|e| e.to_string())
+    }
 }
 
 /// Crawls, assesses and stores one leased site, renewing the lease meanwhile; true when the site

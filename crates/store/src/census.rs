@@ -32,6 +32,9 @@ pub struct CensusCounts {
     pub pages_last_minute: u64,
 }
 
+/// The transaction lock a PostgreSQL lease is taken under (one lease at a time).
+const LEASE_LOCK: i64 = 7_010_127_407;
+
 /// Seconds since 1970 on this machine's clock: leases are compared in it.
 #[must_use]
 pub fn epoch_now() -> i64 {
@@ -75,8 +78,8 @@ impl Store {
             let run = run_row(&r)?;
             for (i, s) in sites.iter().enumerate() {
                 c.execute(
-                    "INSERT INTO sites (run_id, ordinal, spec, given) VALUES (?1, ?2, ?3, ?4)",
-                    p![run.id, i, serde_json::to_string(s).expect("specs serialise"), s.given],
+                    "INSERT INTO sites (run_id, ordinal, spec, given, host) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    p![run.id, i, serde_json::to_string(s).expect("specs serialise"), s.given, s.host()],
                 )?;
             }
             c.execute(
@@ -154,14 +157,24 @@ impl Store {
                     now()
                 ],
             )?;
-            let skip = if c.is_postgres() { " FOR UPDATE SKIP LOCKED" } else { "" };
+            // One site per host at a time over all workers: a site whose host another live
+            // lease holds waits. PostgreSQL leases one at a time (a transaction lock), so two
+            // workers cannot both see a host free; SQLite's writer lock does the same.
+            let skip = if c.is_postgres() {
+                c.batch(&format!("SELECT pg_advisory_xact_lock({LEASE_LOCK})"))?;
+                " FOR UPDATE SKIP LOCKED"
+            } else {
+                ""
+            };
             let row = c.query_opt(
                 &format!(
                     "UPDATE sites SET status = 'crawling', lease_owner = ?2, lease_until = ?3, attempts = attempts + 1,
                        started_at = coalesce(started_at, ?5)
-                     WHERE id = (SELECT id FROM sites WHERE run_id = ?1
-                                   AND (status = 'pending' OR (status = 'crawling' AND lease_until < ?4))
-                                 ORDER BY ordinal LIMIT 1{skip})
+                     WHERE id = (SELECT s.id FROM sites s WHERE s.run_id = ?1
+                                   AND (s.status = 'pending' OR (s.status = 'crawling' AND s.lease_until < ?4))
+                                   AND NOT EXISTS (SELECT 1 FROM sites o WHERE o.run_id = ?1 AND o.host = s.host
+                                                     AND o.id <> s.id AND o.status = 'crawling' AND o.lease_until >= ?4)
+                                 ORDER BY s.ordinal LIMIT 1{skip})
                      RETURNING id, attempts"
                 ),
                 p![run_id, owner, now_s + lease_secs, now_s, now()],
@@ -249,6 +262,32 @@ impl Store {
             )
             .map(|n| n == 1)
         })
+    }
+
+    /// Reserves the next request to `host` for this worker, `period` after the last one any
+    /// worker reserved (politeness shared by every worker of a census); returns how long to wait
+    /// before sending it.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn reserve_host_slot(
+        &self,
+        host: &str,
+        period: std::time::Duration,
+    ) -> Result<std::time::Duration, StoreError> {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let period_ms = i64::try_from(period.as_millis()).unwrap_or(i64::MAX / 4);
+        let at: i64 = self.with(|c| {
+            c.query_one(
+                "INSERT INTO host_pace (host, next_at) VALUES (?1, ?3)
+                 ON CONFLICT (host) DO UPDATE SET next_at =
+                   CASE WHEN host_pace.next_at > ?2 THEN host_pace.next_at + ?4 ELSE ?3 END
+                 RETURNING next_at - ?4",
+                p![host, now_ms, now_ms + period_ms, period_ms],
+            )?
+            .get(0)
+        })?;
+        Ok(std::time::Duration::from_millis(u64::try_from(at - now_ms).unwrap_or(0)))
     }
 
     /// Where a round stands: sites by state and pages stored.

@@ -1425,4 +1425,38 @@ mod tests {
             assert!(!store.claim_round_scoring(run.id, "w1", 60).unwrap(), "{backend}: scored once");
         }
     }
+
+    #[test]
+    fn one_site_per_host_is_leased_and_hosts_are_paced_across_workers() {
+        for (backend, store, _held) in backends() {
+            let specs: Vec<SiteSpec> = ["http://a.gov.cn/", "http://a.gov.cn:8080/b/", "http://c.gov.cn/"]
+                .iter()
+                .map(|u| SiteSpec::from_url(u).unwrap())
+                .collect();
+            let run =
+                store.create_census(None, "2024-07-10T00:00:00+08:00", ("gov-2019", "t"), "h", "{}", &specs).unwrap();
+            let a = store.lease_site(run.id, "w1", 60, 2).unwrap().unwrap();
+            let c = store.lease_site(run.id, "w2", 60, 2).unwrap().unwrap();
+            assert_eq!((a.site.ordinal, c.site.ordinal), (0, 2), "{backend}: a.gov.cn is busy, c.gov.cn is not");
+            assert!(store.lease_site(run.id, "w2", 60, 2).unwrap().is_none(), "{backend}: a.gov.cn stays busy");
+            // Once a.gov.cn's site is given back, its other site may be taken.
+            store.set_site_status(a.site.id, "done", None).unwrap();
+            store.release_site(a.site.id, "w1", None, 2).unwrap();
+            let b = store.lease_site(run.id, "w1", 60, 2).unwrap().unwrap();
+            assert_eq!(b.site.ordinal, 1, "{backend}");
+            // A lapsed lease holds its host no more.
+            store.renew_lease(b.site.id, "w1", -10).unwrap();
+            store.release_site(c.site.id, "w2", Some("timed out"), 3).unwrap();
+            assert!(store.lease_site(run.id, "w3", 60, 3).unwrap().is_some(), "{backend}");
+            // Requests to one host from all workers are spaced by the period.
+            let period = std::time::Duration::from_millis(400);
+            let waits: Vec<u128> =
+                (0..3).map(|_| store.reserve_host_slot("ext.gov.cn:80", period).unwrap().as_millis()).collect();
+            assert!(
+                waits[0] < 50 && (330..=400).contains(&waits[1]) && (730..=800).contains(&waits[2]),
+                "{backend}: {waits:?}"
+            );
+            assert!(store.reserve_host_slot("other.gov.cn:80", period).unwrap().as_millis() < 50, "{backend}");
+        }
+    }
 }

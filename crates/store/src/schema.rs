@@ -386,6 +386,17 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE sites ADD COLUMN error TEXT;
         CREATE INDEX sites_queue ON sites(run_id, status, ordinal);
         "),
+    // Politeness across workers (issue 12): each site's host, so that one site per host is
+    // crawled at a time over all workers; and when each other host may next be asked (in
+    // milliseconds since 1970), shared by every worker of every round.
+    m(r"
+        ALTER TABLE sites ADD COLUMN host TEXT;
+        CREATE INDEX sites_host ON sites(run_id, host, status);
+        CREATE TABLE host_pace (
+            host TEXT PRIMARY KEY,
+            next_at INTEGER NOT NULL
+        );
+        "),
 ];
 
 #[cfg(test)]
