@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use sitecensus_core::{AsOf, Rubric, SiteSpec};
 use sitecensus_fetch::{FetchConfig, Politeness};
@@ -58,6 +58,9 @@ pub struct BenchArgs {
     /// Worker processes, with --census.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Sites each worker crawls at once, with --census (memory per site in flight: compare two).
+    #[arg(long, default_value_t = 32)]
+    sites_in_flight: usize,
     /// Pages drawn at once, with --render.
     #[arg(long, default_value_t = sitecensus_render::DEFAULT_TABS)]
     tabs: usize,
@@ -208,8 +211,13 @@ async fn hostile_bench() -> Result<()> {
 
 /// A process's peak resident memory so far, in MB (Linux): `pid` is a number or `self`.
 fn peak_rss_mb_of(pid: &str) -> Option<f64> {
+    status_mb(pid, "VmHWM:")
+}
+
+/// A figure of a process's /proc status (`VmHWM:`, `VmRSS:`), in MB.
+fn status_mb(pid: &str, key: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with(key))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
 
@@ -254,17 +262,31 @@ async fn census_bench(n: usize, a: &BenchArgs) -> Result<()> {
     for _ in 0..a.workers.max(1) {
         workers.push(
             std::process::Command::new(&exe)
-                .args(["worker", "--db", &db, "--quiet"])
+                .args(["worker", "--db", &db, "--quiet", "--sites-in-flight", &a.sites_in_flight.to_string()])
                 .stdout(std::process::Stdio::null())
                 .spawn()?,
         );
     }
+    let store = open_store(&db)?;
+    let round = store.open_censuses()?.last().map(|r| r.id).context("the round is not in the store")?;
+    // Peak memory per worker, and its peak while sites were still being crawled (before the
+    // round is scored): what sites in flight cost.
     let mut peaks = vec![0.0_f64; workers.len()];
-    loop {
+    let mut crawl_peaks = vec![0.0_f64; workers.len()];
+    let mut crawling = true;
+    for tick in 0u64.. {
+        if tick % 5 == 0 && crawling {
+            let c = store.census_counts(round)?;
+            crawling = c.queued + c.leased > 0;
+        }
         let mut running = 0;
-        for (w, peak) in workers.iter_mut().zip(&mut peaks) {
-            if let Some(mb) = peak_rss_mb_of(&w.id().to_string()) {
+        for ((w, peak), crawl_peak) in workers.iter_mut().zip(&mut peaks).zip(&mut crawl_peaks) {
+            let pid = w.id().to_string();
+            if let Some(mb) = peak_rss_mb_of(&pid) {
                 *peak = peak.max(mb);
+            }
+            if crawling && let Some(mb) = status_mb(&pid, "VmRSS:") {
+                *crawl_peak = crawl_peak.max(mb);
             }
             if w.try_wait()?.is_none() {
                 running += 1;
@@ -279,7 +301,6 @@ async fn census_bench(n: usize, a: &BenchArgs) -> Result<()> {
     for w in &mut workers {
         anyhow::ensure!(w.wait()?.success(), "a worker failed");
     }
-    let store = open_store(&db)?;
     let number = |sql: &str| -> Result<f64> {
         Ok(store.query_rows(sql)?.first().and_then(|r| r[0].as_deref()).and_then(|v| v.parse().ok()).unwrap_or(0.0))
     };
@@ -296,11 +317,13 @@ async fn census_bench(n: usize, a: &BenchArgs) -> Result<()> {
         false,
         &format!(
             "bench census: {done:.0}/{n} sites ({pages:.0} pages) by {} worker(s) in {secs:.1} s = {:.0} sites/hour, {:.0} pages/s; \
-             peak memory per worker {}; store {:.1} MB = {:.1} MB per 1,000 sites ({})",
+             peak memory per worker {} ({} while crawling, {} sites in flight each); store {:.1} MB = {:.1} MB per 1,000 sites ({})",
             workers.len(),
             done / secs * 3600.0,
             pages / secs,
             peaks.iter().map(|p| format!("{p:.0} MB")).collect::<Vec<_>>().join(", "),
+            crawl_peaks.iter().map(|p| format!("{p:.0} MB")).collect::<Vec<_>>().join(", "),
+            a.sites_in_flight,
             bytes / 1e6,
             bytes / 1e6 / (done.max(1.0) / 1000.0),
             if store.is_postgres() { "PostgreSQL" } else { "SQLite" }

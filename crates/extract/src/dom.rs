@@ -361,15 +361,18 @@ impl<'a> Dom<'a> {
 
 /// Appends `t` to `out` folding whitespace runs (including U+3000 and NBSP) into one space.
 pub fn push_folded(out: &mut String, t: &str) {
-    for c in t.chars() {
-        if c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}' {
-            if !out.is_empty() && !out.ends_with([' ', '\n']) {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
+    let space = |c: char| c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}';
+    let mut rest = t;
+    // Runs of text are copied whole; a page's text is mostly runs.
+    while let Some(at) = rest.find(space) {
+        out.push_str(&rest[..at]);
+        if !out.is_empty() && !out.ends_with([' ', '\n']) {
+            out.push(' ');
         }
+        let c = rest[at..].chars().next().map_or(1, char::len_utf8);
+        rest = &rest[at + c..];
     }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
