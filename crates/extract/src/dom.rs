@@ -283,19 +283,32 @@ impl<'a> Dom<'a> {
     /// `hidden` says whether hidden text is included.
     #[must_use]
     pub fn text(&self, i: u32, hidden: bool) -> String {
-        self.text_range(i, self.nodes[i as usize].end, hidden, NONE)
+        self.text_range(i, self.nodes[i as usize].end, hidden, NONE, true)
+    }
+
+    /// The text under node `i` on one line: block boundaries are spaces too (a link's or a
+    /// heading's text; the same as folding [`Dom::text`], in one pass).
+    #[must_use]
+    pub fn inline_text(&self, i: u32, hidden: bool) -> String {
+        self.text_range(i, self.nodes[i as usize].end, hidden, NONE, false)
     }
 
     /// The text under node `i` leaving out the subtree of node `except`.
     #[must_use]
     pub fn text_except(&self, i: u32, except: u32) -> String {
-        self.text_range(i, self.nodes[i as usize].end, true, except)
+        self.text_range(i, self.nodes[i as usize].end, true, except, true)
     }
 
-    fn text_range(&self, start: u32, end: u32, hidden: bool, except: u32) -> String {
+    fn text_range(&self, start: u32, end: u32, hidden: bool, except: u32, lines: bool) -> String {
         let mut out = String::new();
         let mut block_ends: Vec<u32> = Vec::new();
         let newline = |out: &mut String| {
+            if !lines {
+                if !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+                return;
+            }
             while out.ends_with(' ') {
                 out.pop();
             }
@@ -332,7 +345,11 @@ impl<'a> Dom<'a> {
             }
             j += 1;
         }
-        out.trim().to_owned()
+        // Trimmed in place: no second copy of the text.
+        out.truncate(out.trim_end().len());
+        let lead = out.len() - out.trim_start().len();
+        out.drain(..lead);
+        out
     }
 
     /// Ancestors of node `i`, nearest first (the node itself excluded).
@@ -400,6 +417,22 @@ mod tests {
         let hidden_a = (0..dom.nodes.len() as u32).find(|&i| dom.nodes[i as usize].attr("href") == Some("y")).unwrap();
         assert!(dom.nodes[hidden_a as usize].hidden);
         assert!(!dom.text(body, true).contains("不是文字"));
+    }
+
+    #[test]
+    fn inline_text_is_folded_text() {
+        let html = Html::parse_document(
+            "<div id=x> <p>第一段，\u{3000}文字。</p><div><a href=#>链接 <span>文字</span></a><br><img alt=a></div>\
+             <ul><li> 一 </li><li>二</li></ul> 末尾 </div>",
+        );
+        let dom = Dom::build(&html);
+        for i in 0..dom.nodes.len() as u32 {
+            for hidden in [false, true] {
+                let mut folded = String::new();
+                push_folded(&mut folded, &dom.text(i, hidden));
+                assert_eq!(dom.inline_text(i, hidden), folded.trim(), "node {i}");
+            }
+        }
     }
 
     #[test]

@@ -352,7 +352,7 @@ fn heading(dom: &Dom, group: u32, entry_anchors: &[u32], anchors: &[AnchorInfo])
         let mut title: Option<(String, Option<String>)> = None;
         for j in start..first_entry {
             if is_heading_like(dom, j) && dom.nodes[j as usize].end <= first_entry {
-                let text = fold(&dom.text(j, true));
+                let text = dom.inline_text(j, true);
                 let chars = text.chars().count();
                 if (2..=24).contains(&chars) && !is_more(&text) {
                     let link = anchors
@@ -369,7 +369,7 @@ fn heading(dom: &Dom, group: u32, entry_anchors: &[u32], anchors: &[AnchorInfo])
             for j in start..first_entry {
                 let n = &dom.nodes[j as usize];
                 if n.element().is_some() && !n.hidden && !n.skip && dom.anchors(j) == 0 && n.end <= first_entry {
-                    let text = fold(&dom.text(j, true));
+                    let text = dom.inline_text(j, true);
                     if (2..=12).contains(&text.chars().count())
                         && !is_more(&text)
                         && !text.chars().any(|c| c.is_ascii_digit())

@@ -362,7 +362,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
             }
             "a" | "area" => {
                 let Some(href) = e.attr("href") else { continue };
-                let mut text = if tag == "a" { fold(&dom.text(i, true)) } else { String::new() };
+                let mut text = if tag == "a" { dom.inline_text(i, true) } else { String::new() };
                 if text.is_empty() {
                     text = (i + 1..n.end)
                         .find_map(|j| {
@@ -540,7 +540,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
     if title.is_empty()
         && let Some(h) = dom.elements_named("h1").next()
     {
-        title = fold(&dom.text(h, false));
+        title = dom.inline_text(h, false);
     }
     // Links to pages outside the template: not navigation, header, footer or the breadcrumb.
     let crumb_urls: Vec<&str> = breadcrumb.iter().filter_map(|c| c.url.as_deref()).collect();

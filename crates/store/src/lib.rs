@@ -1075,7 +1075,7 @@ pub(crate) fn write_twin_index(
     boilerplate: &[u64],
     articles: &[(String, Vec<u64>)],
 ) -> Result<(), DbError> {
-    c.execute("DELETE FROM article_bands WHERE page_id IN (SELECT id FROM pages WHERE site_id = ?1)", p![site_id])?;
+    c.execute("DELETE FROM article_bands WHERE site_id = ?1", p![site_id])?;
     let blob: Vec<u8> = boilerplate.iter().flat_map(|h| h.to_le_bytes()).collect();
     c.execute(
         "INSERT INTO site_boilerplate (site_id, lines) VALUES (?1, ?2)
