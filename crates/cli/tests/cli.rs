@@ -946,6 +946,81 @@ async fn census_round_survives_a_killed_worker(db: &str) {
     assert!(ok && out.contains("round 2"), "{out}\n{err}");
 }
 
+/// A round's scoring keeps what each worker stored as its sites finished, and adds what only the
+/// whole round shows: an article copied from another site of the round. A site marked done whose
+/// worker died before storing its score is assessed when the round is scored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_census_round_finds_twins_across_its_sites_and_scores_what_a_dead_worker_left() {
+    let (original, _) = serve_site_with("accuracy", &[]).await;
+    let (copier, _) = serve_site_with("accuracy-copy", &[]).await;
+    let urls = [original.url("/"), copier.url("/")];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("round.db").display().to_string();
+    let settings = ["--as-of", "2024-07-10", "--per-host-rps", "0", "--no-render", "--no-https-check"];
+    let mut start = vec!["census", "start", "--db", db.as_str()];
+    start.extend(urls.iter().map(String::as_str));
+    start.extend_from_slice(&settings);
+    let (ok, _, err) = run(&start, dir.path());
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&["worker", "--db", db.as_str()], dir.path());
+    assert!(ok && out.contains("the round is scored"), "{out}\n{err}");
+    let store = sitecensus_store::Store::open_any(&db).unwrap();
+    let stored = |store: &sitecensus_store::Store| {
+        store
+            .query_rows(
+                "SELECT s.url, s.verdict, s.score,
+                   (SELECT count(*) FROM scored_findings f WHERE f.scoring_id = s.scoring_id AND f.site_id = s.site_id
+                      AND f.check_id = 'accuracy.twin_articles' AND f.detail LIKE '%cross_site%')
+                 FROM site_scores s WHERE s.scoring_id =
+                   (SELECT max(id) FROM scorings WHERE source = 'census' AND finished_at IS NOT NULL)
+                 ORDER BY s.url",
+            )
+            .unwrap()
+    };
+    let round = stored(&store);
+    assert_eq!(round.len(), 2);
+    let copies = |rows: &[Vec<Option<String>>], url: &str| {
+        rows.iter().find(|r| r[0].as_deref() == Some(url)).unwrap()[3].clone().unwrap()
+    };
+    assert_eq!(copies(&round, &urls[0]), "0", "the original is no copy");
+    assert_eq!(copies(&round, &urls[1]), "1", "the copy is found across the round's sites");
+    // As one scan of the same sites scores them.
+    let mut scan = vec!["scan", "--db", "alone.db", "--json", "-"];
+    scan.extend(urls.iter().map(String::as_str));
+    scan.extend_from_slice(&settings);
+    let (ok, alone, err) = run(&scan, dir.path());
+    assert!(ok, "{err}");
+    let mut expected: Vec<(String, String, String)> =
+        verdicts(&alone).into_iter().map(|(url, verdict, score, _, _)| (url, verdict, score.to_string())).collect();
+    expected.sort();
+    let got = |rows: &[Vec<Option<String>>]| -> Vec<(String, String, String)> {
+        rows.iter()
+            .map(|r| {
+                let score = r[2].as_deref().unwrap().parse::<f64>().unwrap().to_string();
+                (r[0].clone().unwrap(), r[1].clone().unwrap(), score)
+            })
+            .collect()
+    };
+    assert_eq!(got(&round), expected);
+    // The copier's worker "died" after marking it done and before storing its score: the round
+    // is open again, and the next worker scores it from the stored crawl.
+    for sql in [
+        "DELETE FROM scored_findings WHERE site_id = 2",
+        "DELETE FROM site_deductions WHERE site_id = 2",
+        "DELETE FROM site_vetoes WHERE site_id = 2",
+        "DELETE FROM site_scores WHERE site_id = 2",
+        "UPDATE scorings SET finished_at = NULL",
+        "UPDATE runs SET status = 'running', lease_owner = NULL, lease_until = NULL",
+    ] {
+        store.query_rows(sql).unwrap();
+    }
+    let (ok, out, err) = run(&["worker", "--db", db.as_str()], dir.path());
+    assert!(ok && out.contains("the round is scored"), "{out}\n{err}");
+    let again = stored(&store);
+    assert_eq!(got(&again), expected);
+    assert_eq!(copies(&again, &urls[1]), "1");
+}
+
 /// Two workers on PostgreSQL: a host is crawled by one worker at a time (two sites on one host
 /// name, at different ports, never at once), and a host both crawls link to is paced over both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -608,14 +608,18 @@ pub struct RoundTally {
     pub unassessed: usize,
 }
 
-/// Scores a finished census round site by site into a new scoring, holding only what the search
-/// for twin articles across sites needs (each site's names and verdict), not every site's results:
-/// a round of 85,000 sites is scored in the memory of a few.
+/// Scores a finished census round: its workers stored each site's scored result as the site
+/// finished, in the round's scoring; what is left is the search for twin articles across sites
+/// (each site's names and verdict are read back, not its results), assessing again the sites
+/// that copy, and any site done without a stored score (its worker died in between). A round of
+/// 85,000 sites is scored in the memory of a few.
 fn score_round(store: &Store, run: &RunRow, rubric: &Rubric) -> Result<RoundTally, ScanError> {
     let as_of = AsOf::parse(&run.as_of).map_err(ScanError::NoRun)?;
     let checks =
         Checks::new(rubric, as_of.date()).map_err(|source| ScanError::Rubric { rubric: rubric.id.clone(), source })?;
-    let scoring = store.start_scoring(run.id, (&rubric.id, &rubric.title), &as_of.to_rfc3339(), "census")?;
+    let scoring = store.census_scoring(run.id)?;
+    let scored: HashMap<i64, sitecensus_store::ScoredSite> =
+        store.scored_sites(scoring)?.into_iter().map(|s| (s.site_id, s)).collect();
     let rows = store.sites(run.id)?;
     let mut tally = RoundTally::default();
     let mut names: HashMap<i64, Vec<String>> = HashMap::new();
@@ -625,10 +629,16 @@ fn score_round(store: &Store, run: &RunRow, rubric: &Rubric) -> Result<RoundTall
             tally.unassessed += 1;
             continue;
         }
-        let r = assess(store, row, &checks, rubric, as_of, &[], Sink::Store)?;
-        store.put_site_score(scoring, &assess::stored_score(row.id, &r))?;
-        names.insert(row.id, twin_names(row, Some(&r)));
-        passes.insert(row.id, r.verdict == "pass");
+        let (n, pass) = match scored.get(&row.id) {
+            Some(s) => (site_names(row, s.name.as_deref(), s.title.as_deref()), s.verdict == "pass"),
+            None => {
+                let r = assess(store, row, &checks, rubric, as_of, &[], Sink::Store)?;
+                store.put_site_score(scoring, &assess::stored_score(row.id, &r))?;
+                (twin_names(row, Some(&r)), r.verdict == "pass")
+            }
+        };
+        names.insert(row.id, n);
+        passes.insert(row.id, pass);
     }
     let extras = cross_site_twins(store, run.id, &checks, &rows, &names)?;
     for row in rows.iter().filter(|r| r.status != "failed") {
@@ -830,7 +840,12 @@ async fn leased_site(
 /// The names a credit line may give a site by (list name, homepage title, host), for twins
 /// across sites.
 fn twin_names(row: &SiteRow, result: Option<&SiteResult>) -> Vec<String> {
-    let mut n: Vec<String> = result.map(|r| r.name.iter().chain(&r.title).cloned().collect()).unwrap_or_default();
+    site_names(row, result.and_then(|r| r.name.as_deref()), result.and_then(|r| r.title.as_deref()))
+}
+
+/// A site's list name, homepage title and host (without `www.`), for twins across sites.
+fn site_names(row: &SiteRow, name: Option<&str>, title: Option<&str>) -> Vec<String> {
+    let mut n: Vec<String> = name.into_iter().chain(title).map(str::to_owned).collect();
     n.extend(row.spec.url.host_str().map(|h| h.trim_start_matches("www.").to_owned()));
     n
 }

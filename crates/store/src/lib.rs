@@ -22,7 +22,7 @@ use sitecensus_core::{Finding, Severity, SiteSpec};
 pub use census::{CensusCounts, Lease};
 pub use db::DbError;
 use db::{Conn, PgConn, Pipeline, Row, p};
-pub use scoring::{ScoringRow, SiteScore};
+pub use scoring::{ScoredSite, ScoringRow, SiteScore};
 pub use writer::{LinkAdd, Op, PageRow, Writer};
 
 /// What can go wrong with the store.

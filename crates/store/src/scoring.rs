@@ -37,6 +37,19 @@ pub struct SiteScore<'a> {
     pub findings: &'a [Finding],
 }
 
+/// A site a scoring holds, in brief.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoredSite {
+    /// The stored site.
+    pub site_id: i64,
+    /// Its name in the site list.
+    pub name: Option<String>,
+    /// Its homepage's title.
+    pub title: Option<String>,
+    /// `pass` or `fail`.
+    pub verdict: String,
+}
+
 /// A scoring of a run, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoringRow {
@@ -142,6 +155,20 @@ impl Store {
             }
             Ok(())
             })
+        })
+    }
+
+    /// The sites a scoring holds so far, with what a search for twins across sites needs of
+    /// each: its id, list name, homepage title and verdict.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn scored_sites(&self, scoring_id: i64) -> Result<Vec<ScoredSite>, StoreError> {
+        self.with(|c| {
+            c.query("SELECT site_id, name, title, verdict FROM site_scores WHERE scoring_id = ?1", p![scoring_id])?
+                .iter()
+                .map(|r| Ok(ScoredSite { site_id: r.get(0)?, name: r.get(1)?, title: r.get(2)?, verdict: r.get(3)? }))
+                .collect()
         })
     }
 
