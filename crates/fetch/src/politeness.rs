@@ -52,9 +52,9 @@ pub trait SharedPace: Send + Sync {
     fn reserve(&self, host: &str, period: Duration) -> Result<Duration, String>;
 }
 
-/// The longest a request waits for its shared turn (a clock far off on another worker must not
-/// stop this one).
-const MAX_SHARED_WAIT: Duration = Duration::from_secs(60);
+/// The longest a request waits for its shared turn, and how far ahead turns are booked (a clock
+/// far off on another worker, or a burst of requests, must not stop this one).
+pub const MAX_SHARED_WAIT: Duration = Duration::from_secs(60);
 
 struct HostSlot {
     /// The rate limiter and the period between requests it keeps.

@@ -795,7 +795,7 @@ struct StorePace(Arc<Store>);
 
 impl sitecensus_fetch::politeness::SharedPace for StorePace {
     fn reserve(&self, host: &str, period: std::time::Duration) -> Result<std::time::Duration, String> {
-        self.0.reserve_host_slot(host, period).map_err(|e| e.to_string())
+        self.0.reserve_host_slot(host, period, sitecensus_fetch::politeness::MAX_SHARED_WAIT).map_err(|e| e.to_string())
     }
 }
 

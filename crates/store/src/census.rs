@@ -307,7 +307,9 @@ impl Store {
 
     /// Reserves the next request to `host` for this worker, `period` after the last one any
     /// worker reserved (politeness shared by every worker of a census); returns how long to wait
-    /// before sending it.
+    /// before sending it. Turns are booked at most `horizon` ahead: past it the request is told
+    /// to wait the horizon without booking a turn, so that a burst of requests does not leave the
+    /// host booked for hours after it.
     ///
     /// # Errors
     /// On database errors.
@@ -315,16 +317,20 @@ impl Store {
         &self,
         host: &str,
         period: std::time::Duration,
+        horizon: std::time::Duration,
     ) -> Result<std::time::Duration, StoreError> {
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let period_ms = i64::try_from(period.as_millis()).unwrap_or(i64::MAX / 4);
+        let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
+        let (period_ms, horizon_ms) = (ms(period), ms(horizon));
         let at: i64 = self.with(|c| {
             c.query_one(
                 "INSERT INTO host_pace (host, next_at) VALUES (?1, ?3)
                  ON CONFLICT (host) DO UPDATE SET next_at =
-                   CASE WHEN host_pace.next_at > ?2 THEN host_pace.next_at + ?4 ELSE ?3 END
+                   CASE WHEN host_pace.next_at > ?5 THEN host_pace.next_at
+                        WHEN host_pace.next_at > ?2 THEN host_pace.next_at + ?4
+                        ELSE ?3 END
                  RETURNING next_at - ?4",
-                p![host, now_ms, now_ms + period_ms, period_ms],
+                p![host, now_ms, now_ms + period_ms, period_ms, now_ms.saturating_add(horizon_ms)],
             )?
             .get(0)
         })?;

@@ -1449,14 +1449,21 @@ mod tests {
             store.release_site(c.site.id, "w2", Some("timed out"), 3).unwrap();
             assert!(store.lease_site(run.id, "w3", 60, 3).unwrap().is_some(), "{backend}");
             // Requests to one host from all workers are spaced by the period.
-            let period = std::time::Duration::from_millis(400);
-            let waits: Vec<u128> =
-                (0..3).map(|_| store.reserve_host_slot("ext.gov.cn:80", period).unwrap().as_millis()).collect();
+            let (period, horizon) = (std::time::Duration::from_millis(400), std::time::Duration::from_secs(60));
+            let waits: Vec<u128> = (0..3)
+                .map(|_| store.reserve_host_slot("ext.gov.cn:80", period, horizon).unwrap().as_millis())
+                .collect();
             assert!(
                 waits[0] < 50 && (330..=400).contains(&waits[1]) && (730..=800).contains(&waits[2]),
                 "{backend}: {waits:?}"
             );
-            assert!(store.reserve_host_slot("other.gov.cn:80", period).unwrap().as_millis() < 50, "{backend}");
+            assert!(store.reserve_host_slot("other.gov.cn:80", period, horizon).unwrap().as_millis() < 50, "{backend}");
+            // Turns are booked no further than the horizon: a burst does not book the host for hours.
+            let (slow, short) = (std::time::Duration::from_secs(30), std::time::Duration::from_secs(60));
+            let waits: Vec<u64> =
+                (0..6).map(|_| store.reserve_host_slot("busy.gov.cn:80", slow, short).unwrap().as_secs()).collect();
+            assert!(waits[..3] == [0, 29, 59] || waits[..3] == [0, 30, 60], "{backend}: {waits:?}");
+            assert!(waits[3..].iter().all(|w| (59..=60).contains(w)), "{backend}: {waits:?}");
         }
     }
 }
