@@ -269,13 +269,12 @@ mod tests {
         two.share_pace(board);
         // Each worker alone would send its 3 at 0, 100 and 200 ms; together they take turns.
         let start = Instant::now();
-        let each = |l: &'static Limits| async move {
+        async fn three(l: &Limits) {
             for _ in 0..3 {
                 drop(l.acquire("ext.gov.cn:80").await);
             }
-        };
-        let (one, two): (&'static Limits, &'static Limits) = (Box::leak(Box::new(one)), Box::leak(Box::new(two)));
-        tokio::join!(each(one), each(two));
+        }
+        tokio::join!(three(&one), three(&two));
         let both = start.elapsed();
         assert!(both >= Duration::from_millis(450), "6 turns at 10/s across two workers took {both:?}");
         // A host a worker holds alone (its leased site's) keeps only that worker's pace.
