@@ -148,7 +148,13 @@ async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
     ];
     let mut child =
         bin().args(args).current_dir(dir.path()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed once a few pages are stored (a fixed sleep killed it after one page on a loaded
+    // machine): the site's 53 pages at 20 a second leave seconds to spare.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stored_pages(&dir.path().join("t.db")) < 5 {
+        assert!(std::time::Instant::now() < deadline, "the scan stored no 5 pages in a minute");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // SIGKILL: no chance to clean up.
     child.kill().unwrap();
     child.wait().unwrap();
@@ -176,6 +182,17 @@ async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
     let conn = sitecensus_store::Store::open(&dir.path().join("t.db")).unwrap();
     let sid = conn.sites(1).unwrap()[0].id;
     assert_eq!(conn.pages(sid).unwrap().len(), 53);
+}
+
+/// Pages of the latest run's first site in the store at `db` so far (0 while there is none).
+fn stored_pages(db: &Path) -> usize {
+    if !db.exists() {
+        return 0;
+    }
+    let Ok(store) = sitecensus_store::Store::open(db) else { return 0 };
+    let Ok(Some(run)) = store.latest_run() else { return 0 };
+    let Some(site) = store.sites(run.id).ok().and_then(|s| s.into_iter().next()) else { return 0 };
+    store.pages(site.id).map_or(0, |p| p.len())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -84,36 +84,41 @@ fn looks_like_mistyped_scheme(h: &str) -> bool {
 /// Drops the fragment, session ids (`;jsessionid=…` path parameters and session query
 /// parameters) and an empty query. Host case and default ports are already normalised by `url`.
 pub fn normalize(url: &mut Url) {
-    url.set_fragment(None);
+    if url.fragment().is_some() {
+        url.set_fragment(None);
+    }
+    // Tested without allocating: nearly every link has neither a session id nor an odd query.
     let path = url.path();
-    if let Some(pos) = path.to_ascii_lowercase().find(";jsessionid=") {
+    if path.contains(';')
+        && let Some(pos) = path.as_bytes().windows(12).position(|w| w.eq_ignore_ascii_case(b";jsessionid="))
+    {
         let new_path = path[..pos].to_owned();
         url.set_path(&new_path);
     }
     if let Some(q) = url.query() {
         if q.is_empty() {
             url.set_query(None);
-        } else {
-            let keep: Vec<&str> = q
-                .split('&')
-                .filter(|pair| {
-                    if pair.is_empty() {
-                        return false;
-                    }
-                    let key = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
-                    !SESSION_PARAMS
-                        .iter()
-                        .any(|s| key == *s || (key.starts_with("aspsessionid") && *s == "aspsessionid"))
-                })
-                .collect();
+        } else if q.split('&').any(|pair| pair.is_empty() || is_session_pair(pair)) {
+            let keep: Vec<&str> = q.split('&').filter(|pair| !pair.is_empty() && !is_session_pair(pair)).collect();
             if keep.is_empty() {
                 url.set_query(None);
-            } else if keep.len() != q.split('&').count() {
+            } else {
                 let joined = keep.join("&");
                 url.set_query(Some(&joined));
             }
         }
     }
+}
+
+/// Whether a query pair's key names a session (`jsessionid=…`, `ASPSESSIONIDxxxx=…`).
+fn is_session_pair(pair: &str) -> bool {
+    let key = pair.split('=').next().unwrap_or("");
+    SESSION_PARAMS.iter().any(|s| {
+        key.eq_ignore_ascii_case(s)
+            || (*s == "aspsessionid"
+                && key.len() > s.len()
+                && key.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes()))
+    })
 }
 
 /// Whether `host` is `scope` or (with `subdomains`) one of its subdomains.
@@ -129,10 +134,16 @@ pub fn host_in_scope(host: &str, scope: &str, subdomains: bool) -> bool {
 /// The lowercase file extension of the URL's last path segment, if any.
 #[must_use]
 pub fn extension(url: &Url) -> Option<String> {
+    extension_as_written(url).map(str::to_ascii_lowercase)
+}
+
+/// The file extension of the URL's last path segment as written (any case), without copying it.
+#[must_use]
+pub fn extension_as_written(url: &Url) -> Option<&str> {
     let last = url.path_segments()?.next_back()?;
     let dot = last.rfind('.')?;
     let ext = &last[dot + 1..];
-    (!ext.is_empty() && ext.len() <= 6).then(|| ext.to_ascii_lowercase())
+    (!ext.is_empty() && ext.len() <= 6).then_some(ext)
 }
 
 #[cfg(test)]

@@ -54,6 +54,11 @@ pub fn fields(dom: &Dom, root: u32, text: &str) -> Vec<Field> {
             i += 1;
             continue;
         };
+        // Headers, navigation and footers label nothing of the page's own.
+        if n.chrome {
+            i = n.end;
+            continue;
+        }
         if n.skip || n.hidden || !is_block(e.name()) && !matches!(e.name(), "span" | "strong" | "b" | "label" | "font")
         {
             i += 1;
@@ -69,11 +74,6 @@ pub fn fields(dom: &Dom, root: u32, text: &str) -> Vec<Field> {
             i += 1;
             continue;
         };
-        // Headers, navigation and footers label nothing of the page's own.
-        if crate::items::in_chrome(dom, i) {
-            i = n.end;
-            continue;
-        }
         let parent = n.parent;
         if parent == crate::dom::NONE {
             i = n.end;

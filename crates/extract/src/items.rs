@@ -298,24 +298,12 @@ fn fold(s: &str) -> String {
 
 /// Whether the node sits in navigation, header or footer chrome.
 pub(crate) fn in_chrome(dom: &Dom, i: u32) -> bool {
-    std::iter::once(i).chain(dom.ancestors(i)).any(|n| {
-        let node = &dom.nodes[n as usize];
-        matches!(node.tag(), "nav" | "header" | "footer") || id_class_has(node, &["nav", "menu", "foot", "daohang"])
-    })
+    dom.nodes[i as usize].chrome
 }
 
 /// Whether the node's id or class contains one of `words` (lowercase ASCII), ignoring case.
 pub(crate) fn id_class_has(node: &crate::dom::DNode, words: &[&str]) -> bool {
-    let Some(e) = node.element() else {
-        return false;
-    };
-    let check = |s: &str| words.iter().any(|w| contains_ignore_case(s.as_bytes(), w.as_bytes()));
-    e.attr("id").is_some_and(check) || e.attr("class").is_some_and(check)
-}
-
-/// Case-insensitive ASCII substring test without allocating (this runs for every element).
-fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    crate::dom::id_class_has(node.id, node.class, words)
 }
 
 fn is_heading_like(dom: &Dom, i: u32) -> bool {

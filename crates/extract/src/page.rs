@@ -1,6 +1,6 @@
 //! Building the page model: decode, parse once, walk the flat DOM once, then the regions.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use scraper::Html;
@@ -218,9 +218,21 @@ const NAMESPACE_URLS: &[&str] = &[
 
 struct LinkSet<'e> {
     links: Vec<Link>,
-    seen: HashSet<(String, LinkKind, bool)>,
+    /// Indices into `links`, hashed by (address, kind, hidden): a page's 400 links are told apart
+    /// without a second copy of each address.
+    seen: hashbrown::HashTable<u32>,
     invalid: Vec<InvalidLink>,
     encoder: Option<urlnorm::QueryEncoder<'e>>,
+}
+
+/// The hash a link is told apart by in [`LinkSet::seen`].
+fn link_hash(url: &str, kind: LinkKind, hidden: bool) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    url.hash(&mut h);
+    (kind as u8).hash(&mut h);
+    hidden.hash(&mut h);
+    h.finish()
 }
 
 impl LinkSet<'_> {
@@ -241,9 +253,19 @@ impl LinkSet<'_> {
             Ok(u) if NAMESPACE_URLS.contains(&u.as_str().trim_end_matches('/')) => None,
             Ok(u) => {
                 let kind = refine_kind(&u, kind);
-                if self.seen.insert((u.to_string(), kind, hidden)) {
-                    self.links.push(Link {
-                        url: u.to_string(),
+                let LinkSet { links, seen, .. } = self;
+                let hash = link_hash(u.as_str(), kind, hidden);
+                let same = |i: &u32| {
+                    let l = &links[*i as usize];
+                    l.url == u.as_str() && l.kind == kind && l.hidden == hidden
+                };
+                if seen.find(hash, same).is_none() {
+                    seen.insert_unique(hash, links.len() as u32, |i| {
+                        let l = &links[*i as usize];
+                        link_hash(&l.url, l.kind, l.hidden)
+                    });
+                    links.push(Link {
+                        url: u.as_str().to_owned(),
                         text: clip(text, LINK_TEXT_CHARS),
                         kind,
                         hidden,
@@ -269,9 +291,9 @@ fn refine_kind(url: &Url, kind: LinkKind) -> LinkKind {
     if kind != LinkKind::Page {
         return kind;
     }
-    match urlnorm::extension(url) {
-        Some(ext) if DOWNLOAD_EXTENSIONS.contains(&ext.as_str()) => LinkKind::Download,
-        Some(ext) if IMAGE_EXTENSIONS.contains(&ext.as_str()) => LinkKind::Image,
+    match urlnorm::extension_as_written(url) {
+        Some(ext) if DOWNLOAD_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(ext)) => LinkKind::Download,
+        Some(ext) if IMAGE_EXTENSIONS.iter().any(|d| d.eq_ignore_ascii_case(ext)) => LinkKind::Image,
         _ => kind,
     }
 }
@@ -292,7 +314,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
     let legacy = encoding != encoding_rs::UTF_8;
     let mut set = LinkSet {
         links: Vec::new(),
-        seen: HashSet::new(),
+        seen: hashbrown::HashTable::new(),
         invalid: Vec::new(),
         encoder: if legacy { Some(&encode) } else { None },
     };
@@ -376,7 +398,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
                 if let Some(u) = set.add(&base, href, &text, LinkKind::Page, (n.hidden, nav), None)
                     && tag == "a"
                 {
-                    if is_pager_link(dom, i, &text) && !pagination.contains(&u.to_string()) {
+                    if is_pager_link(dom, i, &text) && !pagination.iter().any(|p| p == u.as_str()) {
                         pagination.push(u.to_string());
                     }
                     anchors.push(AnchorInfo { node: i, text, url: u });
@@ -445,7 +467,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
                     }
                     for p in script::pager_pages(&code, MAX_PAGER_PAGES) {
                         if let Some(u) = set.add(&base, &p, "", LinkKind::Page, (false, false), Some(Via::Script))
-                            && !pagination.contains(&u.to_string())
+                            && !pagination.iter().any(|p| p == u.as_str())
                         {
                             pagination.push(u.to_string());
                         }
@@ -574,7 +596,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         let total = embedded::datastore_total(&decoded.text);
         for g in cms::hanweb_groups(&decoded.text, url, records, total, MAX_PAGER_PAGES) {
             if let Some(u) = set.add(&base, &g, "", LinkKind::Page, (false, false), Some(Via::Script))
-                && !pagination.contains(&u.to_string())
+                && !pagination.iter().any(|p| p == u.as_str())
             {
                 pagination.push(u.to_string());
             }

@@ -111,14 +111,24 @@ const FOOTER_MARKERS: &[&str] = &[
     "维护",
 ];
 
-fn marker_count(text: &str) -> usize {
-    FOOTER_MARKERS.iter().filter(|m| text.contains(*m)).count()
+/// The footer markers in one automaton (at most 32: a block's markers are bits of a `u32`).
+static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(FOOTER_MARKERS).expect("valid patterns"));
+
+/// Which footer markers the text carries, as bits, in one pass.
+fn markers_in(text: &str) -> u32 {
+    let mut seen = 0u32;
+    for m in MARKERS.find_overlapping_iter(text) {
+        seen |= 1 << m.pattern().as_usize();
+    }
+    seen
 }
 
 /// The footer's visible text: the last footer-like container carrying footer markers.
 #[must_use]
 pub fn footer(dom: &Dom) -> String {
     let mut best: Option<(usize, u32)> = None;
+    let mut masks: Vec<u32> = Vec::new();
     for i in 0..dom.nodes.len() as u32 {
         let n = &dom.nodes[i as usize];
         if n.skip || n.element().is_none() {
@@ -132,8 +142,25 @@ pub fn footer(dom: &Dom) -> String {
         if chars == 0 || chars > 2000 {
             continue;
         }
-        let text = dom.text(i, false);
-        let m = marker_count(&text);
+        // Footer-like blocks nest (footer > nav > items): each visible text node's markers are
+        // looked for once, and a block's are those of its text nodes.
+        if masks.is_empty() {
+            masks = vec![u32::MAX; dom.nodes.len()];
+        }
+        let mut seen = 0u32;
+        for j in i..n.end {
+            let t = &dom.nodes[j as usize];
+            if let Kind::Text(text) = t.kind
+                && !t.skip
+                && !t.hidden
+            {
+                if masks[j as usize] == u32::MAX {
+                    masks[j as usize] = markers_in(text);
+                }
+                seen |= masks[j as usize];
+            }
+        }
+        let m = seen.count_ones() as usize;
         // Later and richer wins; nested containers are judged on their own text.
         if m > 0 && best.is_none_or(|(bm, bi)| m >= bm || i >= dom.nodes[bi as usize].end) {
             best = Some((m, i));

@@ -11,6 +11,7 @@ use std::time::Instant;
 use chrono::Datelike;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Value, json};
 use sitecensus_checks::{AttemptRecord, Checks, HomepageFetch};
 use sitecensus_core::{Finding, LinkKind, Outcome, SiteSpec, hash64};
@@ -88,11 +89,12 @@ pub(crate) struct SiteCrawl<'a> {
     ctx: &'a Ctx,
     site: &'a SiteRow,
     scope: Scope,
-    seen: HashSet<u64>,
+    /// Keyed by the address's xxh3 hash: already spread, so hashed again cheaply.
+    seen: FxHashSet<u64>,
     queue: VecDeque<(Url, u32)>,
     homepage_queue: VecDeque<Url>,
     link_queue: VecDeque<Url>,
-    links: HashMap<u64, LinkState>,
+    links: FxHashMap<u64, LinkState>,
     robots: HashMap<String, Robots>,
     missing: Option<Arc<MissingPage>>,
     homepage: Option<HomepageFetch>,
@@ -103,7 +105,7 @@ pub(crate) struct SiteCrawl<'a> {
     /// Outcomes of links cut by a guard, sent once their target rows exist.
     pending_outcomes: Vec<(Url, Outcome)>,
     /// Targets linked from more pages than the sources kept: their full counts.
-    overflow: HashMap<u64, (String, u32)>,
+    overflow: FxHashMap<u64, (String, u32)>,
     /// Pages the browser may still draw for this site.
     render_left: Arc<AtomicUsize>,
 }
@@ -140,11 +142,11 @@ impl<'a> SiteCrawl<'a> {
             ctx,
             site,
             scope: Scope::new(&site.spec.url, site.spec.include_subdomains),
-            seen: HashSet::new(),
+            seen: FxHashSet::default(),
             queue: VecDeque::new(),
             homepage_queue: VecDeque::new(),
             link_queue: VecDeque::new(),
-            links: HashMap::new(),
+            links: FxHashMap::default(),
             robots: HashMap::new(),
             missing: None,
             homepage: None,
@@ -153,7 +155,7 @@ impl<'a> SiteCrawl<'a> {
             links_queued: 0,
             stats: Stats::default(),
             pending_outcomes: Vec::new(),
-            overflow: HashMap::new(),
+            overflow: FxHashMap::default(),
             render_left: Arc::new(AtomicUsize::new(ctx.opts.render.as_ref().map_or(0, |r| r.budget))),
         }
     }
@@ -692,18 +694,25 @@ impl<'a> SiteCrawl<'a> {
             let page_url = p.url.to_string();
             let as_of_year = self.ctx.opts.as_of.date().year();
             for l in &page.links {
-                let Ok(target) = Url::parse(&l.url) else {
-                    continue;
-                };
                 let key = hash64(l.url.as_bytes());
-                let internal = self.scope.contains(&target);
                 let state = self.links.entry(key).or_insert(LinkState { checked: false, sources: 0, kind: l.kind });
                 let new_target = state.sources == 0 && !state.checked;
                 state.sources += 1;
                 let keep_source = state.sources <= SOURCES_KEPT;
+                let checked = state.checked;
                 if !keep_source {
                     self.overflow.entry(key).or_insert_with(|| (l.url.clone(), 0)).1 = state.sources;
                 }
+                // A template's links, on every page of the site, are counted and nothing more:
+                // no need to read their address again.
+                let follow = !checked && !self.seen.contains(&key);
+                if !(new_target || keep_source || follow) {
+                    continue;
+                }
+                let Ok(target) = Url::parse(&l.url) else {
+                    continue;
+                };
+                let internal = self.scope.contains(&target);
                 if new_target || keep_source {
                     links.push(LinkAdd {
                         url: l.url.clone(),
@@ -713,9 +722,10 @@ impl<'a> SiteCrawl<'a> {
                         source: keep_source.then(|| (page_url.clone(), l.text.clone(), l.hidden)),
                     });
                 }
-                if state.checked || !self.seen.insert(key) {
+                if !follow {
                     continue;
                 }
+                self.seen.insert(key);
                 if internal && l.kind.is_crawlable() {
                     if let Some(reason) = trap(&target, self.ctx.opts.max_url_len, as_of_year) {
                         *self.stats.cut.entry(reason).or_default() += 1;
