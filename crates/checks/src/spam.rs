@@ -221,7 +221,7 @@ fn invisible_marquee(dom: &Dom, i: u32) -> bool {
 #[must_use]
 pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Finding> {
     let own = host_of(&page.url).map(|h| registrable(&h)).unwrap_or_default();
-    let outside = |url: &str| host_of(url).is_some_and(|h| registrable(&h) != own);
+    let outside_host = |host: &str| registrable(host) != own;
     let mut signals: Vec<Signal> = Vec::new();
 
     // 1. The head: title, keywords, description.
@@ -267,7 +267,7 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
                     && let Some(href) = a.attr("href").filter(|h| h.starts_with("http"))
                 {
                     let host = host_of(href).unwrap_or_default();
-                    if outside(href) && !public_body(&host) {
+                    if !host.is_empty() && outside_host(&host) && !public_body(&host) {
                         let lower = host.to_ascii_lowercase();
                         spam_links |= trick
                             || !m.any_in(&dom.text(j, true)).is_empty()
@@ -294,12 +294,14 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
         }
         match n.kind {
             Kind::Element(e) if e.name() == "a" => {
-                if let Some(href) = e.attr("href").filter(|h| h.starts_with("http")) {
-                    let host = host_of(href).unwrap_or_default();
+                // Only links out can be spam links: their text is read, the others' is not.
+                if let Some(href) = e.attr("href").filter(|h| h.starts_with("http"))
+                    && let Some(host) = host_of(href).filter(|h| outside_host(h))
+                {
                     let text = dom.text(i, true);
                     let terms = m.strong_in(&text);
                     let blocked = m.blocklisted(&host);
-                    if outside(href) && ((!terms.is_empty() && !m.has_context(&text)) || blocked) {
+                    if (!terms.is_empty() && !m.has_context(&text)) || blocked {
                         signals.push(Signal {
                             kind: "spam_links",
                             what: if blocked { "link to a blocklisted domain" } else { "outbound spam link" },

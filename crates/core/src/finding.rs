@@ -121,6 +121,10 @@ impl Finding {
 /// Cuts `text` to at most `max_chars` characters, adding "…" where it was cut; evidence stays short.
 #[must_use]
 pub fn clip(text: &str, max_chars: usize) -> String {
+    // No more bytes than the limit: no more characters either (most texts are short).
+    if text.len() <= max_chars {
+        return text.to_owned();
+    }
     match text.char_indices().nth(max_chars) {
         None => text.to_owned(),
         Some((i, _)) => {

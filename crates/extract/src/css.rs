@@ -9,7 +9,7 @@ use std::collections::HashSet;
 /// Why a style hides an element, if it does.
 #[must_use]
 pub fn style_hides(style: &str) -> Option<&'static str> {
-    let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let s: String = style.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_lowercase()).collect();
     let decls: Vec<(&str, &str)> =
         s.split(';').filter_map(|d| d.split_once(':')).map(|(k, v)| (k, v.trim_end_matches("!important"))).collect();
     let get = |name: &str| decls.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| *v);

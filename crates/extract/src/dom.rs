@@ -44,6 +44,8 @@ pub struct DNode<'a> {
     pub id: &'a str,
     /// The element's `class` attribute as written ("" when none).
     pub class: &'a str,
+    /// The lowercase tag name ("" for non-elements), read once.
+    name: &'a str,
 }
 
 impl<'a> DNode<'a> {
@@ -59,7 +61,7 @@ impl<'a> DNode<'a> {
     /// The lowercase tag name ("" for non-elements).
     #[must_use]
     pub fn tag(&self) -> &'a str {
-        self.element().map_or("", Element::name)
+        self.name
     }
 
     /// An attribute value.
@@ -179,7 +181,7 @@ impl<'a> Dom<'a> {
                         Node::Comment(c) => Kind::Comment(c),
                         _ => Kind::Other,
                     };
-                    let (hidden, skip, chrome, id, class) = match kind {
+                    let (hidden, skip, chrome, id, class, name) = match kind {
                         Kind::Element(e) => {
                             // One walk over the attributes (each `attr` lookup interns the name).
                             let (mut id, mut class, mut own_hidden, mut input_type) = ("", "", false, None);
@@ -200,11 +202,22 @@ impl<'a> Dom<'a> {
                             let chrome = p_chrome
                                 || matches!(name, "nav" | "header" | "footer")
                                 || id_class_has(id, class, CHROME_WORDS);
-                            (p_hidden || own_hidden, p_skip || SKIP_TAGS.contains(&name), chrome, id, class)
+                            (p_hidden || own_hidden, p_skip || SKIP_TAGS.contains(&name), chrome, id, class, name)
                         }
-                        _ => (p_hidden, p_skip, p_chrome, "", ""),
+                        _ => (p_hidden, p_skip, p_chrome, "", "", ""),
                     };
-                    nodes.push(DNode { kind, parent, end: idx + 1, hidden, skip, anchor: p_anchor, chrome, id, class });
+                    nodes.push(DNode {
+                        kind,
+                        parent,
+                        end: idx + 1,
+                        hidden,
+                        skip,
+                        anchor: p_anchor,
+                        chrome,
+                        id,
+                        class,
+                        name,
+                    });
                     stack.push(idx);
                 }
                 ego_tree::iter::Edge::Close(_) => {
@@ -241,7 +254,7 @@ impl<'a> Dom<'a> {
                 }
                 Kind::Element(e) => {
                     acc.elements += 1;
-                    if e.name() == "a" && e.attr("href").is_some() {
+                    if n.name == "a" && e.attr("href").is_some() {
                         acc.anchors += 1;
                     }
                 }
@@ -352,12 +365,12 @@ impl<'a> Dom<'a> {
             let n = &self.nodes[j as usize];
             match n.kind {
                 Kind::Text(t) if !n.skip && (hidden || !n.hidden) => push_folded(&mut out, t),
-                Kind::Element(e) if is_block(e.name()) => {
+                Kind::Element(_) if is_block(n.name) => {
                     newline(&mut out);
                     block_ends.push(n.end);
                 }
-                Kind::Element(e)
-                    if matches!(e.name(), "span" | "a" | "img") && !out.ends_with([' ', '\n']) && !out.is_empty() =>
+                Kind::Element(_)
+                    if matches!(n.name, "span" | "a" | "img") && !out.ends_with([' ', '\n']) && !out.is_empty() =>
                 {
                     out.push(' ');
                 }

@@ -343,7 +343,7 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
     for i in 0..dom.nodes.len() as u32 {
         let n = &dom.nodes[i as usize];
         let Kind::Element(e) = n.kind else { continue };
-        let tag = e.name();
+        let tag = n.tag();
         if i >= nav_until && (tag == "nav" || items::id_class_has(n, &["nav", "menu", "daohang"])) {
             nav_until = n.end;
         }
