@@ -398,8 +398,8 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
                 if let Some(u) = set.add(&base, href, &text, LinkKind::Page, (n.hidden, nav), None)
                     && tag == "a"
                 {
-                    if is_pager_link(dom, i, &text) && !pagination.iter().any(|p| p == u.as_str()) {
-                        pagination.push(u.to_string());
+                    if is_pager_link(dom, i, &text) {
+                        add_page(&mut pagination, &u);
                     }
                     anchors.push(AnchorInfo { node: i, text, url: u });
                 }
@@ -466,10 +466,8 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
                         script_dates.extend(dates::full_dates(&code));
                     }
                     for p in script::pager_pages(&code, MAX_PAGER_PAGES) {
-                        if let Some(u) = set.add(&base, &p, "", LinkKind::Page, (false, false), Some(Via::Script))
-                            && !pagination.iter().any(|p| p == u.as_str())
-                        {
-                            pagination.push(u.to_string());
+                        if let Some(u) = set.add(&base, &p, "", LinkKind::Page, (false, false), Some(Via::Script)) {
+                            add_page(&mut pagination, &u);
                         }
                     }
                 }
@@ -595,10 +593,8 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
     if records > 0 {
         let total = embedded::datastore_total(&decoded.text);
         for g in cms::hanweb_groups(&decoded.text, url, records, total, MAX_PAGER_PAGES) {
-            if let Some(u) = set.add(&base, &g, "", LinkKind::Page, (false, false), Some(Via::Script))
-                && !pagination.iter().any(|p| p == u.as_str())
-            {
-                pagination.push(u.to_string());
+            if let Some(u) = set.add(&base, &g, "", LinkKind::Page, (false, false), Some(Via::Script)) {
+                add_page(&mut pagination, &u);
             }
         }
     }
@@ -690,6 +686,13 @@ fn build(dom: &Dom, decoded: &Decoded, source: &str, script_lists: Vec<ScriptLis
         cms: cms.flatten(),
         rendered: false,
         text,
+    }
+}
+
+/// Adds a page of the list to its pagination, once.
+fn add_page(pagination: &mut Vec<String>, u: &Url) {
+    if !pagination.iter().any(|p| p == u.as_str()) {
+        pagination.push(u.to_string());
     }
 }
 
