@@ -61,6 +61,11 @@ pub struct BenchArgs {
     /// Sites each worker crawls at once, with --census (memory per site in flight: compare two).
     #[arg(long, default_value_t = 32)]
     sites_in_flight: usize,
+    /// Instead of a crawl: read and check this many pages of the generated site (the work a scan
+    /// does on its CPU pool, without network or store) on 1, 2, … threads up to the machine's
+    /// cores: pages per second for each, and how it scales.
+    #[arg(long, value_name = "PAGES", conflicts_with_all = ["serve_only", "twins", "dictionaries", "render", "hostile", "census"])]
+    pipeline: Option<usize>,
     /// Pages drawn at once, with --render.
     #[arg(long, default_value_t = sitecensus_render::DEFAULT_TABS)]
     tabs: usize,
@@ -133,6 +138,71 @@ async fn render_bench(n: usize, tabs: usize) -> Result<()> {
              {:.1} pages/s; browser start {:.1} s; browser memory peak {browser:.0} MB; sitecensus peak {:.0} MB",
             drawn as f64 / secs,
             launch.as_secs_f64(),
+            peak_rss_mb().unwrap_or(f64::NAN)
+        ),
+    );
+    Ok(())
+}
+
+/// Reads and checks `n` pages of the generated site on 1, 2, … threads up to the machine's
+/// cores, alternating the thread counts three times (the machine's speed drifts): pages per
+/// second for each (the best of three) and the speed-up over one thread.
+fn pipeline_bench(n: usize, realistic: bool) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let pages = sitecensus_fixtures::bench_pages(20_000, realistic, n);
+    let as_of = AsOf::parse("2024-07-10").map_err(|e| anyhow::anyhow!(e))?.date();
+    let checks = sitecensus_checks::Checks::new(&Rubric::default_rubric(), as_of)?;
+    let urls = pages
+        .iter()
+        .map(|(path, _)| url::Url::parse(&format!("http://127.0.0.1:18081{path}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bytes: usize = pages.iter().map(|(_, b)| b.len()).sum();
+    // What a scan's CPU pool does with a fetched page: the page model, the page-level checks,
+    // and the stored form of the model.
+    let read = |threads: usize| -> (f64, usize) {
+        let (next, found) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, body)) = pages.get(i) else { break };
+                        let opts = sitecensus_extract::Options { as_of, homepage: Some(path == "/") };
+                        let (page, findings) =
+                            sitecensus_extract::analyze(body, Some("text/html"), &urls[i], &opts, |page, dom| {
+                                checks.page(page, dom)
+                            });
+                        let stored = serde_json::to_string(&page).map_or(0, |s| s.len());
+                        found.fetch_add(findings.len() + usize::from(stored > 0), Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        (pages.len() as f64 / started.elapsed().as_secs_f64(), found.into_inner())
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    read(1);
+    let mut best = vec![0.0_f64; cores];
+    for _ in 0..3 {
+        for (k, b) in best.iter_mut().enumerate() {
+            *b = b.max(read(k + 1).0);
+        }
+    }
+    let one = best[0];
+    let rates = best
+        .iter()
+        .enumerate()
+        .map(|(k, r)| format!("{} thread(s) {r:.0} pages/s ({:.2}×)", k + 1, r / one))
+        .collect::<Vec<_>>()
+        .join(", ");
+    crate::output::say(
+        false,
+        &format!(
+            "bench pipeline: {} {}pages ({:.0} KB each) read and checked, no network or store: {rates}; peak memory {:.0} MB",
+            pages.len(),
+            if realistic { "realistic (GBK, real template) " } else { "" },
+            bytes as f64 / pages.len().max(1) as f64 / 1024.0,
             peak_rss_mb().unwrap_or(f64::NAN)
         ),
     );
@@ -359,6 +429,9 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     if let Some(n) = a.census {
         return census_bench(n, &a).await;
+    }
+    if let Some(n) = a.pipeline {
+        return tokio::task::block_in_place(|| pipeline_bench(n, a.realistic));
     }
     if let Some(port) = a.serve_only {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

@@ -759,6 +759,17 @@ fn the_accuracy_benchmarks_run_and_find_every_planted_twin() {
     assert!(out.contains(&format!("{pages} pages, {} findings", pages * 3)), "{out}");
 }
 
+#[test]
+fn the_pipeline_benchmark_reads_realistic_pages_on_every_core() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(&["bench", "--pipeline", "10", "--realistic"], dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("10 realistic (GBK, real template) pages"), "{out}");
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert!(out.contains(&format!("{cores} thread(s) ")), "one rate per thread count up to the cores: {out}");
+    assert!(out.contains("1 thread(s) ") && out.contains("(1.00×)"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_round_is_compared_with_the_first_and_written_as_a_workbook() {
     let (site, _) = serve_site_with("fake-mailbox", &[]).await;
