@@ -974,6 +974,73 @@ async fn census_round_survives_a_killed_worker(db: &str) {
     assert!(ok && out.contains("round 2"), "{out}\n{err}");
 }
 
+/// Workers on machines whose clocks disagree agree on leases: they are set and compared in the
+/// database's clock. A worker an hour ahead (libfaketime) takes the free site, not the site
+/// another worker is crawling under a live lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_clock_runs_an_hour_ahead_takes_no_live_lease() {
+    let db = sitecensus_fixtures::postgres::TempDb::new();
+    let db = db.url();
+    let (county, log) = serve_site_with("county-table", &[]).await;
+    let (zombie, _) = serve_site_with("zombie", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(
+        &[
+            "census",
+            "start",
+            "--db",
+            db,
+            &county.url("/"),
+            &zombie.url("/"),
+            "--as-of",
+            "2024-07-10",
+            "--per-host-rps",
+            "20",
+            "--per-host-connections",
+            "2",
+            "--no-render",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    let mut first = bin()
+        .args(["worker", "--db", db, "--lease", "30", "--sites-in-flight", "1", "--quiet"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let store = sitecensus_store::Store::open_any(db).unwrap();
+    let county_id = store.sites(1).unwrap()[0].id;
+    for _ in 0..200 {
+        if store.page_count(county_id).unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(store.page_count(county_id).unwrap() > 0, "the first worker crawls the first site");
+    let exe = assert_cmd::cargo::cargo_bin("sitecensus");
+    let ahead = Command::new("faketime")
+        .args(["-f", "+1h"])
+        .arg(&exe)
+        .args(["worker", "--db", db, "--lease", "30", "--sites-in-flight", "2"])
+        .env("DONT_FAKE_MONOTONIC", "1")
+        .env("LANG", "C.UTF-8")
+        .current_dir(dir.path())
+        .output()
+        .expect("faketime (Debian's faketime package; the README's test command installs it)");
+    let err = String::from_utf8_lossy(&ahead.stderr);
+    assert!(ahead.status.success(), "{err}");
+    assert!(first.wait().unwrap().success());
+    for site in store.sites(1).unwrap() {
+        assert_eq!(site.attempts, 1, "{} was leased once: {err}", site.spec.given);
+    }
+    let pages: Vec<String> = store.pages(county_id).unwrap().into_iter().map(|p| p.url).collect();
+    let distinct: std::collections::HashSet<&String> = pages.iter().collect();
+    assert_eq!(distinct.len(), pages.len(), "no page stored twice");
+    assert_eq!(log.gets("/"), 1, "the homepage was fetched once");
+}
+
 /// A round's scoring keeps what each worker stored as its sites finished, and adds what only the
 /// whole round shows: an article copied from another site of the round. A site marked done whose
 /// worker died before storing its score is assessed when the round is scored.

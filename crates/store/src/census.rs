@@ -85,10 +85,21 @@ fn next_free_site(c: &mut Conn, run_id: i64, now_s: i64, pg: bool) -> Result<Opt
 /// The transaction lock a PostgreSQL lease is taken under (one lease at a time).
 const LEASE_LOCK: i64 = 7_010_127_407;
 
-/// Seconds since 1970 on this machine's clock: leases are compared in it.
-#[must_use]
-pub fn epoch_now() -> i64 {
-    chrono::Utc::now().timestamp()
+/// The database's clock, in milliseconds since 1970, as SQL (constant within one statement).
+/// Leases and host turns are set and compared in it, never in a worker's own clock: workers on
+/// machines whose clocks disagree must still agree on when a lease runs out. SQLite's clock is
+/// the machine's that holds the file (every worker of a SQLite store runs there).
+fn clock_ms(pg: bool) -> &'static str {
+    if pg {
+        "CAST(EXTRACT(EPOCH FROM statement_timestamp()) * 1000 AS BIGINT)"
+    } else {
+        "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+    }
+}
+
+/// The database's clock, in seconds since 1970 (see [`clock_ms`]).
+fn db_now_s(c: &mut Conn) -> Result<i64, DbError> {
+    c.query_one(&format!("SELECT {} / 1000", clock_ms(c.is_postgres())), p![])?.get(0)
 }
 
 impl Store {
@@ -193,7 +204,6 @@ impl Store {
         lease_secs: i64,
         max_attempts: u32,
     ) -> Result<Option<Lease>, StoreError> {
-        let now_s = epoch_now();
         let leased: Option<(i64, u32)> = self.transaction(|c| {
             // One lease at a time: PostgreSQL by a transaction lock, SQLite by its writer lock
             // (the first statement writes), so two workers cannot both see a host free.
@@ -201,6 +211,7 @@ impl Store {
             if pg {
                 c.batch(&format!("SELECT pg_advisory_xact_lock({LEASE_LOCK})"))?;
             }
+            let now_s = db_now_s(c)?;
             c.execute(
                 "UPDATE sites SET status = 'failed', lease_owner = NULL, lease_until = NULL, finished_at = ?5,
                    error = coalesce(error, ?3)
@@ -234,11 +245,11 @@ impl Store {
     /// On database errors.
     pub fn renew_lease(&self, site_id: i64, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
         self.with(|c| {
-            c.execute(
-                "UPDATE sites SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2",
-                p![site_id, owner, epoch_now() + lease_secs],
-            )
-            .map(|n| n == 1)
+            let sql = format!(
+                "UPDATE sites SET lease_until = {} / 1000 + ?3 WHERE id = ?1 AND lease_owner = ?2",
+                clock_ms(c.is_postgres())
+            );
+            c.execute(&sql, p![site_id, owner, lease_secs]).map(|n| n == 1)
         })
     }
 
@@ -279,8 +290,8 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn claim_round_scoring(&self, run_id: i64, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
-        let now_s = epoch_now();
         self.with(|c| {
+            let now_s = db_now_s(c)?;
             c.execute(
                 "UPDATE runs SET status = 'scoring', lease_owner = ?2, lease_until = ?3
                  WHERE id = ?1 AND (status = 'running' OR (status = 'scoring' AND lease_until < ?4))
@@ -297,11 +308,11 @@ impl Store {
     /// On database errors.
     pub fn renew_round_scoring(&self, run_id: i64, owner: &str, lease_secs: i64) -> Result<bool, StoreError> {
         self.with(|c| {
-            c.execute(
-                "UPDATE runs SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND status = 'scoring'",
-                p![run_id, owner, epoch_now() + lease_secs],
-            )
-            .map(|n| n == 1)
+            let sql = format!(
+                "UPDATE runs SET lease_until = {} / 1000 + ?3 WHERE id = ?1 AND lease_owner = ?2 AND status = 'scoring'",
+                clock_ms(c.is_postgres())
+            );
+            c.execute(&sql, p![run_id, owner, lease_secs]).map(|n| n == 1)
         })
     }
 
@@ -319,22 +330,21 @@ impl Store {
         period: std::time::Duration,
         horizon: std::time::Duration,
     ) -> Result<std::time::Duration, StoreError> {
-        let now_ms = chrono::Utc::now().timestamp_millis();
         let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
         let (period_ms, horizon_ms) = (ms(period), ms(horizon));
-        let at: i64 = self.with(|c| {
-            c.query_one(
-                "INSERT INTO host_pace (host, next_at) VALUES (?1, ?3)
+        let wait: i64 = self.with(|c| {
+            let sql = format!(
+                "INSERT INTO host_pace (host, next_at) VALUES (?1, {now} + ?2)
                  ON CONFLICT (host) DO UPDATE SET next_at =
-                   CASE WHEN host_pace.next_at > ?5 THEN host_pace.next_at
-                        WHEN host_pace.next_at > ?2 THEN host_pace.next_at + ?4
-                        ELSE ?3 END
-                 RETURNING next_at - ?4",
-                p![host, now_ms, now_ms + period_ms, period_ms, now_ms.saturating_add(horizon_ms)],
-            )?
-            .get(0)
+                   CASE WHEN host_pace.next_at > {now} + ?3 THEN host_pace.next_at
+                        WHEN host_pace.next_at > {now} THEN host_pace.next_at + ?2
+                        ELSE {now} + ?2 END
+                 RETURNING next_at - ?2 - {now}",
+                now = clock_ms(c.is_postgres())
+            );
+            c.query_one(&sql, p![host, period_ms, horizon_ms])?.get(0)
         })?;
-        Ok(std::time::Duration::from_millis(u64::try_from(at - now_ms).unwrap_or(0)))
+        Ok(std::time::Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
     }
 
     /// Where a round stands: sites by state and pages stored.
