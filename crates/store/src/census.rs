@@ -285,7 +285,8 @@ impl Store {
 
     /// Takes the scoring of a round whose sites are all done or failed, for `lease_secs` (so a
     /// worker that dies while scoring leaves it to another); false when sites remain, or another
-    /// worker scores it.
+    /// worker scores it. Taking it again is allowed (a claim whose answer was lost with the
+    /// connection is tried again).
     ///
     /// # Errors
     /// On database errors.
@@ -294,7 +295,7 @@ impl Store {
             let now_s = db_now_s(c)?;
             c.execute(
                 "UPDATE runs SET status = 'scoring', lease_owner = ?2, lease_until = ?3
-                 WHERE id = ?1 AND (status = 'running' OR (status = 'scoring' AND lease_until < ?4))
+                 WHERE id = ?1 AND (status = 'running' OR (status = 'scoring' AND (lease_until < ?4 OR lease_owner = ?2)))
                    AND NOT EXISTS (SELECT 1 FROM sites WHERE run_id = ?1 AND status IN ('pending', 'crawling'))",
                 p![run_id, owner, now_s + lease_secs, now_s],
             )

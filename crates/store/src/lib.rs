@@ -1423,6 +1423,10 @@ mod tests {
             assert_eq!((n.queued, n.leased, n.done, n.failed), (0, 0, 1, 1), "{backend}");
             assert!(store.claim_round_scoring(run.id, "w2", 60).unwrap(), "{backend}");
             assert!(!store.claim_round_scoring(run.id, "w1", 60).unwrap(), "{backend}: scored once");
+            assert!(
+                store.claim_round_scoring(run.id, "w2", 60).unwrap(),
+                "{backend}: a claim tried again (its answer lost with the connection) is still its own"
+            );
         }
     }
 
