@@ -30,7 +30,7 @@ pub struct HomepageFetch {
     pub attempts: Vec<AttemptRecord>,
     /// What the last answer said it was, and how many bytes it held (evidence where the homepage
     /// answers no page).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub content_type: Option<String>,
     /// Bytes of the last answer.
     #[serde(default)]

@@ -113,7 +113,11 @@ fn start_arguments() -> Vec<String> {
 }
 
 fn start(a: StartArgs) -> Result<()> {
-    if a.scan.out.json.is_some() || a.scan.out.report.is_some() || a.scan.out.xlsx.is_some() {
+    if a.scan.out.json.is_some()
+        || a.scan.out.jsonl.is_some()
+        || a.scan.out.report.is_some()
+        || a.scan.out.xlsx.is_some()
+    {
         bail!("census start writes no results: when the round is done, `sitecensus report --db … --run N` writes them");
     }
     let (sites, row_errors) = read_sites(&a.scan.urls, a.scan.sites.as_ref())?;

@@ -100,6 +100,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     let xlsx = a.out_dir.join("demo-results.xlsx");
     let out = OutputArgs {
         json: Some(json.display().to_string()),
+        jsonl: None,
         report: Some(report.clone()),
         xlsx: Some(xlsx.clone()),
         lang: None,

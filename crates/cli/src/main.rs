@@ -70,6 +70,11 @@ struct OutputArgs {
     /// Write the results JSON here (`-` for standard output).
     #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
+    /// Write the results as JSON Lines here (`-` for standard output): one site a line
+    /// (`sitecensus.site/1`, with the run's as-of, rubric and run id), then one line per site a
+    /// census round could not assess (`sitecensus.unassessed/1`) — for census-size output.
+    #[arg(long, value_name = "FILE|-")]
+    jsonl: Option<String>,
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,

@@ -13,7 +13,7 @@ use crate::OutputArgs;
 
 /// Whether human output must stay off standard output (the JSON goes there).
 pub fn json_to_stdout(out: &OutputArgs) -> bool {
-    out.json.as_deref() == Some("-")
+    out.json.as_deref() == Some("-") || out.jsonl.as_deref() == Some("-")
 }
 
 /// Prints a line for people: to standard output, or standard error when the JSON goes to stdout.
@@ -44,14 +44,14 @@ pub fn say_archived(to_stderr: bool, quiet: bool, archived: &sitecensus_scan::Ar
 /// Writes every output the user asked for.
 pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
     if let Some(j) = &out.json {
-        let text = results.to_json();
-        if j == "-" {
-            let mut so = std::io::stdout().lock();
-            so.write_all(text.as_bytes())?;
-            so.write_all(b"\n")?;
-        } else {
-            write_file(Path::new(j), text.as_bytes())?;
-        }
+        write_to(j, |w| {
+            serde_json::to_writer_pretty(&mut *w, results)?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })?;
+    }
+    if let Some(j) = &out.jsonl {
+        write_to(j, |w| sitecensus_report::results::write_jsonl(results, w).map_err(Into::into))?;
     }
     if let Some(p) = &out.report {
         let folder = p.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -94,6 +94,21 @@ fn visible_list(urls: &[&str]) -> String {
         shown.push(format!("and {} more", urls.len() - 5));
     }
     shown.join(", ")
+}
+
+/// Streams an output to a file (`-`: standard output) through a buffer: a census's results are
+/// never held a second time as one string.
+fn write_to(target: &str, f: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    if target == "-" {
+        let mut so = std::io::BufWriter::new(std::io::stdout().lock());
+        f(&mut so)?;
+        so.flush()?;
+        return Ok(());
+    }
+    let path = Path::new(target);
+    let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    f(&mut w).and_then(|()| w.flush().map_err(Into::into)).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Writes a file whole, or says which file could not be written.

@@ -68,11 +68,8 @@ struct PageReport<'a> {
 /// What the letter and guide readers of the rubric make of one page.
 #[derive(Serialize, Default)]
 struct Reading {
-    #[serde(skip_serializing_if = "Option::is_none")]
     letter: Option<Letter>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     letters_listed: Vec<Letter>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     guide: Option<Guide>,
 }
 

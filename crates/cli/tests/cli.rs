@@ -24,6 +24,29 @@ fn run(args: &[&str], dir: &Path) -> (bool, String, String) {
     )
 }
 
+/// Checks `v` against a JSON Schema published in `schemas/` (the references between the files
+/// resolved), naming every violation.
+fn assert_schema(file: &str, v: &Value) {
+    /// The schemas' own files stand for their `$id`s.
+    struct Files;
+    impl jsonschema::Retrieve for Files {
+        fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+            let name = uri.as_str().strip_prefix("https://sitecensus.invalid/schemas/").ok_or("not ours")?;
+            Ok(serde_json::from_str(&std::fs::read_to_string(schemas().join(name))?)?)
+        }
+    }
+    fn schemas() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
+    }
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(schemas().join(file)).unwrap()).unwrap();
+    let validator = jsonschema::options()
+        .with_retriever(Files)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{file} is not a valid schema: {e}"));
+    let errors: Vec<String> = validator.iter_errors(v).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{file}: {}", errors.join("\n"));
+}
+
 const FAST: &[&str] = &[
     "--as-of",
     "2024-07-10",
@@ -91,6 +114,7 @@ fn page_prints_the_page_model_of_a_saved_page() {
         assert!(ok, "{err}");
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["schema"], "sitecensus.page/1");
+        assert_schema("sitecensus.page-1.schema.json", &v);
         for key in ["url", "encoding", "title", "page_kind", "published", "meta", "items", "links", "forms", "findings"]
         {
             assert!(v.get(key).is_some(), "{key}");
@@ -117,6 +141,7 @@ async fn scan_writes_the_contract_json_and_an_html_report() {
     assert!(ok, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out}"));
     assert_eq!(v["schema"], "sitecensus.results/1");
+    assert_schema("sitecensus.results-1.schema.json", &v);
     assert_eq!(v["as_of"], "2024-07-10T00:00:00+08:00");
     assert_eq!(v["rubric"]["id"], "gov-2019");
     assert_eq!(v["sites"][0]["url"], url);
@@ -236,6 +261,23 @@ async fn report_rescores_a_stored_run_without_fetching() {
     assert!(ok, "{err}");
     let census: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(census["rubric"]["id"], "census-2015");
+    assert_schema("sitecensus.results-1.schema.json", &census);
+    // JSON Lines: one site a line, each standing alone, equal to the site of the results file.
+    let (ok, out, err) = run(&["report", "--db", "t.db", "--jsonl", "-", "--json", "all.json"], dir.path());
+    assert!(ok, "{err}");
+    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_schema("sitecensus.lines-1.schema.json", &lines[0]);
+    assert_eq!(lines[0]["schema"], "sitecensus.site/1");
+    assert_eq!(lines[0]["as_of"], "2024-07-10T00:00:00+08:00");
+    assert_eq!(lines[0]["rubric"], "gov-2019");
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("all.json")).unwrap()).unwrap();
+    assert_eq!(lines[0]["run"], all["run"]["id"]);
+    let mut line = lines[0].clone();
+    for k in ["schema", "as_of", "rubric", "run"] {
+        line.as_object_mut().unwrap().remove(k);
+    }
+    assert_eq!(line, all["sites"][0]);
     // -q: the outputs only.
     let (ok, out, err) = run(&["report", "--db", "t.db", "-q", "--json", "-"], dir.path());
     assert!(ok, "{err}");
@@ -491,6 +533,7 @@ fn verdicts(results: &str) -> Vec<(String, String, f64, Value, Value)> {
 fn demo_results_hold(dir: &Path, out: &str, db: &str) {
     assert!(out.contains("12 sites"), "{out}");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("demo-results.json")).unwrap()).unwrap();
+    assert_schema("sitecensus.results-1.schema.json", &v);
     let sites = v["sites"].as_array().unwrap();
     assert_eq!(sites.len(), 12);
     assert!(dir.join("demo-report.html").exists());
@@ -800,6 +843,7 @@ async fn a_second_round_is_compared_with_the_first_and_written_as_a_workbook() {
     assert!(out.contains("compared with run 1: 0 fixed · 0 new"), "{out}");
     assert!(out.contains("FAIL") && out.contains("VETO"), "an English scorecard: {out}");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_schema("sitecensus.results-1.schema.json", &v);
     assert_eq!(v["comparison"]["against_run"], 1);
     assert!(v["comparison"]["totals"]["persisting"].as_u64().unwrap() > 0);
     use calamine::Reader;

@@ -60,7 +60,7 @@ pub struct Finding {
     pub detail: Map<String, Value>,
     /// The heaviest severity the check allows this finding whatever the rubric says (a list that
     /// could not be read is at most a warning: a veto needs evidence). Only `score` applies it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub at_most: Option<Severity>,
 }
 

@@ -247,16 +247,16 @@ pub struct HttpsReport {
     /// Whether a TLS connection was made and the certificate is valid for the host today.
     pub ok: bool,
     /// Why not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub error: Option<String>,
     /// The certificate's first day of validity (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub not_before: Option<String>,
     /// The certificate's last day of validity (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub not_after: Option<String>,
     /// Who issued the certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub issuer: Option<String>,
 }
 

@@ -99,7 +99,7 @@ pub struct Link {
     #[serde(default)]
     pub nav: bool,
     /// Set for redirects written as meta refresh or script.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub via: Option<Via>,
 }
 
@@ -229,17 +229,17 @@ pub struct Page {
     pub footer_text: String,
     /// A site identifier code given only as a script's `sitecode` attribute (the error-report
     /// widget that many sites carry), when the page has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub script_site_code: Option<String>,
     /// Hosts of the absolute addresses that inline scripts name or write (percent-escapes
     /// decoded): the 党政机关 mark's loader, analytics, injected spam loaders.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub script_hosts: Vec<String>,
     /// Labelled values (letter fields, service-guide elements); not read on homepages.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub fields: Vec<Field>,
     /// Tables with a header row of labels (letter lists).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub tables: Vec<Table>,
     /// Visible images with no `alt` attribute at all.
     #[serde(default)]
@@ -255,29 +255,29 @@ pub struct Page {
     pub content_links: usize,
     /// Lists the page carries in scripts, put back where a browser shows them (Hanweb
     /// datastore records, `document.write` markup, data literals).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub script_lists: Vec<crate::embedded::ScriptList>,
     /// Lists that hold nothing (`<ul class="list"></ul>`): an empty column, or one a script fills.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub empty_lists: usize,
     /// Scripts that may draw content the markup does not hold, where the page shows something
     /// waits for them (an empty list, an inline script asking for data or filling its block, a
     /// framework's template). A page with none of its dates in the markup and such scripts could
     /// not be read without running them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub drawn_by: Vec<String>,
     /// Why rendering did not help, where the page needed it (rendering off, no browser, budget
     /// spent, the browser failed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub render_note: Option<String>,
     /// Why the page was not parsed (nested past the parse budget), if it was not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub unparsable: Option<String>,
     /// Where the page was read only in part (more elements than the parse budget).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub parse_note: Option<String>,
     /// The CMS family whose fingerprints the page carries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cms: Option<crate::cms::CmsMatch>,
     /// Whether the model was read from the page as a browser drew it (headless Chromium).
     #[serde(default)]
@@ -285,10 +285,6 @@ pub struct Page {
     /// All visible text of the page, for checks that read text (not printed by `page --json`).
     #[serde(skip)]
     pub text: String,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 impl Page {

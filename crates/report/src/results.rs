@@ -11,6 +11,42 @@ use sitecensus_score::{Deduction, Scorecard, VetoHit};
 /// The schema id of the results file.
 pub const RESULTS_SCHEMA: &str = "sitecensus.results/1";
 
+/// The schema id of a site's line in JSON Lines output (`--jsonl`).
+pub const SITE_LINE_SCHEMA: &str = "sitecensus.site/1";
+/// The schema id of an unassessed site's line in JSON Lines output.
+pub const UNASSESSED_LINE_SCHEMA: &str = "sitecensus.unassessed/1";
+
+/// One line of JSON Lines output: a record with its schema id and the run's context, so that
+/// each line stands alone.
+#[derive(Serialize)]
+struct Line<'a, T> {
+    schema: &'static str,
+    as_of: &'a str,
+    rubric: &'a str,
+    run: Option<i64>,
+    #[serde(flatten)]
+    record: &'a T,
+}
+
+/// Writes the results as JSON Lines: one line per site (`sitecensus.site/1`: the site's object
+/// of the results file, with `as_of`, `rubric` (its id) and `run` (its id)), then one per site
+/// a census round could not assess (`sitecensus.unassessed/1`).
+///
+/// # Errors
+/// When the writer fails.
+pub fn write_jsonl(results: &Results, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let (as_of, rubric, run) = (results.as_of.as_str(), results.rubric.id.as_str(), results.run.as_ref().map(|r| r.id));
+    for site in &results.sites {
+        serde_json::to_writer(&mut *w, &Line { schema: SITE_LINE_SCHEMA, as_of, rubric, run, record: site })?;
+        w.write_all(b"\n")?;
+    }
+    for site in &results.unassessed {
+        serde_json::to_writer(&mut *w, &Line { schema: UNASSESSED_LINE_SCHEMA, as_of, rubric, run, record: site })?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
 /// The rubric a run was scored under.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RubricRef {
@@ -64,10 +100,10 @@ pub struct SiteResult {
     #[serde(default)]
     pub deductions: Vec<Deduction>,
     /// The name of the site's region (`江西省南昌市东湖区`), where its code is known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub region_name: Option<String>,
     /// The homepage's title (the site's own name for itself), where it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub title: Option<String>,
 }
 
@@ -152,12 +188,12 @@ pub struct Results {
     #[serde(default)]
     pub summary: crate::summary::Summary,
     /// The comparison with an earlier run of the same sites, when one was asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub comparison: Option<crate::compare::Comparison>,
     /// Sites of a census round that could not be assessed (every worker that crawled one died
     /// or timed out on it): no verdict is given without evidence, so they are listed here, with
     /// the error, instead of in `sites`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub unassessed: Vec<Unassessed>,
 }
 
@@ -197,7 +233,7 @@ impl Results {
         self.summary = crate::summary::Summary::of(&self.sites);
     }
 
-    /// Pretty JSON.
+    /// Pretty JSON (for a census, prefer streaming with `serde_json::to_writer_pretty`).
     #[must_use]
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("results serialise")

@@ -31,7 +31,7 @@ pub struct Group {
     /// Sites failed by each veto check.
     pub vetoes: BTreeMap<String, usize>,
     /// The division's name when the key is a region code (`江西省南昌市东湖区`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
 }
 
