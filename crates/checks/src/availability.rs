@@ -18,6 +18,7 @@ pub const UNPARSABLE: &str = "page.unparsable";
 
 /// Parameters of `page.unparsable`: none (the budget is the extractor's).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnparsableParams {}
 
 /// `page.unparsable` for a page whose body was cut at the size cap: read in part.
@@ -50,6 +51,7 @@ pub fn unparsable(page: &sitecensus_extract::Page, rule: &Rule<UnparsableParams>
 
 /// Thresholds of `availability.unreachable`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnreachableParams {
     /// Days of probes judged.
     pub probe_window_days: u32,
@@ -68,6 +70,7 @@ pub struct UnreachableParams {
 
 /// Thresholds of `availability.slow`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlowParams {
     /// Seconds beyond which the homepage is slow.
     pub limit_secs: f64,

@@ -23,6 +23,7 @@ pub const TYPO: &str = "accuracy.typo";
 
 /// Parameters of the three expression checks: their dictionaries.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// Dictionaries (rubrics/dict names or paths).
     pub dictionaries: Vec<String>,

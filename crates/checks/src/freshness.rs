@@ -22,10 +22,12 @@ pub const UNREADABLE: &str = "freshness.unreadable";
 
 /// Parameters of `freshness.unreadable`: none; it is never a veto.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnreadableParams {}
 
 /// Thresholds of `freshness.homepage_stale`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HomepageParams {
     /// Days without an update that fail the homepage.
     pub window_days: i64,
@@ -35,6 +37,7 @@ pub struct HomepageParams {
 
 /// Thresholds of `freshness.column_stale`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ColumnParams {
     /// Window of news columns (动态、要闻).
     pub news_days: i64,
@@ -74,6 +77,7 @@ impl ColumnParams {
 
 /// Parameters of `content.empty_column`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EmptyParams {
     /// Empty columns that raise an early warning.
     pub warn_count: usize,

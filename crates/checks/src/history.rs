@@ -18,6 +18,7 @@ pub const BACKDATED: &str = "accuracy.backdated";
 
 /// Parameters of `accuracy.backdated` (none).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BackdatedParams {}
 
 /// The earlier run a site is compared with.

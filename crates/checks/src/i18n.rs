@@ -12,6 +12,7 @@ pub const ID: &str = "i18n.untranslated";
 
 /// Parameters of the check.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// Share of Chinese characters beyond which a foreign-language page is untranslated.
     pub max_cjk_share: f64,

@@ -33,10 +33,12 @@ const SAMPLES: usize = 5;
 
 /// Parameters of checks that need none.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
 /// Parameters of `identity.missing_mark`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MarkParams {
     /// Address fragments of the mark's image, script or link.
     pub addresses: Vec<String>,
@@ -46,6 +48,7 @@ pub struct MarkParams {
 
 /// Parameters of `security.no_https`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HttpsParams {
     /// A certificate ending within this many days is noted.
     pub expiry_warn_days: i64,
@@ -53,6 +56,7 @@ pub struct HttpsParams {
 
 /// Parameters of `identity.missing_meta`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetaParams {
     /// Tags every page needs.
     pub site: Vec<String>,
@@ -64,6 +68,7 @@ pub struct MetaParams {
 
 /// Parameters of `mobile.not_adapted`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MobileParams {
     /// Link text that leads to a mobile version.
     pub mobile_links: Vec<String>,

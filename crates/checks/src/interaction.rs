@@ -30,6 +30,7 @@ const EXAMPLES: usize = 5;
 
 /// Parameters of `interaction.missing`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MissingParams {
     /// Words of an entry point's text or image alt text.
     pub channels: Vec<String>,
@@ -43,6 +44,7 @@ pub struct MissingParams {
 
 /// Parameters of `interaction.unanswered`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnansweredParams {
     /// Letters written within this many days before as-of are judged.
     pub window_days: i64,
@@ -52,6 +54,7 @@ pub struct UnansweredParams {
 
 /// Parameters of `interaction.boilerplate_reply`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BoilerplateParams {
     /// Fewer replies than this are not judged.
     pub min_replies: usize,
@@ -67,6 +70,7 @@ pub struct BoilerplateParams {
 
 /// Parameters of `interaction.slow_reply`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlowParams {
     /// Median reply time, in working days, beyond which replies are slow.
     pub max_median_working_days: f64,

@@ -17,6 +17,7 @@ pub const BROKEN_DOWNLOAD: &str = "service.broken_download";
 
 /// Thresholds and dictionaries of `links.broken`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BrokenParams {
     /// Texts that make a 200 page a soft 404.
     pub soft404_messages: Vec<String>,
@@ -26,6 +27,7 @@ pub struct BrokenParams {
 
 /// Parameters of `service.broken_download`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DownloadParams {
     /// File extensions that are downloads.
     pub extensions: Vec<String>,

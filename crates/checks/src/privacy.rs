@@ -15,6 +15,7 @@ pub const ID: &str = "privacy.personal_data";
 
 /// Parameters of the check.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// Mobile numbers beside names that make a list of people (one contact line is normal).
     pub min_named_mobiles: usize,

@@ -23,6 +23,7 @@ pub const NO_INTERPRETATION: &str = "policy.no_interpretation";
 
 /// Parameters of `service.missing`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MissingParams {
     /// Link text that shows a service offering.
     pub words: Vec<String>,
@@ -43,6 +44,7 @@ pub struct Element {
 
 /// Parameters of `service.incomplete_guide`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GuideParams {
     /// Words in a title, breadcrumb or heading that make a page a guide.
     pub markers: Vec<String>,
@@ -56,6 +58,7 @@ pub struct GuideParams {
 
 /// Parameters of `policy.no_interpretation`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InterpretationParams {
     /// Documents published within this many days before as-of are judged.
     pub window_days: i64,

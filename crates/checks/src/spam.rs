@@ -21,6 +21,7 @@ pub const ID: &str = "security.spam_injection";
 
 /// Parameters of the check: the dictionaries it reads and its thresholds.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// Dictionaries of terms no government page uses in its title, hidden blocks or outbound links.
     pub strong: Vec<String>,

@@ -23,6 +23,7 @@ pub const ID: &str = "accuracy.twin_articles";
 
 /// Parameters of the check.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// Jaccard similarity of the shingle sets at or above which two articles are twins.
     pub min_similarity: f64,

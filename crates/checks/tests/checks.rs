@@ -410,3 +410,46 @@ fn the_day_a_scan_is_for_decides_not_the_clock() {
     assert!(on(2024, 7, 10).is_empty());
     assert_eq!(on(2026, 1, 1).len(), 1);
 }
+
+/// A misspelt parameter is refused when the checks are prepared, naming the file and line where
+/// it is written — in the rubric itself, inline, or in the rubric it extends — never silently
+/// replaced by the default.
+#[test]
+fn a_misspelt_parameter_is_refused_with_its_file_and_line() {
+    let today = chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap();
+    let refused = |rubric: &Rubric| Checks::new(rubric, today).err().map(|e| e.to_string()).unwrap_or_default();
+    let head = "extends = \"gov-2019\"\nid = \"mine\"\ntitle = \"t\"\npass_mark = 60\n\n";
+    let text = format!("{head}[checks.\"freshness.homepage_stale\"]\nseverity = \"veto\"\nmax_dayz = 3\n");
+    let err = refused(&Rubric::parse(&text, "mine.toml").unwrap());
+    assert!(err.starts_with("mine.toml:8: check freshness.homepage_stale: unknown field `max_dayz`"), "{err}");
+    let text = format!("{head}[checks]\n\"freshness.homepage_stale\" = {{ severity = \"veto\", max_dayz = 3 }}\n");
+    let err = refused(&Rubric::parse(&text, "inline.toml").unwrap());
+    assert!(err.starts_with("inline.toml:7:") && err.contains("max_dayz"), "{err}");
+    // The misspelling sits in the base rubric; the child only changes another check.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.toml");
+    let gov =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/rubrics/gov-2019.toml"))
+            .unwrap()
+            .replacen("soft404_messages", "soft404_mesages", 1);
+    std::fs::write(&base, &gov).unwrap();
+    let line = gov.lines().position(|l| l.starts_with("soft404_mesages")).unwrap() + 1;
+    let child = format!(
+        "extends = \"{}\"\nid = \"child\"\ntitle = \"t\"\npass_mark = 60\n\n[checks.\"availability.slow\"]\nseverity = \"warn\"\nlimit_secs = 9\n",
+        base.display()
+    );
+    let err = refused(&Rubric::parse(&child, "child.toml").unwrap());
+    assert!(
+        err.starts_with(&format!("{}:{line}: check links.broken: unknown field `soft404_mesages`", base.display())),
+        "{err}"
+    );
+    // Spelt right, the same rubrics prepare.
+    assert!(
+        Checks::new(
+            &Rubric::parse(&format!("{head}[checks.\"freshness.homepage_stale\"]\nseverity = \"veto\"\n"), "ok.toml")
+                .unwrap(),
+            today
+        )
+        .is_ok()
+    );
+}

@@ -142,7 +142,12 @@ pub fn open_existing_store(db: &str) -> Result<Store> {
 
 /// Loads a shipped rubric by name or a rubric file.
 pub fn load_rubric(name: &str) -> Result<Rubric> {
-    Rubric::load(name).map_err(|e| anyhow::anyhow!("rubric refused: {e}"))
+    let rubric = Rubric::load(name).map_err(|e| anyhow::anyhow!("rubric refused: {e}"))?;
+    // Every check reads its parameters now: a misspelt key stops the command, with its file and
+    // line, before anything is fetched or stored.
+    sitecensus_checks::Checks::new(&rubric, sitecensus_core::AsOf::now().date())
+        .map_err(|e| anyhow::anyhow!("rubric refused: {e}"))?;
+    Ok(rubric)
 }
 
 /// Parses `--as-of`.

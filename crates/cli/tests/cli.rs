@@ -311,6 +311,19 @@ fn bad_input_gets_a_clear_error() {
     let (ok, _, err) = run(&["scan", "http://127.0.0.1:9/", "--rubric", "bad.toml", "--db", "t.db"], dir.path());
     assert!(!ok);
     assert!(err.contains("bad.toml:4") && err.contains("links.brokn"), "{err}");
+    // A misspelt parameter stops the command before anything is stored: census start too.
+    std::fs::write(
+        dir.path().join("typo.toml"),
+        "extends = \"gov-2019\"\nid = \"x\"\ntitle = \"t\"\npass_mark = 60\n[checks.\"freshness.homepage_stale\"]\nmax_dayz = 3\n",
+    )
+    .unwrap();
+    for cmd in [&["scan", "http://127.0.0.1:9/"][..], &["census", "start", "http://127.0.0.1:9/"][..]] {
+        let mut args = cmd.to_vec();
+        args.extend_from_slice(&["--rubric", "typo.toml", "--db", "typo.db"]);
+        let (ok, _, err) = run(&args, dir.path());
+        assert!(!ok && err.contains("typo.toml:6: check freshness.homepage_stale: unknown field `max_dayz`"), "{err}");
+        assert!(!dir.path().join("typo.db").exists(), "nothing stored: {err}");
+    }
     let (ok, _, err) = run(&["scan", "--db", "t.db"], dir.path());
     assert!(!ok);
     assert!(err.contains("no site to scan"), "{err}");

@@ -155,7 +155,7 @@ mod tests {
         }
         assert_eq!(v["severity"], "deduct");
         assert_eq!(v["target"], Value::Null);
-        assert!(v.get("at_most").is_none(), "no limit, no key");
+        assert_eq!(v.get("at_most"), Some(&Value::Null), "no limit: present as null, as every optional key");
     }
 
     #[test]

@@ -93,6 +93,11 @@ pub struct CheckRule {
     pub cap: Option<f64>,
     /// Thresholds, windows and dictionaries, read by the check itself.
     pub params: toml::Table,
+    /// Where the check's table is written (file, line), for errors about its parameters.
+    pub at: (String, usize),
+    /// Where each parameter is written (file, line): in the rubric itself, or in the one it
+    /// extends.
+    pub written_at: BTreeMap<String, (String, usize)>,
 }
 
 impl CheckRule {
@@ -307,6 +312,7 @@ impl Rubric {
             err(line, e.message().to_owned())
         };
         let mut value: toml::Table = toml::from_str(text).map_err(syntax)?;
+        let mut base_rubric: Option<Rubric> = None;
         // A rubric may extend another: its tables merge into the base's, its lists add to the
         // base's lists (vetoes and kind order replace them), its numbers and strings replace.
         if let Some(toml::Value::String(base)) = value.get("extends").cloned() {
@@ -322,7 +328,7 @@ impl Rubric {
                     )
                 })?,
             };
-            Self::parse_depth(&base_text, &base, depth + 1)?;
+            base_rubric = Some(Self::parse_depth(&base_text, &base, depth + 1)?);
             let mut merged: toml::Table = toml::from_str(&base_text).map_err(syntax)?;
             value.remove("extends");
             merge(&mut merged, value);
@@ -382,7 +388,19 @@ impl Rubric {
                     .ok_or_else(|| err(line, format!("check {id}: points must be a number")))?;
                 deduct.push(DeductRule { filter: BTreeMap::new(), points });
             }
-            checks.insert(id.clone(), CheckRule { id, item, severity, deduct, cap, params: table });
+            let base_rule = base_rubric.as_ref().and_then(|b| b.checks.get(&id));
+            let written = |key: &str| -> Option<(String, usize)> {
+                key_line(text, &id, key)
+                    .map(|l| (file.to_owned(), l))
+                    .or_else(|| base_rule.and_then(|r| r.written_at.get(key).cloned()))
+            };
+            let written_at = table.keys().filter_map(|k| Some((k.clone(), written(k)?))).collect();
+            let at = match (table_line(text, &id), base_rule) {
+                (Some(l), _) => (file.to_owned(), l),
+                (None, Some(r)) => r.at.clone(),
+                (None, None) => (file.to_owned(), line),
+            };
+            checks.insert(id.clone(), CheckRule { id, item, severity, deduct, cap, params: table, at, written_at });
         }
         let mut vetoes = raw.vetoes;
         for v in &mut vetoes {
@@ -435,11 +453,17 @@ impl Rubric {
     ///
     /// # Errors
     /// When the check is absent or its parameters do not fit `T`.
+    /// A parameter the check does not know (a misspelt key) is an error naming the file and line
+    /// where it is written, never a silent fall back to the default.
     pub fn params<T: DeserializeOwned>(&self, id: &str) -> Result<T, String> {
         let rule = self.rule(id).ok_or_else(|| format!("rubric {} does not run {id}", self.id))?;
-        toml::Value::Table(rule.params.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("rubric {}: check {id}: {}", self.id, e.message()))
+        toml::Value::Table(rule.params.clone()).try_into().map_err(|e: toml::de::Error| {
+            let message = e.message().trim_end();
+            // serde names the key between backticks: "unknown field `max_dayz`, expected …".
+            let key = message.split('`').nth(1).unwrap_or_default();
+            let (file, line) = rule.written_at.get(key).unwrap_or(&rule.at);
+            format!("{file}:{line}: check {id}: {message}")
+        })
     }
 }
 
@@ -469,6 +493,39 @@ fn line_of(text: &str, byte: usize) -> usize {
 
 fn find_line(text: &str, needle: &str) -> Option<usize> {
     text.find(needle).map(|i| line_of(text, i))
+}
+
+/// Where check `id`'s table starts in `text`: its `[checks."id"]` header, or its line in a
+/// `[checks]` table (`"id" = { … }`).
+fn table_start(text: &str, id: &str) -> Option<usize> {
+    text.find(&format!("checks.\"{id}\"")).or_else(|| text.find(&format!("\"{id}\" =")))
+}
+
+/// The line of check `id`'s table in `text`.
+fn table_line(text: &str, id: &str) -> Option<usize> {
+    table_start(text, id).map(|i| line_of(text, i))
+}
+
+/// The line where `key` of check `id`'s table is written in `text`: on the table's own line (an
+/// inline table) or on a line after it, before the next table.
+fn key_line(text: &str, id: &str, key: &str) -> Option<usize> {
+    let start = table_start(text, id)?;
+    let first = line_of(text, start);
+    let assigns = |t: &str| t.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='));
+    for (n, l) in text[start..].lines().enumerate() {
+        let t = l.trim_start();
+        if n > 0 && t.starts_with('[') {
+            break;
+        }
+        let inline = l.match_indices(key).any(|(i, _)| {
+            let before = l[..i].trim_end();
+            (before.ends_with('{') || before.ends_with(',')) && assigns(&l[i..])
+        });
+        if assigns(t) || inline {
+            return Some(first + n);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
