@@ -18,9 +18,23 @@ const MAX_LINKS: u32 = 65_000;
 /// Longest address Excel takes as a hyperlink.
 const MAX_URL: usize = 2079;
 
-/// A sheet being filled row by row.
+/// Rows a sheet holds (Excel's limit): a table past it goes on in a sheet of its own, "… (2)".
+const MAX_ROWS: u32 = 1_048_576;
+
+/// A sheet being filled row by row; a table that outgrows it continues in a new sheet with the
+/// same header.
 struct Sheet<'a> {
-    ws: &'a mut Worksheet,
+    wb: &'a mut Workbook,
+    /// The worksheet being written, by its index in the workbook.
+    idx: usize,
+    name: String,
+    widths: Vec<f64>,
+    /// The table's header, repeated at the top of each continuation sheet.
+    columns: Vec<String>,
+    /// Which sheet of the table this is (1, 2, …).
+    part: u32,
+    /// Rows a sheet may hold.
+    max_rows: u32,
     row: u32,
     bold: Format,
     date: Format,
@@ -43,9 +57,14 @@ enum Cell<'a> {
 }
 
 impl Sheet<'_> {
+    fn ws(&mut self) -> &mut Worksheet {
+        self.wb.worksheet_from_index(self.idx).expect("the sheet being written is in the workbook")
+    }
+
     fn header(&mut self, cells: &[&str]) -> Result<(), XlsxError> {
+        let (row, bold) = (self.row, self.bold.clone());
         for (c, h) in cells.iter().enumerate() {
-            self.ws.write_string_with_format(self.row, c as u16, *h, &self.bold)?;
+            self.ws().write_string_with_format(row, c as u16, *h, &bold)?;
         }
         self.row += 1;
         Ok(())
@@ -56,33 +75,51 @@ impl Sheet<'_> {
     fn table_header(&mut self, cells: &[&str]) -> Result<(), XlsxError> {
         self.header(cells)?;
         self.width = cells.len() as u16;
-        self.ws.set_freeze_panes(1, 0)?;
-        self.ws.set_repeat_rows(0, 0)?;
-        self.ws.set_landscape();
-        self.ws.set_paper_size(9);
-        self.ws.set_print_fit_to_pages(1, 0);
+        self.columns = cells.iter().map(|c| (*c).to_owned()).collect();
+        let ws = self.ws();
+        ws.set_freeze_panes(1, 0)?;
+        ws.set_repeat_rows(0, 0)?;
+        ws.set_landscape();
+        ws.set_paper_size(9);
+        ws.set_print_fit_to_pages(1, 0);
         Ok(())
     }
 
     /// Closes a table: the filter covers every row written.
     fn finish_table(&mut self) -> Result<(), XlsxError> {
         if self.width > 0 {
-            self.ws.autofilter(0, 0, self.row.saturating_sub(1).max(1), self.width - 1)?;
+            let (last, width) = (self.row.saturating_sub(1).max(1), self.width);
+            self.ws().autofilter(0, 0, last, width - 1)?;
         }
         Ok(())
     }
 
+    /// Closes a full sheet of the table and goes on in the next, under the same header.
+    fn continue_table(&mut self) -> Result<(), XlsxError> {
+        self.finish_table()?;
+        self.part += 1;
+        self.idx = new_worksheet(self.wb, &format!("{} ({})", self.name, self.part), &self.widths)?;
+        self.row = 0;
+        self.links = 0;
+        let columns = std::mem::take(&mut self.columns);
+        self.table_header(&columns.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
     fn line(&mut self, cells: &[Cell<'_>]) -> Result<(), XlsxError> {
+        if self.width > 0 && self.row >= self.max_rows {
+            self.continue_table()?;
+        }
+        let ws = self.wb.worksheet_from_index(self.idx).expect("the sheet being written is in the workbook");
         for (c, v) in cells.iter().enumerate() {
             let c = c as u16;
             match v {
-                Cell::Text(t) => self.ws.write_string(self.row, c, clip(t, MAX_CELL))?,
-                Cell::Owned(t) => self.ws.write_string(self.row, c, clip(t, MAX_CELL))?,
-                Cell::Num(n) => self.ws.write_number(self.row, c, *n)?,
-                Cell::Percent(n) => self.ws.write_number_with_format(self.row, c, *n, &self.percent)?,
+                Cell::Text(t) => ws.write_string(self.row, c, clip(t, MAX_CELL))?,
+                Cell::Owned(t) => ws.write_string(self.row, c, clip(t, MAX_CELL))?,
+                Cell::Num(n) => ws.write_number(self.row, c, *n)?,
+                Cell::Percent(n) => ws.write_number_with_format(self.row, c, *n, &self.percent)?,
                 Cell::Date(t) => match t.get(..10).and_then(|d| ExcelDateTime::parse_from_str(d).ok()) {
-                    Some(d) => self.ws.write_datetime_with_format(self.row, c, &d, &self.date)?,
-                    None => self.ws.write_string(self.row, c, clip(t, MAX_CELL))?,
+                    Some(d) => ws.write_datetime_with_format(self.row, c, &d, &self.date)?,
+                    None => ws.write_string(self.row, c, clip(t, MAX_CELL))?,
                 },
                 Cell::Link(t) => {
                     let linkable = (t.starts_with("http://") || t.starts_with("https://"))
@@ -90,9 +127,9 @@ impl Sheet<'_> {
                         && self.links < MAX_LINKS;
                     if linkable {
                         self.links += 1;
-                        self.ws.write_url(self.row, c, Url::new(*t))?
+                        ws.write_url(self.row, c, Url::new(*t))?
                     } else {
-                        self.ws.write_string(self.row, c, clip(t, MAX_CELL))?
+                        ws.write_string(self.row, c, clip(t, MAX_CELL))?
                     }
                 }
             };
@@ -114,14 +151,26 @@ fn severity(s: sitecensus_core::Severity, lang: Lang) -> &'static str {
     }
 }
 
-fn sheet<'a>(wb: &'a mut Workbook, name: &str, widths: &[f64]) -> Result<Sheet<'a>, XlsxError> {
+/// Adds a worksheet named `name` with its column widths; its index in the workbook.
+fn new_worksheet(wb: &mut Workbook, name: &str, widths: &[f64]) -> Result<usize, XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
+    Ok(wb.worksheets().len() - 1)
+}
+
+fn sheet<'a>(wb: &'a mut Workbook, name: &str, widths: &[f64], max_rows: u32) -> Result<Sheet<'a>, XlsxError> {
+    let idx = new_worksheet(wb, name, widths)?;
     Ok(Sheet {
-        ws,
+        wb,
+        idx,
+        name: name.to_owned(),
+        widths: widths.to_vec(),
+        columns: Vec::new(),
+        part: 1,
+        max_rows,
         row: 0,
         bold: Format::new().set_bold(),
         date: Format::new().set_num_format("yyyy-mm-dd"),
@@ -189,12 +238,17 @@ fn item_of<'a>(s: &'a SiteResult, check: &str) -> &'a str {
 /// # Errors
 /// When the workbook cannot be assembled (it is written to memory, not to a file).
 pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
+    render_rows(results, lang, MAX_ROWS)
+}
+
+/// As [`render`], with sheets of at most `max_rows` rows.
+fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let sm = &results.summary;
     let by_url: std::collections::HashMap<&str, &SiteResult> =
         results.sites.iter().map(|s| (s.url.as_str(), s)).collect();
     {
-        let mut s = sheet(&mut wb, lang.t(Label::SheetSummary), &[28.0, 14.0, 12.0, 12.0, 12.0, 60.0])?;
+        let mut s = sheet(&mut wb, lang.t(Label::SheetSummary), &[28.0, 14.0, 12.0, 12.0, 12.0, 60.0], max_rows)?;
         let (rubric, as_of) = if lang == Lang::Zh { ("评估指标", "评估日期") } else { ("rubric", "as of") };
         s.line(&[Cell::Text(rubric), Cell::Owned(format!("{} {}", results.rubric.id, results.rubric.title))])?;
         s.line(&[Cell::Text(as_of), Cell::Date(&results.as_of)])?;
@@ -220,7 +274,8 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         }
     }
     {
-        let mut s = sheet(&mut wb, lang.t(Label::SheetRanking), &[8.0, 30.0, 36.0, 10.0, 10.0, 10.0, 10.0, 50.0])?;
+        let mut s =
+            sheet(&mut wb, lang.t(Label::SheetRanking), &[8.0, 30.0, 36.0, 10.0, 10.0, 10.0, 10.0, 50.0], max_rows)?;
         s.table_header(&[
             lang.t(Label::Rank),
             lang.t(Label::Site),
@@ -249,8 +304,12 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         s.finish_table()?;
     }
     {
-        let mut s =
-            sheet(&mut wb, lang.t(Label::SheetFindings), &[30.0, 36.0, 28.0, 30.0, 10.0, 60.0, 40.0, 40.0, 40.0])?;
+        let mut s = sheet(
+            &mut wb,
+            lang.t(Label::SheetFindings),
+            &[30.0, 36.0, 28.0, 30.0, 10.0, 60.0, 40.0, 40.0, 40.0],
+            max_rows,
+        )?;
         s.table_header(&[
             lang.t(Label::Site),
             "URL",
@@ -280,7 +339,12 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         s.finish_table()?;
     }
     {
-        let mut s = sheet(&mut wb, lang.t(Label::SheetColumns), &[30.0, 24.0, 40.0, 10.0, 8.0, 12.0, 8.0, 8.0, 10.0])?;
+        let mut s = sheet(
+            &mut wb,
+            lang.t(Label::SheetColumns),
+            &[30.0, 24.0, 40.0, 10.0, 8.0, 12.0, 8.0, 8.0, 10.0],
+            max_rows,
+        )?;
         s.table_header(&[
             lang.t(Label::Site),
             lang.t(Label::Column),
@@ -315,6 +379,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             &mut wb,
             lang.t(Label::SheetRectification),
             &[30.0, 36.0, 12.0, 10.0, 10.0, 10.0, 10.0, 8.0, 8.0, 8.0, 10.0],
+            max_rows,
         )?;
         s.table_header(&[
             lang.t(Label::Site),
@@ -352,6 +417,7 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             &mut wb,
             if lang == Lang::Zh { "整改明细" } else { "Rectification detail" },
             &[30.0, 10.0, 28.0, 10.0, 60.0, 40.0, 40.0],
+            max_rows,
         )?;
         s.table_header(&[
             lang.t(Label::Site),
@@ -393,4 +459,51 @@ pub fn render(results: &Results, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         s.finish_table()?;
     }
     wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::Reader;
+
+    #[test]
+    fn a_table_past_the_row_limit_goes_on_in_a_sheet_of_its_own() {
+        let findings: Vec<serde_json::Value> = (0..7)
+            .map(|i| {
+                serde_json::json!({"check": "links.broken", "severity": "deduct", "page": "http://a.gov.cn/",
+                    "target": format!("http://a.gov.cn/{i}.html"), "evidence": format!("HTTP 404 #{i}"), "detail": {}})
+            })
+            .collect();
+        let results: Results = serde_json::from_value(serde_json::json!({
+            "schema": "sitecensus.results/1", "as_of": "2024-07-10T00:00:00+08:00",
+            "rubric": {"id": "gov-2019", "title": "t"},
+            "sites": [{"url": "http://a.gov.cn/", "name": "某县", "level": "county", "region": null,
+                "verdict": "pass", "score": 99.3, "vetoes": [], "stats": {}, "columns": [], "findings": findings}]
+        }))
+        .unwrap();
+        // Four rows a sheet: the header and three findings, then the next sheet.
+        let bytes = render_rows(&results, Lang::En, 4).unwrap();
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let names = wb.sheet_names();
+        assert!(
+            names.starts_with(&[
+                "Summary".into(),
+                "Ranking".into(),
+                "Findings".into(),
+                "Findings (2)".into(),
+                "Findings (3)".into()
+            ]),
+            "{names:?}"
+        );
+        let mut seen = Vec::new();
+        for name in ["Findings", "Findings (2)", "Findings (3)"] {
+            let range = wb.worksheet_range(name).unwrap();
+            let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(ToString::to_string).collect()).collect();
+            assert_eq!(rows[0][5], "evidence", "{name} starts with the header: {rows:?}");
+            assert!(rows.len() <= 4, "{name}: {rows:?}");
+            seen.extend(rows[1..].iter().map(|r| r[5].clone()));
+        }
+        let want: Vec<String> = (0..7).map(|i| format!("HTTP 404 #{i}")).collect();
+        assert_eq!(seen, want, "every finding once, in order");
+    }
 }
