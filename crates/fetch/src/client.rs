@@ -270,6 +270,12 @@ impl Fetcher {
         &self.client
     }
 
+    /// Whether GET responses are archived (a WARC is being written).
+    #[must_use]
+    pub fn archives(&self) -> bool {
+        self.warc.is_some()
+    }
+
     /// The private-address guard (to allow the sites the user named).
     #[must_use]
     pub fn guard(&self) -> &Guard {

@@ -32,6 +32,8 @@ const LINK_CHECKS_IN_FLIGHT: usize = 16;
 const HOMEPAGE_HOPS: usize = 3;
 /// A homepage with less visible text than this that redirects by meta refresh or script is a stub.
 const STUB_TEXT_CHARS: usize = 200;
+/// Bytes of a stylesheet or image archived for replay (a larger one is archived cut, and says so).
+const ASSET_LIMIT: usize = 4 * 1024 * 1024;
 /// URLs taken from sitemaps.
 const SITEMAP_URLS: usize = 50_000;
 
@@ -290,9 +292,8 @@ impl<'a> SiteCrawl<'a> {
                     continue;
                 }
                 links_in_flight += 1;
-                let download =
-                    self.links.get(&hash64(url.as_str().as_bytes())).is_some_and(|l| l.kind == LinkKind::Download);
-                in_flight.push(Box::pin(self.check_link(url, download)));
+                let kind = self.links.get(&hash64(url.as_str().as_bytes())).map_or(LinkKind::Page, |l| l.kind);
+                in_flight.push(Box::pin(self.check_link(url, kind)));
             }
             let Some(done) = in_flight.next().await else {
                 break;
@@ -558,7 +559,12 @@ impl<'a> SiteCrawl<'a> {
 
     /// Checks a link target. A download answered by an HTML page is read: a "page not found"
     /// page in place of a form is a broken download, whatever its status.
-    fn check_link(&self, url: Url, download: bool) -> impl std::future::Future<Output = Work> + Send + 'static {
+    ///
+    /// With a WARC being written, the site's own stylesheets and images are fetched whole (up to
+    /// [`ASSET_LIMIT`]) instead of asked for their head, so that the archive replays its pages
+    /// as they looked.
+    fn check_link(&self, url: Url, kind: LinkKind) -> impl std::future::Future<Output = Work> + Send + 'static {
+        let download = kind == LinkKind::Download;
         let fetcher = self.ctx.fetcher.clone();
         let checks = self.ctx.checks.clone();
         let cpu = self.ctx.cpu.clone();
@@ -599,7 +605,9 @@ impl<'a> SiteCrawl<'a> {
                     return Work::Link(url, Box::new(f), findings, None);
                 }
             }
-            let mut f = fetcher.check(&url).await;
+            let asset = in_scope && fetcher.archives() && matches!(kind, LinkKind::Stylesheet | LinkKind::Image);
+            let mut f =
+                if asset { fetcher.fetch(&url, reqwest_get(), ASSET_LIMIT).await } else { fetcher.check(&url).await };
             if download && in_scope && matches!(f.outcome, Outcome::Ok { .. }) && f.is_html() {
                 let got = fetcher.fetch(&url, reqwest_get(), sitecensus_fetch::client::CHECK_BODY_LIMIT).await;
                 if let Outcome::Ok { status } = got.outcome {

@@ -239,6 +239,10 @@ async fn the_crawl_is_archived_as_warc() {
         .filter_map(|r| r.header(warc::WarcHeader::TargetURI).map(|u| u.to_string()))
         .collect();
     assert!(uris.contains(&site.url("/portal/index.html")), "{uris:?}");
+    // What a replay of the page needs is archived too: the site's stylesheet and images.
+    for asset in ["/portal/css/style.css", "/img/dzjg.png"] {
+        assert!(uris.contains(&site.url(asset)), "{asset} not archived: {uris:?}");
+    }
     // warcio, the reference reader, verifies every record's digests (the README's test command
     // installs it; a machine without it fails here rather than skipping).
     let check = std::process::Command::new("warcio")
