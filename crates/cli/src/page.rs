@@ -52,6 +52,12 @@ pub struct PageArgs {
     /// Follow a live page's redirects into loopback, private and link-local addresses too.
     #[arg(long)]
     allow_private: bool,
+    /// Fetch a live page through this proxy (default: the environment's, as curl).
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// A header the live page's request carries, `Name: value` (again for more).
+    #[arg(long, value_name = "NAME: VALUE")]
+    header: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -104,6 +110,12 @@ pub async fn run(a: PageArgs) -> Result<()> {
         let cfg = FetchConfig {
             timeout: std::time::Duration::from_secs_f64(a.timeout.max(0.1)),
             allow_private: a.allow_private,
+            proxy: a.proxy.clone(),
+            headers: a
+                .header
+                .iter()
+                .map(|h| sitecensus_fetch::parse_header(h).map_err(|e| anyhow::anyhow!("--header {e}")))
+                .collect::<Result<_>>()?,
             ..FetchConfig::default()
         };
         let f = Fetcher::new(cfg, None)?;
@@ -151,6 +163,8 @@ pub async fn run(a: PageArgs) -> Result<()> {
             (Some(f), false) => {
                 let mut cfg = sitecensus_render::RenderConfig::new(f.guard().clone(), sitecensus_core::USER_AGENT);
                 cfg.executable = a.chromium.clone();
+                cfg.proxy = f.proxy_server();
+                cfg.headers = f.headers().to_vec();
                 let r = sitecensus_render::Renderer::new(cfg);
                 match r.render(&url).await {
                     Ok(d) => {

@@ -81,6 +81,13 @@ pub struct ScanArgs {
     /// rules for `sitecensus` apply whatever it says.
     #[arg(long, value_name = "TEXT", default_value = sitecensus_core::USER_AGENT)]
     pub user_agent: String,
+    /// Send every request through this proxy (`http://host:port`, `socks5://…`); by default
+    /// the environment's HTTP_PROXY / HTTPS_PROXY / ALL_PROXY apply, with NO_PROXY, as in curl.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// A header every request carries, `Name: value` (again for more), as curl's -H.
+    #[arg(long, value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
     /// Do not check links to other sites.
     #[arg(long)]
     pub no_external: bool,
@@ -174,6 +181,12 @@ pub fn options(a: &ScanArgs) -> Result<ScanOptions> {
         allow_private: a.allow_private,
         resolve,
         user_agent: a.user_agent.clone(),
+        proxy: a.proxy.clone(),
+        headers: a
+            .header
+            .iter()
+            .map(|h| sitecensus_fetch::parse_header(h).map_err(|e| anyhow::anyhow!("--header {e}")))
+            .collect::<Result<_>>()?,
         ..FetchConfig::default()
     };
     o.max_pages = a.max_pages.max(1);

@@ -151,6 +151,46 @@ async fn scan_writes_the_contract_json_and_an_html_report() {
     assert!(html.contains("丰安县") || html.contains(url.as_str()));
 }
 
+/// Requests go through the proxy `--proxy` names, or the environment's `HTTP_PROXY`, and carry
+/// each `--header`. The fixture server stands for the proxy: it answers a proxy's absolute-form
+/// requests by their path, and logs the host asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_go_through_the_proxy_and_carry_the_headers_given() {
+    let (proxy, log) = serve_site_with("stub-home", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The name resolves nowhere: only through the proxy can the site be read.
+    let site = "http://www.xilin-proxied.gov.cn/";
+    let proxy_url = proxy.url("");
+    let scan = |via_env: bool, db: &str| {
+        let mut c = bin();
+        c.args(["scan", site, "--json", "-", "--db", db, "--no-render", "--header", "X-Inspector: office-36"]);
+        c.args(FAST);
+        if via_env {
+            c.env("HTTP_PROXY", &proxy_url);
+        } else {
+            c.args(["--proxy", &proxy_url]).env_remove("HTTP_PROXY").env_remove("http_proxy");
+        }
+        let out = c.current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["sites"][0]["stats"]["pages_fetched"].as_u64().unwrap()
+    };
+    for (via_env, db) in [(false, "flag.db"), (true, "env.db")] {
+        let before = log.entries().len();
+        let fetched = scan(via_env, db);
+        assert!(fetched > 3, "the site was read through the proxy: {fetched} pages");
+        let asked = &log.entries()[before..];
+        assert!(asked.len() as u64 >= fetched);
+        for r in asked {
+            assert_eq!(r.host, "www.xilin-proxied.gov.cn", "{}", r.line);
+            assert_eq!(r.headers.get("x-inspector").map(|v| v.as_bytes()), Some(&b"office-36"[..]), "{}", r.line);
+        }
+    }
+    // A header HTTP does not allow is a usage error, said before anything is fetched.
+    let (ok, _, err) = run(&["scan", site, "--header", "no colon here", "--db", "bad.db"], dir.path());
+    assert!(!ok && err.contains("--header") && err.contains("Name: value"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
     let (ext, _) = serve_site_with("external", &[]).await;

@@ -64,6 +64,11 @@ pub struct FetchConfig {
     /// The User-Agent every request carries (`--user-agent`; robots.txt rules for `sitecensus`
     /// apply whatever it says).
     pub user_agent: String,
+    /// The proxy every request goes through (`--proxy`); None takes the environment's
+    /// (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, with `NO_PROXY`), as curl does.
+    pub proxy: Option<String>,
+    /// Headers every request carries besides the usual ones (`--header "Name: value"`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Default for FetchConfig {
@@ -79,8 +84,34 @@ impl Default for FetchConfig {
             backoff: Duration::from_millis(500),
             extra_roots: Vec::new(),
             user_agent: USER_AGENT.to_owned(),
+            proxy: None,
+            headers: Vec::new(),
         }
     }
+}
+
+/// Parses `Name: value` as curl's `--header` takes it.
+///
+/// # Errors
+/// When the text is not a header line HTTP allows.
+pub fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once(':').ok_or_else(|| format!("{s:?} is not `Name: value`"))?;
+    let (name, value) = (name.trim(), value.trim());
+    header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("{name:?} is not a header name"))?;
+    HeaderValue::from_str(value).map_err(|_| format!("the value of {name} holds characters a header cannot"))?;
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// The proxy the environment names for `scheme` (`https_proxy`, `http_proxy`, then `all_proxy`,
+/// either case), as curl and reqwest read it.
+#[must_use]
+pub fn env_proxy(scheme: &str) -> Option<String> {
+    let names = [format!("{scheme}_proxy"), "all_proxy".to_owned()];
+    names.iter().find_map(|n| {
+        [n.clone(), n.to_ascii_uppercase()]
+            .into_iter()
+            .find_map(|v| std::env::var(v).ok().filter(|p| !p.trim().is_empty()))
+    })
 }
 
 /// Parses `HOST:PORT:ADDR` as curl's `--resolve` takes it (IPv6 addresses may be bracketed).
@@ -205,6 +236,12 @@ pub enum BuildError {
     /// reqwest refused the configuration (no usable TLS roots, say).
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// A `--header` that HTTP does not allow.
+    #[error("--header {0}")]
+    Header(String),
+    /// A `--proxy` that is not a proxy address.
+    #[error("--proxy {0}")]
+    Proxy(String),
 }
 
 impl Fetcher {
@@ -222,19 +259,53 @@ impl Fetcher {
             HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
         );
         headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
+        // A --header replaces the usual header of its name; given twice, both are sent.
+        let mut given = std::collections::HashSet::new();
+        for (name, value) in &cfg.headers {
+            let name = header::HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| BuildError::Header(format!("{name:?} is not a header name")))?;
+            let value = HeaderValue::from_str(value.trim())
+                .map_err(|_| BuildError::Header(format!("the value of {name} holds characters a header cannot")))?;
+            if given.insert(name.clone()) {
+                headers.insert(name, value);
+            } else {
+                headers.append(name, value);
+            }
+        }
+        // Behind a proxy, the proxy resolves the sites' names: the guard still refuses private
+        // address literals, and lets the proxy's own host through.
+        let proxy = match &cfg.proxy {
+            Some(p) => Some(
+                reqwest::Proxy::all(p.as_str())
+                    .map_err(|e| BuildError::Proxy(format!("{p}: {e}")))?
+                    .no_proxy(reqwest::NoProxy::from_env()),
+            ),
+            None => None,
+        };
+        let proxies: Vec<String> =
+            cfg.proxy.iter().cloned().chain(["http", "https"].iter().filter_map(|s| env_proxy(s))).collect();
+        for p in &proxies {
+            if let Some(host) = Url::parse(p).ok().and_then(|u| u.host_str().map(str::to_owned)) {
+                guard.allow_host(host.trim_matches(['[', ']']));
+            }
+        }
         let cookies = Arc::new(crate::cookies::SiteCookies::default());
         let base = || {
-            reqwest::Client::builder()
+            let b = reqwest::Client::builder()
                 .user_agent(cfg.user_agent.clone())
                 .default_headers(headers.clone())
                 .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
                 .cookie_provider(cookies.clone())
                 .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
                 .pool_idle_timeout(Duration::from_secs(30))
                 .pool_max_idle_per_host(cfg.politeness.per_host_connections.max(1))
                 .tcp_nodelay(true)
-                .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
+                .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())));
+            // Without --proxy, reqwest takes the environment's proxies (and NO_PROXY) itself.
+            match &proxy {
+                Some(p) => b.proxy(p.clone()),
+                None => b,
+            }
         };
         let unmapped = if cfg.resolve.is_empty() { None } else { Some(base().build()?) };
         let mut builder = base();
@@ -242,9 +313,15 @@ impl Fetcher {
             builder = builder.resolve(host, SocketAddr::new(*addr, *port));
             guard.allow_host(host);
         }
-        let legacy = Legacy::new(guard.clone(), cfg.resolve.clone(), &cfg.extra_roots, cfg.user_agent.clone())
-            .map_err(|e| tracing::warn!("no fallback for TLS 1.0/1.1 servers: {e}"))
-            .ok();
+        // The TLS 1.0/1.1 fallback connects directly: behind a proxy it is not used, so that
+        // nothing goes around the proxy an office requires.
+        let legacy = if proxies.is_empty() {
+            Legacy::new(guard.clone(), cfg.resolve.clone(), &cfg.extra_roots, cfg.user_agent.clone())
+                .map_err(|e| tracing::warn!("no fallback for TLS 1.0/1.1 servers: {e}"))
+                .ok()
+        } else {
+            None
+        };
         Ok(Fetcher {
             legacy,
             client: builder.build()?,
@@ -268,6 +345,18 @@ impl Fetcher {
             }
         }
         &self.client
+    }
+
+    /// The proxy the browser should draw pages through: `--proxy`, or the environment's.
+    #[must_use]
+    pub fn proxy_server(&self) -> Option<String> {
+        self.cfg.proxy.clone().or_else(|| env_proxy("https")).or_else(|| env_proxy("http"))
+    }
+
+    /// The headers every request carries besides the usual ones (`--header`).
+    #[must_use]
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.cfg.headers
     }
 
     /// Whether GET responses are archived (a WARC is being written).
@@ -476,7 +565,7 @@ impl Fetcher {
                     url: current.to_string(),
                     date: Utc::now(),
                     remote_ip: remote_addr.map(|a| a.ip()),
-                    request_head: request_head(&method, &current, form.map(str::len), &self.cfg.user_agent),
+                    request_head: request_head(&method, &current, form.map(str::len), &self.cfg),
                     request_body: form.map(|f| Bytes::copy_from_slice(f.as_bytes())).unwrap_or_default(),
                     response_head: response_head(version, status, &headers, body.len()),
                     body: body.clone(),
@@ -526,14 +615,18 @@ impl Fetcher {
     }
 }
 
-fn request_head(method: &Method, url: &Url, form_len: Option<usize>, user_agent: &str) -> String {
+fn request_head(method: &Method, url: &Url, form_len: Option<usize>, cfg: &FetchConfig) -> String {
     let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-    let form = form_len.map_or_else(String::new, |n| {
-        format!("Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: {n}\r\n")
-    });
+    let mut extra: String = cfg.headers.iter().map(|(n, v)| format!("{n}: {v}\r\n")).collect();
+    if let Some(n) = form_len {
+        extra.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: {n}\r\n"
+        ));
+    }
     format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {user_agent}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: zh-CN,zh;q=0.9,en;q=0.5\r\n{form}\r\n",
-        &url[url::Position::BeforeHost..url::Position::AfterPort]
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: zh-CN,zh;q=0.9,en;q=0.5\r\n{extra}\r\n",
+        &url[url::Position::BeforeHost..url::Position::AfterPort],
+        cfg.user_agent
     )
 }
 

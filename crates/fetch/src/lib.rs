@@ -14,7 +14,7 @@ pub mod tls;
 pub mod warc;
 
 pub use archive::{Archive, ArchiveError};
-pub use client::{Attempt, FetchConfig, Fetched, Fetcher, parse_resolve};
+pub use client::{Attempt, FetchConfig, Fetched, Fetcher, env_proxy, parse_header, parse_resolve};
 pub use politeness::Politeness;
 pub use robots::Robots;
 pub use tls::HttpsProbe;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EventRequestPaused, FailRequestParams, RequestId,
 };
-use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
+use chromiumoxide::cdp::browser_protocol::network::{ErrorReason, Headers, SetExtraHttpHeadersParams};
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::page::ScreenshotParams;
@@ -67,6 +67,11 @@ pub struct RenderConfig {
     pub guard: Guard,
     /// `--resolve` overrides (host, port, address), given to the browser as resolver rules.
     pub resolve: Vec<(String, u16, IpAddr)>,
+    /// The proxy pages are drawn through (the crawl's), with `NO_PROXY`'s hosts going direct;
+    /// None: no proxy.
+    pub proxy: Option<String>,
+    /// Headers every request of a drawn page carries besides the browser's (`--header`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl RenderConfig {
@@ -81,6 +86,8 @@ impl RenderConfig {
             user_agent: user_agent.to_owned(),
             guard,
             resolve: Vec::new(),
+            proxy: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -230,7 +237,6 @@ impl Renderer {
             "disable-sync",
             "no-first-run",
             "no-default-browser-check",
-            "no-proxy-server",
             "mute-audio",
             "hide-scrollbars",
             // Memory stays bounded by the tabs: one renderer per tab, no per-site isolation
@@ -245,6 +251,15 @@ impl Renderer {
             "site-per-process,SpareRendererForSitePerProcess,Translate,OptimizationHints,MediaRouter".to_owned(),
         ));
         switches.push(("renderer-process-limit", (self.cfg.tabs.max(1) + 1).to_string()));
+        match &self.cfg.proxy {
+            Some(p) => {
+                switches.push(("proxy-server", p.clone()));
+                if let Some(bypass) = ["NO_PROXY", "no_proxy"].iter().find_map(|v| std::env::var(v).ok()) {
+                    switches.push(("proxy-bypass-list", bypass.replace(',', ";")));
+                }
+            }
+            None => switches.push(("no-proxy-server", String::new())),
+        }
         if !self.cfg.resolve.is_empty() {
             let rules: Vec<String> = self
                 .cfg
@@ -404,6 +419,13 @@ impl Renderer {
             // that could open them are taken away before the page's scripts run.
             page.evaluate_on_new_document(NO_SIDE_CHANNELS).await.map_err(|e| RenderError::Browser(e.to_string()))?;
             let _ = page.set_user_agent(self.cfg.user_agent.as_str()).await;
+            if !self.cfg.headers.is_empty() {
+                let map: serde_json::Map<String, serde_json::Value> =
+                    self.cfg.headers.iter().map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone()))).collect();
+                page.execute(SetExtraHttpHeadersParams::new(Headers::new(map)))
+                    .await
+                    .map_err(|e| RenderError::Browser(e.to_string()))?;
+            }
             page.goto(url.as_str()).await.map_err(|e| RenderError::Browser(e.to_string()))?;
             settle(&page, self.cfg.settle).await;
             f(page.clone(), started, blocked.clone()).await

@@ -390,6 +390,8 @@ impl Env {
             cfg.executable = r.executable.clone();
             cfg.tabs = r.tabs;
             cfg.resolve = opts.fetch.resolve.clone();
+            cfg.proxy = fetcher.proxy_server();
+            cfg.headers = opts.fetch.headers.clone();
             cfg.timeout = opts.fetch.timeout + cfg.settle;
             Arc::new(Renderer::new(cfg))
         });
