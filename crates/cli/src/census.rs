@@ -39,7 +39,7 @@ pub struct StartArgs {
 
 /// How a worker reads a round's stored settings back: the arguments `census start` was given.
 #[derive(Parser, Debug)]
-#[command(name = "census-start")]
+#[command(name = "census-start", args_override_self = true)]
 struct Stored {
     #[command(flatten)]
     start: StartArgs,
@@ -97,7 +97,7 @@ pub fn run(a: CensusArgs) -> Result<()> {
 
 /// The arguments after `census start`, as given (without the store, which each worker names).
 fn start_arguments() -> Vec<String> {
-    let args: Vec<String> = std::env::args().collect();
+    let args = crate::effective_args();
     let from = args.iter().position(|a| a == "census").map_or(args.len(), |i| i + 1);
     let from = args[from..].iter().position(|a| a == "start").map_or(args.len(), |i| from + i + 1);
     let mut out = Vec::new();

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_accuracy;
 mod census;
+mod config;
 mod demo;
 mod output;
 mod page;
@@ -24,6 +25,7 @@ use clap::{Args, Parser, Subcommand};
     version,
     about,
     long_about = None,
+    args_override_self = true,
     after_help = "Exit status: 0 the command ran (whatever the scores); 1 an error (a file, the store, \
                   the network setup); 2 a usage error (an unknown option or a missing argument); \
                   3 --fail-on was met."
@@ -127,8 +129,32 @@ impl OutputArgs {
     }
 }
 
+/// The command line as parsed: the user's, after the config file's options for the command.
+static ARGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// The arguments the command runs with (the config file's included), as text.
+pub fn effective_args() -> Vec<String> {
+    ARGS.get().cloned().unwrap_or_else(|| std::env::args().collect())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (args, config) = match config::merged_args(std::env::args_os().collect(), config::from_env().as_deref()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _ = ARGS.set(args.iter().map(|a| a.to_string_lossy().into_owned()).collect());
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            if let Some(file) = config.filter(|_| e.use_stderr()) {
+                eprintln!("note: options from {} ({file}) came before those given", config::ENV);
+            }
+            e.exit()
+        }
+    };
     // The DevTools client logs every protocol event it does not model (newer Chromiums send
     // many): not the user's concern below -vv.
     let filter = match cli.verbose {

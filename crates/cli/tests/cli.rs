@@ -191,6 +191,48 @@ async fn requests_go_through_the_proxy_and_carry_the_headers_given() {
     assert!(!ok && err.contains("--header") && err.contains("Name: value"), "{err}");
 }
 
+/// The config file named by SITECENSUS_CONFIG gives a command the options an office always uses;
+/// an option on the command line wins, and a misspelt one is a usage error that names the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_file_gives_a_commands_options_and_the_command_line_wins() {
+    let (site, log) = serve_site_with("stub-home", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("office.toml");
+    std::fs::write(
+        &config,
+        "[scan]\nheader = [\"X-Office: jx\"]\nmax-pages = 1\nno-render = true\n[report]\nlang = \"en\"\n",
+    )
+    .unwrap();
+    let url = site.url("/");
+    let scan = |db: &str, extra: &[&str]| -> (std::process::Output, u64) {
+        let out = bin()
+            .env("SITECENSUS_CONFIG", &config)
+            .args(["scan", url.as_str(), "--json", "-", "--db", db])
+            .args(FAST)
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let pages = serde_json::from_slice::<Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["sites"][0]["stats"]["pages_fetched"].as_u64())
+            .unwrap_or(0);
+        (out, pages)
+    };
+    let (out, pages) = scan("a.db", &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(pages, 2, "max-pages from the config");
+    assert!(log.entries().iter().all(|r| r.headers.get("x-office").is_some()), "the config's header on every request");
+    let (out, pages) = scan("b.db", &["--max-pages", "50"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(pages > 2, "the command line wins: {pages}");
+    std::fs::write(&config, "[scan]\nmax-pagez = 1\n").unwrap();
+    let (out, _) = scan("c.db", &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--max-pagez") && err.contains("SITECENSUS_CONFIG") && err.contains("office.toml"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
     let (ext, _) = serve_site_with("external", &[]).await;
