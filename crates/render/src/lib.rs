@@ -92,6 +92,9 @@ impl RenderConfig {
     }
 }
 
+/// Whether robots.txt lets the browser ask for an address (the crawl's rules for the site).
+pub type RobotsGate = Arc<dyn Fn(&Url) -> bool + Send + Sync>;
+
 /// Why a page could not be rendered.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RenderError {
@@ -317,8 +320,18 @@ impl Renderer {
     /// # Errors
     /// When no browser runs, the guard refuses the address, or the page fails or times out.
     pub async fn render(&self, url: &Url) -> Result<Rendered, RenderError> {
+        self.render_obeying(url, None).await
+    }
+
+    /// As [`Renderer::render`], with the page's own requests (scripts, stylesheets, images, the
+    /// data its scripts ask for) also refused where `robots` says no: a site's robots.txt binds
+    /// what the browser asks of it as it binds the crawl.
+    ///
+    /// # Errors
+    /// As [`Renderer::render`].
+    pub async fn render_obeying(&self, url: &Url, robots: Option<RobotsGate>) -> Result<Rendered, RenderError> {
         let r = self
-            .with_page(url, |page, started, blocked| async move {
+            .with_page(url, robots, |page, started, blocked| async move {
                 let html = page.content().await.map_err(|e| RenderError::Browser(e.to_string()))?;
                 let final_url = page
                     .url()
@@ -348,7 +361,7 @@ impl Renderer {
     /// # Errors
     /// As [`Renderer::render`].
     pub async fn screenshot(&self, url: &Url) -> Result<Vec<u8>, RenderError> {
-        self.with_page(url, |page, _, _| async move {
+        self.with_page(url, None, |page, _, _| async move {
             let height = page
                 .evaluate(
                     "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)",
@@ -376,7 +389,7 @@ impl Renderer {
 
     /// Opens `url` in a fresh tab whose requests pass the guard, waits for it to settle, runs
     /// `f` over it and closes the tab, within the timeout.
-    async fn with_page<T, F, Fut>(&self, url: &Url, f: F) -> Result<T, RenderError>
+    async fn with_page<T, F, Fut>(&self, url: &Url, robots: Option<RobotsGate>, f: F) -> Result<T, RenderError>
     where
         F: FnOnce(Page, Instant, Arc<std::sync::Mutex<Vec<String>>>) -> Fut,
         Fut: std::future::Future<Output = Result<T, RenderError>>,
@@ -394,7 +407,7 @@ impl Renderer {
                 page.event_listener::<EventRequestPaused>().await.map_err(|e| RenderError::Browser(e.to_string()))?;
             let page = page.clone();
             let blocked = blocked.clone();
-            let this = GuardCheck { guard: self.cfg.guard.clone(), resolve: self.cfg.resolve.clone() };
+            let this = GuardCheck { guard: self.cfg.guard.clone(), resolve: self.cfg.resolve.clone(), robots };
             tokio::spawn(async move {
                 while let Some(ev) = events.next().await {
                     let id: RequestId = ev.request_id.clone();
@@ -441,7 +454,9 @@ impl Renderer {
     }
 
     async fn allowed(&self, url: &Url) -> Result<(), String> {
-        GuardCheck { guard: self.cfg.guard.clone(), resolve: self.cfg.resolve.clone() }.check(url.as_str()).await
+        GuardCheck { guard: self.cfg.guard.clone(), resolve: self.cfg.resolve.clone(), robots: None }
+            .check(url.as_str())
+            .await
     }
 
     /// Closes the browser.
@@ -493,6 +508,7 @@ async fn settle(page: &Page, max: Duration) {
 struct GuardCheck {
     guard: Guard,
     resolve: Vec<(String, u16, IpAddr)>,
+    robots: Option<RobotsGate>,
 }
 
 impl GuardCheck {
@@ -502,6 +518,9 @@ impl GuardCheck {
             "http" | "https" => {}
             "data" | "blob" | "about" => return Ok(()),
             other => return Err(format!("{other}: addresses are not fetched")),
+        }
+        if self.robots.as_ref().is_some_and(|allowed| !allowed(&url)) {
+            return Err("robots.txt".into());
         }
         self.guard.check_literal(&url).map_err(|b| b.to_string())?;
         let Some(host) = url.host_str() else { return Err("no host".into()) };

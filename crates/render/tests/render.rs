@@ -40,6 +40,25 @@ async fn a_list_fetched_after_load_is_drawn_and_private_addresses_are_refused() 
     r.shutdown().await;
 }
 
+/// The site's robots.txt binds what the browser asks of it: the data a list's script asks for
+/// under a Disallowed path is not fetched, and the refusal is said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drawn_pages_requests_obey_robots() {
+    let (site, log) = sitecensus_fixtures::serve_site_with("json-lists", &[("secret", "http://127.0.0.2:9")]).await;
+    let r = renderer("127.0.0.1");
+    let robots: sitecensus_render::RobotsGate = std::sync::Arc::new(|u: &Url| !u.path().starts_with("/api/"));
+    let drawn = r.render_obeying(&Url::parse(&site.url("/xwdt/index.html")).unwrap(), Some(robots)).await.unwrap();
+    assert_eq!(log.gets("/api/xwdt.json"), 0, "the browser asked for a Disallowed path");
+    assert!(!drawn.html.contains("t20240709_401.html"), "the list came from a Disallowed path");
+    assert!(
+        drawn.blocked.iter().any(|b| b.contains("/api/xwdt.json") && b.contains("robots.txt")),
+        "{:?}",
+        drawn.blocked
+    );
+    assert!(log.gets("/js/list.js") >= 1, "what robots.txt allows is fetched");
+    r.shutdown().await;
+}
+
 #[tokio::test]
 async fn without_a_browser_every_render_says_why_and_the_renderer_says_so_once() {
     let mut cfg = RenderConfig::new(Guard::new(true), "sitecensus-test");

@@ -97,7 +97,10 @@ pub(crate) struct SiteCrawl<'a> {
     homepage_queue: VecDeque<Url>,
     link_queue: VecDeque<Url>,
     links: FxHashMap<u64, LinkState>,
-    robots: HashMap<String, Robots>,
+    robots: HashMap<String, Arc<Robots>>,
+    /// The robots.txt rules read so far, by scope, shared with the browser's drawing of pages
+    /// (rebuilt when rules for another scope are read).
+    robots_shared: Arc<Vec<(String, Arc<Robots>)>>,
     missing: Option<Arc<MissingPage>>,
     homepage: Option<HomepageFetch>,
     homepage_hops: usize,
@@ -150,6 +153,7 @@ impl<'a> SiteCrawl<'a> {
             link_queue: VecDeque::new(),
             links: FxHashMap::default(),
             robots: HashMap::new(),
+            robots_shared: Arc::new(Vec::new()),
             missing: None,
             homepage: None,
             homepage_hops: 0,
@@ -408,7 +412,12 @@ impl<'a> SiteCrawl<'a> {
             }
             r
         };
-        self.robots.insert(key, robots);
+        let shared = Arc::new(robots);
+        self.robots.insert(key.clone(), shared.clone());
+        let mut all = Vec::with_capacity(self.robots_shared.len() + 1);
+        all.extend(self.robots_shared.iter().cloned());
+        all.push((key, shared));
+        self.robots_shared = Arc::new(all);
     }
 
     async fn robots_allow(&mut self, url: &Url) -> bool {
@@ -513,6 +522,7 @@ impl<'a> SiteCrawl<'a> {
             cpu: self.ctx.cpu.clone(),
             checks: self.ctx.checks.clone(),
             opts,
+            robots: self.robots_shared.clone(),
         };
         async move {
             // A list protocol that asks by POST (Hanweb's jpage groups) is asked as the page's
@@ -898,6 +908,9 @@ struct Draw {
     cpu: Arc<ParseSlots>,
     checks: Arc<Checks>,
     opts: sitecensus_extract::Options,
+    /// The site's robots.txt rules read so far: the browser's requests obey them too (the
+    /// homepage is drawn, where it must be, before robots.txt is read).
+    robots: Arc<Vec<(String, Arc<sitecensus_fetch::robots::Robots>)>>,
 }
 
 impl Draw {
@@ -923,7 +936,12 @@ impl Draw {
                 Some(format!("the site's render budget of {} pages was spent (--render-budget)", self.budget));
             return (Some(page), findings, None);
         }
-        let rendered = match r.render(&fetched.final_url).await {
+        let rules = self.robots.clone();
+        let gate: sitecensus_render::RobotsGate = Arc::new(move |u: &Url| {
+            let key = scope_key(u);
+            rules.iter().find(|(k, _)| *k == key).is_none_or(|(_, r)| r.allowed(u))
+        });
+        let rendered = match r.render_obeying(&fetched.final_url, Some(gate)).await {
             Ok(d) => d,
             Err(e) => {
                 if let Some(why) = r.announce_unavailable() {
@@ -938,6 +956,7 @@ impl Draw {
         if !rendered.blocked.is_empty() {
             tracing::info!(page = %fetched.final_url, blocked = ?rendered.blocked, "the guard refused requests of a drawn page");
         }
+        let refused: Vec<String> = rendered.blocked.iter().take(3).cloned().collect();
         let _slot = self.cpu.acquire(rendered.html.len()).await;
         let (checks, opts, url) = (self.checks.clone(), self.opts, fetched.final_url.clone());
         let served = page.encoding.clone();
@@ -946,6 +965,17 @@ impl Draw {
         })
         .await;
         match drawn {
+            // Drawn without what it asked for (robots.txt or the guard refused it) and still
+            // showing nothing dated: the page could not be read, it is not empty.
+            Ok((drawn, _))
+                if !refused.is_empty()
+                    && !drawn.has_dated_items()
+                    && drawn.page_kind != sitecensus_extract::PageKind::Article =>
+            {
+                page.render_note =
+                    Some(format!("drawn, but the browser was refused what the page asks for: {}", refused.join(", ")));
+                (Some(page), findings, Some(false))
+            }
             Ok((drawn, more)) => {
                 // What the markup showed is kept; what only the drawn page shows is added.
                 let mut findings = findings;

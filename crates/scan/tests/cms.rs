@@ -157,6 +157,43 @@ async fn lists_fetched_after_load_are_read_by_the_browser() {
     assert!(secret_log.all().is_empty(), "{:?}", secret_log.all());
 }
 
+/// A site's robots.txt binds what the browser asks of it while drawing a page: the lists its
+/// scripts fetch from a Disallowed folder are not fetched, and those columns could not be read
+/// (never "empty").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drawn_pages_requests_obey_the_sites_robots_txt() {
+    let (site, log) = sitecensus_fixtures::serve_site_with(
+        "json-lists",
+        &[("secret", "http://127.0.0.2:9"), ("robots", "Disallow: /api/xwdt.json")],
+    )
+    .await;
+    let (_dir, store) = common::store();
+    let out = scan(
+        store,
+        vec![SiteSpec::from_url(&site.url("/")).unwrap()],
+        with_render(Some(RenderOptions::default())),
+        Arc::new(Silent),
+    )
+    .await
+    .unwrap();
+    let s = &out.results.sites[0];
+    assert_eq!(log.gets("/api/xwdt.json"), 0, "{:?}", log.all());
+    assert!(log.gets("/api/zwgk.json") >= 1, "what robots.txt allows is fetched");
+    let cols = columns(s);
+    assert_eq!(cols.get("政务公开"), Some(&col(4, Some("2024-06-30"), false, false, false)), "{cols:?}");
+    let unread: Vec<_> = of(s, "freshness.unreadable")
+        .into_iter()
+        .filter_map(|f| f.detail.get("title").and_then(|t| t.as_str()).map(str::to_owned))
+        .collect();
+    assert!(unread.contains(&"政务动态".to_owned()), "{unread:?} {cols:?}");
+    assert!(of(s, "content.empty_column").is_empty(), "a column robots kept out is not empty");
+    assert!(
+        of(s, "freshness.unreadable").iter().any(|f| f.evidence.contains("/api/xwdt.json (robots.txt)")),
+        "the evidence says what was refused: {:?}",
+        of(s, "freshness.unreadable")
+    );
+}
+
 fn out_run(store: &sitecensus_store::Store) -> i64 {
     store.latest_run().unwrap().unwrap().id
 }
