@@ -4,17 +4,18 @@
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::json;
+use sitecensus_core::CheckId;
 use sitecensus_core::{Finding, Severity};
 
 use crate::Rule;
 use crate::model::SiteModel;
 
 /// `availability.unreachable`.
-pub const UNREACHABLE: &str = "availability.unreachable";
+pub const UNREACHABLE: CheckId = CheckId::AvailabilityUnreachable;
 /// `availability.slow`.
-pub const SLOW: &str = "availability.slow";
+pub const SLOW: CheckId = CheckId::AvailabilitySlow;
 /// `page.unparsable`.
-pub const UNPARSABLE: &str = "page.unparsable";
+pub const UNPARSABLE: CheckId = CheckId::PageUnparsable;
 
 /// Parameters of `page.unparsable`: none (the budget is the extractor's).
 #[derive(Debug, Clone, Deserialize)]

@@ -3,6 +3,7 @@
 //! template placeholders left on a page) and common typos — from dictionaries shipped with the
 //! rubric, matched in one pass each (Aho-Corasick), reported with the text around them.
 
+use sitecensus_core::CheckId;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -15,11 +16,11 @@ use sitecensus_extract::Page;
 use crate::{ParamError, Rule};
 
 /// `accuracy.wrong_expression`.
-pub const WRONG: &str = "accuracy.wrong_expression";
+pub const WRONG: CheckId = CheckId::AccuracyWrongExpression;
 /// `accuracy.inappropriate_expression`.
-pub const INAPPROPRIATE: &str = "accuracy.inappropriate_expression";
+pub const INAPPROPRIATE: CheckId = CheckId::AccuracyInappropriateExpression;
 /// `accuracy.typo`.
-pub const TYPO: &str = "accuracy.typo";
+pub const TYPO: CheckId = CheckId::AccuracyTypo;
 
 /// Parameters of the three expression checks: their dictionaries.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,7 +60,7 @@ impl Dictionary {
     ///
     /// # Errors
     /// When a dictionary cannot be read.
-    pub fn new(id: &str, p: &Params) -> Result<Self, ParamError> {
+    pub fn new(id: CheckId, p: &Params) -> Result<Self, ParamError> {
         let lines = dict::gather(&p.dictionaries, &p.extra).map_err(|e| ParamError(format!("{id}: {e}")))?;
         let entries: Vec<Entry> = lines
             .iter()
@@ -171,7 +172,7 @@ pub fn reported_speech(text: &str, start: usize, end: usize) -> bool {
 /// only quotes in a sentence reporting it is at most `info`, and gives way to the same entry in
 /// the page's own words.
 #[must_use]
-pub fn check(id: &str, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> Vec<Finding> {
+pub fn check(id: CheckId, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> Vec<Finding> {
     let date = published(page);
     let mut out: Vec<Finding> = Vec::new();
     // Each term's finding, and whether it is only reported speech.

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use serde::Deserialize;
+use sitecensus_core::CheckId;
 use sitecensus_core::{Finding, Severity};
 use sitecensus_extract::DateSource;
 
@@ -12,13 +13,13 @@ use crate::columns::ColumnInfo;
 use crate::model::SiteModel;
 
 /// `freshness.homepage_stale`.
-pub const HOMEPAGE_STALE: &str = "freshness.homepage_stale";
+pub const HOMEPAGE_STALE: CheckId = CheckId::FreshnessHomepageStale;
 /// `freshness.column_stale`.
-pub const COLUMN_STALE: &str = "freshness.column_stale";
+pub const COLUMN_STALE: CheckId = CheckId::FreshnessColumnStale;
 /// `content.empty_column`.
-pub const EMPTY_COLUMN: &str = "content.empty_column";
+pub const EMPTY_COLUMN: CheckId = CheckId::ContentEmptyColumn;
 /// `freshness.unreadable`.
-pub const UNREADABLE: &str = "freshness.unreadable";
+pub const UNREADABLE: CheckId = CheckId::FreshnessUnreadable;
 
 /// Parameters of `freshness.unreadable`: none; it is never a veto.
 #[derive(Debug, Clone, Deserialize)]

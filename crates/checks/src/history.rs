@@ -3,6 +3,7 @@
 //! list has not changed between runs the window apart (`freshness.homepage_stale`, its stored-scan
 //! rule).
 
+use sitecensus_core::CheckId;
 use std::collections::HashSet;
 
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use crate::freshness::{HOMEPAGE_STALE, HomepageParams};
 use crate::model::SiteModel;
 
 /// `accuracy.backdated`.
-pub const BACKDATED: &str = "accuracy.backdated";
+pub const BACKDATED: CheckId = CheckId::AccuracyBackdated;
 
 /// Parameters of `accuracy.backdated` (none).
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -2,13 +2,14 @@
 //! mostly Chinese text — left untranslated, or machine-translation debris.
 
 use serde::Deserialize;
+use sitecensus_core::CheckId;
 use sitecensus_core::Finding;
 use sitecensus_extract::Page;
 
 use crate::Rule;
 
 /// `i18n.untranslated`.
-pub const ID: &str = "i18n.untranslated";
+pub const ID: CheckId = CheckId::I18nUntranslated;
 
 /// Parameters of the check.
 #[derive(Debug, Clone, Deserialize)]

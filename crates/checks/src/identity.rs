@@ -2,6 +2,7 @@
 //! numbers and the 党政机关 mark; HTTPS and its certificate; the national page-design meta tags;
 //! mobile adaptation; images without a text alternative.
 
+use sitecensus_core::CheckId;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -14,19 +15,19 @@ use crate::Rule;
 use crate::model::SiteModel;
 
 /// `identity.missing_site_code`.
-pub const SITE_CODE: &str = "identity.missing_site_code";
+pub const SITE_CODE: CheckId = CheckId::IdentityMissingSiteCode;
 /// `identity.missing_filing`.
-pub const FILING: &str = "identity.missing_filing";
+pub const FILING: CheckId = CheckId::IdentityMissingFiling;
 /// `identity.missing_mark`.
-pub const MARK: &str = "identity.missing_mark";
+pub const MARK: CheckId = CheckId::IdentityMissingMark;
 /// `identity.missing_meta`.
-pub const META: &str = "identity.missing_meta";
+pub const META: CheckId = CheckId::IdentityMissingMeta;
 /// `security.no_https`.
-pub const NO_HTTPS: &str = "security.no_https";
+pub const NO_HTTPS: CheckId = CheckId::SecurityNoHttps;
 /// `mobile.not_adapted`.
-pub const MOBILE: &str = "mobile.not_adapted";
+pub const MOBILE: CheckId = CheckId::MobileNotAdapted;
 /// `accessibility.missing_alt`.
-pub const ALT: &str = "accessibility.missing_alt";
+pub const ALT: CheckId = CheckId::AccessibilityMissingAlt;
 
 /// Most sample pages or images a finding names.
 const SAMPLES: usize = 5;

@@ -4,6 +4,7 @@
 //! and slow replies in working days (`interaction.slow_reply`). The letter figures are reported
 //! for every site, failing or not.
 
+use sitecensus_core::CheckId;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -17,13 +18,13 @@ use crate::columns::ColumnInfo;
 use crate::model::SiteModel;
 
 /// `interaction.missing`.
-pub const MISSING: &str = "interaction.missing";
+pub const MISSING: CheckId = CheckId::InteractionMissing;
 /// `interaction.unanswered`.
-pub const UNANSWERED: &str = "interaction.unanswered";
+pub const UNANSWERED: CheckId = CheckId::InteractionUnanswered;
 /// `interaction.boilerplate_reply`.
-pub const BOILERPLATE: &str = "interaction.boilerplate_reply";
+pub const BOILERPLATE: CheckId = CheckId::InteractionBoilerplateReply;
 /// `interaction.slow_reply`.
-pub const SLOW: &str = "interaction.slow_reply";
+pub const SLOW: CheckId = CheckId::InteractionSlowReply;
 
 /// Most example letters a finding names.
 const EXAMPLES: usize = 5;

@@ -25,7 +25,7 @@ pub mod twins;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sitecensus_core::rubric::{ColumnKinds, LetterLabels};
-use sitecensus_core::{Finding, Rubric, Severity, WorkCalendar};
+use sitecensus_core::{CheckId, Finding, Rubric, Severity, WorkCalendar};
 use sitecensus_extract::{Dom, Page};
 
 pub use model::{AttemptRecord, Column, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
@@ -47,7 +47,7 @@ pub struct Rule<P> {
 #[error("{0}")]
 pub struct ParamError(pub String);
 
-fn rule<P: DeserializeOwned>(rubric: &Rubric, id: &str) -> Result<Option<Rule<P>>, ParamError> {
+fn rule<P: DeserializeOwned>(rubric: &Rubric, id: CheckId) -> Result<Option<Rule<P>>, ParamError> {
     match rubric.rule(id) {
         None => Ok(None),
         Some(r) => Ok(Some(Rule {
@@ -59,7 +59,7 @@ fn rule<P: DeserializeOwned>(rubric: &Rubric, id: &str) -> Result<Option<Rule<P>
 }
 
 /// Page-level checks whose same finding on many pages is one problem of the site's template.
-const TEMPLATE_WIDE: &[&str] = &[expressions::WRONG, expressions::INAPPROPRIATE, expressions::TYPO, spam::ID];
+const TEMPLATE_WIDE: &[CheckId] = &[expressions::WRONG, expressions::INAPPROPRIATE, expressions::TYPO, spam::ID];
 
 /// Folds page findings that repeat across pages (the same term in a banner on every page, the
 /// same injected block in every page of a hacked template) into one, with how many pages and a
@@ -67,14 +67,14 @@ const TEMPLATE_WIDE: &[&str] = &[expressions::WRONG, expressions::INAPPROPRIATE,
 #[must_use]
 pub fn collapse_repeats(findings: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
-    let mut index: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    let mut index: std::collections::HashMap<(CheckId, String), usize> = std::collections::HashMap::new();
     for f in findings {
-        if !TEMPLATE_WIDE.contains(&f.check.as_str()) {
+        if !TEMPLATE_WIDE.contains(&f.check) {
             out.push(f);
             continue;
         }
         let key = f.detail.get("term").and_then(|t| t.as_str()).map_or_else(|| f.evidence.clone(), str::to_owned);
-        match index.get(&(f.check.clone(), key.clone())) {
+        match index.get(&(f.check, key.clone())) {
             Some(&i) => {
                 let first = &mut out[i];
                 let n = first.detail.get("pages_count").and_then(serde_json::Value::as_u64).unwrap_or(1) + 1;
@@ -87,7 +87,7 @@ pub fn collapse_repeats(findings: Vec<Finding>) -> Vec<Finding> {
                 }
             }
             None => {
-                index.insert((f.check.clone(), key), out.len());
+                index.insert((f.check, key), out.len());
                 out.push(f);
             }
         }

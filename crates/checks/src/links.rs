@@ -3,6 +3,7 @@
 //! a form a citizen cannot get). One finding per distinct target, with where it was seen.
 
 use serde::Deserialize;
+use sitecensus_core::CheckId;
 use sitecensus_core::finding::clip;
 use sitecensus_core::urlnorm;
 use sitecensus_core::{Finding, LinkKind, Outcome};
@@ -11,9 +12,9 @@ use crate::Rule;
 use crate::model::SiteModel;
 
 /// `links.broken`.
-pub const BROKEN: &str = "links.broken";
+pub const BROKEN: CheckId = CheckId::LinksBroken;
 /// `service.broken_download`.
-pub const BROKEN_DOWNLOAD: &str = "service.broken_download";
+pub const BROKEN_DOWNLOAD: CheckId = CheckId::ServiceBrokenDownload;
 
 /// Thresholds and dictionaries of `links.broken`.
 #[derive(Debug, Clone, Deserialize)]

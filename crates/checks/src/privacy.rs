@@ -6,12 +6,13 @@
 
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
+use sitecensus_core::CheckId;
 use sitecensus_core::Finding;
 
 use crate::Rule;
 
 /// `privacy.personal_data`.
-pub const ID: &str = "privacy.personal_data";
+pub const ID: CheckId = CheckId::PrivacyPersonalData;
 
 /// Parameters of the check.
 #[derive(Debug, Clone, Deserialize)]

@@ -2,6 +2,7 @@
 //! that leave out elements a citizen needs (`service.incomplete_guide`), and policy documents
 //! published without an interpretation (`policy.no_interpretation`).
 
+use sitecensus_core::CheckId;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -15,11 +16,11 @@ use crate::columns::ColumnInfo;
 use crate::model::SiteModel;
 
 /// `service.missing`.
-pub const MISSING: &str = "service.missing";
+pub const MISSING: CheckId = CheckId::ServiceMissing;
 /// `service.incomplete_guide`.
-pub const INCOMPLETE_GUIDE: &str = "service.incomplete_guide";
+pub const INCOMPLETE_GUIDE: CheckId = CheckId::ServiceIncompleteGuide;
 /// `policy.no_interpretation`.
-pub const NO_INTERPRETATION: &str = "policy.no_interpretation";
+pub const NO_INTERPRETATION: CheckId = CheckId::PolicyNoInterpretation;
 
 /// Parameters of `service.missing`.
 #[derive(Debug, Clone, Deserialize)]

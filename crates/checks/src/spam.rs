@@ -5,6 +5,7 @@
 //! by scripts that show search engines one page and visitors another. A page that discusses
 //! gambling to fight it (打击赌博 news) and a hidden menu of the site's own links are not spam.
 
+use sitecensus_core::CheckId;
 use std::collections::{BTreeSet, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -17,7 +18,7 @@ use sitecensus_extract::dom::{Dom, Kind, NONE};
 use crate::{ParamError, Rule};
 
 /// `security.spam_injection`.
-pub const ID: &str = "security.spam_injection";
+pub const ID: CheckId = CheckId::SecuritySpamInjection;
 
 /// Parameters of the check: the dictionaries it reads and its thresholds.
 #[derive(Debug, Clone, Deserialize)]

@@ -11,6 +11,7 @@
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
+use sitecensus_core::CheckId;
 use sitecensus_core::Finding;
 use sitecensus_core::finding::clip;
 use xxhash_rust::xxh3::xxh3_64;
@@ -19,7 +20,7 @@ use crate::Rule;
 use crate::model::SiteModel;
 
 /// `accuracy.twin_articles`.
-pub const ID: &str = "accuracy.twin_articles";
+pub const ID: CheckId = CheckId::AccuracyTwinArticles;
 
 /// Parameters of the check.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,13 +1,14 @@
 //! The site-level checks of issue 2 over hand-built site models: what fires, what does not.
 
 use sitecensus_checks::{AttemptRecord, Checks, HomepageFetch, LinkSource, LinkTarget, Probe, SiteModel};
+use sitecensus_core::CheckId;
 use sitecensus_core::{AsOf, Finding, LinkKind, Outcome, Rubric, Severity, SiteSpec};
 
 /// A finding's severity as `score` gives it under the default rubric (the rubric's, within the
 /// limit the check set): what a user sees.
 fn sev(f: &sitecensus_core::Finding) -> sitecensus_core::Severity {
     static RUBRIC: std::sync::LazyLock<Rubric> = std::sync::LazyLock::new(Rubric::default_rubric);
-    RUBRIC.rule(&f.check).map_or(f.severity, |r| f.weighed(r.severity))
+    RUBRIC.rule(f.check).map_or(f.severity, |r| f.weighed(r.severity))
 }
 
 fn site() -> SiteModel {
@@ -199,7 +200,7 @@ fn a_slow_homepage_warns() {
 fn every_placeholder_of_the_rubric_makes_a_column_empty() {
     let rubric = Rubric::default_rubric();
     let placeholders: Vec<String> =
-        rubric.params::<sitecensus_checks::freshness::EmptyParams>("content.empty_column").unwrap().placeholders;
+        rubric.params::<sitecensus_checks::freshness::EmptyParams>(CheckId::ContentEmptyColumn).unwrap().placeholders;
     assert!(placeholders.len() >= 10);
     let mut s = site();
     s.pages.clear();
@@ -264,11 +265,11 @@ fn every_placeholder_of_the_rubric_makes_a_column_empty() {
 fn a_term_on_every_page_is_one_finding_of_the_template() {
     let fs: Vec<Finding> = (0..12)
         .map(|i| {
-            Finding::new("accuracy.inappropriate_expression", Severity::Deduct, "「测试测试」 in the banner")
+            Finding::new(CheckId::AccuracyInappropriateExpression, Severity::Deduct, "「测试测试」 in the banner")
                 .page(format!("http://www.a.gov.cn/{i}.html"))
                 .detail("term", "测试测试")
         })
-        .chain(std::iter::once(Finding::new("links.broken", Severity::Deduct, "HTTP 404")))
+        .chain(std::iter::once(Finding::new(CheckId::LinksBroken, Severity::Deduct, "HTTP 404")))
         .collect();
     let out = sitecensus_checks::collapse_repeats(fs);
     assert_eq!(out.len(), 2);

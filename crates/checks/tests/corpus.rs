@@ -1,5 +1,6 @@
 //! Columns read off real government pages from `tests/corpus`, as a person reads them there.
 
+use sitecensus_core::CheckId;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -12,7 +13,7 @@ use url::Url;
 /// limit the check set): what a user sees.
 fn sev(f: &sitecensus_core::Finding) -> sitecensus_core::Severity {
     static RUBRIC: std::sync::LazyLock<Rubric> = std::sync::LazyLock::new(Rubric::default_rubric);
-    RUBRIC.rule(&f.check).map_or(f.severity, |r| f.weighed(r.severity))
+    RUBRIC.rule(f.check).map_or(f.severity, |r| f.weighed(r.severity))
 }
 
 /// The speech the specification ships: in `tests/corpus/spec`, or beside a shared corpus.
@@ -523,7 +524,7 @@ fn homepage_labels() -> Vec<(String, Value)> {
 #[test]
 fn footers_of_real_homepages_read_as_labelled() {
     let rubric = Rubric::default_rubric();
-    let mark: sitecensus_checks::identity::MarkParams = rubric.params("identity.missing_mark").unwrap();
+    let mark: sitecensus_checks::identity::MarkParams = rubric.params(CheckId::IdentityMissingMark).unwrap();
     let labels = homepage_labels();
     assert!(labels.len() >= 9, "{}", labels.len());
     for (domain, v) in labels {
@@ -544,7 +545,7 @@ fn footers_of_real_homepages_read_as_labelled() {
 #[test]
 fn enquiry_channels_of_real_homepages() {
     let rubric = Rubric::default_rubric();
-    let p: sitecensus_checks::interaction::MissingParams = rubric.params("interaction.missing").unwrap();
+    let p: sitecensus_checks::interaction::MissingParams = rubric.params(CheckId::InteractionMissing).unwrap();
     for (domain, v) in homepage_labels() {
         let site = homepage_site(&format!("gov-pages/homepage/{domain}.html"), &format!("http://www.{domain}/"));
         let found = sitecensus_checks::interaction::channels(&site, &p);
@@ -602,7 +603,8 @@ fn mailbox_letters() -> Vec<sitecensus_checks::interaction::Letter> {
 #[test]
 fn real_replies_are_mostly_not_stock_and_their_times_are_counted_in_working_days() {
     let rubric = Rubric::default_rubric();
-    let p: sitecensus_checks::interaction::BoilerplateParams = rubric.params("interaction.boilerplate_reply").unwrap();
+    let p: sitecensus_checks::interaction::BoilerplateParams =
+        rubric.params(CheckId::InteractionBoilerplateReply).unwrap();
     let letters = mailbox_letters();
     assert_eq!(letters.len(), 2816);
     assert!(letters.iter().all(|l| l.replied.is_some() && l.reply.is_some()));
@@ -641,7 +643,7 @@ fn real_replies_are_mostly_not_stock_and_their_times_are_counted_in_working_days
     // A median of 8 working days is within the rubric's 10: not slow.
     let slow = sitecensus_checks::Rule {
         severity: sitecensus_core::Severity::Deduct,
-        params: rubric.params::<sitecensus_checks::interaction::SlowParams>("interaction.slow_reply").unwrap(),
+        params: rubric.params::<sitecensus_checks::interaction::SlowParams>(CheckId::InteractionSlowReply).unwrap(),
         veto_at: None,
     };
     assert!(sitecensus_checks::interaction::slow(&times, "http://x/", &slow).is_empty());
@@ -657,7 +659,7 @@ fn national_meta_tags_of_real_articles() {
     let rubric = Rubric::default_rubric();
     let r = sitecensus_checks::Rule {
         severity: sitecensus_core::Severity::Info,
-        params: rubric.params::<sitecensus_checks::identity::MetaParams>("identity.missing_meta").unwrap(),
+        params: rubric.params::<sitecensus_checks::identity::MetaParams>(CheckId::IdentityMissingMeta).unwrap(),
         veto_at: None,
     };
     let pages: Vec<PageEntry> = [
@@ -762,7 +764,7 @@ fn cms_families_of_real_pages() {
 #[test]
 fn no_real_article_or_list_is_taken_for_a_letter_or_a_service_guide() {
     let rubric = Rubric::default_rubric();
-    let guides: sitecensus_checks::services::GuideParams = rubric.params("service.incomplete_guide").unwrap();
+    let guides: sitecensus_checks::services::GuideParams = rubric.params(CheckId::ServiceIncompleteGuide).unwrap();
     let mut read = 0;
     for file in clean_pages().iter().filter(|f| !f.starts_with("gov-pages/homepage")) {
         let e = entry(file, "http://www.example.gov.cn/a/b.html", "2024-07-10", 2, false);

@@ -2,6 +2,7 @@
 //! 20 probes a day, a probe that has not opened the homepage within 15 s fails). Every probe is
 //! stored as it happens, so a restart loses nothing; the next `scan` or `report` reads the window.
 
+use sitecensus_core::CheckId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -64,7 +65,7 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
     let total = parse_duration(&a.duration)?;
     let rubric = load_rubric(&a.rubric)?;
     let timeout_secs = rubric
-        .params::<sitecensus_checks::availability::UnreachableParams>("availability.unreachable")
+        .params::<sitecensus_checks::availability::UnreachableParams>(CheckId::AvailabilityUnreachable)
         .map_or(15, |p| p.probe_timeout_secs);
     let store = Arc::new(open_store(&a.db)?);
     let cfg = FetchConfig {

@@ -45,8 +45,8 @@ impl Severity {
 /// One thing a check found, exactly as it appears in the results JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// The check id from checks.md, e.g. `links.broken`.
-    pub check: String,
+    /// The check (written `links.broken` in JSON and the store).
+    pub check: crate::CheckId,
     /// Severity under the rubric in force.
     pub severity: Severity,
     /// The page where it was seen, if any.
@@ -67,9 +67,9 @@ pub struct Finding {
 impl Finding {
     /// Starts a finding of `check` with `severity` and `evidence`; page, target and detail empty.
     #[must_use]
-    pub fn new(check: &str, severity: Severity, evidence: impl Into<String>) -> Self {
+    pub fn new(check: crate::CheckId, severity: Severity, evidence: impl Into<String>) -> Self {
         Finding {
-            check: check.to_owned(),
+            check,
             severity,
             page: None,
             target: None,
@@ -147,8 +147,9 @@ mod tests {
 
     #[test]
     fn finding_serialises_with_every_contract_field() {
-        let f =
-            Finding::new("links.broken", Severity::Deduct, "HTTP 404").page("http://a/").detail("on_homepage", true);
+        let f = Finding::new(crate::CheckId::LinksBroken, Severity::Deduct, "HTTP 404")
+            .page("http://a/")
+            .detail("on_homepage", true);
         let v = serde_json::to_value(&f).unwrap();
         for key in ["check", "severity", "page", "target", "evidence", "detail"] {
             assert!(v.get(key).is_some(), "missing {key}");
@@ -160,13 +161,15 @@ mod tests {
 
     #[test]
     fn a_limit_lightens_and_never_weighs_more() {
-        let f = Finding::new("c", Severity::Veto, "e").at_most_if(true, Severity::Warn);
+        let f = Finding::new(crate::CheckId::LinksBroken, Severity::Veto, "e").at_most_if(true, Severity::Warn);
         assert_eq!(f.weighed(Severity::Veto), Severity::Warn);
         assert_eq!(f.weighed(Severity::Info), Severity::Info);
         let f = f.at_most_if(true, Severity::Deduct);
         assert_eq!(f.at_most, Some(Severity::Warn), "the lighter limit stays");
         assert_eq!(
-            Finding::new("c", Severity::Info, "e").at_most_if(false, Severity::Info).weighed(Severity::Veto),
+            Finding::new(crate::CheckId::LinksBroken, Severity::Info, "e")
+                .at_most_if(false, Severity::Info)
+                .weighed(Severity::Veto),
             Severity::Veto
         );
     }

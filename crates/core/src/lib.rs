@@ -3,6 +3,7 @@
 //! or rubric text that the caller already has in memory.
 
 pub mod calendar;
+pub mod check;
 pub mod dict;
 pub mod finding;
 pub mod outcome;
@@ -14,6 +15,7 @@ pub mod time;
 pub mod urlnorm;
 
 pub use calendar::WorkCalendar;
+pub use check::CheckId;
 pub use finding::{Finding, Severity};
 pub use outcome::{HttpsReport, LinkKind, Outcome};
 pub use rubric::{Rubric, RubricError};

@@ -11,41 +11,6 @@ use serde_json::Value;
 
 use crate::finding::{Finding, Severity};
 
-/// Every check id of the contract (checks.md). A rubric naming any other id is refused.
-pub const KNOWN_CHECKS: &[&str] = &[
-    "availability.unreachable",
-    "availability.slow",
-    "page.unparsable",
-    "links.broken",
-    "service.broken_download",
-    "freshness.homepage_stale",
-    "freshness.column_stale",
-    "content.empty_column",
-    "freshness.unreadable",
-    "accuracy.twin_articles",
-    "accuracy.wrong_expression",
-    "accuracy.inappropriate_expression",
-    "accuracy.typo",
-    "security.spam_injection",
-    "accuracy.backdated",
-    "privacy.personal_data",
-    "i18n.untranslated",
-    "interaction.missing",
-    "interaction.unanswered",
-    "interaction.boilerplate_reply",
-    "interaction.slow_reply",
-    "service.incomplete_guide",
-    "policy.no_interpretation",
-    "identity.missing_site_code",
-    "identity.missing_filing",
-    "identity.missing_mark",
-    "security.no_https",
-    "identity.missing_meta",
-    "service.missing",
-    "mobile.not_adapted",
-    "accessibility.missing_alt",
-];
-
 /// Names of the rubrics shipped inside the binary, the default first.
 pub const SHIPPED: &[(&str, &str)] = &[
     ("gov-2019", include_str!("../rubrics/gov-2019.toml")),
@@ -81,8 +46,8 @@ pub struct DeductRule {
 /// How one check is scored, and its thresholds.
 #[derive(Debug, Clone)]
 pub struct CheckRule {
-    /// The check id.
-    pub id: String,
+    /// The check.
+    pub id: crate::CheckId,
     /// The rubric item (indicator) it belongs to, as the official text names it.
     pub item: String,
     /// Severity of each finding of this check.
@@ -113,7 +78,7 @@ impl CheckRule {
 #[serde(deny_unknown_fields)]
 pub struct VetoRule {
     /// The check whose findings count.
-    pub check: String,
+    pub check: crate::CheckId,
     /// How many matching findings trigger the veto.
     #[serde(default = "one")]
     pub min_count: usize,
@@ -160,7 +125,7 @@ pub struct Rubric {
     /// The full score deductions start from.
     pub full_score: f64,
     /// Rules per check id; checks absent here do not run.
-    pub checks: BTreeMap<String, CheckRule>,
+    pub checks: BTreeMap<crate::CheckId, CheckRule>,
     /// Veto conditions.
     pub vetoes: Vec<VetoRule>,
     /// The most points one rubric item (shared by several checks) can take, by item.
@@ -353,9 +318,9 @@ impl Rubric {
         let mut checks = BTreeMap::new();
         for (id, mut table) in raw.checks {
             let line = find_line(text, &format!("checks.\"{id}\"")).or_else(|| find_line(text, &id)).unwrap_or(1);
-            if !KNOWN_CHECKS.contains(&id.as_str()) {
+            let Some(check) = crate::CheckId::parse(&id) else {
                 return Err(err(line, format!("unknown check id {id:?} (see checks.md for the list)")));
-            }
+            };
             let severity = match table.remove("severity") {
                 Some(toml::Value::String(s)) => Severity::parse(&s).ok_or_else(|| {
                     err(line, format!("check {id}: severity {s:?} is not veto, deduct, warn or info"))
@@ -388,7 +353,7 @@ impl Rubric {
                     .ok_or_else(|| err(line, format!("check {id}: points must be a number")))?;
                 deduct.push(DeductRule { filter: BTreeMap::new(), points });
             }
-            let base_rule = base_rubric.as_ref().and_then(|b| b.checks.get(&id));
+            let base_rule = base_rubric.as_ref().and_then(|b| b.checks.get(&check));
             let written = |key: &str| -> Option<(String, usize)> {
                 key_line(text, &id, key)
                     .map(|l| (file.to_owned(), l))
@@ -400,14 +365,11 @@ impl Rubric {
                 (None, Some(r)) => r.at.clone(),
                 (None, None) => (file.to_owned(), line),
             };
-            checks.insert(id.clone(), CheckRule { id, item, severity, deduct, cap, params: table, at, written_at });
+            checks.insert(check, CheckRule { id: check, item, severity, deduct, cap, params: table, at, written_at });
         }
         let mut vetoes = raw.vetoes;
         for v in &mut vetoes {
             let line = find_line(text, &format!("\"{}\"", v.check)).unwrap_or(1);
-            if !KNOWN_CHECKS.contains(&v.check.as_str()) {
-                return Err(err(line, format!("veto names unknown check id {:?}", v.check)));
-            }
             if let Some(c) = &v.condition {
                 let line = find_line(text, c).unwrap_or(line);
                 v.min_count = condition_min_count(c).ok_or_else(|| {
@@ -445,8 +407,8 @@ impl Rubric {
 
     /// The rule of a check, if the rubric runs it.
     #[must_use]
-    pub fn rule(&self, id: &str) -> Option<&CheckRule> {
-        self.checks.get(id)
+    pub fn rule(&self, id: crate::CheckId) -> Option<&CheckRule> {
+        self.checks.get(&id)
     }
 
     /// The typed parameters of a check.
@@ -455,7 +417,7 @@ impl Rubric {
     /// When the check is absent or its parameters do not fit `T`.
     /// A parameter the check does not know (a misspelt key) is an error naming the file and line
     /// where it is written, never a silent fall back to the default.
-    pub fn params<T: DeserializeOwned>(&self, id: &str) -> Result<T, String> {
+    pub fn params<T: DeserializeOwned>(&self, id: crate::CheckId) -> Result<T, String> {
         let rule = self.rule(id).ok_or_else(|| format!("rubric {} does not run {id}", self.id))?;
         toml::Value::Table(rule.params.clone()).try_into().map_err(|e: toml::de::Error| {
             let message = e.message().trim_end();
@@ -537,7 +499,7 @@ mod tests {
         for (name, _) in SHIPPED {
             let r = Rubric::load(name).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(&r.id, name);
-            assert!(r.rule("links.broken").is_some());
+            assert!(r.rule(crate::CheckId::LinksBroken).is_some());
         }
     }
 
@@ -592,7 +554,7 @@ mod tests {
         let r = Rubric::load(path.to_str().unwrap()).unwrap();
         assert_eq!(r.id, "mine");
         assert!((r.pass_mark - 70.0).abs() < 1e-9);
-        let msgs = r.rule("links.broken").unwrap().params["soft404_messages"].as_array().unwrap().clone();
+        let msgs = r.rule(crate::CheckId::LinksBroken).unwrap().params["soft404_messages"].as_array().unwrap().clone();
         assert!(
             msgs.iter().any(|m| m.as_str() == Some("此页已下线"))
                 && msgs.iter().any(|m| m.as_str() == Some("页面不存在"))
@@ -634,9 +596,9 @@ mod tests {
         let text = "id = \"x\"\ntitle = \"t\"\npass_mark = 60\n[checks.\"links.broken\"]\nseverity = \"deduct\"\n\
                     deduct = [{ where = { on_homepage = true }, points = 1.0 }, { points = 0.1 }]\ncap = 5\n";
         let r = Rubric::parse(text, "t").unwrap();
-        let rule = r.rule("links.broken").unwrap();
-        let home = Finding::new("links.broken", Severity::Deduct, "").detail("on_homepage", true);
-        let other = Finding::new("links.broken", Severity::Deduct, "").detail("on_homepage", false);
+        let rule = r.rule(crate::CheckId::LinksBroken).unwrap();
+        let home = Finding::new(crate::CheckId::LinksBroken, Severity::Deduct, "").detail("on_homepage", true);
+        let other = Finding::new(crate::CheckId::LinksBroken, Severity::Deduct, "").detail("on_homepage", false);
         assert!((rule.points_for(&home) - 1.0).abs() < 1e-9);
         assert!((rule.points_for(&other) - 0.1).abs() < 1e-9);
         assert_eq!(rule.cap, Some(5.0));

@@ -15,7 +15,7 @@ const NAMED: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FindingKey {
     /// The check.
-    pub check: String,
+    pub check: sitecensus_core::CheckId,
     /// Where it was seen.
     pub page: Option<String>,
     /// What it concerns.
@@ -26,7 +26,7 @@ impl FindingKey {
     /// The key of a finding.
     #[must_use]
     pub fn of(f: &sitecensus_core::Finding) -> Self {
-        FindingKey { check: f.check.clone(), page: f.page.clone(), target: f.target.clone() }
+        FindingKey { check: f.check, page: f.page.clone(), target: f.target.clone() }
     }
 }
 

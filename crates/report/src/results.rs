@@ -82,8 +82,8 @@ pub struct SiteResult {
     pub verdict: String,
     /// The score under the rubric.
     pub score: f64,
-    /// Check ids of the vetoes met.
-    pub vetoes: Vec<String>,
+    /// The checks of the vetoes met.
+    pub vetoes: Vec<sitecensus_core::CheckId>,
     /// Crawl statistics (pages_fetched, pages_failed, links_checked, duration_ms, …).
     pub stats: Map<String, Value>,
     /// Columns found.
@@ -135,6 +135,12 @@ impl SiteResult {
             deductions: card.deductions,
             title: None,
         }
+    }
+
+    /// The checks of the vetoes met, as text: `a.b, c.d`.
+    #[must_use]
+    pub fn veto_list(&self) -> String {
+        self.vetoes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
     }
 
     /// A statistic as an integer (0 when absent).

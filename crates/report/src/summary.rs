@@ -2,6 +2,7 @@
 //! ranking, and the same error found on many sites (one typo on a hundred sites, one article
 //! copied by several) listed once with every site it is on.
 
+use sitecensus_core::CheckId;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -9,8 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::SiteResult;
 
 /// Checks whose findings name a term that can repeat across sites.
-const TERM_CHECKS: &[&str] =
-    &["accuracy.wrong_expression", "accuracy.inappropriate_expression", "accuracy.typo", "security.spam_injection"];
+const TERM_CHECKS: &[CheckId] = &[
+    CheckId::AccuracyWrongExpression,
+    CheckId::AccuracyInappropriateExpression,
+    CheckId::AccuracyTypo,
+    CheckId::SecuritySpamInjection,
+];
 
 /// Most sites named in a repeated error's list beyond its count.
 const MAX_SITES_NAMED: usize = 200;
@@ -29,7 +34,7 @@ pub struct Group {
     /// Mean score.
     pub mean_score: f64,
     /// Sites failed by each veto check.
-    pub vetoes: BTreeMap<String, usize>,
+    pub vetoes: BTreeMap<CheckId, usize>,
     /// The division's name when the key is a region code (`江西省南昌市东湖区`).
     #[serde(default)]
     pub name: Option<String>,
@@ -65,7 +70,7 @@ pub struct Rank {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Repeated {
     /// The check.
-    pub check: String,
+    pub check: CheckId,
     /// What repeats: the term, or the copied article's address.
     pub what: String,
     /// How many sites.
@@ -99,7 +104,7 @@ fn group<'a>(key: &str, sites: impl Iterator<Item = &'a SiteResult>) -> Group {
         g.pass += usize::from(s.verdict == "pass");
         total += s.score;
         for v in &s.vetoes {
-            *g.vetoes.entry(v.clone()).or_default() += 1;
+            *g.vetoes.entry(*v).or_default() += 1;
         }
     }
     if g.sites > 0 {
@@ -162,10 +167,10 @@ impl Summary {
 
 /// Errors on two or more sites: the same term of a dictionary check, the same article copied.
 fn repeated(sites: &[SiteResult]) -> Vec<Repeated> {
-    let mut seen: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut seen: BTreeMap<(CheckId, String), Vec<String>> = BTreeMap::new();
     for s in sites {
         for f in &s.findings {
-            let what = if TERM_CHECKS.contains(&f.check.as_str()) {
+            let what = if TERM_CHECKS.contains(&f.check) {
                 f.detail.get("term").and_then(|t| t.as_str()).map(str::to_owned)
             } else if f.detail.get("cross_site").is_some_and(|c| c == true) {
                 // The copied original (its title and address) names the group; its own site is on
@@ -173,7 +178,7 @@ fn repeated(sites: &[SiteResult]) -> Vec<Repeated> {
                 let title = f.detail.get("titles").and_then(|t| t.get(0)).and_then(|t| t.as_str()).unwrap_or("");
                 let original = f.detail.get("twin").and_then(|t| t.as_str()).map(|u| format!("{title} {u}"));
                 if let (Some(o), Some(site)) = (&original, f.detail.get("twin_site").and_then(|t| t.as_str())) {
-                    let list = seen.entry((f.check.clone(), o.clone())).or_default();
+                    let list = seen.entry((f.check, o.clone())).or_default();
                     if !list.iter().any(|x| x == site) {
                         list.push(site.to_owned());
                     }
@@ -183,7 +188,7 @@ fn repeated(sites: &[SiteResult]) -> Vec<Repeated> {
                 None
             };
             if let Some(w) = what {
-                let list = seen.entry((f.check.clone(), w)).or_default();
+                let list = seen.entry((f.check, w)).or_default();
                 if !list.contains(&s.url) {
                     list.push(s.url.clone());
                 }

@@ -212,7 +212,7 @@ pub fn census(results: &crate::Results, lang: Lang) -> String {
         if !levels.is_empty() {
             let _ = writeln!(out, "{}: {}", if zh { "按级别" } else { "by level" }, levels.join(" · "));
         }
-        let mut vetoes: Vec<(&String, &usize)> = sm.all.vetoes.iter().collect();
+        let mut vetoes: Vec<(&sitecensus_core::CheckId, &usize)> = sm.all.vetoes.iter().collect();
         vetoes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         if !vetoes.is_empty() {
             let list: Vec<String> = vetoes.iter().map(|(c, n)| format!("{c} {n}")).collect();

@@ -224,7 +224,7 @@ fn veto_items(s: &SiteResult) -> String {
 }
 
 /// The rubric item a check belongs to, as the site's scorecard names it.
-fn item_of<'a>(s: &'a SiteResult, check: &str) -> &'a str {
+fn item_of(s: &SiteResult, check: sitecensus_core::CheckId) -> &str {
     s.veto_items
         .iter()
         .find(|v| v.check == check)
@@ -265,7 +265,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
             s.header(&[lang.t(Label::Check), lang.t(Label::Evidence), lang.t(Label::Sites), lang.t(Label::Site)])?;
             for r in &sm.repeated {
                 s.line(&[
-                    Cell::Text(&r.check),
+                    Cell::Text(r.check.as_str()),
                     Cell::Text(&r.what),
                     Cell::Num(r.count as f64),
                     Cell::Owned(r.sites.join("\n")),
@@ -326,8 +326,8 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                 s.line(&[
                     Cell::Text(site_name(site)),
                     Cell::Link(&site.url),
-                    Cell::Text(&f.check),
-                    Cell::Text(item_of(site, &f.check)),
+                    Cell::Text(f.check.as_str()),
+                    Cell::Text(item_of(site, f.check)),
                     Cell::Text(severity(f.severity, lang)),
                     Cell::Text(&f.evidence),
                     Cell::Link(f.page.as_deref().unwrap_or("")),
@@ -436,7 +436,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                     s.line(&[
                         Cell::Text(name),
                         Cell::Text(if new { lang.t(Label::New) } else { lang.t(Label::Persisting) }),
-                        Cell::Text(&f.check),
+                        Cell::Text(f.check.as_str()),
                         Cell::Text(severity(f.severity, lang)),
                         Cell::Text(&f.evidence),
                         Cell::Link(f.page.as_deref().unwrap_or("")),
@@ -448,7 +448,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                 s.line(&[
                     Cell::Text(name),
                     Cell::Text(lang.t(Label::Fixed)),
-                    Cell::Text(&k.check),
+                    Cell::Text(k.check.as_str()),
                     Cell::Text(""),
                     Cell::Text(""),
                     Cell::Link(k.page.as_deref().unwrap_or("")),

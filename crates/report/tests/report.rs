@@ -2,6 +2,7 @@
 
 use serde_json::{Map, json};
 use sitecensus_checks::Column;
+use sitecensus_core::CheckId;
 use sitecensus_core::{Finding, Severity, SiteSpec};
 use sitecensus_report::{Lang, Results, RubricRef, SiteResult, html, terminal, xlsx};
 use sitecensus_score::{Scorecard, Verdict, VetoHit};
@@ -12,9 +13,9 @@ fn results() -> Results {
     let card = Scorecard {
         verdict: Verdict::Fail,
         score: 86.5,
-        vetoes: vec!["freshness.homepage_stale".into()],
+        vetoes: vec![CheckId::FreshnessHomepageStale],
         veto_items: vec![VetoHit {
-            check: "freshness.homepage_stale".into(),
+            check: CheckId::FreshnessHomepageStale,
             item: "首页不更新".into(),
             count: 1,
             min_count: 1,
@@ -41,7 +42,7 @@ fn results() -> Results {
         json!({"address": "www.example.gov.cn:443", "ok": false, "error": "invalid certificate: <expired>"}),
     );
     let findings = vec![
-        Finding::new("links.broken", Severity::Deduct, "「<img src=x onerror=alert(1)>」 → HTTP 404")
+        Finding::new(CheckId::LinksBroken, Severity::Deduct, "「<img src=x onerror=alert(1)>」 → HTTP 404")
             .page("http://www.example.gov.cn/")
             .target("javascript:alert(1)")
             .detail("on_homepage", true),
@@ -172,7 +173,7 @@ fn the_census_summary_groups_ranks_and_finds_the_same_error_on_many_sites() {
     let typo = |url: &str| {
         let mut s = r.sites[0].clone();
         s.url = url.into();
-        s.findings.push(Finding::new("accuracy.typo", Severity::Info, "再接再励").detail("term", "再接再励"));
+        s.findings.push(Finding::new(CheckId::AccuracyTypo, Severity::Info, "再接再励").detail("term", "再接再励"));
         s
     };
     let (a, b) = (typo("http://a.gov.cn/"), typo("http://b.gov.cn/"));
@@ -187,7 +188,7 @@ fn the_census_summary_groups_ranks_and_finds_the_same_error_on_many_sites() {
     let sm = &r.summary;
     assert_eq!(sm.all.sites, 3);
     assert_eq!(sm.all.pass, 1);
-    assert_eq!(sm.all.vetoes["freshness.homepage_stale"], 2);
+    assert_eq!(sm.all.vetoes[&CheckId::FreshnessHomepageStale], 2);
     assert_eq!(sm.ranking[0].url, "http://b.gov.cn/");
     assert_eq!(sm.by_level.iter().find(|g| g.key == "township").unwrap().sites, 1);
     assert_eq!(sm.by_province[0].key, "360000");
@@ -203,7 +204,7 @@ fn rectification_tells_new_persisting_and_fixed_findings_apart() {
     let mut now = results();
     let site = &mut now.sites[0];
     site.findings.push(
-        Finding::new("links.broken", Severity::Deduct, "x")
+        Finding::new(CheckId::LinksBroken, Severity::Deduct, "x")
             .page("http://www.example.gov.cn/a.html")
             .target("http://www.example.gov.cn/gone"),
     );
@@ -212,7 +213,7 @@ fn rectification_tells_new_persisting_and_fixed_findings_apart() {
     let mut then2 = then.clone();
     then2.sites[0]
         .findings
-        .push(Finding::new("content.empty_column", Severity::Deduct, "y").page("http://www.example.gov.cn/kong/"));
+        .push(Finding::new(CheckId::ContentEmptyColumn, Severity::Deduct, "y").page("http://www.example.gov.cn/kong/"));
     let c = sitecensus_report::compare::compare(&now, &then2);
     let s = &c.sites[0];
     assert_eq!((s.new, s.persisting, s.fixed), (1, 1, 1));

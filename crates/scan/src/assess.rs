@@ -193,7 +193,7 @@ pub fn assess(
     page_findings.sort_by(|a, b| (&a.page, &a.check, &a.evidence).cmp(&(&b.page, &b.check, &b.evidence)));
     let mut findings = sitecensus_checks::collapse_repeats(page_findings);
     // Only `score` weighs findings, under the rubric scored under now.
-    findings.retain(|f| rubric.rule(&f.check).is_some());
+    findings.retain(|f| rubric.rule(f.check).is_some());
     findings.extend(site_findings);
     let card = sitecensus_score::score(&mut findings, rubric);
     let mut stats: Map<String, Value> = match &site.stats {

@@ -503,7 +503,10 @@ async fn screenshot_vetoes(
     let vetoes: Vec<&sitecensus_core::Finding> = result
         .findings
         .iter()
-        .filter(|f| f.severity == sitecensus_core::Severity::Veto && f.check != "availability.unreachable")
+        .filter(|f| {
+            f.severity == sitecensus_core::Severity::Veto
+                && f.check != sitecensus_core::CheckId::AvailabilityUnreachable
+        })
         // A spreadsheet or document behind a veto is kept as fetched, not drawn.
         .filter(|f| {
             f.page.as_deref().and_then(|p| url::Url::parse(p).ok()).is_some_and(|u| {
@@ -513,14 +516,14 @@ async fn screenshot_vetoes(
         })
         .collect();
     let mut wanted: Vec<String> = Vec::new();
-    let mut covered: Vec<&str> = Vec::new();
+    let mut covered: Vec<sitecensus_core::CheckId> = Vec::new();
     for first_pass in [true, false] {
         for f in &vetoes {
             let Some(p) = &f.page else { continue };
-            if first_pass && covered.contains(&f.check.as_str()) {
+            if first_pass && covered.contains(&f.check) {
                 continue;
             }
-            covered.push(&f.check);
+            covered.push(f.check);
             if !have.contains_key(p) && !wanted.contains(p) && wanted.len() < SCREENSHOTS_PER_SITE {
                 wanted.push(p.clone());
             }

@@ -1,5 +1,6 @@
 //! The accuracy checks over a fixture site that has each problem once, beside its hard negative.
 
+use sitecensus_core::CheckId;
 use std::sync::Arc;
 
 use sitecensus_core::{Finding, Rubric, Severity, SiteSpec};
@@ -26,7 +27,7 @@ async fn each_accuracy_problem_is_found_and_no_hard_negative_is() {
     let confirmed: Vec<&Finding> = spam.iter().copied().filter(|f| f.detail["confirmed"] == true).collect();
     assert_eq!(pages(&confirmed, &base), ["/news/hacked.html"]);
     assert!(confirmed[0].detail["domains"].as_array().unwrap().iter().any(|d| d == "www.pgdz-casino.com"));
-    assert!(s.vetoes.contains(&"security.spam_injection".to_owned()));
+    assert!(s.vetoes.contains(&CheckId::SecuritySpamInjection));
 
     // Twins: the reposted report, once, with the changed name and date; not the template notices.
     let twins = of(&s, "accuracy.twin_articles");
@@ -46,7 +47,7 @@ async fn each_accuracy_problem_is_found_and_no_hard_negative_is() {
     assert!(terms.contains(&("国家工商行政管理总局", "/news/wrong.html".to_owned())));
     assert!(!terms.iter().any(|(_, p)| p == "/news/old.html"), "the 2016 page used the name of its day");
     assert!(!terms.iter().any(|(t, _)| *t == "农业部"), "农业部门 is no outdated name");
-    assert!(s.vetoes.contains(&"accuracy.wrong_expression".to_owned()));
+    assert!(s.vetoes.contains(&CheckId::AccuracyWrongExpression));
     let serious = wrong.iter().find(|f| f.detail["term"] == "中华人名共和国").unwrap();
     assert!(serious.evidence.contains("中华人民共和国") && serious.evidence.contains("宪法"), "{}", serious.evidence);
 
@@ -148,12 +149,9 @@ async fn a_stored_run_scored_under_another_rubric_equals_a_fresh_scan_under_it()
     assert_eq!(of(a, "accuracy.typo")[0].severity, Severity::Deduct);
     assert_eq!(a.score, f.score);
     // (Screenshots lie in each store's own folder; the rest is the same.)
-    type Weighed = (String, Severity, Option<String>, Option<String>, String);
+    type Weighed = (sitecensus_core::CheckId, Severity, Option<String>, Option<String>, String);
     let weighed = |r: &SiteResult| -> Vec<Weighed> {
-        r.findings
-            .iter()
-            .map(|f| (f.check.clone(), f.severity, f.page.clone(), f.target.clone(), f.evidence.clone()))
-            .collect()
+        r.findings.iter().map(|f| (f.check, f.severity, f.page.clone(), f.target.clone(), f.evidence.clone())).collect()
     };
     assert_eq!(weighed(a), weighed(f));
     assert_eq!(a.deductions, f.deductions);

@@ -1,6 +1,7 @@
 //! A census round of twenty sites — every fixture site and generated county sites, with levels
 //! and regions — scanned once and scored under both shipped rubrics from the store.
 
+use sitecensus_core::CheckId;
 use std::sync::Arc;
 
 use sitecensus_core::{Level, Rubric, SiteSpec};
@@ -38,7 +39,7 @@ fn consistent(r: &Results, rubric: &Rubric) {
         let fails = !s.vetoes.is_empty() || s.score < rubric.pass_mark;
         assert_eq!(s.verdict == "fail", fails, "{}", s.url);
         for f in &s.findings {
-            assert!(rubric.rule(&f.check).is_some(), "{}: {} is not in {}", s.url, f.check, rubric.id);
+            assert!(rubric.rule(f.check).is_some(), "{}: {} is not in {}", s.url, f.check, rubric.id);
         }
     }
 }
@@ -104,8 +105,8 @@ async fn one_stored_census_scored_under_both_shipped_rubrics() {
     assert!(b.vetoes.is_empty() && b.verdict == "pass", "{:?}", b.vetoes);
     assert!(of(b, "identity.missing_filing").is_empty(), "census-2015 has no filing item");
     // Both rubrics veto a letter unanswered for more than three months.
-    assert!(named(&r19, "和平区").vetoes.contains(&"interaction.unanswered".to_owned()));
-    assert!(named(&r15, "和平区").vetoes.contains(&"interaction.unanswered".to_owned()));
+    assert!(named(&r19, "和平区").vetoes.contains(&CheckId::InteractionUnanswered));
+    assert!(named(&r15, "和平区").vetoes.contains(&CheckId::InteractionUnanswered));
     // The site identifier code is a deduction in 2019 and a note in 2015.
     let code19 = of(named(&r19, "陷阱站"), "identity.missing_site_code");
     let code15 = of(named(&r15, "陷阱站"), "identity.missing_site_code");
@@ -124,8 +125,8 @@ async fn one_stored_census_scored_under_both_shipped_rubrics() {
     }
     assert!(r15.summary.all.pass > r19.summary.all.pass, "{} vs {}", r15.summary.all.pass, r19.summary.all.pass);
     assert_eq!(
-        r19.summary.all.vetoes["interaction.missing"],
-        r19.sites.iter().filter(|s| s.vetoes.contains(&"interaction.missing".to_owned())).count()
+        r19.summary.all.vetoes[&CheckId::InteractionMissing],
+        r19.sites.iter().filter(|s| s.vetoes.contains(&CheckId::InteractionMissing)).count()
     );
     // The copied article is listed once, with both sites.
     let copy = r19.summary.repeated.iter().find(|x| x.check == "accuracy.twin_articles").unwrap();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sitecensus_core::rubric::matches_filter;
-use sitecensus_core::{Finding, Rubric, Severity};
+use sitecensus_core::{CheckId, Finding, Rubric, Severity};
 
 /// Pass or fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +32,7 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VetoHit {
     /// The check whose findings met it.
-    pub check: String,
+    pub check: CheckId,
     /// The official wording of the veto item.
     pub item: String,
     /// How many findings counted.
@@ -45,7 +45,7 @@ pub struct VetoHit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deduction {
     /// The check.
-    pub check: String,
+    pub check: CheckId,
     /// The rubric item it belongs to.
     pub item: String,
     /// Findings that cost points.
@@ -63,8 +63,8 @@ pub struct Scorecard {
     pub verdict: Verdict,
     /// Full score minus deductions (reported even when a veto fails the site).
     pub score: f64,
-    /// Check ids of the vetoes met, in rubric order.
-    pub vetoes: Vec<String>,
+    /// The checks of the vetoes met, in rubric order.
+    pub vetoes: Vec<CheckId>,
     /// The veto conditions met.
     pub veto_items: Vec<VetoHit>,
     /// Points taken per check.
@@ -76,7 +76,7 @@ pub struct Scorecard {
 /// the rubric it was found under). `score` starts with it; a single page's findings use it alone.
 pub fn weigh(findings: &mut [Finding], rubric: &Rubric) {
     for f in findings.iter_mut() {
-        if let Some(rule) = rubric.rule(&f.check) {
+        if let Some(rule) = rubric.rule(f.check) {
             f.severity = f.weighed(rule.severity);
         }
     }
@@ -89,7 +89,7 @@ pub fn weigh(findings: &mut [Finding], rubric: &Rubric) {
 pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
     weigh(findings, rubric);
     let mut veto_items = Vec::new();
-    let mut vetoes: Vec<String> = Vec::new();
+    let mut vetoes: Vec<CheckId> = Vec::new();
     for rule in &rubric.vetoes {
         let counts = |f: &Finding| {
             f.check == rule.check
@@ -101,36 +101,31 @@ pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
             for f in findings.iter_mut().filter(|f| counts(f)) {
                 f.severity = Severity::Veto;
             }
-            veto_items.push(VetoHit {
-                check: rule.check.clone(),
-                item: rule.item.clone(),
-                count,
-                min_count: rule.min_count,
-            });
+            veto_items.push(VetoHit { check: rule.check, item: rule.item.clone(), count, min_count: rule.min_count });
             if !vetoes.contains(&rule.check) {
-                vetoes.push(rule.check.clone());
+                vetoes.push(rule.check);
             }
         }
     }
     // A finding the rubric itself marks veto fails the site even without a counting rule.
     for f in findings.iter().filter(|f| f.severity == Severity::Veto) {
         if !vetoes.contains(&f.check) {
-            vetoes.push(f.check.clone());
+            vetoes.push(f.check);
             veto_items.push(VetoHit {
-                check: f.check.clone(),
-                item: rubric.rule(&f.check).map_or_else(|| f.check.clone(), |r| r.item.clone()),
+                check: f.check,
+                item: rubric.rule(f.check).map_or_else(|| f.check.to_string(), |r| r.item.clone()),
                 count: 1,
                 min_count: 1,
             });
         }
     }
 
-    let mut per_check: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    let mut per_check: BTreeMap<CheckId, (usize, f64)> = BTreeMap::new();
     for f in findings.iter().filter(|f| matches!(f.severity, Severity::Deduct | Severity::Veto)) {
-        if let Some(rule) = rubric.rule(&f.check) {
+        if let Some(rule) = rubric.rule(f.check) {
             let pts = rule.points_for(f);
             if pts > 0.0 {
-                let e = per_check.entry(rule.id.as_str()).or_default();
+                let e = per_check.entry(rule.id).or_default();
                 e.0 += 1;
                 e.1 += pts;
             }
@@ -150,7 +145,7 @@ pub fn score(findings: &mut [Finding], rubric: &Rubric) -> Scorecard {
         }
         total += points;
         deductions.push(Deduction {
-            check: check.to_owned(),
+            check,
             item: rule.item.clone(),
             count,
             points: round2(points),
@@ -193,9 +188,9 @@ mod tests {
         )
         .unwrap();
         let mut f = vec![
-            Finding::new("identity.missing_site_code", Severity::Deduct, "a"),
-            Finding::new("identity.missing_filing", Severity::Deduct, "b"),
-            Finding::new("identity.missing_mark", Severity::Deduct, "c"),
+            Finding::new(CheckId::IdentityMissingSiteCode, Severity::Deduct, "a"),
+            Finding::new(CheckId::IdentityMissingFiling, Severity::Deduct, "b"),
+            Finding::new(CheckId::IdentityMissingMark, Severity::Deduct, "c"),
         ];
         let card = score(&mut f, &r);
         assert_eq!(card.score, 98.5, "three points of one item capped at 1.5");
@@ -228,7 +223,7 @@ item = "空白栏目3个以上"
     }
 
     fn f(check: &str, sev: Severity) -> Finding {
-        Finding::new(check, sev, "x")
+        Finding::new(check.parse().expect("a check id"), sev, "x")
     }
 
     #[test]

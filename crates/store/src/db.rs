@@ -156,6 +156,12 @@ impl ToParam for str {
         Param::Text(self)
     }
 }
+impl ToParam for sitecensus_core::CheckId {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self.as_str())
+    }
+}
+
 impl ToParam for String {
     fn param(&self) -> Param<'_> {
         Param::Text(self)

@@ -811,17 +811,27 @@ impl Store {
         })?;
         let severity = |s: &str| Severity::parse(s).ok_or_else(|| self.corrupt(format!("severity {s:?}")));
         rows.into_iter()
-            .map(|(check, found, page, target, evidence, detail, at_most)| {
-                Ok(Finding {
-                    check,
-                    severity: severity(&found)?,
-                    page,
-                    target,
-                    evidence,
-                    detail: serde_json::from_str(&detail).map_err(|e| self.corrupt(e))?,
-                    at_most: at_most.as_deref().map(severity).transpose()?,
-                })
-            })
+            .map(
+                |(check, found, page, target, evidence, detail, at_most): (
+                    String,
+                    String,
+                    _,
+                    _,
+                    _,
+                    String,
+                    Option<String>,
+                )| {
+                    Ok(Finding {
+                        check: check.parse().map_err(|e: String| self.corrupt(e))?,
+                        severity: severity(&found)?,
+                        page,
+                        target,
+                        evidence,
+                        detail: serde_json::from_str(&detail).map_err(|e| self.corrupt(e))?,
+                        at_most: at_most.as_deref().map(severity).transpose()?,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -1159,6 +1169,7 @@ pub fn now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sitecensus_core::CheckId;
     use sitecensus_core::Severity;
     use sitecensus_fixtures::postgres::TempDb;
 
@@ -1254,7 +1265,7 @@ mod tests {
             // A hostile page's URL longer than any index entry, and text with NUL in it.
             let long = format!("http://a.gov.cn/{}", "x".repeat(10_000));
             w.send(Op::Skip { site_id: sid, urls: vec![(long.clone(), "overlong URL".into())] }).await.unwrap();
-            let finding = Finding::new("links.broken", Severity::Deduct, "HTTP 404").page("http://a.gov.cn/");
+            let finding = Finding::new(CheckId::LinksBroken, Severity::Deduct, "HTTP 404").page("http://a.gov.cn/");
             for _ in 0..2 {
                 w.send(Op::PageDone {
                     site_id: sid,
