@@ -67,7 +67,7 @@ pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
         .iter()
         .filter(|s| match out.fail_on {
             Some(crate::FailOn::Veto) => !s.vetoes.is_empty(),
-            Some(crate::FailOn::Fail) => s.verdict != "pass",
+            Some(crate::FailOn::Fail) => s.verdict != sitecensus_score::Verdict::Pass,
             None => false,
         })
         .map(|s| s.url.as_str())

@@ -38,11 +38,11 @@ pub struct SiteChange {
     /// Its name.
     pub name: Option<String>,
     /// Its verdict then (None when the earlier run did not have it).
-    pub previous_verdict: Option<String>,
+    pub previous_verdict: Option<sitecensus_score::Verdict>,
     /// Its score then.
     pub previous_score: Option<f64>,
     /// Its verdict now.
-    pub verdict: String,
+    pub verdict: sitecensus_score::Verdict,
     /// Its score now.
     pub score: f64,
     /// Findings that were not there then.
@@ -129,9 +129,9 @@ pub fn compare(now: &Results, then: &Results) -> Comparison {
         sites.push(SiteChange {
             url: s.url.clone(),
             name: s.name.clone(),
-            previous_verdict: before.map(|b| b.verdict.clone()),
+            previous_verdict: before.map(|b| b.verdict),
             previous_score: before.map(|b| b.score),
-            verdict: s.verdict.clone(),
+            verdict: s.verdict,
             score: s.score,
             new: new.len(),
             persisting,

@@ -79,7 +79,7 @@ pub struct SiteResult {
     /// Region.
     pub region: Option<String>,
     /// `pass` or `fail`.
-    pub verdict: String,
+    pub verdict: sitecensus_score::Verdict,
     /// The score under the rubric.
     pub score: f64,
     /// The checks of the vetoes met.
@@ -124,7 +124,7 @@ impl SiteResult {
             level: spec.level.map(|l| l.as_str().to_owned()),
             region: spec.region.clone(),
             region_name: spec.region.as_deref().and_then(sitecensus_core::region::name),
-            verdict: card.verdict.as_str().to_owned(),
+            verdict: card.verdict,
             score: card.score,
             vetoes: card.vetoes,
             stats,

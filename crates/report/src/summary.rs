@@ -63,7 +63,7 @@ pub struct Rank {
     /// Its score.
     pub score: f64,
     /// pass or fail.
-    pub verdict: String,
+    pub verdict: sitecensus_score::Verdict,
 }
 
 /// One error found on several sites.
@@ -151,7 +151,7 @@ impl Summary {
                 url: s.url.clone(),
                 name: s.name.clone(),
                 score: s.score,
-                verdict: s.verdict.clone(),
+                verdict: s.verdict,
             })
             .collect();
         Summary {

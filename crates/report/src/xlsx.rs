@@ -212,8 +212,11 @@ fn site_name(s: &SiteResult) -> &str {
     s.name.as_deref().unwrap_or(&s.url)
 }
 
-fn verdict(s: &str, lang: Lang) -> &'static str {
-    if s == "pass" { lang.t(Label::Pass) } else { lang.t(Label::Fail) }
+fn verdict(v: sitecensus_score::Verdict, lang: Lang) -> &'static str {
+    match v {
+        sitecensus_score::Verdict::Pass => lang.t(Label::Pass),
+        sitecensus_score::Verdict::Fail => lang.t(Label::Fail),
+    }
 }
 
 /// The veto items a site met, in the rubric's official wording.
@@ -296,7 +299,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                 Cell::Owned(
                     site.and_then(|x| x.region.as_deref()).map(sitecensus_core::region::label).unwrap_or_default(),
                 ),
-                Cell::Text(verdict(&r.verdict, lang)),
+                Cell::Text(verdict(r.verdict, lang)),
                 Cell::Num(r.score),
                 Cell::Owned(site.map(|x| veto_items(x)).unwrap_or_default()),
             ])?;
@@ -397,12 +400,12 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
             s.line(&[
                 Cell::Text(c.name.as_deref().unwrap_or(&c.url)),
                 Cell::Link(&c.url),
-                Cell::Text(c.previous_verdict.as_deref().map_or("—", |v| verdict(v, lang))),
+                Cell::Text(c.previous_verdict.map_or("—", |v| verdict(v, lang))),
                 match c.previous_score {
                     Some(p) => Cell::Num(p),
                     None => Cell::Text("—"),
                 },
-                Cell::Text(verdict(&c.verdict, lang)),
+                Cell::Text(verdict(c.verdict, lang)),
                 Cell::Num(c.score),
                 Cell::Num(c.fixed as f64),
                 Cell::Num(c.new as f64),

@@ -143,7 +143,7 @@ fn the_workbook_opens_with_a_row_per_finding_and_column_in_chinese_or_english() 
     let mut second = r.sites[0].clone();
     second.url = "http://www.b.gov.cn/".into();
     second.name = Some("=HYPERLINK(\"http://evil\")".into());
-    second.verdict = "pass".into();
+    second.verdict = Verdict::Pass;
     second.score = 97.0;
     second.vetoes.clear();
     r.sites.push(second);
@@ -179,7 +179,7 @@ fn the_census_summary_groups_ranks_and_finds_the_same_error_on_many_sites() {
     let (a, b) = (typo("http://a.gov.cn/"), typo("http://b.gov.cn/"));
     r.sites.push(a);
     r.sites.push(b);
-    r.sites[2].verdict = "pass".into();
+    r.sites[2].verdict = Verdict::Pass;
     r.sites[2].score = 99.0;
     r.sites[2].vetoes.clear();
     r.sites[2].level = Some("township".into());
@@ -208,7 +208,7 @@ fn rectification_tells_new_persisting_and_fixed_findings_apart() {
             .page("http://www.example.gov.cn/a.html")
             .target("http://www.example.gov.cn/gone"),
     );
-    site.verdict = "pass".into();
+    site.verdict = Verdict::Pass;
     site.vetoes.clear();
     let mut then2 = then.clone();
     then2.sites[0]

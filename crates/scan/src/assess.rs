@@ -229,7 +229,7 @@ pub fn stored_score(site_id: i64, r: &SiteResult) -> sitecensus_store::SiteScore
         name: r.name.as_deref(),
         level: r.level.as_deref(),
         region: r.region.as_deref(),
-        verdict: &r.verdict,
+        verdict: r.verdict.as_str(),
         score: r.score,
         final_url: r.final_url.as_deref(),
         title: r.title.as_deref(),

@@ -639,7 +639,7 @@ fn score_round(store: &Store, run: &RunRow, rubric: &Rubric) -> Result<RoundTall
             None => {
                 let r = assess(store, row, &checks, rubric, as_of, &[], Sink::Store)?;
                 store.put_site_score(scoring, &assess::stored_score(row.id, &r))?;
-                (twin_names(row, Some(&r)), r.verdict == "pass")
+                (twin_names(row, Some(&r)), r.verdict == sitecensus_score::Verdict::Pass)
             }
         };
         names.insert(row.id, n);
@@ -650,7 +650,7 @@ fn score_round(store: &Store, run: &RunRow, rubric: &Rubric) -> Result<RoundTall
         if let Some(extra) = extras.get(&row.id) {
             let r = assess(store, row, &checks, rubric, as_of, extra, Sink::Store)?;
             store.put_site_score(scoring, &assess::stored_score(row.id, &r))?;
-            passes.insert(row.id, r.verdict == "pass");
+            passes.insert(row.id, r.verdict == sitecensus_score::Verdict::Pass);
         }
     }
     store.finish_scoring(scoring)?;
