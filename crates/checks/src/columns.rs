@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use sitecensus_core::rubric::ColumnKinds;
+use sitecensus_core::rubric::{ColumnKind, ColumnKinds};
 use sitecensus_extract::{Page, PageKind};
 
 use crate::model::{PageEntry, SiteModel};
@@ -30,8 +30,8 @@ pub struct ColumnInfo {
     pub url: String,
     /// Its title.
     pub title: String,
-    /// Its kind (news, notice, policy, personnel, planning, interaction, service, other).
-    pub kind: String,
+    /// Its kind.
+    pub kind: sitecensus_core::rubric::ColumnKind,
     /// Where it was found first.
     pub source: Source,
     /// Whether it is a first-level column (in the homepage's navigation or blocks, or one step
@@ -241,25 +241,27 @@ pub fn discover(
 }
 
 /// The kind from the title, else from the national ColumnType meta, else from the breadcrumb.
-fn kind_of(kinds: &ColumnKinds, title: &str, page: &Page) -> String {
+fn kind_of(kinds: &ColumnKinds, title: &str, page: &Page) -> ColumnKind {
     let by_title = kinds.classify(title);
-    if by_title != "other" || kinds.words.get("other").is_some_and(|w| w.iter().any(|w| title.contains(w.as_str()))) {
-        return by_title.to_owned();
+    if by_title != ColumnKind::Other
+        || kinds.words.get(&ColumnKind::Other).is_some_and(|w| w.iter().any(|w| title.contains(w.as_str())))
+    {
+        return by_title;
     }
     if let Some(t) = page.meta.get("ColumnType") {
         let k = kinds.classify(t);
-        if k != "other" {
-            return k.to_owned();
+        if k != ColumnKind::Other {
+            return k;
         }
     }
     // "县市区动态" under 政务动态: the parent step of the trail decides.
     for c in page.breadcrumb.iter().rev().skip(1) {
         let k = kinds.classify(&c.text);
-        if k != "other" {
-            return k.to_owned();
+        if k != ColumnKind::Other {
+            return k;
         }
     }
-    "other".to_owned()
+    ColumnKind::Other
 }
 
 /// Reads a column from its first page and the pages its pager leads to; None when the page is
@@ -334,7 +336,7 @@ fn assemble<'a>(
     Some(ColumnInfo {
         url: entry.final_url.clone(),
         title: String::new(),
-        kind: String::new(),
+        kind: ColumnKind::Other,
         source: Source::List,
         first_level: false,
         items: items.len(),

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sitecensus_core::CheckId;
+use sitecensus_core::rubric::ColumnKind;
 use sitecensus_core::{Finding, Severity};
 use sitecensus_extract::DateSource;
 
@@ -64,14 +65,15 @@ fn yes() -> bool {
 impl ColumnParams {
     /// The window of a kind of column; None for kinds that have none (interaction, service, other).
     #[must_use]
-    pub fn window(&self, kind: &str) -> Option<i64> {
+    pub fn window(&self, kind: sitecensus_core::rubric::ColumnKind) -> Option<i64> {
+        use sitecensus_core::rubric::ColumnKind;
         match kind {
-            "news" => Some(self.news_days),
-            "notice" => Some(self.notice_days),
-            "policy" => Some(self.policy_days),
-            "personnel" => Some(self.personnel_days),
-            "planning" => Some(self.planning_days),
-            _ => None,
+            ColumnKind::News => Some(self.news_days),
+            ColumnKind::Notice => Some(self.notice_days),
+            ColumnKind::Policy => Some(self.policy_days),
+            ColumnKind::Personnel => Some(self.personnel_days),
+            ColumnKind::Planning => Some(self.planning_days),
+            ColumnKind::Interaction | ColumnKind::Service | ColumnKind::Other => None,
         }
     }
 }
@@ -184,7 +186,7 @@ pub fn is_stale(c: &ColumnInfo, p: &ColumnParams, as_of: NaiveDate) -> bool {
     if c.empty || c.unreadable.is_some() {
         return false;
     }
-    let Some(window) = p.window(&c.kind) else { return false };
+    let Some(window) = p.window(c.kind) else { return false };
     match c.latest {
         None => true,
         Some(d) => days(as_of, d) > window,
@@ -199,9 +201,9 @@ pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Column
     let p = &rule.params;
     let mut out = Vec::new();
     for c in columns.iter().filter(|c| is_stale(c, p, as_of)) {
-        let window = p.window(&c.kind).unwrap_or_default();
-        let counts_first = c.kind == "news"
-            || (matches!(c.kind.as_str(), "notice" | "policy") && (c.first_level || !p.first_level_only));
+        let window = p.window(c.kind).unwrap_or_default();
+        let counts_first = c.kind == ColumnKind::News
+            || (matches!(c.kind, ColumnKind::Notice | ColumnKind::Policy) && (c.first_level || !p.first_level_only));
         let evidence = match c.latest {
             Some(d) => format!(
                 "「{}」 ({}): newest item {d}, {} days before as-of (window {window} days)",
@@ -215,7 +217,7 @@ pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Column
             Finding::new(COLUMN_STALE, rule.severity, evidence)
                 .page(c.url.clone())
                 .detail("title", c.title.clone())
-                .detail("kind", c.kind.clone())
+                .detail("kind", c.kind.as_str())
                 .detail("newest", c.latest.map(|d| d.to_string()))
                 .detail("days", c.latest.map(|d| days(as_of, d)))
                 .detail("window_days", window)
@@ -274,7 +276,7 @@ pub fn unreadable(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Unreadab
             out.push(
                 finding(&c.url, format!("「{}」 ({}) could not be read", c.title, c.kind), u)
                     .detail("title", c.title.clone())
-                    .detail("kind", c.kind.clone()),
+                    .detail("kind", c.kind.as_str()),
             );
         }
     }
@@ -296,7 +298,7 @@ pub fn empty_column(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<EmptyP
             Finding::new(EMPTY_COLUMN, rule.severity, evidence)
                 .page(c.url.clone())
                 .detail("title", c.title.clone())
-                .detail("kind", c.kind.clone())
+                .detail("kind", c.kind.as_str())
                 .detail("placeholder", c.placeholder.clone())
         })
         .collect();

@@ -377,7 +377,7 @@ impl Checks {
             .map(|c| Column {
                 url: c.url.clone(),
                 title: c.title.clone(),
-                kind: c.kind.clone(),
+                kind: c.kind,
                 items: c.items,
                 latest: c.latest.map(|d| d.to_string()),
                 stale: self.column_stale.as_ref().is_some_and(|r| freshness::is_stale(c, &r.params, as_of)),

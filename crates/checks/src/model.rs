@@ -155,7 +155,7 @@ pub struct Column {
     /// Its title.
     pub title: String,
     /// news, notice, policy, personnel, planning, interaction, service or other.
-    pub kind: String,
+    pub kind: sitecensus_core::rubric::ColumnKind,
     /// Items listed.
     pub items: usize,
     /// The newest item date (`YYYY-MM-DD`), if any item is dated.

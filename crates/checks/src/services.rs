@@ -142,7 +142,7 @@ pub fn missing(site: &SiteModel, columns: &[ColumnInfo], guides: &[Guide], rule:
     if exempt || site.homepage_page().is_none() {
         return Vec::new();
     }
-    let column = columns.iter().any(|c| c.kind == "service");
+    let column = columns.iter().any(|c| c.kind == sitecensus_core::rubric::ColumnKind::Service);
     let linked =
         site.links.iter().any(|t| t.sources.iter().any(|s| p.words.iter().any(|w| s.text.contains(w.as_str()))))
             || site.homepage_page().is_some_and(|h| {
@@ -209,7 +209,7 @@ pub fn no_interpretation(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<I
     // Documents listed by policy columns.
     let mut docs: Vec<&Page> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
-    for c in columns.iter().filter(|c| c.kind == "policy") {
+    for c in columns.iter().filter(|c| c.kind == sitecensus_core::rubric::ColumnKind::Policy) {
         for list in c.pages.iter().filter_map(|u| by_url.get(u.as_str())) {
             for item in &list.items {
                 if names_interp(&item.title) || !seen.insert(item.url.as_str()) {

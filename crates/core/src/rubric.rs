@@ -177,31 +177,78 @@ pub struct LetterLabels {
     pub not_enquiries: Vec<String>,
 }
 
+/// The kind of a column (栏目), which decides its freshness window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    /// 动态、要闻.
+    News,
+    /// 通知公告.
+    Notice,
+    /// 政策文件.
+    Policy,
+    /// 人事.
+    Personnel,
+    /// 规划计划.
+    Planning,
+    /// 互动交流.
+    Interaction,
+    /// 办事服务.
+    Service,
+    /// Anything else.
+    Other,
+}
+
+impl ColumnKind {
+    /// The kind as the results and rubrics write it (`news`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnKind::News => "news",
+            ColumnKind::Notice => "notice",
+            ColumnKind::Policy => "policy",
+            ColumnKind::Personnel => "personnel",
+            ColumnKind::Planning => "planning",
+            ColumnKind::Interaction => "interaction",
+            ColumnKind::Service => "service",
+            ColumnKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for ColumnKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ColumnKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// The kinds of column (栏目) and the words that give a column its kind.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ColumnKinds {
     /// Kinds in the order they are tried; the first whose word appears in the title wins.
     #[serde(default)]
-    pub order: Vec<String>,
-    /// Words per kind (news, notice, policy, personnel, planning, interaction, service, other).
+    pub order: Vec<ColumnKind>,
+    /// Words per kind.
     #[serde(flatten)]
-    pub words: BTreeMap<String, Vec<String>>,
+    pub words: BTreeMap<ColumnKind, Vec<String>>,
 }
-
-/// The kinds a column may have in the results.
-pub const COLUMN_KINDS: &[&str] =
-    &["news", "notice", "policy", "personnel", "planning", "interaction", "service", "other"];
 
 impl ColumnKinds {
     /// The kind of a column with this title (`other` when no word matches).
     #[must_use]
-    pub fn classify(&self, title: &str) -> &str {
+    pub fn classify(&self, title: &str) -> ColumnKind {
         for kind in &self.order {
             if self.words.get(kind).is_some_and(|ws| ws.iter().any(|w| title.contains(w.as_str()))) {
-                return kind;
+                return *kind;
             }
         }
-        "other"
+        ColumnKind::Other
     }
 }
 
@@ -305,16 +352,6 @@ impl Rubric {
             err(if key.is_empty() { 1 } else { find_line(text, key).unwrap_or(1) }, msg)
         })?;
         let _ = (&raw.source, &raw.note, &raw.extends);
-        for kind in raw.column_kinds.words.keys().chain(raw.column_kinds.order.iter()) {
-            if !COLUMN_KINDS.contains(&kind.as_str()) {
-                return Err(err(
-                    find_line(text, kind).unwrap_or(1),
-                    format!(
-                        "unknown column kind {kind:?} (news, notice, policy, personnel, planning, interaction, service, other)"
-                    ),
-                ));
-            }
-        }
         let mut checks = BTreeMap::new();
         for (id, mut table) in raw.checks {
             let line = find_line(text, &format!("checks.\"{id}\"")).or_else(|| find_line(text, &id)).unwrap_or(1);
@@ -493,6 +530,18 @@ fn key_line(text: &str, id: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_column_kind_is_refused_with_its_line() {
+        let text =
+            "extends = \"gov-2019\"\nid = \"x\"\ntitle = \"t\"\npass_mark = 60\n[column_kinds]\nnewz = [\"晨报\"]\n";
+        let e = Rubric::parse(text, "k.toml").unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.reason.contains("newz") && e.reason.contains("news"), "{e}");
+        let ok =
+            "extends = \"gov-2019\"\nid = \"x\"\ntitle = \"t\"\npass_mark = 60\n[column_kinds]\nnews = [\"晨报\"]\n";
+        assert_eq!(Rubric::parse(ok, "k.toml").unwrap().column_kinds.classify("今日晨报"), ColumnKind::News);
+    }
 
     #[test]
     fn shipped_rubrics_load() {

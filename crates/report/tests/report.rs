@@ -50,7 +50,7 @@ fn results() -> Results {
     let columns = vec![Column {
         url: "http://www.example.gov.cn/tzgg/".into(),
         title: "通知公告".into(),
-        kind: "notice".into(),
+        kind: sitecensus_core::rubric::ColumnKind::Notice,
         items: 20,
         latest: Some("2024-07-01".into()),
         stale: false,

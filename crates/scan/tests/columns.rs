@@ -28,7 +28,10 @@ async fn scan_site(name: &str) -> SiteResult {
 type Expected = BTreeMap<&'static str, (&'static str, usize, Option<&'static str>, bool, bool)>;
 
 fn columns_of(s: &SiteResult) -> BTreeMap<String, (String, usize, Option<String>, bool, bool)> {
-    s.columns.iter().map(|c| (c.title.clone(), (c.kind.clone(), c.items, c.latest.clone(), c.stale, c.empty))).collect()
+    s.columns
+        .iter()
+        .map(|c| (c.title.clone(), (c.kind.as_str().to_owned(), c.items, c.latest.clone(), c.stale, c.empty)))
+        .collect()
 }
 
 fn check(s: &SiteResult, want: &Expected) {
