@@ -17,7 +17,7 @@ use sitecensus_core::{AsOf, Rubric, SiteSpec, hash64};
 use sitecensus_fetch::{FetchConfig, Fetcher, WarcWriter};
 use sitecensus_render::{RenderConfig, Renderer};
 use sitecensus_report::{Results, RubricRef, RunInfo, SiteResult};
-use sitecensus_store::{RunRow, SiteRow, Store, StoreError};
+use sitecensus_store::{RunRow, SiteRow, SiteStatus, Store, StoreError};
 use tokio::sync::Semaphore;
 
 pub use assess::{Sink, assess, cross_site_twins, site_model};
@@ -460,11 +460,11 @@ impl Env {
 }
 
 async fn site_task(ctx: &crawl::Ctx, row: SiteRow) -> Result<SiteResult, ScanError> {
-    if row.status != "done" {
+    if row.status != SiteStatus::Done {
         ctx.progress.site_started(&row.spec);
-        ctx.store.set_site_status(row.id, "crawling", None)?;
+        ctx.store.set_site_status(row.id, SiteStatus::Crawling, None)?;
         let stats = crawl::SiteCrawl::new(ctx, &row).run().await?;
-        ctx.store.set_site_status(row.id, "done", Some(&stats))?;
+        ctx.store.set_site_status(row.id, SiteStatus::Done, Some(&stats))?;
     }
     let row = ctx.store.sites_by_id(row.id)?;
     let (site_id, given) = (row.id, row.spec.given.clone());
@@ -580,7 +580,7 @@ fn score_run(
     // Each rescoring is stored beside the earlier ones.
     let scoring = store.start_scoring(run.id, (&rubric.id, &rubric.title), &as_of.to_rfc3339(), source)?;
     let (rows, failed): (Vec<SiteRow>, Vec<SiteRow>) =
-        store.sites(run.id)?.into_iter().partition(|row| row.status != "failed");
+        store.sites(run.id)?.into_iter().partition(|row| row.status != SiteStatus::Failed);
     results.unassessed = failed
         .into_iter()
         .map(|row| sitecensus_report::Unassessed {
@@ -630,7 +630,7 @@ fn score_round(store: &Store, run: &RunRow, rubric: &Rubric) -> Result<RoundTall
     let mut names: HashMap<i64, Vec<String>> = HashMap::new();
     let mut passes: HashMap<i64, bool> = HashMap::new();
     for row in &rows {
-        if row.status == "failed" {
+        if row.status == SiteStatus::Failed {
             tally.unassessed += 1;
             continue;
         }
@@ -646,7 +646,7 @@ fn score_round(store: &Store, run: &RunRow, rubric: &Rubric) -> Result<RoundTall
         passes.insert(row.id, pass);
     }
     let extras = cross_site_twins(store, run.id, &checks, &rows, &names)?;
-    for row in rows.iter().filter(|r| r.status != "failed") {
+    for row in rows.iter().filter(|r| r.status != SiteStatus::Failed) {
         if let Some(extra) = extras.get(&row.id) {
             let r = assess(store, row, &checks, rubric, as_of, extra, Sink::Store)?;
             store.put_site_score(scoring, &assess::stored_score(row.id, &r))?;

@@ -149,6 +149,40 @@ pub struct RunRow {
     pub name: Option<String>,
 }
 
+/// Where a site of a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteStatus {
+    /// Not crawled yet.
+    Pending,
+    /// Being crawled (in a census, under a worker's lease).
+    Crawling,
+    /// Crawled.
+    Done,
+    /// Given up (a census site every worker that took it died or timed out on).
+    Failed,
+}
+
+impl SiteStatus {
+    /// The status as the store writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteStatus::Pending => "pending",
+            SiteStatus::Crawling => "crawling",
+            SiteStatus::Done => "done",
+            SiteStatus::Failed => "failed",
+        }
+    }
+
+    /// The status the store wrote as `s`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [SiteStatus::Pending, SiteStatus::Crawling, SiteStatus::Done, SiteStatus::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 /// A site of a run as stored.
 #[derive(Debug, Clone)]
 pub struct SiteRow {
@@ -158,8 +192,8 @@ pub struct SiteRow {
     pub ordinal: i64,
     /// The site as the user gave it.
     pub spec: SiteSpec,
-    /// `pending`, `crawling` or `done`.
-    pub status: String,
+    /// Where it stands.
+    pub status: SiteStatus,
     /// Crawl statistics (JSON object), once done.
     pub stats: Option<serde_json::Value>,
     /// The homepage fetch evidence (JSON), once fetched.
@@ -660,7 +694,10 @@ impl Store {
                     id: r.get(0).map_err(db)?,
                     ordinal: r.get(1).map_err(db)?,
                     spec: serde_json::from_str(&r.get::<String>(2).map_err(db)?).map_err(|e| self.corrupt(e))?,
-                    status: r.get(3).map_err(db)?,
+                    status: {
+                        let s: String = r.get(3).map_err(db)?;
+                        SiteStatus::parse(&s).ok_or_else(|| self.corrupt(format!("site status {s:?}")))?
+                    },
                     stats: json(r.get(4).map_err(db)?)?,
                     homepage: json(r.get(5).map_err(db)?)?,
                     attempts: r.get(6).map_err(db)?,
@@ -677,19 +714,19 @@ impl Store {
     pub fn set_site_status(
         &self,
         site_id: i64,
-        status: &str,
+        status: SiteStatus,
         stats: Option<&serde_json::Value>,
     ) -> Result<(), StoreError> {
         let stats = stats.map(serde_json::Value::to_string);
         self.with(|c| {
             match status {
-                "crawling" => c.execute(
+                SiteStatus::Pending | SiteStatus::Crawling => c.execute(
                     "UPDATE sites SET status = ?2, started_at = coalesce(started_at, ?3) WHERE id = ?1",
-                    p![site_id, status, now()],
+                    p![site_id, status.as_str(), now()],
                 )?,
-                _ => c.execute(
+                SiteStatus::Done | SiteStatus::Failed => c.execute(
                     "UPDATE sites SET status = ?2, finished_at = ?3, stats = coalesce(?4, stats) WHERE id = ?1",
-                    p![site_id, status, now(), stats],
+                    p![site_id, status.as_str(), now(), stats],
                 )?,
             };
             Ok(())
@@ -1325,7 +1362,7 @@ mod tests {
             let spec = SiteSpec::from_url("http://a.gov.cn/").unwrap();
             let old = store.create_run("2024-04-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
             let old_site = store.add_sites(old.id, std::slice::from_ref(&spec)).unwrap().remove(0);
-            store.set_site_status(old_site.id, "done", Some(&serde_json::json!({"pages": 3}))).unwrap();
+            store.set_site_status(old_site.id, SiteStatus::Done, Some(&serde_json::json!({"pages": 3}))).unwrap();
             let new = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h2", "{}").unwrap();
             let site = store.add_sites(new.id, &[spec]).unwrap().remove(0);
             let (earlier, run) = store.earlier_site(site.id).unwrap().expect(backend);
@@ -1421,13 +1458,13 @@ mod tests {
             // Its second lease lapses too: the site fails with the reason, no third worker takes it.
             assert!(store.lease_site(run.id, "w4", 60, 2).unwrap().is_none(), "{backend}");
             let failed = store.sites_by_id(a.site.id).unwrap();
-            assert_eq!(failed.status, "failed", "{backend}");
+            assert_eq!(failed.status, SiteStatus::Failed, "{backend}");
             assert!(failed.error.unwrap().contains("stopped 2 times"), "{backend}");
             // b errs once and is queued again, then is done.
             store.release_site(b.site.id, "w2", Some("timed out"), 2).unwrap();
-            assert_eq!(store.sites_by_id(b.site.id).unwrap().status, "pending", "{backend}");
+            assert_eq!(store.sites_by_id(b.site.id).unwrap().status, SiteStatus::Pending, "{backend}");
             let b2 = store.lease_site(run.id, "w2", 60, 2).unwrap().unwrap();
-            store.set_site_status(b2.site.id, "done", None).unwrap();
+            store.set_site_status(b2.site.id, SiteStatus::Done, None).unwrap();
             assert!(store.renew_lease(b2.site.id, "w2", 60).unwrap(), "{backend}: still its own while it assesses");
             store.release_site(b2.site.id, "w2", None, 2).unwrap();
             let n = store.census_counts(run.id).unwrap();
@@ -1455,7 +1492,7 @@ mod tests {
             assert_eq!((a.site.ordinal, c.site.ordinal), (0, 2), "{backend}: a.gov.cn is busy, c.gov.cn is not");
             assert!(store.lease_site(run.id, "w2", 60, 2).unwrap().is_none(), "{backend}: a.gov.cn stays busy");
             // Once a.gov.cn's site is given back, its other site may be taken.
-            store.set_site_status(a.site.id, "done", None).unwrap();
+            store.set_site_status(a.site.id, SiteStatus::Done, None).unwrap();
             store.release_site(a.site.id, "w1", None, 2).unwrap();
             let b = store.lease_site(run.id, "w1", 60, 2).unwrap().unwrap();
             assert_eq!(b.site.ordinal, 1, "{backend}");
