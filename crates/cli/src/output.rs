@@ -150,6 +150,11 @@ pub fn load_rubric(name: &str) -> Result<Rubric> {
     Ok(rubric)
 }
 
+/// Parses each `--header "Name: value"`.
+pub fn parse_headers(given: &[String]) -> Result<Vec<(String, String)>> {
+    given.iter().map(|h| sitecensus_fetch::parse_header(h).map_err(|e| anyhow::anyhow!("--header {e}"))).collect()
+}
+
 /// Parses `--as-of`.
 pub fn parse_as_of(s: &str) -> Result<sitecensus_core::AsOf> {
     sitecensus_core::AsOf::parse(s).map_err(|e| anyhow::anyhow!("--as-of: {e}"))

@@ -111,11 +111,7 @@ pub async fn run(a: PageArgs) -> Result<()> {
             timeout: std::time::Duration::from_secs_f64(a.timeout.max(0.1)),
             allow_private: a.allow_private,
             proxy: a.proxy.clone(),
-            headers: a
-                .header
-                .iter()
-                .map(|h| sitecensus_fetch::parse_header(h).map_err(|e| anyhow::anyhow!("--header {e}")))
-                .collect::<Result<_>>()?,
+            headers: crate::output::parse_headers(&a.header)?,
             ..FetchConfig::default()
         };
         let f = Fetcher::new(cfg, None)?;

@@ -182,11 +182,7 @@ pub fn options(a: &ScanArgs) -> Result<ScanOptions> {
         resolve,
         user_agent: a.user_agent.clone(),
         proxy: a.proxy.clone(),
-        headers: a
-            .header
-            .iter()
-            .map(|h| sitecensus_fetch::parse_header(h).map_err(|e| anyhow::anyhow!("--header {e}")))
-            .collect::<Result<_>>()?,
+        headers: crate::output::parse_headers(&a.header)?,
         ..FetchConfig::default()
     };
     o.max_pages = a.max_pages.max(1);

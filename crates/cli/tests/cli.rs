@@ -47,6 +47,10 @@ fn assert_schema(file: &str, v: &Value) {
     assert!(errors.is_empty(), "{file}: {}", errors.join("\n"));
 }
 
+/// A census round's settings in the tests: slow enough that a worker can be caught mid-site.
+const CENSUS_PACE: &[&str] =
+    &["--as-of", "2024-07-10", "--per-host-rps", "20", "--per-host-connections", "2", "--no-render"];
+
 const FAST: &[&str] = &[
     "--as-of",
     "2024-07-10",
@@ -1039,10 +1043,9 @@ async fn census_round_survives_a_killed_worker(db: &str) {
     let (letters, _) = serve_site_with("interaction", &[]).await;
     let urls = [county.url("/"), zombie.url("/"), letters.url("/")];
     let dir = tempfile::tempdir().unwrap();
-    let slow = ["--as-of", "2024-07-10", "--per-host-rps", "20", "--per-host-connections", "2", "--no-render"];
     let mut start = vec!["census", "start", "--name", "测试轮", "--db", db];
     start.extend(urls.iter().map(String::as_str));
-    start.extend_from_slice(&slow);
+    start.extend_from_slice(CENSUS_PACE);
     let (ok, out, err) = run(&start, dir.path());
     assert!(ok, "{err}");
     assert!(out.contains("round 1 (测试轮): 3 sites"), "{out}");
@@ -1087,7 +1090,7 @@ async fn census_round_survives_a_killed_worker(db: &str) {
     assert!(ok, "{err}");
     let mut scan = vec!["scan", "--db", "t.db", "--json", "-"];
     scan.extend(urls.iter().map(String::as_str));
-    scan.extend_from_slice(&slow);
+    scan.extend_from_slice(CENSUS_PACE);
     let (ok, alone, err) = run(&scan, dir.path());
     assert!(ok, "{err}");
     assert_eq!(verdicts(&round), verdicts(&alone));
@@ -1123,24 +1126,10 @@ async fn a_worker_whose_clock_runs_an_hour_ahead_takes_no_live_lease() {
     let (county, log) = serve_site_with("county-table", &[]).await;
     let (zombie, _) = serve_site_with("zombie", &[]).await;
     let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = run(
-        &[
-            "census",
-            "start",
-            "--db",
-            db,
-            &county.url("/"),
-            &zombie.url("/"),
-            "--as-of",
-            "2024-07-10",
-            "--per-host-rps",
-            "20",
-            "--per-host-connections",
-            "2",
-            "--no-render",
-        ],
-        dir.path(),
-    );
+    let (county_url, zombie_url) = (county.url("/"), zombie.url("/"));
+    let mut start = vec!["census", "start", "--db", db, county_url.as_str(), zombie_url.as_str()];
+    start.extend_from_slice(CENSUS_PACE);
+    let (ok, _, err) = run(&start, dir.path());
     assert!(ok, "{err}");
     let mut first = bin()
         .args(["worker", "--db", db, "--lease", "30", "--sites-in-flight", "1", "--quiet"])
@@ -1327,15 +1316,7 @@ async fn a_worker_goes_on_through_a_database_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut start = vec!["census", "start", "--db", db.as_str()];
     start.extend(urls.iter().map(String::as_str));
-    start.extend_from_slice(&[
-        "--as-of",
-        "2024-07-10",
-        "--per-host-rps",
-        "20",
-        "--per-host-connections",
-        "2",
-        "--no-render",
-    ]);
+    start.extend_from_slice(CENSUS_PACE);
     let (ok, _, err) = run(&start, dir.path());
     assert!(ok, "{err}");
     let worker = bin()
