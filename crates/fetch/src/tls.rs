@@ -74,6 +74,8 @@ pub struct HttpsProbe {
     pub timeout: Duration,
     /// Roots trusted besides the platform's (DER), for private CAs and tests.
     pub extra_roots: Vec<Vec<u8>>,
+    /// An `http://` proxy to reach the server through (HTTP CONNECT), when the crawl uses one.
+    pub proxy: Option<String>,
 }
 
 /// Probes HTTPS once. Never fails: what went wrong is in the report.
@@ -118,11 +120,13 @@ async fn handshake(p: &HttpsProbe) -> Result<Option<Verdict>, String> {
         .with_custom_certificate_verifier(recording.clone())
         .with_no_client_auth();
     let name = ServerName::try_from(p.host.clone()).map_err(|e| format!("{}: {e}", p.host))?;
-    let tcp = match p.addr {
-        Some(a) => TcpStream::connect(a).await,
-        None => TcpStream::connect((p.host.as_str(), p.port)).await,
-    }
-    .map_err(|e| format!("connection failed: {e}"))?;
+    let tcp = match (&p.proxy, p.addr) {
+        (Some(proxy), _) => tunnel(proxy, &p.host, p.port).await?,
+        (None, Some(a)) => TcpStream::connect(a).await.map_err(|e| format!("connection failed: {e}"))?,
+        (None, None) => {
+            TcpStream::connect((p.host.as_str(), p.port)).await.map_err(|e| format!("connection failed: {e}"))?
+        }
+    };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let result = connector.connect(name, tcp).await;
     let seen = recording.seen.lock().expect("not poisoned").take();
@@ -131,6 +135,38 @@ async fn handshake(p: &HttpsProbe) -> Result<Option<Verdict>, String> {
         (Err(e), None) => Err(format!("TLS handshake failed: {e}")),
         (Ok(_), None) => Ok(None),
     }
+}
+
+/// A connection to `host:port` through an HTTP proxy's CONNECT tunnel (RFC 9110, 9.3.6): what a
+/// client behind the proxy sees of the server's TLS. Written by hand: the exchange is one request
+/// line and one status line, and the TLS probe needs the raw stream, not an HTTP client.
+async fn tunnel(proxy: &str, host: &str, port: u16) -> Result<TcpStream, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = url::Url::parse(proxy).map_err(|e| format!("proxy {proxy}: {e}"))?;
+    let (Some(proxy_host), Some(proxy_port)) = (url.host_str(), url.port_or_known_default()) else {
+        return Err(format!("proxy {proxy}: no host"));
+    };
+    let mut tcp = TcpStream::connect((proxy_host.trim_matches(['[', ']']), proxy_port))
+        .await
+        .map_err(|e| format!("connection to the proxy {proxy_host}:{proxy_port} failed: {e}"))?;
+    let target = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    tcp.write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
+        .await
+        .map_err(|e| format!("the proxy {proxy_host}: {e}"))?;
+    // The proxy's answer head, read byte by byte so that nothing of the server's TLS is taken.
+    let mut head = Vec::with_capacity(256);
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > 16 * 1024 {
+            return Err(format!("the proxy {proxy_host} answered CONNECT with an endless head"));
+        }
+        let b = tcp.read_u8().await.map_err(|e| format!("the proxy {proxy_host} closed the tunnel: {e}"))?;
+        head.push(b);
+    }
+    let status = String::from_utf8_lossy(&head).lines().next().unwrap_or_default().to_owned();
+    if status.split_whitespace().nth(1) != Some("200") {
+        return Err(format!("the proxy {proxy_host} refused the tunnel to {target}: {status}"));
+    }
+    Ok(tcp)
 }
 
 #[cfg(test)]
@@ -188,7 +224,65 @@ mod tests {
             addr: Some(addr),
             timeout: Duration::from_secs(5),
             extra_roots: roots,
+            proxy: None,
         }
+    }
+
+    /// An HTTP proxy on loopback that opens CONNECT tunnels to `to` whatever they ask for, and
+    /// counts them.
+    async fn connect_proxy(to: SocketAddr) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tunnels = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = tunnels.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    while !head.ends_with(b"\r\n\r\n") {
+                        head.push(client.read_u8().await.unwrap());
+                    }
+                    assert!(head.starts_with(b"CONNECT localhost:"), "{}", String::from_utf8_lossy(&head));
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let mut server = TcpStream::connect(to).await.unwrap();
+                    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await.unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+        });
+        (addr, tunnels)
+    }
+
+    #[tokio::test]
+    async fn behind_a_proxy_the_certificate_is_read_through_its_tunnel() {
+        let (ca, leaf, key) = signed(2020, 2099);
+        let server = serve(leaf, &key).await;
+        let (proxy, tunnels) = connect_proxy(server).await;
+        // The name resolves nowhere here: only the tunnel reaches the server.
+        let mut p = probe_at(server, vec![ca]);
+        p.addr = None;
+        p.proxy = Some(format!("http://{proxy}"));
+        let r = probe(&p).await;
+        assert!(r.ok, "{r:?}");
+        assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // A proxy that refuses the tunnel: the report says so.
+        let refusing = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = refusing.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut c, _) = refusing.accept().await.unwrap();
+            let mut buf = [0u8; 512];
+            let _ = c.read(&mut buf).await;
+            c.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n").await.unwrap();
+        });
+        p.proxy = Some(format!("http://{at}"));
+        let r = probe(&p).await;
+        assert!(
+            !r.ok && r.error.as_deref().is_some_and(|e| e.contains("refused the tunnel") && e.contains("403")),
+            "{r:?}"
+        );
     }
 
     #[tokio::test]

@@ -229,8 +229,10 @@ impl<'a> SiteCrawl<'a> {
         let started = Instant::now();
         let resumed = self.restore()?;
         let seed = self.spec().url.clone();
-        // The HTTPS probe runs beside the crawl.
-        let https = self.ctx.opts.https_check.then(|| {
+        // The HTTPS probe runs beside the crawl (behind an http:// proxy through its tunnel;
+        // behind another kind it is not made, rather than failing for want of a route).
+        let tunnel = self.ctx.fetcher.proxy_server().is_none_or(|p| p.starts_with("http://"));
+        let https = (self.ctx.opts.https_check && tunnel).then(|| {
             let probe = self.https_probe(&seed);
             tokio::spawn(async move { sitecensus_fetch::tls::probe(&probe).await })
         });
@@ -359,7 +361,14 @@ impl<'a> SiteCrawl<'a> {
             .find(|(h, p, _)| h.eq_ignore_ascii_case(&host) && *p == port)
             .map(|(_, p, a)| std::net::SocketAddr::new(*a, *p))
             .or_else(|| host.parse::<std::net::IpAddr>().ok().map(|a| std::net::SocketAddr::new(a, port)));
-        sitecensus_fetch::HttpsProbe { host, port, addr, timeout: self.ctx.opts.fetch.timeout, extra_roots: Vec::new() }
+        sitecensus_fetch::HttpsProbe {
+            host,
+            port,
+            addr,
+            timeout: self.ctx.opts.fetch.timeout,
+            extra_roots: Vec::new(),
+            proxy: self.ctx.fetcher.proxy_server(),
+        }
     }
 
     fn stats_json(&self, started: Instant, resumed: bool) -> Value {
