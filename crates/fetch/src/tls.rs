@@ -150,7 +150,17 @@ async fn tunnel(proxy: &str, host: &str, port: u16) -> Result<TcpStream, String>
         .await
         .map_err(|e| format!("connection to the proxy {proxy_host}:{proxy_port} failed: {e}"))?;
     let target = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-    tcp.write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
+    // Credentials in the proxy's address (`http://user:pass@proxy:3128`) go as Basic auth.
+    let auth = if url.username().is_empty() {
+        String::new()
+    } else {
+        use base64::Engine;
+        let user = percent_encoding::percent_decode_str(url.username()).decode_utf8_lossy();
+        let pass = percent_encoding::percent_decode_str(url.password().unwrap_or_default()).decode_utf8_lossy();
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        format!("Proxy-Authorization: Basic {token}\r\n")
+    };
+    tcp.write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{auth}\r\n").as_bytes())
         .await
         .map_err(|e| format!("the proxy {proxy_host}: {e}"))?;
     // The proxy's answer head, read byte by byte so that nothing of the server's TLS is taken.
@@ -244,7 +254,14 @@ mod tests {
                     while !head.ends_with(b"\r\n\r\n") {
                         head.push(client.read_u8().await.unwrap());
                     }
-                    assert!(head.starts_with(b"CONNECT localhost:"), "{}", String::from_utf8_lossy(&head));
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    assert!(head.starts_with("CONNECT localhost:"), "{head}");
+                    // `inspector:s3cret` as Basic auth, when the test's proxy address names them.
+                    let authorised = head.contains("Proxy-Authorization: Basic aW5zcGVjdG9yOnMzY3JldA==\r\n");
+                    if head.contains("Proxy-Authorization") && !authorised {
+                        client.write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").await.unwrap();
+                        return;
+                    }
                     counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let mut server = TcpStream::connect(to).await.unwrap();
                     client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await.unwrap();
@@ -267,6 +284,13 @@ mod tests {
         let r = probe(&p).await;
         assert!(r.ok, "{r:?}");
         assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Credentials in the proxy's address are sent.
+        p.proxy = Some(format!("http://inspector:s3cret@{proxy}"));
+        assert!(probe(&p).await.ok);
+        assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 2);
+        p.proxy = Some(format!("http://inspector:wrong@{proxy}"));
+        let r = probe(&p).await;
+        assert!(!r.ok && r.error.as_deref().is_some_and(|e| e.contains("407")), "{r:?}");
         // A proxy that refuses the tunnel: the report says so.
         let refusing = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let at = refusing.local_addr().unwrap();
