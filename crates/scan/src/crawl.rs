@@ -97,10 +97,9 @@ pub(crate) struct SiteCrawl<'a> {
     homepage_queue: VecDeque<Url>,
     link_queue: VecDeque<Url>,
     links: FxHashMap<u64, LinkState>,
-    robots: HashMap<String, Arc<Robots>>,
-    /// The robots.txt rules read so far, by scope, shared with the browser's drawing of pages
-    /// (rebuilt when rules for another scope are read).
-    robots_shared: Arc<Vec<(String, Arc<Robots>)>>,
+    /// The robots.txt rules read so far, by scope; shared with the browser's drawing of pages
+    /// (copied on write only while a drawing holds it).
+    robots: Arc<HashMap<String, Arc<Robots>>>,
     missing: Option<Arc<MissingPage>>,
     homepage: Option<HomepageFetch>,
     homepage_hops: usize,
@@ -152,8 +151,7 @@ impl<'a> SiteCrawl<'a> {
             homepage_queue: VecDeque::new(),
             link_queue: VecDeque::new(),
             links: FxHashMap::default(),
-            robots: HashMap::new(),
-            robots_shared: Arc::new(Vec::new()),
+            robots: Arc::new(HashMap::new()),
             missing: None,
             homepage: None,
             homepage_hops: 0,
@@ -421,12 +419,7 @@ impl<'a> SiteCrawl<'a> {
             }
             r
         };
-        let shared = Arc::new(robots);
-        self.robots.insert(key.clone(), shared.clone());
-        let mut all = Vec::with_capacity(self.robots_shared.len() + 1);
-        all.extend(self.robots_shared.iter().cloned());
-        all.push((key, shared));
-        self.robots_shared = Arc::new(all);
+        Arc::make_mut(&mut self.robots).insert(key, Arc::new(robots));
     }
 
     async fn robots_allow(&mut self, url: &Url) -> bool {
@@ -531,7 +524,7 @@ impl<'a> SiteCrawl<'a> {
             cpu: self.ctx.cpu.clone(),
             checks: self.ctx.checks.clone(),
             opts,
-            robots: self.robots_shared.clone(),
+            robots: self.robots.clone(),
         };
         async move {
             // A list protocol that asks by POST (Hanweb's jpage groups) is asked as the page's
@@ -919,7 +912,7 @@ struct Draw {
     opts: sitecensus_extract::Options,
     /// The site's robots.txt rules read so far: the browser's requests obey them too (the
     /// homepage is drawn, where it must be, before robots.txt is read).
-    robots: Arc<Vec<(String, Arc<sitecensus_fetch::robots::Robots>)>>,
+    robots: Arc<HashMap<String, Arc<sitecensus_fetch::robots::Robots>>>,
 }
 
 impl Draw {
@@ -948,7 +941,7 @@ impl Draw {
         let rules = self.robots.clone();
         let gate: sitecensus_render::RobotsGate = Arc::new(move |u: &Url| {
             let key = scope_key(u);
-            rules.iter().find(|(k, _)| *k == key).is_none_or(|(_, r)| r.allowed(u))
+            rules.get(&key).is_none_or(|r| r.allowed(u))
         });
         let rendered = match r.render_obeying(&fetched.final_url, Some(gate)).await {
             Ok(d) => d,
