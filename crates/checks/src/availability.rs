@@ -30,6 +30,7 @@ pub fn truncated(url: &str, bytes: usize, rule: &Rule<UnparsableParams>) -> Find
         rule.severity,
         format!("the page is larger than the {} MB body cap: read up to it", bytes / (1024 * 1024)),
     )
+    .zh(format!("页面超过 {} MB 的读取上限：只读取了上限以内的部分", bytes / (1024 * 1024)))
     .page(url.to_owned())
     .detail("read_in_part", true)
     .detail("truncated_at_bytes", bytes)
@@ -45,6 +46,11 @@ pub fn unparsable(page: &sitecensus_extract::Page, rule: &Rule<UnparsableParams>
     };
     Some(
         Finding::new(UNPARSABLE, rule.severity, format!("the page {}", why))
+            .zh(if read_in_part {
+                format!("页面超出解析预算，只读取了一部分（{why}）")
+            } else {
+                format!("页面超出解析预算，未解析（{why}）")
+            })
             .page(page.url.clone())
             .detail("read_in_part", read_in_part),
     )
@@ -105,12 +111,15 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
         } else {
             return scan_rule(site, rule);
         };
-        let window = if complete {
-            String::new()
+        let (window, window_zh) = if complete {
+            (String::new(), String::new())
         } else {
-            format!(
-                " — the probes cover {days:.1} of the {} days the rule judges, so this is no veto",
-                p.probe_window_days
+            (
+                format!(
+                    " — the probes cover {days:.1} of the {} days the rule judges, so this is no veto",
+                    p.probe_window_days
+                ),
+                format!("——监测只覆盖了规则要求的 {} 天中的 {days:.1} 天，不作单项否决", p.probe_window_days),
             )
         };
         let quoted: Vec<_> = failed
@@ -128,6 +137,7 @@ pub fn unreachable(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Find
                     ratio * 100.0
                 ),
             )
+            .zh(format!("{days:.1} 天内共监测 {total} 次，{} 次失败（{:.1}%）{window_zh}", failed.len(), ratio * 100.0))
             .at_most_if(warning_only, Severity::Warn)
             .page(url)
             .detail("rule", "probes")
@@ -151,16 +161,20 @@ fn scan_rule(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Finding> {
     let url = site.spec.url.as_str();
     let Some(h) = &site.homepage else {
         return vec![
-            Finding::new(UNREACHABLE, rule.severity, "the homepage was never fetched").page(url).detail("rule", "scan"),
+            Finding::new(UNREACHABLE, rule.severity, "the homepage was never fetched")
+                .zh("首页未能抓取")
+                .page(url)
+                .detail("rule", "scan"),
         ];
     };
     let too_slow = h.elapsed_ms >= p.probe_timeout_secs * 1000;
     // A site passes only on evidence: a homepage that answered but cannot be opened as a page (a
     // redirect into the inspector's own network, a binary answer, a page past the parse budget)
     // is a homepage no citizen can use either.
-    if let Some(why) = unread_homepage(site, h) {
+    if let Some((why, why_zh)) = unread_homepage(site, h) {
         return vec![
             Finding::new(UNREACHABLE, rule.severity, format!("the homepage answered but cannot be opened: {why}"))
+                .zh(format!("首页有响应但无法打开：{why_zh}"))
                 .page(url)
                 .detail("rule", "unreadable")
                 .detail("outcome", h.outcome.describe()),
@@ -169,10 +183,16 @@ fn scan_rule(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Finding> {
     if !h.outcome.is_failure() && !too_slow {
         return Vec::new();
     }
-    let evidence = if h.outcome.is_failure() {
-        format!("homepage failed after {} attempt(s): {}", h.attempts.len(), h.outcome.describe())
+    let (evidence, evidence_zh) = if h.outcome.is_failure() {
+        (
+            format!("homepage failed after {} attempt(s): {}", h.attempts.len(), h.outcome.describe()),
+            format!("首页尝试 {} 次均失败：{}", h.attempts.len(), h.outcome.describe_zh()),
+        )
     } else {
-        format!("homepage took {} ms, beyond the {} s limit", h.elapsed_ms, p.probe_timeout_secs)
+        (
+            format!("homepage took {} ms, beyond the {} s limit", h.elapsed_ms, p.probe_timeout_secs),
+            format!("首页打开用时 {} 毫秒，超过 {} 秒的限值", h.elapsed_ms, p.probe_timeout_secs),
+        )
     };
     let attempts: Vec<_> = h
         .attempts
@@ -181,13 +201,17 @@ fn scan_rule(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Finding> {
         .collect();
     // A server that offers only TLS 1.0/1.1: refused here as by every current browser, and said so.
     let old_tls = matches!(&h.outcome, sitecensus_core::Outcome::Tls { message } if sitecensus_core::outcome::is_old_tls(message));
-    let evidence = if old_tls {
-        format!("{evidence} — the server seems to offer only TLS 1.0/1.1, which current browsers refuse too")
+    let (evidence, evidence_zh) = if old_tls {
+        (
+            format!("{evidence} — the server seems to offer only TLS 1.0/1.1, which current browsers refuse too"),
+            format!("{evidence_zh}——服务器似乎只支持 TLS 1.0/1.1，当前的浏览器同样拒绝连接"),
+        )
     } else {
-        evidence
+        (evidence, evidence_zh)
     };
     vec![
         Finding::new(UNREACHABLE, rule.severity, evidence)
+            .zh(evidence_zh)
             .page(url)
             .detail("rule", "scan")
             .detail("old_tls", old_tls)
@@ -195,24 +219,27 @@ fn scan_rule(site: &SiteModel, rule: &Rule<UnreachableParams>) -> Vec<Finding> {
     ]
 }
 
-/// Why a homepage that did not fail could not be read, if it could not.
-fn unread_homepage(site: &SiteModel, h: &crate::model::HomepageFetch) -> Option<String> {
+/// Why a homepage that did not fail could not be read, if it could not (in English and Chinese).
+fn unread_homepage(site: &SiteModel, h: &crate::model::HomepageFetch) -> Option<(String, String)> {
     match &h.outcome {
         sitecensus_core::Outcome::Blocked { reason } => {
-            return Some(format!("it leads where sitecensus may not go ({reason})"));
+            return Some((
+                format!("it leads where sitecensus may not go ({reason})"),
+                format!("它指向 sitecensus 不得访问的地址（{reason}）"),
+            ));
         }
         o if o.is_failure() => return None,
         _ => {}
     }
     // The homepage's stored entry: fetched, but with no page read off it?
     let entry = site.pages.iter().find(|e| e.url == h.final_url || e.final_url == h.final_url || e.url == h.url)?;
+    let content_type = h.content_type.as_deref().unwrap_or("no Content-Type");
     match &entry.page {
-        None => Some(format!(
-            "it answers no page that can be read ({}, {} bytes)",
-            h.content_type.as_deref().unwrap_or("no Content-Type"),
-            h.bytes
+        None => Some((
+            format!("it answers no page that can be read ({content_type}, {} bytes)", h.bytes),
+            format!("返回的不是可读取的网页（{content_type}，{} 字节）", h.bytes),
         )),
-        Some(p) => p.unparsable.clone(),
+        Some(p) => p.unparsable.clone().map(|why| (why.clone(), format!("页面超出解析预算，未解析（{why}）"))),
     }
 }
 
@@ -241,6 +268,7 @@ pub fn slow(site: &SiteModel, rule: &Rule<SlowParams>) -> Vec<Finding> {
             rule.severity,
             format!("homepage answered in {} ms (limit {} s)", h.elapsed_ms, rule.params.limit_secs),
         )
+        .zh(format!("首页响应用时 {} 毫秒（限值 {} 秒）", h.elapsed_ms, rule.params.limit_secs))
         .page(h.url.clone())
         .detail("elapsed_ms", h.elapsed_ms)
         .detail("timings", h.attempts.iter().map(|a| a.elapsed_ms).collect::<Vec<_>>()),

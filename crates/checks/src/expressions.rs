@@ -193,12 +193,19 @@ pub fn check(id: CheckId, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> V
                     continue;
                 }
                 let quote = around(text, m.start(), m.end(), 15);
-                let evidence = match (&e.right, reported) {
-                    (_, true) => format!("「{}」 quoted in a sentence that reports it: {quote}", e.wrong),
-                    (Some(r), false) => format!("「{}」 should be 「{r}」: {quote}", e.wrong),
-                    (None, false) => format!("「{}」: {quote}", e.wrong),
+                let w = &e.wrong;
+                let (evidence, evidence_zh) = match (&e.right, reported) {
+                    (_, true) => (
+                        format!("「{w}」 quoted in a sentence that reports it: {quote}"),
+                        format!("「{w}」出现在转述它的句子中：{quote}"),
+                    ),
+                    (Some(r), false) => {
+                        (format!("「{w}」 should be 「{r}」: {quote}"), format!("「{w}」应为「{r}」：{quote}"))
+                    }
+                    (None, false) => (format!("「{w}」: {quote}"), format!("「{w}」：{quote}")),
                 };
                 let mut f = Finding::new(id, rule.severity, evidence)
+                    .zh(evidence_zh)
                     .at_most_if(reported, Severity::Info)
                     .page(page.url.clone())
                     .detail("term", e.wrong.clone())
@@ -237,6 +244,7 @@ pub fn check(id: CheckId, page: &Page, d: &Dictionary, rule: &Rule<Params>) -> V
                         rule.severity,
                         format!("template placeholder 「{}」 left on the page: {quote}", m.as_str()),
                     )
+                    .zh(format!("页面上残留模板占位符「{}」：{quote}", m.as_str()))
                     .page(page.url.clone())
                     .detail("term", m.as_str())
                     .detail("context", quote)

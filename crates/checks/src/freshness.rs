@@ -151,6 +151,7 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
             rule.severity,
             "no item on the homepage or its second-level pages shows a date (an undated item counts as not updated)",
         )
+        .zh("首页及其二级页面上没有任何带日期的信息（未标日期的信息视为未更新）")
         .page(homepage_url)
         .detail("rule", rule_used)
         .detail("newest", serde_json::Value::Null)];
@@ -160,15 +161,22 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
         return Vec::new();
     }
     let warning_only = age <= p.window_days;
-    let evidence = match rule_used {
-        "homepage" => format!("newest homepage item {date}, {age} days before as-of (window {} days)", p.window_days),
-        _ => format!(
-            "the homepage shows no dated item; the newest on its second-level pages is {date}, {age} days before as-of (window {} days)",
-            p.window_days
+    let w = p.window_days;
+    let (evidence, evidence_zh) = match rule_used {
+        "homepage" => (
+            format!("newest homepage item {date}, {age} days before as-of (window {w} days)"),
+            format!("首页最新信息发布于 {date}，距检查基准日 {age} 天（时限 {w} 天）"),
+        ),
+        _ => (
+            format!(
+                "the homepage shows no dated item; the newest on its second-level pages is {date}, {age} days before as-of (window {w} days)"
+            ),
+            format!("首页没有带日期的信息；其二级页面最新信息发布于 {date}，距检查基准日 {age} 天（时限 {w} 天）"),
         ),
     };
     vec![
         Finding::new(HOMEPAGE_STALE, rule.severity, evidence)
+            .zh(evidence_zh)
             .at_most_if(warning_only, Severity::Warn)
             .page(homepage_url)
             .target(at)
@@ -204,17 +212,23 @@ pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Column
         let window = p.window(c.kind).unwrap_or_default();
         let counts_first = c.kind == ColumnKind::News
             || (matches!(c.kind, ColumnKind::Notice | ColumnKind::Policy) && (c.first_level || !p.first_level_only));
-        let evidence = match c.latest {
-            Some(d) => format!(
-                "「{}」 ({}): newest item {d}, {} days before as-of (window {window} days)",
-                c.title,
-                c.kind,
-                days(as_of, d)
+        let (title, kind, kind_zh) = (&c.title, c.kind, c.kind.name_zh());
+        let (evidence, evidence_zh) = match c.latest {
+            Some(d) => {
+                let age = days(as_of, d);
+                (
+                    format!("「{title}」 ({kind}): newest item {d}, {age} days before as-of (window {window} days)"),
+                    format!("「{title}」（{kind_zh}）：最新信息发布于 {d}，距检查基准日 {age} 天（时限 {window} 天）"),
+                )
+            }
+            None => (
+                format!("「{title}」 ({kind}): none of its {} items shows a date", c.items),
+                format!("「{title}」（{kind_zh}）：{} 条信息均未标注日期", c.items),
             ),
-            None => format!("「{}」 ({}): none of its {} items shows a date", c.title, c.kind, c.items),
         };
         out.push(
             Finding::new(COLUMN_STALE, rule.severity, evidence)
+                .zh(evidence_zh)
                 .page(c.url.clone())
                 .detail("title", c.title.clone())
                 .detail("kind", c.kind.as_str())
@@ -229,12 +243,14 @@ pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Column
     let n = out.len();
     if n >= p.warn_count && rule.veto_at.is_none_or(|v| n < v) {
         let line = rule.veto_at.map_or_else(String::new, |v| format!(" ({v} fail the site)"));
+        let line_zh = rule.veto_at.map_or_else(String::new, |v| format!("（达到 {v} 个即不合格）"));
         out.push(
             Finding::new(
                 COLUMN_STALE,
                 rule.severity,
                 format!("{n} columns are not updated within their windows{line}"),
             )
+            .zh(format!("{n} 个栏目未在时限内更新{line_zh}"))
             .at_most_if(true, Severity::Warn)
             .page(site.spec.url.to_string())
             .detail("summary", true)
@@ -250,16 +266,14 @@ pub fn column_stale(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Column
 /// "empty" or "stale".
 #[must_use]
 pub fn unreadable(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<UnreadableParams>) -> Vec<Finding> {
-    let finding = |page: &str, what: String, u: &crate::columns::Unreadable| {
+    let finding = |page: &str, (what, what_zh): (String, String), u: &crate::columns::Unreadable| {
+        let scripts = u.scripts.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
         Finding::new(
             UNREADABLE,
             rule.severity,
-            format!(
-                "{what}: no dated item in its markup, and scripts may draw them ({}); {}",
-                u.scripts.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
-                u.note
-            ),
+            format!("{what}: no dated item in its markup, and scripts may draw them ({scripts}); {}", u.note),
         )
+        .zh(format!("{what_zh}：网页源码中没有带日期的信息，可能由脚本生成（{scripts}）；未渲染原因：{}", u.note))
         .page(page.to_owned())
         .detail("scripts", u.scripts.clone())
         .detail("why_not_rendered", u.note.clone())
@@ -269,15 +283,16 @@ pub fn unreadable(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<Unreadab
         && let Some(u) = crate::columns::Unreadable::of(home)
     {
         let url = site.homepage.as_ref().map_or_else(|| site.spec.url.to_string(), |h| h.final_url.clone());
-        out.push(finding(&url, "the homepage could not be read".to_owned(), &u).detail("homepage", true));
+        let what = ("the homepage could not be read".to_owned(), "无法读取首页".to_owned());
+        out.push(finding(&url, what, &u).detail("homepage", true));
     }
     for c in columns {
         if let Some(u) = &c.unreadable {
-            out.push(
-                finding(&c.url, format!("「{}」 ({}) could not be read", c.title, c.kind), u)
-                    .detail("title", c.title.clone())
-                    .detail("kind", c.kind.as_str()),
+            let what = (
+                format!("「{}」 ({}) could not be read", c.title, c.kind),
+                format!("无法读取「{}」（{}）", c.title, c.kind.name_zh()),
             );
+            out.push(finding(&c.url, what, u).detail("title", c.title.clone()).detail("kind", c.kind.as_str()));
         }
     }
     out
@@ -291,11 +306,18 @@ pub fn empty_column(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<EmptyP
         .iter()
         .filter(|c| c.empty)
         .map(|c| {
-            let evidence = match &c.placeholder {
-                Some(ph) => format!("「{}」 shows 「{ph}」 and no items", c.title),
-                None => format!("「{}」 shows no items, only its template", c.title),
+            let (evidence, evidence_zh) = match &c.placeholder {
+                Some(ph) => (
+                    format!("「{}」 shows 「{ph}」 and no items", c.title),
+                    format!("「{}」显示「{ph}」，没有任何信息", c.title),
+                ),
+                None => (
+                    format!("「{}」 shows no items, only its template", c.title),
+                    format!("「{}」只有页面模板，没有任何信息", c.title),
+                ),
             };
             Finding::new(EMPTY_COLUMN, rule.severity, evidence)
+                .zh(evidence_zh)
                 .page(c.url.clone())
                 .detail("title", c.title.clone())
                 .detail("kind", c.kind.as_str())
@@ -305,8 +327,10 @@ pub fn empty_column(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<EmptyP
     let n = out.len();
     if n >= rule.params.warn_count && rule.veto_at.is_none_or(|v| n < v) {
         let line = rule.veto_at.map_or_else(String::new, |v| format!(" ({v} fail the site)"));
+        let line_zh = rule.veto_at.map_or_else(String::new, |v| format!("（达到 {v} 个即不合格）"));
         out.push(
             Finding::new(EMPTY_COLUMN, rule.severity, format!("{n} empty columns{line}"))
+                .zh(format!("{n} 个空白栏目{line_zh}"))
                 .at_most_if(true, Severity::Warn)
                 .page(site.spec.url.to_string())
                 .detail("summary", true)

@@ -75,6 +75,10 @@ pub fn backdated(now: &SiteModel, then: Earlier<'_>, rule: &Rule<BackdatedParams
                         item.title, then.run
                     ),
                 )
+                .zh(format!(
+                    "「{}」标注日期为 {claimed}，但在 {then_day} 的检查（第 {} 轮）中列表并无此条",
+                    item.title, then.run
+                ))
                 .page(url)
                 .target(item.url.clone())
                 .detail("claimed_date", claimed.to_string())
@@ -119,6 +123,12 @@ pub fn homepage_unchanged(now: &SiteModel, then: Earlier<'_>, rule: &Rule<Homepa
                 then.run
             ),
         )
+        .zh(format!(
+            "首页列出的 {} 条信息与 {days} 天前 {} 的检查（第 {} 轮）完全相同",
+            a.len(),
+            then.site.as_of.date(),
+            then.run
+        ))
         .page(now.spec.url.to_string())
         .detail("rule", "unchanged")
         .detail("earlier_run", then.run)

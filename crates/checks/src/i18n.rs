@@ -60,6 +60,7 @@ pub fn check(page: &Page, rule: &Rule<Params>) -> Vec<Finding> {
     }
     vec![
         Finding::new(ID, rule.severity, format!("a foreign-language page that is {:.0} % Chinese text", share * 100.0))
+            .zh(format!("外文版页面中 {:.0}% 的文字是中文", share * 100.0))
             .page(page.url.clone())
             .detail("cjk_share", (share * 1000.0).round() / 1000.0)
             .detail("title", page.title.clone()),

@@ -129,6 +129,7 @@ pub fn footer_checks(
     let footer = footer_of(home, mark.map(|r| &r.params));
     let seen =
         if home.footer_text.is_empty() { "(no footer text found)".to_owned() } else { clip(&home.footer_text, 200) };
+    let seen_zh = if home.footer_text.is_empty() { "（未找到页脚文字）".to_owned() } else { seen.clone() };
     let mut out = Vec::new();
     if let Some(r) = code
         && footer.site_code.is_none()
@@ -138,6 +139,7 @@ pub fn footer_checks(
             r.severity,
             format!("the footer shows no site identifier code (网站标识码): {seen}"),
         )
+        .zh(format!("页脚未显示网站标识码：{seen_zh}"))
         .page(home.url.clone())
         .detail("footer", seen.clone());
         // Given only where a visitor does not see it: noted, still a finding.
@@ -156,6 +158,7 @@ pub fn footer_checks(
                 missing.iter().map(|m| if *m == "icp" { "ICP备案编号" } else { "公网安备案号" }).collect();
             out.push(
                 Finding::new(FILING, r.severity, format!("the footer shows no {}: {seen}", names.join(" or ")))
+                    .zh(format!("页脚未显示{}：{seen_zh}", names.join("或")))
                     .page(home.url.clone())
                     .detail("missing", missing)
                     .detail("footer", seen.clone()),
@@ -167,6 +170,7 @@ pub fn footer_checks(
     {
         out.push(
             Finding::new(MARK, r.severity, "the homepage shows no 党政机关网站 mark (its image, script or link)")
+                .zh("首页未显示党政机关网站标识（图片、脚本或链接）")
                 .page(home.url.clone()),
         );
     }
@@ -190,6 +194,7 @@ pub fn no_https(site: &SiteModel, report: Option<&HttpsReport>, rule: &Rule<Http
                     rule.severity,
                     format!("the HTTPS certificate of {} ends in {days} days", r.address),
                 )
+                .zh(format!("{} 的 HTTPS 证书将在 {days} 天后到期", r.address))
                 .at_most_if(true, sitecensus_core::Severity::Warn)
                 .page(site.spec.url.to_string())
                 .detail("not_after", r.not_after.clone())
@@ -203,6 +208,7 @@ pub fn no_https(site: &SiteModel, report: Option<&HttpsReport>, rule: &Rule<Http
         rule.severity,
         format!("no valid HTTPS at {}: {}", r.address, r.error.as_deref().unwrap_or("no answer")),
     )
+    .zh(format!("{} 没有有效的 HTTPS：{}", r.address, r.error.as_deref().unwrap_or("无响应")))
     .page(site.spec.url.to_string())
     .detail("error", r.error.clone())
     .detail("old_tls", r.error.as_deref().is_some_and(sitecensus_core::outcome::is_old_tls));
@@ -218,6 +224,7 @@ pub fn no_https(site: &SiteModel, report: Option<&HttpsReport>, rule: &Rule<Http
 struct MetaGroup<'a> {
     key: &'static str,
     name: &'static str,
+    name_zh: &'static str,
     tags: &'a [String],
     checked: usize,
     lacking: usize,
@@ -229,11 +236,19 @@ struct MetaGroup<'a> {
 #[must_use]
 pub fn missing_meta(site: &SiteModel, rule: &Rule<MetaParams>) -> Vec<Finding> {
     let p = &rule.params;
-    let group = |key, name, tags| MetaGroup { key, name, tags, checked: 0, lacking: 0, samples: Vec::new() };
+    let group = |key, (name, name_zh), tags| MetaGroup {
+        key,
+        name,
+        name_zh,
+        tags,
+        checked: 0,
+        lacking: 0,
+        samples: Vec::new(),
+    };
     let mut groups = [
-        group("site", "every page", &p.site[..]),
-        group("column", "column pages", &p.column[..]),
-        group("article", "articles", &p.article[..]),
+        group("site", ("every page", "页面"), &p.site[..]),
+        group("column", ("column pages", "栏目页"), &p.column[..]),
+        group("article", ("articles", "文章页"), &p.article[..]),
     ];
     let mut bad_pubdate = 0usize;
     for page in site.pages.iter().filter_map(|e| e.page.as_ref()) {
@@ -272,7 +287,13 @@ pub fn missing_meta(site: &SiteModel, rule: &Rule<MetaParams>) -> Vec<Finding> {
     }
     let summary: Vec<String> =
         groups.iter().filter(|g| g.lacking > 0).map(|g| format!("{} of {} {}", g.lacking, g.checked, g.name)).collect();
+    let summary_zh: Vec<String> = groups
+        .iter()
+        .filter(|g| g.lacking > 0)
+        .map(|g| format!("{} 个{}中有 {} 个", g.checked, g.name_zh, g.lacking))
+        .collect();
     let mut f = Finding::new(META, rule.severity, format!("pages lack national meta tags: {}", summary.join("; ")))
+        .zh(format!("页面缺少国家规范要求的元数据（meta 标签）：{}", summary_zh.join("；")))
         .page(site.spec.url.to_string())
         .detail("pubdate_malformed", bad_pubdate);
     for g in groups {
@@ -314,6 +335,7 @@ pub fn not_adapted(site: &SiteModel, rule: &Rule<MobileParams>) -> Vec<Finding> 
             rule.severity,
             "the homepage has no viewport meta, no responsive styles and no link to a mobile version",
         )
+        .zh("首页没有 viewport 元数据、没有自适应样式，也没有指向移动版的链接")
         .page(home.url.clone()),
     ]
 }
@@ -346,6 +368,7 @@ pub fn missing_alt(site: &SiteModel, rule: &Rule<NoParams>) -> Vec<Finding> {
             rule.severity,
             format!("{total} images on {} pages have no text alternative (alt)", pages.len()),
         )
+        .zh(format!("{} 个页面上的 {total} 张图片没有替代文本（alt）", pages.len()))
         .page(site.spec.url.to_string())
         .detail("images", total)
         .detail("pages", pages.len())

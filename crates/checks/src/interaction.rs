@@ -391,6 +391,7 @@ pub fn unanswered(letters: &[Letter], as_of: NaiveDate, rule: &Rule<UnansweredPa
                     rule.severity,
                     format!("letter of {asked} still unanswered after {age} days: {}", l.title),
                 )
+                .zh(format!("{asked} 的来信 {age} 天仍未答复：{}", l.title))
                 .page(l.url.clone())
                 .detail("asked", asked.to_string())
                 .detail("days", age)
@@ -467,6 +468,11 @@ pub fn boilerplate(letters: &[Letter], site_url: &str, rule: &Rule<BoilerplatePa
                     sitecensus_core::finding::clip(&most, 80)
                 ),
             )
+            .zh(format!(
+                "{replies} 条答复中 {:.0}% 答非所问或内容雷同，例如“{}”",
+                share * 100.0,
+                sitecensus_core::finding::clip(&most, 80)
+            ))
             .page(site_url)
             .detail("share", (share * 1000.0).round() / 1000.0)
             .detail("replies", replies)
@@ -525,6 +531,7 @@ pub fn slow(times: &[(i64, &Letter)], site_url: &str, rule: &Rule<SlowParams>) -
             rule.severity,
             format!("replies take a median of {median} working days (limit {})", rule.params.max_median_working_days),
         )
+        .zh(format!("答复用时中位数为 {median} 个工作日（限值 {} 个）", rule.params.max_median_working_days))
         .page(site_url)
         .detail("median_working_days", median)
         .detail("replies", times.len())
@@ -543,6 +550,16 @@ pub struct Channel {
     pub page: String,
     /// Why it does not work, if it does not.
     pub problem: Option<String>,
+    /// The same in Chinese.
+    pub problem_zh: Option<String>,
+}
+
+impl Channel {
+    /// Marks the channel as not working, saying why in English and Chinese.
+    fn fails(&mut self, why: String, why_zh: String) {
+        self.problem = Some(why);
+        self.problem_zh = Some(why_zh);
+    }
 }
 
 fn names_channel(text: &str, p: &MissingParams) -> bool {
@@ -619,7 +636,8 @@ pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
             continue;
         }
         let text = if source.text.is_empty() { last_segment(&t.url).to_owned() } else { source.text.clone() };
-        push(Channel { text, url: Some(t.url.clone()), page: source.page.clone(), problem: None }, &mut out);
+        let c = Channel { text, url: Some(t.url.clone()), page: source.page.clone(), problem: None, problem_zh: None };
+        push(c, &mut out);
     }
     if let Some(h) = home {
         // Images on the homepage that name a channel but link nowhere: a mailbox that is only a picture.
@@ -627,24 +645,23 @@ pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
             let alt = img.alt.as_deref().unwrap_or("");
             if names_channel(alt, p) || file_named(&img.src, p) {
                 let text = if alt.is_empty() { last_segment(&img.src).to_owned() } else { alt.to_owned() };
-                push(
-                    Channel { text, url: None, page: home_url.clone(), problem: Some("an image with no link".into()) },
-                    &mut out,
-                );
+                let mut c = Channel { text, url: None, page: home_url.clone(), problem: None, problem_zh: None };
+                c.fails("an image with no link".into(), "只是一张图片，没有链接".into());
+                push(c, &mut out);
             }
         }
         // Links that go nowhere ("#", javascript:) under a channel's name.
         for bad in &h.invalid_links {
             if names_channel(&bad.text, p) {
-                push(
-                    Channel {
-                        text: bad.text.clone(),
-                        url: None,
-                        page: home_url.clone(),
-                        problem: Some(format!("a link that cannot work ({})", bad.reason)),
-                    },
-                    &mut out,
-                );
+                let mut c = Channel {
+                    text: bad.text.clone(),
+                    url: None,
+                    page: home_url.clone(),
+                    problem: None,
+                    problem_zh: None,
+                };
+                c.fails(format!("a link that cannot work ({})", bad.reason), format!("链接无法使用（{}）", bad.reason));
+                push(c, &mut out);
             }
         }
     }
@@ -655,11 +672,14 @@ pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
         let Some(url) = c.url.as_deref() else { continue };
         let t = targets.get(url);
         if url.ends_with('#') || url.contains("javascript:") {
-            c.problem = Some("a link to nowhere".into());
+            c.fails("a link to nowhere".into(), "链接没有指向任何页面".into());
         } else if let Some(outcome) = t.and_then(|t| t.outcome.as_ref())
             && outcome.is_broken()
         {
-            c.problem = Some(format!("a dead link ({})", outcome.describe()));
+            c.fails(
+                format!("a dead link ({})", outcome.describe()),
+                format!("链接已失效（{}）", outcome.describe_zh()),
+            );
         } else if t.is_some_and(|t| t.internal)
             && let Some(entry) = pages.get(url)
             && let Some(page) = &entry.page
@@ -675,7 +695,10 @@ pub fn channels(site: &SiteModel, p: &MissingParams) -> Vec<Channel> {
                 || leads_out
                 || page.page_kind == PageKind::Homepage;
             if !works {
-                c.problem = Some("its page shows no letters, no form and no link to a platform".into());
+                c.fails(
+                    "its page shows no letters, no form and no link to a platform".into(),
+                    "其页面既无信件，也无留言表单或通往留言平台的链接".into(),
+                );
             }
         }
     }
@@ -693,14 +716,18 @@ pub fn missing(site: &SiteModel, channels: &[Channel], rule: &Rule<MissingParams
         .take(10)
         .map(|c| serde_json::json!({"text": c.text, "url": c.url, "page": c.page, "problem": c.problem}))
         .collect();
-    let mut evidence = if channels.is_empty() {
-        format!(
-            "no link or image of the site names an enquiry channel ({}…)",
-            rule.params.channels.iter().take(4).cloned().collect::<Vec<_>>().join("、")
+    let (mut evidence, mut evidence_zh) = if channels.is_empty() {
+        let names = rule.params.channels.iter().take(4).cloned().collect::<Vec<_>>().join("、");
+        (
+            format!("no link or image of the site names an enquiry channel ({names}…)"),
+            format!("网站没有任何链接或图片指向咨询建言渠道（{names}等）"),
         )
     } else {
         let c = &channels[0];
-        format!("no enquiry channel works: “{}” is {}", c.text, c.problem.as_deref().unwrap_or_default())
+        (
+            format!("no enquiry channel works: “{}”: {}", c.text, c.problem.as_deref().unwrap_or_default()),
+            format!("没有可用的咨询建言渠道：“{}”{}", c.text, c.problem_zh.as_deref().unwrap_or_default()),
+        )
     };
     // A block drawn by a script (政民互动 filled by zmhd/….js) is invisible to a crawler that runs
     // no scripts: named, so that an inspector can look in a browser before the veto stands.
@@ -716,18 +743,22 @@ pub fn missing(site: &SiteModel, channels: &[Channel], rule: &Rule<MissingParams
         .unwrap_or_default();
     if !drawn.is_empty() {
         evidence.push_str(&format!("; the homepage loads scripts that may draw one: {}", drawn.join(", ")));
+        evidence_zh.push_str(&format!("；首页加载的脚本可能生成渠道入口：{}", drawn.join(", ")));
     }
     // A homepage whose scripts may draw the channel block and that no browser drew could not be
     // read: a veto needs evidence, so this is a warning until a browser has looked.
     let unread = site.homepage_page().filter(|h| !h.rendered && (!h.drawn_by.is_empty() || !drawn.is_empty()));
-    let mut f = Finding::new(MISSING, rule.severity, evidence).at_most_if(unread.is_some(), Severity::Warn);
-    if let Some(h) = unread {
+    let unread_scripts = unread.map(|h| {
         let scripts: Vec<String> = drawn.iter().map(|s| (*s).to_owned()).chain(h.drawn_by.iter().cloned()).collect();
-        f.evidence.push_str(&format!(
-            "; could not read: its scripts may draw the channel block ({}), and {}",
-            scripts.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
-            h.render_note.as_deref().unwrap_or("it was not rendered")
-        ));
+        let some = scripts.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let note = h.render_note.as_deref().unwrap_or("it was not rendered");
+        evidence.push_str(&format!("; could not read: its scripts may draw the channel block ({some}), and {note}"));
+        evidence_zh.push_str(&format!("；无法读取：其脚本可能生成渠道区块（{some}），未渲染原因：{note}"));
+        scripts
+    });
+    let mut f =
+        Finding::new(MISSING, rule.severity, evidence).zh(evidence_zh).at_most_if(unread.is_some(), Severity::Warn);
+    if let Some(scripts) = unread_scripts {
         f = f.detail("unreadable", true).detail("scripts", scripts);
     }
     vec![f.page(site.spec.url.to_string()).detail("seen", seen).detail("channel_scripts", drawn)]

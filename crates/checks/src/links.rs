@@ -64,12 +64,14 @@ pub fn broken(site: &SiteModel, links: &Rule<BrokenParams>, downloads: Option<&R
             _ => (BROKEN, links.severity),
         };
         let text = first.map(|s| s.text.as_str()).unwrap_or("");
-        let evidence = if text.is_empty() {
-            outcome.describe()
+        let (evidence, evidence_zh) = if text.is_empty() {
+            (outcome.describe(), outcome.describe_zh())
         } else {
-            format!("「{}」 → {}", clip(text, 40), outcome.describe())
+            let text = clip(text, 40);
+            (format!("「{text}」 → {}", outcome.describe()), format!("「{text}」 → {}", outcome.describe_zh()))
         };
         let mut f = Finding::new(id, severity, evidence)
+            .zh(evidence_zh)
             .at_most_if(refused, sitecensus_core::Severity::Info)
             .target(t.url.clone())
             .detail("on_homepage", on_homepage)
@@ -100,6 +102,7 @@ pub fn broken(site: &SiteModel, links: &Rule<BrokenParams>, downloads: Option<&R
                     links.severity,
                     format!("「{}」 → invalid URL: {}", clip(&inv.text, 40), inv.reason),
                 )
+                .zh(format!("「{}」 → 网址无效：{}", clip(&inv.text, 40), inv.reason))
                 .page(p.final_url.clone())
                 .target(inv.href.clone())
                 .detail("on_homepage", site.is_homepage(&p.url) || site.is_homepage(&p.final_url))
@@ -122,5 +125,5 @@ pub fn soft404_by_text(title: &str, text: &str, text_chars: usize, p: &BrokenPar
     p.soft404_messages
         .iter()
         .find(|m| title.contains(m.as_str()) || text.contains(m.as_str()))
-        .map(|m| format!("the page says {m:?}"))
+        .map(|m| format!("{}{m:?}", sitecensus_core::outcome::SOFT404_SAYS))
 }

@@ -200,19 +200,23 @@ pub fn check_text(url: &str, text: &str, today: NaiveDate, rule: &Rule<Params>) 
     }
     let count = |k: &str| found.iter().filter(|(kind, _)| *kind == k).count();
     let (ids, mobiles, cards) = (count("resident_id"), count("mobile"), count("bank_card"));
-    let mut parts = Vec::new();
+    let (mut parts, mut parts_zh) = (Vec::new(), Vec::new());
     if ids > 0 {
         parts.push(format!("{ids} resident ID number(s)"));
+        parts_zh.push(format!("{ids} 个居民身份证号码"));
     }
     if mobiles > 0 {
         parts.push(format!("{mobiles} mobile number(s) beside names"));
+        parts_zh.push(format!("{mobiles} 个与姓名并列的手机号码"));
     }
     if cards > 0 {
         parts.push(format!("{cards} bank card number(s)"));
+        parts_zh.push(format!("{cards} 个银行卡号"));
     }
     let samples: Vec<String> = found.iter().take(5).map(|(_, v)| mask(v)).collect();
     vec![
         Finding::new(ID, rule.severity, format!("{}: {}", parts.join(", "), samples.join(", ")))
+            .zh(format!("公开了{}：{}", parts_zh.join("、"), samples.join("、")))
             .page(url)
             .detail("resident_ids", ids)
             .detail("mobiles", mobiles)

@@ -123,6 +123,7 @@ pub fn incomplete_guides(guides: &[Guide], rule: &Rule<GuideParams>) -> Vec<Find
                 rule.severity,
                 format!("service guide “{}” lacks {}", g.title, g.missing.join("、")),
             )
+            .zh(format!("办事指南“{}”缺少{}", g.title, g.missing.join("、")))
             .page(g.url.clone())
             .detail("missing", g.missing.clone())
             .detail("present", g.present.clone())
@@ -154,15 +155,14 @@ pub fn missing(site: &SiteModel, columns: &[ColumnInfo], guides: &[Guide], rule:
     if column || linked || !guides.is_empty() {
         return Vec::new();
     }
+    let words = p.words.iter().take(4).cloned().collect::<Vec<_>>().join("、");
     vec![
         Finding::new(
             MISSING,
             rule.severity,
-            format!(
-                "no service column, no service guide and no link to services ({}…)",
-                p.words.iter().take(4).cloned().collect::<Vec<_>>().join("、")
-            ),
+            format!("no service column, no service guide and no link to services ({words}…)"),
         )
+        .zh(format!("没有办事服务栏目、办事指南，也没有通往办事服务的链接（{words}等）"))
         .page(site.spec.url.to_string())
         .detail("looked_for", p.words.clone()),
     ]
@@ -269,6 +269,7 @@ pub fn no_interpretation(site: &SiteModel, columns: &[ColumnInfo], rule: &Rule<I
             rule.severity,
             format!("policy document “{}” of {published} has no interpretation", doc.title),
         )
+        .zh(format!("{published} 发布的政策文件“{}”没有解读", doc.title))
         .page(doc.url.clone())
         .detail("published", published.to_string());
         if let Some(n) = number {

@@ -410,25 +410,19 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
             (KIND_ORDER.iter().position(|o| *o == s.kind).unwrap_or(KIND_ORDER.len()), std::cmp::Reverse(s.terms.len()))
         })
         .unwrap_or(&signals[0]);
-    let evidence = if confirmed {
-        format!(
-            "{}: {}{}",
-            first.what,
-            if first.quote.is_empty() {
-                terms.iter().take(6).cloned().collect::<Vec<_>>().join("、")
-            } else {
-                first.quote.clone()
-            },
-            if domains.is_empty() {
-                String::new()
-            } else {
-                format!(" → {}", domains.iter().take(3).cloned().collect::<Vec<_>>().join(", "))
-            }
-        )
+    let some_domains = domains.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    let (evidence, evidence_zh) = if confirmed {
+        let quote = if first.quote.is_empty() {
+            terms.iter().take(6).cloned().collect::<Vec<_>>().join("、")
+        } else {
+            first.quote.clone()
+        };
+        let to = if domains.is_empty() { String::new() } else { format!(" → {some_domains}") };
+        (format!("{}: {quote}{to}", first.what), format!("{}：{quote}{to}", what_zh(first.what)))
     } else {
-        format!(
-            "hidden link(s) to other sites, with no spam terms: {}",
-            domains.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+        (
+            format!("hidden link(s) to other sites, with no spam terms: {some_domains}"),
+            format!("隐藏的外站链接，未见违法有害词语：{some_domains}"),
         )
     };
     let detail_signals: Vec<serde_json::Value> = signals
@@ -444,6 +438,7 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
     kinds.sort_by_key(|k| KIND_ORDER.iter().position(|o| o == k).unwrap_or(KIND_ORDER.len()));
     vec![
         Finding::new(ID, rule.severity, evidence)
+            .zh(evidence_zh)
             .at_most_if(!confirmed, Severity::Info)
             .page(page.url.clone())
             .detail("kind", kinds.first().copied().unwrap_or("hidden_links"))
@@ -453,6 +448,26 @@ pub fn check(page: &Page, dom: &Dom, m: &Matcher, rule: &Rule<Params>) -> Vec<Fi
             .detail("domains", domains.into_iter().collect::<Vec<_>>())
             .detail("signals", detail_signals),
     ]
+}
+
+/// A signal's name (`Signal::what`) in Chinese, for the evidence in Chinese.
+fn what_zh(what: &str) -> &str {
+    match what {
+        "title" => "网页标题",
+        "keywords" => "关键词（keywords）",
+        "description" => "网页描述（description）",
+        "link to a blocklisted domain" => "指向黑名单域名的链接",
+        "outbound spam link" => "指向外站的垃圾链接",
+        "noscript block" => "noscript 区块",
+        "comment" => "网页注释",
+        "brand names inserted into the text" => "正文中被插入的博彩等品牌名",
+        "stuffed text" => "堆砌的违法有害词语",
+        "cloaking script" => "伪装跳转脚本",
+        "script-written spam" => "脚本写入的垃圾信息",
+        "invisible marquee" => "不可见的滚动区块",
+        "hidden block" => "隐藏区块",
+        other => other,
+    }
 }
 
 /// The kinds of injection in the order the evidence names them: what only an intruder does first.

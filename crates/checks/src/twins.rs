@@ -389,16 +389,24 @@ pub fn articles(site: &SiteModel, p: &Params) -> (Vec<(usize, Article)>, Boilerp
 pub fn finding(a: &Article, b: &Article, sim: f64, rule: &Rule<Params>) -> Finding {
     let (first, second) = if a.published <= b.published { (a, b) } else { (b, a) };
     let diffs = differences(&first.text, &second.text);
+    let (later, earlier) =
+        (clip(&crate::columns::clean_title(&second.title), 40), clip(&crate::columns::clean_title(&first.title), 40));
+    let (at, earlier_at) = (second.published.as_deref(), first.published.as_deref());
+    let pct = sim * 100.0;
     let evidence = format!(
-        "「{}」 ({}) repeats 「{}」 ({}) at {:.0} % similarity; differs: {}",
-        clip(&crate::columns::clean_title(&second.title), 40),
-        second.published.as_deref().unwrap_or("undated"),
-        clip(&crate::columns::clean_title(&first.title), 40),
-        first.published.as_deref().unwrap_or("undated"),
-        sim * 100.0,
+        "「{later}」 ({}) repeats 「{earlier}」 ({}) at {pct:.0} % similarity; differs: {}",
+        at.unwrap_or("undated"),
+        earlier_at.unwrap_or("undated"),
         if diffs.is_empty() { "nothing but the title or date".to_owned() } else { diffs.join("; ") }
     );
+    let evidence_zh = format!(
+        "「{later}」（{}）与「{earlier}」（{}）相似度 {pct:.0}%；不同之处：{}",
+        at.unwrap_or("未标日期"),
+        earlier_at.unwrap_or("未标日期"),
+        if diffs.is_empty() { "仅标题或日期不同".to_owned() } else { diffs.join("；") }
+    );
     Finding::new(ID, rule.severity, evidence)
+        .zh(evidence_zh)
         .page(second.url.clone())
         .detail("twin", first.url.clone())
         .detail("similarity", (sim * 1000.0).round() / 1000.0)

@@ -28,6 +28,10 @@ pub struct DemoArgs {
     /// Where demo-report.html and demo-results.json go.
     #[arg(long, value_name = "DIR", default_value = ".")]
     out_dir: PathBuf,
+    /// Language of the scorecards, the workbook and the report: zh or en (default: the locale
+    /// for the terminal, Chinese for the workbook and the report).
+    #[arg(long, value_name = "zh|en", value_parser = crate::parse_lang)]
+    lang: Option<sitecensus_report::Lang>,
 }
 
 fn site(url: String, name: &str, level: Level, region: &str) -> Result<SiteSpec> {
@@ -89,7 +93,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
             sites.len()
         ),
     );
-    let lang = sitecensus_report::Lang::from_locale();
+    let lang = a.lang.unwrap_or_else(sitecensus_report::Lang::from_locale);
     let bars = Arc::new(Bars::new(sites.len(), false, false, lang));
     let shown = store.path().display().to_string();
     let outcome = sitecensus_scan::scan(store, sites, opts, bars.clone()).await?;
@@ -103,11 +107,11 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         jsonl: None,
         report: Some(report.clone()),
         xlsx: Some(xlsx.clone()),
-        lang: None,
+        lang: a.lang,
         fail_on: None,
     };
     write_outputs(&outcome.results, &out)?;
-    say(false, &format!("run {}: {}", outcome.run.id, sitecensus_report::terminal::summary(&outcome.results)));
+    say(false, &format!("run {}: {}", outcome.run.id, sitecensus_report::terminal::summary(&outcome.results, lang)));
     say(false, sitecensus_report::terminal::census(&outcome.results, lang).trim_end());
     say(false, &format!("wrote {}, {} and {}; store {}", report.display(), json.display(), xlsx.display(), shown));
     Ok(())

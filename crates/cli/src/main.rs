@@ -77,15 +77,17 @@ struct OutputArgs {
     /// census round could not assess (`sitecensus.unassessed/1`) — for census-size output.
     #[arg(long, value_name = "FILE|-")]
     jsonl: Option<String>,
-    /// Write a self-contained HTML report here.
+    /// Write a self-contained HTML report here (evidence and names in `--lang`, Chinese by
+    /// default; headings in both).
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
     /// Write an Excel workbook here (summary, ranking, findings, columns; Chinese headers unless
     /// `--lang en`).
     #[arg(long, value_name = "FILE.xlsx")]
     xlsx: Option<PathBuf>,
-    /// Language of the scorecards and the workbook: zh or en (default: the locale for the
-    /// terminal, Chinese for the workbook).
+    /// Language of the scorecards, the workbook and the HTML report — labels, check names and
+    /// the findings' evidence: zh or en (default: the locale for the terminal, Chinese for the
+    /// workbook and the report). The JSON carries both (`evidence`, `evidence_zh`).
     #[arg(long, value_name = "zh|en", value_parser = parse_lang)]
     lang: Option<sitecensus_report::Lang>,
     /// Exit with status 3 (after writing every output) when a site has a veto (`veto`) or does

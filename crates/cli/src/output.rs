@@ -55,7 +55,8 @@ pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
     }
     if let Some(p) = &out.report {
         let folder = p.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        write_file(p, html::render_at(results, Some(folder)).as_bytes())?;
+        let lang = out.lang.unwrap_or(sitecensus_report::Lang::Zh);
+        write_file(p, html::render_at(results, Some(folder), lang).as_bytes())?;
     }
     if let Some(p) = &out.xlsx {
         let bytes = sitecensus_report::xlsx::render(results, out.lang.unwrap_or(sitecensus_report::Lang::Zh))

@@ -46,7 +46,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
         for s in &results.sites {
             say(to_stderr, sitecensus_report::terminal::scorecard(s, lang).trim_end());
         }
-        say(to_stderr, &sitecensus_report::terminal::summary(&results));
+        say(to_stderr, &sitecensus_report::terminal::summary(&results, lang));
         say(to_stderr, sitecensus_report::terminal::census(&results, lang).trim_end());
     }
     write_outputs(&results, &a.out)

@@ -222,7 +222,10 @@ pub async fn run(a: ScanArgs) -> Result<()> {
     }
     if !a.quiet {
         let resumed = if outcome.resumed { " (resumed)" } else { "" };
-        say(to_stderr, &format!("run {}{resumed}: {}", outcome.run.id, sitecensus_report::terminal::summary(&results)));
+        say(
+            to_stderr,
+            &format!("run {}{resumed}: {}", outcome.run.id, sitecensus_report::terminal::summary(&results, lang)),
+        );
         say(to_stderr, sitecensus_report::terminal::census(&results, lang).trim_end());
         for f in &outcome.warc_files {
             say(to_stderr, &format!("WARC: {}", f.display()));

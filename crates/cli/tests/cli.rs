@@ -587,6 +587,33 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     assert!(ok, "{err}");
     assert!(dir.path().join("sitecensus.db").exists());
     demo_results_hold(dir.path(), &out, &dir.path().join("sitecensus.db").display().to_string());
+    // Scored again from the store, in Chinese: the finding lines and the evidence are Chinese,
+    // read back from the store as the scan wrote them.
+    let (ok, out, err) = run(&["report", "--lang", "zh", "--json", "again.json"], dir.path());
+    assert!(ok, "{err}");
+    assert!(out.contains("单项否决 站点无法访问（1 处）"), "the veto item in the rubric's wording: {out}");
+    assert!(out.contains("首页尝试 2 次均失败：连接失败"), "the evidence in Chinese: {out}");
+    assert!(out.contains("个网站：3 个合格，9 个不合格"), "{out}");
+    assert!(out.contains("(乡镇级, 360925 江西省宜春市靖安县)"), "the level in Chinese: {out}");
+    assert!(!out.contains("homepage failed after"), "no English evidence: {out}");
+    assert_eq!(
+        evidence_in_chinese(&std::fs::read_to_string(dir.path().join("again.json")).unwrap()),
+        evidence_in_chinese(&std::fs::read_to_string(dir.path().join("demo-results.json")).unwrap()),
+        "the store keeps each finding's Chinese evidence"
+    );
+}
+
+/// Each finding's Chinese evidence in a results JSON, in order.
+fn evidence_in_chinese(results: &str) -> Vec<Value> {
+    let v: Value = serde_json::from_str(results).unwrap();
+    let mut out: Vec<Value> = v["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["findings"].as_array().unwrap().iter().map(|f| f["evidence_zh"].clone()))
+        .collect();
+    out.sort_by_key(Value::to_string);
+    out
 }
 
 #[test]
@@ -602,6 +629,7 @@ fn demo_on_postgres_gives_the_same_results() {
     assert!(ok, "{err}");
     let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
     assert_eq!(verdicts(&read("again.json")), verdicts(&read("demo-results.json")));
+    assert_eq!(evidence_in_chinese(&read("again.json")), evidence_in_chinese(&read("demo-results.json")));
     let store = sitecensus_store::Store::open_postgres(db.url()).unwrap();
     assert_eq!(
         store.query_rows("SELECT count(*) FROM scorings WHERE finished_at IS NOT NULL").unwrap(),
@@ -645,6 +673,21 @@ fn demo_results_hold(dir: &Path, out: &str, db: &str) {
     let html = std::fs::read_to_string(dir.join("demo-report.html")).unwrap();
     assert!(html.contains("360102 江西省南昌市东湖区"), "the report names the region");
     assert!(html.contains(">单项否决</td>"), "severities in Chinese");
+    assert!(html.contains("首页尝试 2 次均失败"), "the evidence in Chinese in the Chinese report");
+    assert!(
+        html.contains("<td>站点无法访问<div class=\"small\">availability.unreachable</div></td>"),
+        "checks by name"
+    );
+    // Every finding of every check the demo finds carries its evidence in Chinese, with no
+    // sentence left in English (quotes of pages and servers' own messages aside).
+    let findings: Vec<&Value> = sites.iter().flat_map(|s| s["findings"].as_array().unwrap()).collect();
+    let checks: std::collections::BTreeSet<&str> = findings.iter().map(|f| f["check"].as_str().unwrap()).collect();
+    assert!(checks.len() >= 25, "the demo exercises most checks: {checks:?}");
+    for f in &findings {
+        let zh = f["evidence_zh"].as_str().unwrap_or_else(|| panic!("no Chinese evidence: {f}"));
+        let english = [" the ", " of ", " no ", " is ", " has ", " after ", " shows ", " lacks "];
+        assert!(!english.iter().any(|w| zh.contains(w)), "English in the Chinese evidence: {zh}");
+    }
     assert!(html.contains("@media print") && html.contains("size:A4"), "a print stylesheet");
     assert!(out.contains("(county, 360102 江西省南昌市东湖区)"), "the scorecard names the region: {out}");
     let vetoes = named("东湖区")["vetoes"].as_array().unwrap().clone();

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! check_ids {
-    ($($(#[$doc:meta])* $variant:ident => $id:literal,)*) => {
+    ($($(#[$doc:meta])* $variant:ident => $id:literal, $zh:literal,)*) => {
         /// A check of checks.md. Ordered by its id's text, as lists of checks always were.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum CheckId {
@@ -22,73 +22,82 @@ macro_rules! check_ids {
                     $(CheckId::$variant => $id,)*
                 }
             }
+
+            /// The check's short name in Chinese, for reports in Chinese (the id stays beside it
+            /// where a table is filtered by machine).
+            #[must_use]
+            pub const fn name_zh(self) -> &'static str {
+                match self {
+                    $(CheckId::$variant => $zh,)*
+                }
+            }
         }
     };
 }
 
 check_ids! {
     /// The homepage cannot be opened.
-    AvailabilityUnreachable => "availability.unreachable",
+    AvailabilityUnreachable => "availability.unreachable", "站点无法访问",
     /// The homepage opens slowly.
-    AvailabilitySlow => "availability.slow",
+    AvailabilitySlow => "availability.slow", "首页访问缓慢",
     /// A page could not be parsed, or only in part.
-    PageUnparsable => "page.unparsable",
+    PageUnparsable => "page.unparsable", "页面无法解析",
     /// A link that does not work.
-    LinksBroken => "links.broken",
+    LinksBroken => "links.broken", "链接不可用",
     /// A download of a service that does not work.
-    ServiceBrokenDownload => "service.broken_download",
+    ServiceBrokenDownload => "service.broken_download", "附件无法下载",
     /// The homepage is not updated.
-    FreshnessHomepageStale => "freshness.homepage_stale",
+    FreshnessHomepageStale => "freshness.homepage_stale", "首页不更新",
     /// A column is not updated.
-    FreshnessColumnStale => "freshness.column_stale",
+    FreshnessColumnStale => "freshness.column_stale", "栏目不更新",
     /// A column holds nothing.
-    ContentEmptyColumn => "content.empty_column",
+    ContentEmptyColumn => "content.empty_column", "空白栏目",
     /// A page or column could not be read (drawn by scripts, refused, timed out).
-    FreshnessUnreadable => "freshness.unreadable",
+    FreshnessUnreadable => "freshness.unreadable", "页面无法读取",
     /// Articles reposted with only the date changed.
-    AccuracyTwinArticles => "accuracy.twin_articles",
+    AccuracyTwinArticles => "accuracy.twin_articles", "重复发布（仅改日期）",
     /// A wrong expression (a leader's title, a state name).
-    AccuracyWrongExpression => "accuracy.wrong_expression",
+    AccuracyWrongExpression => "accuracy.wrong_expression", "表述错误",
     /// An inappropriate expression.
-    AccuracyInappropriateExpression => "accuracy.inappropriate_expression",
+    AccuracyInappropriateExpression => "accuracy.inappropriate_expression", "不当表述",
     /// A typo.
-    AccuracyTypo => "accuracy.typo",
+    AccuracyTypo => "accuracy.typo", "错别字",
     /// Spam injected into the site's pages.
-    SecuritySpamInjection => "security.spam_injection",
+    SecuritySpamInjection => "security.spam_injection", "被植入违法有害信息",
     /// An article dated before it was first seen.
-    AccuracyBackdated => "accuracy.backdated",
+    AccuracyBackdated => "accuracy.backdated", "伪造发稿日期",
     /// Personal data published by mistake.
-    PrivacyPersonalData => "privacy.personal_data",
+    PrivacyPersonalData => "privacy.personal_data", "泄露个人信息",
     /// A foreign-language version left untranslated.
-    I18nUntranslated => "i18n.untranslated",
+    I18nUntranslated => "i18n.untranslated", "外文版未翻译",
     /// No working enquiry channel.
-    InteractionMissing => "interaction.missing",
+    InteractionMissing => "interaction.missing", "无有效咨询建言渠道",
     /// Letters left unanswered.
-    InteractionUnanswered => "interaction.unanswered",
+    InteractionUnanswered => "interaction.unanswered", "留言超期未回应",
     /// Letters answered with the same sentence.
-    InteractionBoilerplateReply => "interaction.boilerplate_reply",
+    InteractionBoilerplateReply => "interaction.boilerplate_reply", "答复内容雷同",
     /// Letters answered late.
-    InteractionSlowReply => "interaction.slow_reply",
+    InteractionSlowReply => "interaction.slow_reply", "答复不及时",
     /// A service guide lacking elements.
-    ServiceIncompleteGuide => "service.incomplete_guide",
+    ServiceIncompleteGuide => "service.incomplete_guide", "办事指南要素缺失",
     /// Policy documents without interpretations.
-    PolicyNoInterpretation => "policy.no_interpretation",
+    PolicyNoInterpretation => "policy.no_interpretation", "政策文件缺少解读",
     /// No site identifier code.
-    IdentityMissingSiteCode => "identity.missing_site_code",
+    IdentityMissingSiteCode => "identity.missing_site_code", "缺少网站标识码",
     /// No ICP or police filing.
-    IdentityMissingFiling => "identity.missing_filing",
+    IdentityMissingFiling => "identity.missing_filing", "缺少备案编号",
     /// No 党政机关 mark.
-    IdentityMissingMark => "identity.missing_mark",
+    IdentityMissingMark => "identity.missing_mark", "缺少党政机关网站标识",
     /// No HTTPS.
-    SecurityNoHttps => "security.no_https",
+    SecurityNoHttps => "security.no_https", "未启用HTTPS",
     /// National page-design meta tags missing.
-    IdentityMissingMeta => "identity.missing_meta",
+    IdentityMissingMeta => "identity.missing_meta", "缺少网页元数据",
     /// No service offering.
-    ServiceMissing => "service.missing",
+    ServiceMissing => "service.missing", "未提供办事服务",
     /// Not adapted to mobile screens.
-    MobileNotAdapted => "mobile.not_adapted",
+    MobileNotAdapted => "mobile.not_adapted", "未适配移动终端",
     /// Images without alternative text.
-    AccessibilityMissingAlt => "accessibility.missing_alt",
+    AccessibilityMissingAlt => "accessibility.missing_alt", "图片缺少替代文本",
 }
 
 impl CheckId {
@@ -166,5 +175,7 @@ mod tests {
         assert!(serde_json::from_str::<CheckId>("\"links.brokn\"").is_err());
         assert!(CheckId::LinksBroken == "links.broken");
         assert_eq!(format!("[{:<14}]", CheckId::LinksBroken), "[links.broken  ]");
+        let names: std::collections::HashSet<_> = CheckId::ALL.iter().map(|c| c.name_zh()).collect();
+        assert_eq!(names.len(), CheckId::ALL.len(), "each check has its own Chinese name");
     }
 }

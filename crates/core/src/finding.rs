@@ -53,8 +53,12 @@ pub struct Finding {
     pub page: Option<String>,
     /// The URL it concerns, if any.
     pub target: Option<String>,
-    /// A short quote or status line that lets a person verify the finding.
+    /// A short quote or status line that lets a person verify the finding (English).
     pub evidence: String,
+    /// The same evidence in Chinese, for reports in Chinese; null where the check (or the
+    /// sitecensus that stored it) wrote none, and reports fall back to `evidence`.
+    #[serde(default)]
+    pub evidence_zh: Option<String>,
     /// Check-specific structured evidence.
     #[serde(default)]
     pub detail: Map<String, Value>,
@@ -74,8 +78,25 @@ impl Finding {
             page: None,
             target: None,
             evidence: evidence.into(),
+            evidence_zh: None,
             detail: Map::new(),
             at_most: None,
+        }
+    }
+
+    /// Sets the evidence in Chinese (`--lang zh` reports show it).
+    #[must_use]
+    pub fn zh(mut self, evidence: impl Into<String>) -> Self {
+        self.evidence_zh = Some(evidence.into());
+        self
+    }
+
+    /// The evidence in `chinese` or else English: the Chinese text where there is one.
+    #[must_use]
+    pub fn evidence_in(&self, chinese: bool) -> &str {
+        match &self.evidence_zh {
+            Some(zh) if chinese => zh,
+            _ => &self.evidence,
         }
     }
 

@@ -214,6 +214,49 @@ impl Outcome {
             Outcome::Skipped { reason } => format!("not fetched: {reason}"),
         }
     }
+
+    /// [`describe`](Self::describe) in Chinese, for reports in Chinese; the server's or the
+    /// library's own message stays as it was written.
+    #[must_use]
+    pub fn describe_zh(&self) -> String {
+        match self {
+            Outcome::Ok { status } | Outcome::HttpError { status } => format!("HTTP {status}"),
+            Outcome::SoftNotFound { status, reason } => {
+                format!("HTTP {status}，实为“页面不存在”页面（软404）：{}", soft404_reason_zh(reason))
+            }
+            Outcome::Dns { message } => format!("域名解析失败：{message}"),
+            Outcome::Connect { message } => format!("连接失败：{message}"),
+            Outcome::Tls { message } => format!("TLS 错误：{message}"),
+            Outcome::Timeout { after_ms } => format!("{after_ms} 毫秒后超时"),
+            Outcome::RedirectLoop { chain } => format!("循环重定向：{}", chain.join(" → ")),
+            Outcome::TooManyRedirects { limit } => format!("重定向超过 {limit} 次"),
+            Outcome::Body { message } => format!("无法读取响应内容：{message}"),
+            Outcome::Blocked { reason } => format!("未抓取：{reason}"),
+            Outcome::Robots => "未抓取：robots.txt 禁止访问".to_owned(),
+            Outcome::InvalidUrl { message } => format!("网址无效：{message}"),
+            Outcome::Skipped { reason } => format!("未抓取：{reason}"),
+        }
+    }
+}
+
+/// Why a 200 page is a soft 404: its bytes are the site's answer for a surely-missing URL.
+pub const SOFT404_SAME_BYTES: &str = "identical to the site's answer for a missing page";
+/// Why a 200 page is a soft 404: its title and length are those of that answer.
+pub const SOFT404_SAME_PAGE: &str = "the same page the site gives for a missing URL";
+/// How a soft 404 found by the page's own words starts its reason (then the words, quoted).
+pub const SOFT404_SAYS: &str = "the page says ";
+
+/// A soft 404's reason (one of the above) in Chinese.
+fn soft404_reason_zh(reason: &str) -> String {
+    if reason == SOFT404_SAME_BYTES {
+        "与网站对不存在网址的响应完全相同".to_owned()
+    } else if reason == SOFT404_SAME_PAGE {
+        "与网站对不存在网址返回的页面相同".to_owned()
+    } else if let Some(words) = reason.strip_prefix(SOFT404_SAYS) {
+        format!("页面显示 {words}")
+    } else {
+        reason.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +271,16 @@ mod tests {
         assert!(!Outcome::HttpError { status: 404 }.is_transient());
         assert!(!Outcome::Robots.is_broken());
         assert!(Outcome::SoftNotFound { status: 200, reason: "页面不存在".into() }.is_broken());
+    }
+
+    #[test]
+    fn outcomes_are_described_in_both_languages() {
+        let o = Outcome::Timeout { after_ms: 15000 };
+        assert_eq!(o.describe(), "timed out after 15000 ms");
+        assert_eq!(o.describe_zh(), "15000 毫秒后超时");
+        assert_eq!(Outcome::HttpError { status: 404 }.describe_zh(), "HTTP 404");
+        let soft = Outcome::SoftNotFound { status: 200, reason: format!("{SOFT404_SAYS}\"页面不存在\"") };
+        assert_eq!(soft.describe_zh(), "HTTP 200，实为“页面不存在”页面（软404）：页面显示 \"页面不存在\"");
     }
 
     #[test]

@@ -214,6 +214,21 @@ impl ColumnKind {
             ColumnKind::Other => "other",
         }
     }
+
+    /// The kind's name in Chinese, for reports in Chinese (通知公告).
+    #[must_use]
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            ColumnKind::News => "动态要闻",
+            ColumnKind::Notice => "通知公告",
+            ColumnKind::Policy => "政策文件",
+            ColumnKind::Personnel => "人事信息",
+            ColumnKind::Planning => "规划计划",
+            ColumnKind::Interaction => "互动交流",
+            ColumnKind::Service => "办事服务",
+            ColumnKind::Other => "其他",
+        }
+    }
 }
 
 impl std::fmt::Display for ColumnKind {

@@ -46,6 +46,18 @@ impl Level {
             Level::Township => "township",
         }
     }
+
+    /// The level's name in Chinese (县级), for reports in Chinese.
+    #[must_use]
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Level::National => "国家级",
+            Level::Provincial => "省级",
+            Level::City => "市级",
+            Level::County => "县级",
+            Level::Township => "乡镇级",
+        }
+    }
 }
 
 /// One site to inspect.

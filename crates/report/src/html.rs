@@ -4,7 +4,7 @@
 
 use askama::Template;
 
-use crate::Results;
+use crate::{Lang, Results};
 
 #[derive(Template)]
 #[template(path = "report.html")]
@@ -16,6 +16,9 @@ struct Report<'a> {
     places: std::collections::HashMap<&'a str, usize>,
     /// The folder the report is written to: screenshots are linked relative to it.
     base: Option<std::path::PathBuf>,
+    /// The language of the findings' evidence and of check, severity, kind and level names (the
+    /// headings carry both languages).
+    lang: Lang,
 }
 
 impl Report<'_> {
@@ -25,14 +28,39 @@ impl Report<'_> {
         [("按级别 By level", &s.by_level), ("按地区 By region", &s.by_region), ("按省份 By province", &s.by_province)]
     }
 
-    /// A severity as the Chinese report shows it (单项否决, 扣分, 预警, 提示).
-    fn severity_zh(&self, s: &sitecensus_core::Severity) -> &'static str {
-        match s {
-            sitecensus_core::Severity::Veto => "单项否决",
-            sitecensus_core::Severity::Deduct => "扣分",
-            sitecensus_core::Severity::Warn => "预警",
-            sitecensus_core::Severity::Info => "提示",
-        }
+    /// A severity in the report's language (单项否决, 扣分, 预警, 提示).
+    fn severity(&self, s: &sitecensus_core::Severity) -> &'static str {
+        self.lang.severity(*s)
+    }
+
+    /// A check in the report's language: its Chinese name, or its id.
+    fn check(&self, c: &sitecensus_core::CheckId) -> &'static str {
+        self.lang.check(*c)
+    }
+
+    /// Whether the report is in Chinese (check ids are then shown beside the names).
+    fn zh(&self) -> bool {
+        self.lang == Lang::Zh
+    }
+
+    /// A finding's evidence in the report's language.
+    fn evidence<'f>(&self, f: &'f sitecensus_core::Finding) -> &'f str {
+        self.lang.evidence(f)
+    }
+
+    /// A column kind in the report's language.
+    fn kind(&self, k: &sitecensus_core::rubric::ColumnKind) -> &'static str {
+        self.lang.kind(*k)
+    }
+
+    /// A level in the report's language.
+    fn level<'l>(&self, level: &'l str) -> &'l str {
+        self.lang.level(level)
+    }
+
+    /// A group's key as people read it, in the report's language.
+    fn group_label(&self, g: &crate::summary::Group) -> String {
+        g.label_in(self.lang)
     }
 
     /// The 1-based place of the site given as `url` in the results (its section's anchor).
@@ -58,19 +86,19 @@ pub fn linkable(url: &str) -> bool {
     l.starts_with("http://") || l.starts_with("https://")
 }
 
-/// Renders the report (screenshots linked by their `file:` addresses).
+/// Renders the report in Chinese (screenshots linked by their `file:` addresses).
 #[must_use]
 pub fn render(results: &Results) -> String {
-    render_at(results, None)
+    render_at(results, None, Lang::Zh)
 }
 
-/// Renders the report to be written in `folder` (screenshots linked relative to it).
+/// Renders the report in `lang` to be written in `folder` (screenshots linked relative to it).
 #[must_use]
-pub fn render_at(results: &Results, folder: Option<&std::path::Path>) -> String {
+pub fn render_at(results: &Results, folder: Option<&std::path::Path>, lang: Lang) -> String {
     let pass = results.sites.iter().filter(|s| s.verdict == "pass").count();
     let places = results.sites.iter().enumerate().map(|(i, s)| (s.url.as_str(), i + 1)).collect();
     let base = folder.map(|f| f.canonicalize().unwrap_or_else(|_| f.to_owned()));
-    Report { r: results, pass, fail: results.sites.len() - pass, places, base }
+    Report { r: results, pass, fail: results.sites.len() - pass, places, base, lang }
         .render()
         .expect("the report template renders")
 }

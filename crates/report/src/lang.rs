@@ -1,5 +1,9 @@
 //! The language of reports for people: Chinese or English (`--lang`, default from the locale).
-//! Finding evidence stays as the checks wrote it; the labels around it follow the language.
+//! Findings carry their evidence in English and Chinese (as each check wrote it); reports show
+//! the one of their language, and name checks, severities, column kinds and levels in it too.
+
+use sitecensus_core::rubric::ColumnKind;
+use sitecensus_core::{CheckId, Finding, Level, Severity};
 
 /// A report language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,6 +34,52 @@ impl Lang {
             .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
             .unwrap_or_default();
         if locale.to_ascii_lowercase().starts_with("zh") { Lang::Zh } else { Lang::En }
+    }
+
+    /// A severity as reports in this language name it (单项否决, 扣分, 预警, 提示 / veto, …).
+    #[must_use]
+    pub fn severity(self, s: Severity) -> &'static str {
+        match (self, s) {
+            (Lang::Zh, Severity::Veto) => "单项否决",
+            (Lang::Zh, Severity::Deduct) => "扣分",
+            (Lang::Zh, Severity::Warn) => "预警",
+            (Lang::Zh, Severity::Info) => "提示",
+            (Lang::En, s) => s.as_str(),
+        }
+    }
+
+    /// A check as reports in this language name it: its Chinese name, or its id.
+    #[must_use]
+    pub fn check(self, c: CheckId) -> &'static str {
+        match self {
+            Lang::Zh => c.name_zh(),
+            Lang::En => c.as_str(),
+        }
+    }
+
+    /// A finding's evidence in this language (the English where no Chinese was written).
+    #[must_use]
+    pub fn evidence(self, f: &Finding) -> &str {
+        f.evidence_in(self == Lang::Zh)
+    }
+
+    /// A column kind in this language (通知公告 / notice).
+    #[must_use]
+    pub fn kind(self, k: ColumnKind) -> &'static str {
+        match self {
+            Lang::Zh => k.name_zh(),
+            Lang::En => k.as_str(),
+        }
+    }
+
+    /// A site's level as the results write it (`county`), in this language (县级); a level
+    /// sitecensus does not know stays as written.
+    #[must_use]
+    pub fn level(self, level: &str) -> &str {
+        match (self, Level::parse(level)) {
+            (Lang::Zh, Some(l)) => l.name_zh(),
+            _ => level,
+        }
     }
 
     /// A label in this language.

@@ -137,10 +137,16 @@ impl SiteResult {
         }
     }
 
-    /// The checks of the vetoes met, as text: `a.b, c.d`.
+    /// The veto items the site met, in the rubric's official wording, one each.
     #[must_use]
     pub fn veto_list(&self) -> String {
-        self.vetoes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+        let mut items: Vec<&str> = Vec::new();
+        for v in &self.veto_items {
+            if !items.contains(&v.item.as_str()) {
+                items.push(&v.item);
+            }
+        }
+        items.join("；")
     }
 
     /// A statistic as an integer (0 when absent).

@@ -35,6 +35,9 @@ pub struct Group {
     pub mean_score: f64,
     /// Sites failed by each veto check.
     pub vetoes: BTreeMap<CheckId, usize>,
+    /// Sites failed by each veto item, in the rubric's official wording (reports show these).
+    #[serde(default)]
+    pub veto_items: BTreeMap<String, usize>,
     /// The division's name when the key is a region code (`江西省南昌市东湖区`).
     #[serde(default)]
     pub name: Option<String>,
@@ -47,6 +50,17 @@ impl Group {
         match &self.name {
             Some(n) => format!("{} {n}", self.key),
             None => self.key.clone(),
+        }
+    }
+
+    /// [`label`](Self::label) in `lang`: a level by its name in that language (县级), every site
+    /// together as 全部 / all.
+    #[must_use]
+    pub fn label_in(&self, lang: crate::Lang) -> String {
+        match (self.key.as_str(), lang) {
+            ("all", crate::Lang::Zh) => "全部".to_owned(),
+            (key, _) if lang.level(key) != key => lang.level(key).to_owned(),
+            _ => self.label(),
         }
     }
 }
@@ -105,6 +119,12 @@ fn group<'a>(key: &str, sites: impl Iterator<Item = &'a SiteResult>) -> Group {
         total += s.score;
         for v in &s.vetoes {
             *g.vetoes.entry(*v).or_default() += 1;
+        }
+        let mut items: Vec<&str> = s.veto_items.iter().map(|v| v.item.as_str()).collect();
+        items.sort_unstable();
+        items.dedup();
+        for item in items {
+            *g.veto_items.entry(item.to_owned()).or_default() += 1;
         }
     }
     if g.sites > 0 {

@@ -17,18 +17,35 @@ fn clip(s: &str, max: usize) -> String {
     sitecensus_core::text::visible(&sitecensus_core::finding::clip(s, max)).into_owned()
 }
 
-fn severity_label(s: Severity) -> console::StyledObject<&'static str> {
+fn severity_label(s: Severity, lang: Lang) -> console::StyledObject<String> {
+    // Chinese characters take two terminal columns each: 单项否决 takes eight.
+    let text = if lang == Lang::Zh { pad_columns(lang.severity(s), 8) } else { format!("{:<6}", s.as_str()) };
     match s {
-        Severity::Veto => style("veto  ").red().bold(),
-        Severity::Deduct => style("deduct").yellow(),
-        Severity::Warn => style("warn  ").cyan(),
-        Severity::Info => style("info  ").dim(),
+        Severity::Veto => style(text).red().bold(),
+        Severity::Deduct => style(text).yellow(),
+        Severity::Warn => style(text).cyan(),
+        Severity::Info => style(text).dim(),
     }
 }
 
-fn finding_line(f: &Finding) -> String {
+fn finding_line(f: &Finding, lang: Lang) -> String {
     let at = f.target.as_deref().or(f.page.as_deref()).unwrap_or("");
-    format!("  {} {:<26} {}  {}", severity_label(f.severity), f.check, clip(&f.evidence, 70), style(clip(at, 90)).dim())
+    let check = match lang {
+        Lang::Zh => pad_columns(lang.check(f.check), 22),
+        Lang::En => format!("{:<26}", f.check),
+    };
+    format!(
+        "  {} {check} {}  {}",
+        severity_label(f.severity, lang),
+        clip(lang.evidence(f), 70),
+        style(clip(at, 90)).dim()
+    )
+}
+
+/// `text` padded with spaces to `columns` terminal columns, a Chinese character counting two.
+fn pad_columns(text: &str, columns: usize) -> String {
+    let width = console::measure_text_width(text);
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
 }
 
 /// The scorecard of one site as terminal text in `lang` (colours only where the terminal takes
@@ -39,8 +56,8 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
     let name = clip(site.name.as_deref().unwrap_or(""), 80);
     let url = clip(&site.url, 200);
     let region = site.region.as_deref().map(sitecensus_core::region::label);
-    let where_ =
-        clip(&[site.level.as_deref(), region.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", "), 60);
+    let level = site.level.as_deref().map(|l| lang.level(l));
+    let where_ = clip(&[level, region.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", "), 60);
     let _ = writeln!(
         out,
         "{} {} {}{}",
@@ -56,22 +73,21 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
     };
     let _ = writeln!(out, "   {verdict}  {} {:.1}", lang.t(Label::Score), site.score);
     for v in &site.veto_items {
-        let _ = writeln!(
-            out,
-            "   {} {}  ({}, {} {})",
-            style(lang.t(Label::Veto)).red(),
-            v.item,
-            v.check,
-            v.count,
-            lang.t(Label::Found)
-        );
+        let found = match lang {
+            Lang::Zh => format!("（{} {}）", v.count, lang.t(Label::Found)),
+            Lang::En => format!("  ({}, {} {})", v.check, v.count, lang.t(Label::Found)),
+        };
+        let _ = writeln!(out, "   {} {}{found}", style(lang.t(Label::Veto)).red(), v.item);
     }
     for d in &site.deductions {
+        let check = match lang {
+            Lang::Zh => pad_columns(lang.check(d.check), 22),
+            Lang::En => format!("{:<26}", d.check),
+        };
         let _ = writeln!(
             out,
-            "   {} {:<26} ×{:<4} −{:.2}{}  {}",
+            "   {} {check} ×{:<4} −{:.2}{}  {}",
             style(lang.t(Label::Deduct)).yellow(),
-            d.check,
             d.count,
             d.points,
             if d.capped { lang.t(Label::Capped) } else { "" },
@@ -93,9 +109,16 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
     );
     let (read, unreadable) = (site.stat("attachments_read"), site.stat("attachments_unreadable"));
     if read + unreadable > 0 {
-        let _ = write!(out, "   {read} attachment(s) read for personal data");
+        let (read_line, unread_line) = match lang {
+            Lang::Zh => ("个附件已检查个人信息", "个无法读取（见 stats.attachments_unreadable_examples）"),
+            Lang::En => (
+                "attachment(s) read for personal data",
+                "could not be read (see stats.attachments_unreadable_examples)",
+            ),
+        };
+        let _ = write!(out, "   {read} {read_line}");
         if unreadable > 0 {
-            let _ = write!(out, " · {unreadable} could not be read (see stats.attachments_unreadable_examples)");
+            let _ = write!(out, " · {unreadable} {unread_line}");
         }
         out.push('\n');
     }
@@ -164,7 +187,7 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
         let _ = writeln!(out, "{line}");
     }
     for f in site.findings.iter().take(FINDINGS_SHOWN) {
-        let _ = writeln!(out, "{}", finding_line(f));
+        let _ = writeln!(out, "{}", finding_line(f, lang));
     }
     if site.findings.len() > FINDINGS_SHOWN {
         let _ = writeln!(
@@ -176,18 +199,15 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
     out
 }
 
-/// One line summing up a run.
+/// One line summing up a run, in `lang`.
 #[must_use]
-pub fn summary(results: &crate::Results) -> String {
+pub fn summary(results: &crate::Results, lang: Lang) -> String {
     let pass = results.sites.iter().filter(|s| s.verdict == "pass").count();
-    format!(
-        "{} sites: {} pass, {} fail (rubric {}, as of {})",
-        results.sites.len(),
-        pass,
-        results.sites.len() - pass,
-        results.rubric.id,
-        results.as_of
-    )
+    let (n, id, as_of) = (results.sites.len(), &results.rubric.id, &results.as_of);
+    match lang {
+        Lang::Zh => format!("{n} 个网站：{pass} 个合格，{} 个不合格（评估指标 {id}，评估日期 {as_of}）", n - pass),
+        Lang::En => format!("{n} sites: {pass} pass, {} fail (rubric {id}, as of {as_of})", n - pass),
+    }
 }
 
 /// Most repeated errors listed on the terminal.
@@ -206,16 +226,17 @@ pub fn census(results: &crate::Results, lang: Lang) -> String {
             .by_level
             .iter()
             .map(|g| {
-                format!("{} {}/{} ({:.0} %, {:.1})", g.label(), g.pass, g.sites, g.pass_rate * 100.0, g.mean_score)
+                let key = lang.level(&g.key);
+                format!("{key} {}/{} ({:.0} %, {:.1})", g.pass, g.sites, g.pass_rate * 100.0, g.mean_score)
             })
             .collect();
         if !levels.is_empty() {
             let _ = writeln!(out, "{}: {}", if zh { "按级别" } else { "by level" }, levels.join(" · "));
         }
-        let mut vetoes: Vec<(&sitecensus_core::CheckId, &usize)> = sm.all.vetoes.iter().collect();
+        let mut vetoes: Vec<(&String, &usize)> = sm.all.veto_items.iter().collect();
         vetoes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         if !vetoes.is_empty() {
-            let list: Vec<String> = vetoes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let list: Vec<String> = vetoes.iter().map(|(item, n)| format!("{item} {n}")).collect();
             let _ = writeln!(out, "{}: {}", if zh { "单项否决（网站数）" } else { "vetoes (sites)" }, list.join(" · "));
         }
         for r in sm.repeated.iter().take(REPEATED_SHOWN) {
@@ -223,7 +244,7 @@ pub fn census(results: &crate::Results, lang: Lang) -> String {
                 out,
                 "{}: {} 「{}」 {} {}",
                 if zh { "多站同错" } else { "on many sites" },
-                r.check,
+                lang.check(r.check),
                 clip(&r.what, 60),
                 r.count,
                 if zh { "个网站" } else { "sites" }

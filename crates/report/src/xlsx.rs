@@ -140,17 +140,6 @@ impl Sheet<'_> {
 }
 
 /// A severity in the workbook's language.
-fn severity(s: sitecensus_core::Severity, lang: Lang) -> &'static str {
-    use sitecensus_core::Severity;
-    match (s, lang) {
-        (Severity::Veto, Lang::Zh) => "单项否决",
-        (Severity::Deduct, Lang::Zh) => "扣分",
-        (Severity::Warn, Lang::Zh) => "预警",
-        (Severity::Info, Lang::Zh) => "提示",
-        (s, Lang::En) => s.as_str(),
-    }
-}
-
 /// Adds a worksheet named `name` with its column widths; its index in the workbook.
 fn new_worksheet(wb: &mut Workbook, name: &str, widths: &[f64]) -> Result<usize, XlsxError> {
     let ws = wb.add_worksheet();
@@ -195,9 +184,9 @@ fn groups(s: &mut Sheet<'_>, title: &str, groups: &[Group], lang: Lang) -> Resul
         lang.t(Label::Vetoes),
     ])?;
     for g in groups {
-        let vetoes: Vec<String> = g.vetoes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let vetoes: Vec<String> = g.veto_items.iter().map(|(item, n)| format!("{item} {n}")).collect();
         s.line(&[
-            Cell::Owned(g.label()),
+            Cell::Owned(g.label_in(lang)),
             Cell::Num(g.sites as f64),
             Cell::Num(g.pass as f64),
             Cell::Percent(g.pass_rate),
@@ -217,13 +206,6 @@ fn verdict(v: sitecensus_score::Verdict, lang: Lang) -> &'static str {
         sitecensus_score::Verdict::Pass => lang.t(Label::Pass),
         sitecensus_score::Verdict::Fail => lang.t(Label::Fail),
     }
-}
-
-/// The veto items a site met, in the rubric's official wording.
-fn veto_items(s: &SiteResult) -> String {
-    let mut items: Vec<&str> = s.veto_items.iter().map(|v| v.item.as_str()).collect();
-    items.dedup();
-    items.join("；")
 }
 
 /// The rubric item a check belongs to, as the site's scorecard names it.
@@ -268,7 +250,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
             s.header(&[lang.t(Label::Check), lang.t(Label::Evidence), lang.t(Label::Sites), lang.t(Label::Site)])?;
             for r in &sm.repeated {
                 s.line(&[
-                    Cell::Text(r.check.as_str()),
+                    Cell::Text(lang.check(r.check)),
                     Cell::Text(&r.what),
                     Cell::Num(r.count as f64),
                     Cell::Owned(r.sites.join("\n")),
@@ -295,13 +277,13 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                 Cell::Num(r.rank as f64),
                 Cell::Text(r.name.as_deref().unwrap_or("")),
                 Cell::Link(&r.url),
-                Cell::Text(site.and_then(|x| x.level.as_deref()).unwrap_or("")),
+                Cell::Text(site.and_then(|x| x.level.as_deref()).map_or("", |l| lang.level(l))),
                 Cell::Owned(
                     site.and_then(|x| x.region.as_deref()).map(sitecensus_core::region::label).unwrap_or_default(),
                 ),
                 Cell::Text(verdict(r.verdict, lang)),
                 Cell::Num(r.score),
-                Cell::Owned(site.map(|x| veto_items(x)).unwrap_or_default()),
+                Cell::Owned(site.map(|x| x.veto_list()).unwrap_or_default()),
             ])?;
         }
         s.finish_table()?;
@@ -310,7 +292,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
         let mut s = sheet(
             &mut wb,
             lang.t(Label::SheetFindings),
-            &[30.0, 36.0, 28.0, 30.0, 10.0, 60.0, 40.0, 40.0, 40.0],
+            &[30.0, 36.0, 28.0, 30.0, 10.0, 60.0, 40.0, 40.0, 40.0, 28.0],
             max_rows,
         )?;
         s.table_header(&[
@@ -323,19 +305,21 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
             lang.t(Label::Page),
             lang.t(Label::Target),
             if lang == Lang::Zh { "详细数据（JSON）" } else { "detail (JSON)" },
+            if lang == Lang::Zh { "检查项编号" } else { "check id" },
         ])?;
         for site in &results.sites {
             for f in &site.findings {
                 s.line(&[
                     Cell::Text(site_name(site)),
                     Cell::Link(&site.url),
-                    Cell::Text(f.check.as_str()),
+                    Cell::Text(lang.check(f.check)),
                     Cell::Text(item_of(site, f.check)),
-                    Cell::Text(severity(f.severity, lang)),
-                    Cell::Text(&f.evidence),
+                    Cell::Text(lang.severity(f.severity)),
+                    Cell::Text(lang.evidence(f)),
                     Cell::Link(f.page.as_deref().unwrap_or("")),
                     Cell::Link(f.target.as_deref().unwrap_or("")),
                     Cell::Owned(serde_json::to_string(&f.detail).unwrap_or_default()),
+                    Cell::Text(f.check.as_str()),
                 ])?;
             }
         }
@@ -366,7 +350,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                     Cell::Text(site_name(site)),
                     Cell::Text(&c.title),
                     Cell::Link(&c.url),
-                    Cell::Text(c.kind.as_str()),
+                    Cell::Text(lang.kind(c.kind)),
                     Cell::Num(c.items as f64),
                     Cell::Date(c.latest.as_deref().unwrap_or("")),
                     Cell::Text(yes_no(c.stale)),
@@ -439,9 +423,9 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                     s.line(&[
                         Cell::Text(name),
                         Cell::Text(if new { lang.t(Label::New) } else { lang.t(Label::Persisting) }),
-                        Cell::Text(f.check.as_str()),
-                        Cell::Text(severity(f.severity, lang)),
-                        Cell::Text(&f.evidence),
+                        Cell::Text(lang.check(f.check)),
+                        Cell::Text(lang.severity(f.severity)),
+                        Cell::Text(lang.evidence(f)),
                         Cell::Link(f.page.as_deref().unwrap_or("")),
                         Cell::Link(f.target.as_deref().unwrap_or("")),
                     ])?;
@@ -451,7 +435,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                 s.line(&[
                     Cell::Text(name),
                     Cell::Text(lang.t(Label::Fixed)),
-                    Cell::Text(k.check.as_str()),
+                    Cell::Text(lang.check(k.check)),
                     Cell::Text(""),
                     Cell::Text(""),
                     Cell::Link(k.page.as_deref().unwrap_or("")),

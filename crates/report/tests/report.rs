@@ -43,6 +43,7 @@ fn results() -> Results {
     );
     let findings = vec![
         Finding::new(CheckId::LinksBroken, Severity::Deduct, "「<img src=x onerror=alert(1)>」 → HTTP 404")
+            .zh("「<img src=x onerror=alert(1)>」 → HTTP 404（链接失效）")
             .page("http://www.example.gov.cn/")
             .target("javascript:alert(1)")
             .detail("on_homepage", true),
@@ -80,7 +81,7 @@ fn json_carries_every_contract_field() {
     for key in ["url", "title", "kind", "items", "latest", "stale", "empty"] {
         assert!(site["columns"][0].get(key).is_some(), "columns.{key}");
     }
-    for key in ["check", "severity", "page", "target", "evidence", "detail"] {
+    for key in ["check", "severity", "page", "target", "evidence", "evidence_zh", "detail"] {
         assert!(site["findings"][0].get(key).is_some(), "findings.{key}");
     }
     let back: Results = serde_json::from_value(v).unwrap();
@@ -146,6 +147,7 @@ fn the_workbook_opens_with_a_row_per_finding_and_column_in_chinese_or_english() 
     second.verdict = Verdict::Pass;
     second.score = 97.0;
     second.vetoes.clear();
+    second.veto_items.clear();
     r.sites.push(second);
     r.summarize();
     let zh = read_back(xlsx::render(&r, Lang::Zh).unwrap());
@@ -153,8 +155,17 @@ fn the_workbook_opens_with_a_row_per_finding_and_column_in_chinese_or_english() 
     let findings = &zh["问题清单"];
     assert_eq!(findings[0][..3], ["网站", "URL", "检查项"]);
     assert_eq!(findings.len(), 1 + 2, "a header and one row per finding of each site");
-    assert_eq!(findings[1][2], "links.broken");
+    assert_eq!(findings[1][2], "链接不可用", "the check by its Chinese name");
+    assert_eq!(findings[1][4], "扣分");
     assert!(findings[1][5].contains("<img src=x onerror=alert(1)>"), "evidence kept as text: {:?}", findings[1]);
+    assert!(findings[1][5].ends_with("（链接失效）"), "the evidence in Chinese: {:?}", findings[1]);
+    assert_eq!(findings[0][9], "检查项编号");
+    assert_eq!(findings[1][9], "links.broken", "the id beside it, for filters and scripts");
+    assert!(
+        zh["汇总"].iter().any(|row| row[0] == "全部" && row.last().is_some_and(|c| c == "首页不更新 1")),
+        "vetoes counted by the rubric's official item: {:?}",
+        zh["汇总"]
+    );
     assert_eq!(zh["栏目"].len(), 1 + 2);
     assert_eq!(zh["栏目"][1][1], "通知公告");
     let ranking = &zh["排名"];
@@ -165,6 +176,8 @@ fn the_workbook_opens_with_a_row_per_finding_and_column_in_chinese_or_english() 
     let en = read_back(xlsx::render(&r, Lang::En).unwrap());
     assert_eq!(en.keys().cloned().collect::<Vec<_>>(), ["Columns", "Findings", "Ranking", "Summary"]);
     assert_eq!(en["Findings"][0][..3], ["site", "URL", "check"]);
+    assert_eq!(en["Findings"][1][2], "links.broken");
+    assert_eq!(en["Findings"][1][5], "「<img src=x onerror=alert(1)>」 → HTTP 404", "the evidence in English");
 }
 
 #[test]

@@ -1015,11 +1015,10 @@ fn soft404(checks: &Checks, missing: Option<&MissingPage>, page: &Page, body: &[
     }
     let m = missing?;
     if hash64(body) == m.hash {
-        return Some("identical to the site's answer for a missing page".into());
+        return Some(sitecensus_core::outcome::SOFT404_SAME_BYTES.into());
     }
     let close = page.text_chars.abs_diff(m.text_chars) <= (m.text_chars / 10).max(20);
-    (page.title == m.title && close && !m.title.is_empty())
-        .then(|| "the same page the site gives for a missing URL".into())
+    (page.title == m.title && close && !m.title.is_empty()).then(|| sitecensus_core::outcome::SOFT404_SAME_PAGE.into())
 }
 
 fn reqwest_get() -> sitecensus_fetch::client::Method {

@@ -267,7 +267,7 @@ async fn a_vetos_evidence_page_is_photographed_and_named_in_the_finding() {
     let png = std::fs::read(shot).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000, "{shot}: {} bytes", png.len());
     // The HTML report written beside the store links it relative to itself.
-    let html = sitecensus_report::html::render_at(&out.results, Some(dir.path()));
+    let html = sitecensus_report::html::render_at(&out.results, Some(dir.path()), sitecensus_report::Lang::Zh);
     let rel = std::path::Path::new(shot).strip_prefix(dir.path().canonicalize().unwrap()).unwrap();
     assert!(html.contains(&format!("href=\"{}\"", rel.display())), "no link to {}", rel.display());
     // Every vetoing check with an evidence page has its photograph.

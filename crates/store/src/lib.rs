@@ -836,39 +836,51 @@ impl Store {
     /// # Errors
     /// On database errors or unreadable stored data.
     pub fn findings(&self, site_id: i64, scope: &str) -> Result<Vec<Finding>, StoreError> {
-        type Row = (String, String, Option<String>, Option<String>, String, String, Option<String>);
+        /// A stored finding's columns, as read.
+        struct Row {
+            check: String,
+            severity: String,
+            page: Option<String>,
+            target: Option<String>,
+            evidence: String,
+            evidence_zh: Option<String>,
+            detail: String,
+            at_most: Option<String>,
+        }
         let rows: Vec<Row> = self.with(|c| {
             c.query(
-                "SELECT check_id, severity, page, target, evidence, detail, at_most FROM findings WHERE site_id = ?1 AND scope = ?2 ORDER BY id",
+                "SELECT check_id, severity, page, target, evidence, evidence_zh, detail, at_most FROM findings WHERE site_id = ?1 AND scope = ?2 ORDER BY id",
                 p![site_id, scope],
             )?
             .iter()
-            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+            .map(|r| {
+                Ok(Row {
+                    check: r.get(0)?,
+                    severity: r.get(1)?,
+                    page: r.get(2)?,
+                    target: r.get(3)?,
+                    evidence: r.get(4)?,
+                    evidence_zh: r.get(5)?,
+                    detail: r.get(6)?,
+                    at_most: r.get(7)?,
+                })
+            })
             .collect()
         })?;
         let severity = |s: &str| Severity::parse(s).ok_or_else(|| self.corrupt(format!("severity {s:?}")));
         rows.into_iter()
-            .map(
-                |(check, found, page, target, evidence, detail, at_most): (
-                    String,
-                    String,
-                    _,
-                    _,
-                    _,
-                    String,
-                    Option<String>,
-                )| {
-                    Ok(Finding {
-                        check: check.parse().map_err(|e: String| self.corrupt(e))?,
-                        severity: severity(&found)?,
-                        page,
-                        target,
-                        evidence,
-                        detail: serde_json::from_str(&detail).map_err(|e| self.corrupt(e))?,
-                        at_most: at_most.as_deref().map(severity).transpose()?,
-                    })
-                },
-            )
+            .map(|r| {
+                Ok(Finding {
+                    check: r.check.parse().map_err(|e: String| self.corrupt(e))?,
+                    severity: severity(&r.severity)?,
+                    page: r.page,
+                    target: r.target,
+                    evidence: r.evidence,
+                    evidence_zh: r.evidence_zh,
+                    detail: serde_json::from_str(&r.detail).map_err(|e| self.corrupt(e))?,
+                    at_most: r.at_most.as_deref().map(severity).transpose()?,
+                })
+            })
             .collect()
     }
 
@@ -1097,8 +1109,8 @@ pub(crate) fn insert_finding(
     f: &Finding,
 ) -> Result<(), DbError> {
     c.execute(
-        "INSERT INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+        "INSERT INTO findings (site_id, scope, page_url, check_id, severity, page, target, evidence, detail, at_most, evidence_zh)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
         p![
             site_id,
             scope,
@@ -1109,7 +1121,8 @@ pub(crate) fn insert_finding(
             f.target,
             f.evidence,
             serde_json::to_string(&f.detail).expect("a JSON object serialises"),
-            f.at_most.map(Severity::as_str)
+            f.at_most.map(Severity::as_str),
+            f.evidence_zh
         ],
     )?;
     Ok(())

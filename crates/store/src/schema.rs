@@ -402,6 +402,12 @@ const MIGRATIONS: &[Migration] = &[
     m(r"
         CREATE INDEX article_bands_site ON article_bands(site_id);
         "),
+    // The evidence of a finding in Chinese, for reports in Chinese (issue 13): null for findings
+    // stored before it, whose reports fall back to the English evidence.
+    m(r"
+        ALTER TABLE findings ADD COLUMN evidence_zh TEXT;
+        ALTER TABLE scored_findings ADD COLUMN evidence_zh TEXT;
+        "),
 ];
 
 #[cfg(test)]

@@ -139,8 +139,8 @@ impl Store {
             }
             for f in s.findings {
                 c.execute(
-                    "INSERT INTO scored_findings (scoring_id, site_id, check_id, severity, page, target, evidence, detail)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO scored_findings (scoring_id, site_id, check_id, severity, page, target, evidence, detail, evidence_zh)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     p![
                         scoring_id,
                         s.site_id,
@@ -149,7 +149,8 @@ impl Store {
                         f.page,
                         f.target,
                         f.evidence,
-                        serde_json::Value::Object(f.detail.clone()).to_string()
+                        serde_json::Value::Object(f.detail.clone()).to_string(),
+                        f.evidence_zh
                     ],
                 )?;
             }
