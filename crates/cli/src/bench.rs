@@ -484,14 +484,14 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     let started = Instant::now();
     let out = sitecensus_scan::scan(store, sites, opts, Arc::new(Silent)).await?;
     let secs = started.elapsed().as_secs_f64();
-    let sum = |k: &str| out.results.sites.iter().map(|s| s.stat(k)).sum::<u64>();
-    let pages = sum("pages_fetched");
+    let sum = |k: fn(&sitecensus_core::CrawlStats) -> u64| out.results.sites.iter().map(|s| k(&s.stats)).sum::<u64>();
+    let pages = sum(|s| s.pages_fetched);
     crate::output::say(
         false,
         &format!(
             "bench: {} site(s), {pages} pages ({} links checked, {} findings) in {secs:.2} s = {:.0} pages/s; peak memory {:.0} MB",
             out.results.sites.len(),
-            sum("links_checked"),
+            sum(|s| s.links_checked),
             out.results.sites.iter().map(|s| s.findings.len()).sum::<usize>(),
             pages as f64 / secs,
             peak_rss_mb().unwrap_or(f64::NAN)

@@ -162,7 +162,7 @@ fn start(a: StartArgs) -> Result<()> {
 fn rounds(store: &Store, round: Option<i64>) -> Result<Vec<RunRow>> {
     match round {
         Some(id) => match store.run(id)? {
-            Some(r) if r.kind == "census" => Ok(vec![r]),
+            Some(r) if r.kind == sitecensus_store::RunKind::Census => Ok(vec![r]),
             Some(_) => bail!("run {id} is a scan, not a census round"),
             None => bail!("there is no round {id} in {}", store.path().display()),
         },
@@ -182,7 +182,7 @@ fn status(a: &StatusArgs) -> Result<()> {
         let started = chrono::DateTime::parse_from_rfc3339(&r.started_at).ok();
         let elapsed = started.map_or(0.0, |s| (chrono::Utc::now() - s.to_utc()).num_seconds().max(1) as f64);
         let finished = n.done + n.failed;
-        let eta = if r.status == "done" {
+        let eta = if r.status == sitecensus_store::RunStatus::Done {
             "finished".to_owned()
         } else if finished == 0 || elapsed <= 0.0 {
             "ETA unknown until a site is done".to_owned()

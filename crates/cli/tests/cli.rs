@@ -272,7 +272,7 @@ async fn a_scan_killed_halfway_resumes_and_loses_or_doubles_nothing() {
     let before: Vec<String> = {
         let conn = sitecensus_store::Store::open(&dir.path().join("t.db")).unwrap();
         let run = conn.latest_run().unwrap().unwrap();
-        assert_eq!(run.status, "running");
+        assert_eq!(run.status, sitecensus_store::RunStatus::Running);
         let sid = conn.sites(run.id).unwrap()[0].id;
         conn.pages(sid).unwrap().into_iter().map(|p| p.url).collect()
     };

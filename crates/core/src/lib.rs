@@ -10,6 +10,7 @@ pub mod outcome;
 pub mod region;
 pub mod rubric;
 pub mod site;
+pub mod stats;
 pub mod text;
 pub mod time;
 pub mod urlnorm;
@@ -20,6 +21,7 @@ pub use finding::{Finding, Severity};
 pub use outcome::{HttpsReport, LinkKind, Outcome};
 pub use rubric::{Rubric, RubricError};
 pub use site::{Level, SiteList, SiteSpec};
+pub use stats::CrawlStats;
 pub use time::AsOf;
 
 /// The user agent every request carries; robots.txt rules for `sitecensus` apply to it.

@@ -63,6 +63,60 @@ impl Report<'_> {
         g.label_in(self.lang)
     }
 
+    /// The crawl's figures of a site as rows of a table: a label in the report's language and
+    /// the value as people read it (robots.txt per scope, the addresses cut by which guard).
+    fn crawl(&self, site: &crate::SiteResult) -> Vec<(&'static str, String)> {
+        let st = &site.stats;
+        let zh = self.zh();
+        let label = |zh_label: &'static str, en: &'static str| if zh { zh_label } else { en };
+        let mut rows = vec![
+            (label("抓取页面", "pages fetched"), st.pages_fetched.to_string()),
+            (label("抓取失败", "pages failed"), st.pages_failed.to_string()),
+            (label("检查链接", "links checked"), st.links_checked.to_string()),
+            (label("不可用链接", "links broken"), st.links_broken.to_string()),
+            (label("用时", "duration"), format!("{:.1} s", st.duration_ms as f64 / 1000.0)),
+            (label("读取字节", "bytes read"), st.bytes.to_string()),
+        ];
+        let counts = [
+            (label("超过大小上限的页面", "pages cut at the size cap"), st.pages_truncated),
+            (label("robots.txt 排除的地址", "addresses robots.txt kept out"), st.robots_excluded),
+            (label("站点地图中的地址", "sitemap addresses"), st.sitemap_urls),
+            (label("非网页的响应", "answers that are not pages"), st.non_html_pages),
+            (label("检查个人信息的附件", "attachments read for personal data"), st.attachments_read),
+            (label("无法读取的附件", "attachments that could not be read"), st.attachments_unreadable),
+            (label("经 TLS 1.0/1.1 读取的页面", "pages read over TLS 1.0/1.1"), st.pages_via_old_tls),
+            (label("浏览器渲染的页面", "pages drawn by the browser"), st.pages_rendered),
+            (label("渲染失败", "drawings that failed"), st.render_failures),
+        ];
+        rows.extend(counts.into_iter().filter(|(_, n)| *n > 0).map(|(l, n)| (l, n.to_string())));
+        for (scope, r) in &st.robots {
+            let rules = if r.rules.is_empty() {
+                label("无禁止规则", "no Disallow rules").to_owned()
+            } else {
+                r.rules.join(" · ")
+            };
+            let delay = r.crawl_delay.map(|d| format!(" · Crawl-delay {d} s")).unwrap_or_default();
+            rows.push(("robots.txt", format!("{scope}: {} — {rules}{delay}", r.status)));
+        }
+        if !st.urls_cut.is_empty() {
+            let cut: Vec<String> = st.urls_cut.iter().map(|(why, n)| format!("{why}: {n}")).collect();
+            rows.push((label("未抓取的地址（按原因）", "addresses left out, by guard"), cut.join(" · ")));
+        }
+        if !st.scope.is_empty() {
+            rows.push((label("抓取范围", "scope"), st.scope.join(" · ")));
+        }
+        for a in &st.attachments_unreadable_examples {
+            rows.push((label("无法读取的附件", "attachment not read"), format!("{} — {}", a.url, a.error)));
+        }
+        if st.resumed {
+            rows.push((
+                label("续抓", "resumed"),
+                label("是（接续中断的抓取）", "yes (an interrupted crawl went on)").to_owned(),
+            ));
+        }
+        rows
+    }
+
     /// The 1-based place of the site given as `url` in the results (its section's anchor).
     fn index_of(&self, url: &str) -> Option<usize> {
         self.places.get(url).copied()

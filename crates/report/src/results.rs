@@ -2,7 +2,6 @@
 //! added, never renamed or removed.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use sitecensus_checks::Column;
 use sitecensus_core::Finding;
 use sitecensus_core::site::RowError;
@@ -84,8 +83,9 @@ pub struct SiteResult {
     pub score: f64,
     /// The checks of the vetoes met.
     pub vetoes: Vec<sitecensus_core::CheckId>,
-    /// Crawl statistics (pages_fetched, pages_failed, links_checked, duration_ms, …).
-    pub stats: Map<String, Value>,
+    /// Crawl statistics (pages_fetched, pages_failed, links_checked, duration_ms, …) and the
+    /// checks' figures.
+    pub stats: sitecensus_core::CrawlStats,
     /// Columns found.
     pub columns: Vec<Column>,
     /// Findings, veto first.
@@ -113,7 +113,7 @@ impl SiteResult {
     pub fn new(
         spec: &sitecensus_core::SiteSpec,
         card: Scorecard,
-        stats: Map<String, Value>,
+        stats: sitecensus_core::CrawlStats,
         columns: Vec<Column>,
         findings: Vec<Finding>,
         final_url: Option<String>,
@@ -149,30 +149,17 @@ impl SiteResult {
         items.join("；")
     }
 
-    /// A statistic as an integer (0 when absent).
-    #[must_use]
-    pub fn stat(&self, key: &str) -> u64 {
-        self.stats.get(key).and_then(Value::as_u64).unwrap_or(0)
-    }
-
     /// A figure of a group of the site's stats (`interaction`, `guides`, `https`, `identity`)
     /// as shown in reports: numbers as they are, shares as percentages, "—" when absent.
     #[must_use]
     pub fn figure(&self, group: &str, key: &str) -> String {
-        match self.stats.get(group).and_then(|g| g.get(key)) {
-            None | Some(Value::Null) => "—".into(),
-            Some(Value::Number(n)) if key.ends_with("share") => format!("{:.0} %", n.as_f64().unwrap_or(0.0) * 100.0),
-            Some(Value::Number(n)) => n.to_string(),
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.into(),
-            Some(v) => v.to_string(),
-        }
+        self.stats.figure(group, key)
     }
 
     /// Whether the site's stats carry the group (`interaction`, `guides`, `https`, `identity`).
     #[must_use]
     pub fn has(&self, group: &str) -> bool {
-        self.stats.get(group).is_some_and(Value::is_object)
+        self.stats.has(group)
     }
 }
 

@@ -97,17 +97,17 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
     let _ = writeln!(
         out,
         "   {} {}, {} {} · {} {} ({} {}) · {:.1} s",
-        site.stat("pages_fetched"),
+        site.stats.pages_fetched,
         lang.t(Label::PagesLine),
-        site.stat("pages_failed"),
+        site.stats.pages_failed,
         lang.t(Label::FailedLine),
-        site.stat("links_checked"),
+        site.stats.links_checked,
         lang.t(Label::LinksLine),
-        site.stat("links_broken"),
+        site.stats.links_broken,
         lang.t(Label::BrokenLine),
-        site.stat("duration_ms") as f64 / 1000.0
+        site.stats.duration_ms as f64 / 1000.0
     );
-    let (read, unreadable) = (site.stat("attachments_read"), site.stat("attachments_unreadable"));
+    let (read, unreadable) = (site.stats.attachments_read, site.stats.attachments_unreadable);
     if read + unreadable > 0 {
         let (read_line, unread_line) = match lang {
             Lang::Zh => ("个附件已检查个人信息", "个无法读取（见 stats.attachments_unreadable_examples）"),

@@ -60,6 +60,7 @@ fn results() -> Results {
     }];
     let mut r =
         Results::new("2024-07-10T00:00:00+08:00".into(), RubricRef { id: "gov-2019".into(), title: "t".into() }, None);
+    let stats = serde_json::from_value(serde_json::Value::Object(stats)).unwrap();
     r.sites.push(SiteResult::new(&spec, card, stats, columns, findings, None));
     r
 }

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use chrono::Duration;
-use serde_json::{Map, Value};
 use sitecensus_checks::twins::{self, Article, Boilerplate};
 use sitecensus_checks::{Checks, HomepageFetch, LinkSource, LinkTarget, PageEntry, Probe, SiteModel};
 use sitecensus_core::Finding;
@@ -125,7 +124,7 @@ pub fn site_model(
         None => Vec::new(),
     };
     // The scan's HTTPS probe is kept with its statistics.
-    let https = site.stats.as_ref().and_then(|s| s.get("https")).and_then(|h| serde_json::from_value(h.clone()).ok());
+    let https = site.stats.as_ref().and_then(|s| s.https.clone());
     Ok(SiteModel { spec: site.spec.clone(), as_of, homepage, pages, links, probes, https })
 }
 
@@ -196,18 +195,14 @@ pub fn assess(
     findings.retain(|f| rubric.rule(f.check).is_some());
     findings.extend(site_findings);
     let card = sitecensus_score::score(&mut findings, rubric);
-    let mut stats: Map<String, Value> = match &site.stats {
-        Some(Value::Object(m)) => m.clone(),
-        _ => Map::new(),
-    };
-    let checked = model.links.iter().filter(|l| l.outcome.is_some()).count();
-    let broken = model.links.iter().filter(|l| l.outcome.as_ref().is_some_and(Outcome::is_broken)).count();
-    stats.insert("pages_fetched".into(), Value::from(model.pages.len()));
-    stats.insert("pages_failed".into(), Value::from(model.pages.iter().filter(|p| p.outcome.is_failure()).count()));
-    stats.insert("links_checked".into(), Value::from(checked));
-    stats.insert("links_broken".into(), Value::from(broken));
-    stats.entry("duration_ms").or_insert(Value::from(0));
-    stats.extend(figures);
+    let mut stats = site.stats.clone().unwrap_or_default();
+    let count = |n: usize| n as u64;
+    stats.pages_fetched = count(model.pages.len());
+    stats.pages_failed = count(model.pages.iter().filter(|p| p.outcome.is_failure()).count());
+    stats.links_checked = count(model.links.iter().filter(|l| l.outcome.is_some()).count());
+    stats.links_broken =
+        count(model.links.iter().filter(|l| l.outcome.as_ref().is_some_and(Outcome::is_broken)).count());
+    stats.figures.extend(figures);
     let final_url = model.homepage.as_ref().map(|h| h.final_url.clone());
     let title = final_url
         .as_deref()

@@ -3,7 +3,7 @@
 //! depth limits, every link target checked once. The frontier lives in the store, so a killed
 //! crawl resumes where it stopped without fetching again what it already has.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -12,9 +12,9 @@ use chrono::Datelike;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde_json::{Value, json};
 use sitecensus_checks::{AttemptRecord, Checks, HomepageFetch};
-use sitecensus_core::{Finding, LinkKind, Outcome, SiteSpec, hash64};
+use sitecensus_core::stats::{RobotsSeen, UnreadableAttachment};
+use sitecensus_core::{CrawlStats, Finding, LinkKind, Outcome, SiteSpec, hash64};
 use sitecensus_extract::{Page, PageKind};
 use sitecensus_fetch::{Fetched, Fetcher, Robots};
 use sitecensus_store::{LinkAdd, Op, PageRow, SiteRow, Store, StoreError, Writer};
@@ -105,31 +105,14 @@ pub(crate) struct SiteCrawl<'a> {
     homepage_hops: usize,
     pages_fetched: usize,
     links_queued: usize,
-    stats: Stats,
+    /// What the crawl counts as it goes; the rest is filled in when it ends.
+    stats: CrawlStats,
     /// Outcomes of links cut by a guard, sent once their target rows exist.
     pending_outcomes: Vec<(Url, Outcome)>,
     /// Targets linked from more pages than the sources kept: their full counts.
     overflow: FxHashMap<u64, (String, u32)>,
     /// Pages the browser may still draw for this site.
     render_left: Arc<AtomicUsize>,
-}
-
-#[derive(Default)]
-struct Stats {
-    bytes: u64,
-    truncated: u64,
-    robots_excluded: u64,
-    cut: BTreeMap<&'static str, u64>,
-    sitemap_urls: u64,
-    not_html: u64,
-    attachments_read: u64,
-    attachments_unreadable: u64,
-    unreadable: Vec<(String, String)>,
-    /// Pages read through the TLS 1.0/1.1 fallback.
-    old_tls: u64,
-    /// Pages drawn by the browser, and renders that failed.
-    rendered: u64,
-    render_failed: u64,
 }
 
 fn outcome_json(o: &Outcome) -> String {
@@ -157,7 +140,7 @@ impl<'a> SiteCrawl<'a> {
             homepage_hops: 0,
             pages_fetched: 0,
             links_queued: 0,
-            stats: Stats::default(),
+            stats: CrawlStats::default(),
             pending_outcomes: Vec::new(),
             overflow: FxHashMap::default(),
             render_left: Arc::new(AtomicUsize::new(ctx.opts.render.as_ref().map_or(0, |r| r.budget))),
@@ -223,7 +206,7 @@ impl<'a> SiteCrawl<'a> {
     }
 
     /// Crawls the site to the end and returns its crawl statistics.
-    pub(crate) async fn run(mut self) -> Result<Value, StoreError> {
+    pub(crate) async fn run(mut self) -> Result<CrawlStats, StoreError> {
         let started = Instant::now();
         let resumed = self.restore()?;
         let seed = self.spec().url.clone();
@@ -314,8 +297,9 @@ impl<'a> SiteCrawl<'a> {
                         Some(Err(why)) => {
                             tracing::warn!(site = %self.site.spec.given, %url, "attachment not read: {why}");
                             self.stats.attachments_unreadable += 1;
-                            if self.stats.unreadable.len() < UNREADABLE_NAMED {
-                                self.stats.unreadable.push((url.to_string(), why));
+                            if self.stats.attachments_unreadable_examples.len() < UNREADABLE_NAMED {
+                                let example = UnreadableAttachment { url: url.to_string(), error: why };
+                                self.stats.attachments_unreadable_examples.push(example);
                             }
                         }
                         None => {}
@@ -332,11 +316,11 @@ impl<'a> SiteCrawl<'a> {
             self.send(Op::SourceCounts { site_id: self.site.id, counts }).await?;
         }
         self.ctx.writer.flush().await?;
-        let mut stats = self.stats_json(started, resumed);
+        let mut stats = self.finish_stats(started, resumed);
         if let Some(task) = https
             && let Ok(report) = task.await
         {
-            stats["https"] = json!(report);
+            stats.https = Some(report);
         }
         Ok(stats)
     }
@@ -369,33 +353,33 @@ impl<'a> SiteCrawl<'a> {
         }
     }
 
-    fn stats_json(&self, started: Instant, resumed: bool) -> Value {
-        let robots: BTreeMap<&String, Value> = self
+    /// The crawl's statistics once it has ended: what it counted, and how long it took, the
+    /// robots.txt rules that applied and the scope it kept to.
+    fn finish_stats(&mut self, started: Instant, resumed: bool) -> CrawlStats {
+        let mut stats = std::mem::take(&mut self.stats);
+        stats.duration_ms = started.elapsed().as_millis() as u64;
+        stats.robots = self
             .robots
             .iter()
-            .map(|(k, r)| (k, json!({"status": r.status, "rules": r.rules, "crawl_delay": r.crawl_delay})))
+            .map(|(k, r)| {
+                (k.clone(), RobotsSeen { status: r.status.clone(), rules: r.rules.clone(), crawl_delay: r.crawl_delay })
+            })
             .collect();
-        json!({
-            "duration_ms": started.elapsed().as_millis() as u64,
-            "bytes": self.stats.bytes,
-            "pages_truncated": self.stats.truncated,
-            "robots_excluded": self.stats.robots_excluded,
-            "robots": robots,
-            "urls_cut": self.stats.cut,
-            "sitemap_urls": self.stats.sitemap_urls,
-            "non_html_pages": self.stats.not_html,
-            "attachments_read": self.stats.attachments_read,
-            "attachments_unreadable": self.stats.attachments_unreadable,
-            "attachments_unreadable_examples": self.stats.unreadable.iter().map(|(u, e)| json!({"url": u, "error": e})).collect::<Vec<_>>(),
-            "pages_via_old_tls": self.stats.old_tls,
-            "pages_rendered": self.stats.rendered,
-            "render_failures": self.stats.render_failed,
-            "soft404_probe": self.missing.is_some(),
-            "scope": self.scope.keys(),
-            "resumed": resumed,
-        })
+        stats.soft404_probe = self.missing.is_some();
+        stats.scope = self.scope.keys().to_vec();
+        stats.resumed = resumed;
+        stats
     }
 
+    /// Counts an address left out by the guard `reason`.
+    fn cut(&mut self, reason: &str) {
+        match self.stats.urls_cut.get_mut(reason) {
+            Some(n) => *n += 1,
+            None => {
+                self.stats.urls_cut.insert(reason.to_owned(), 1);
+            }
+        }
+    }
     async fn ensure_robots(&mut self, url: &Url) {
         let key = scope_key(url);
         if self.robots.contains_key(&key) {
@@ -485,7 +469,7 @@ impl<'a> SiteCrawl<'a> {
             };
             if self.scope.contains(&url) && self.seen.insert(hash64(url.as_str().as_bytes())) {
                 if let Some(reason) = trap(&url, self.ctx.opts.max_url_len, self.ctx.opts.as_of.date().year()) {
-                    *self.stats.cut.entry(reason).or_default() += 1;
+                    self.cut(reason);
                     continue;
                 }
                 self.stats.sitemap_urls += 1;
@@ -640,7 +624,7 @@ impl<'a> SiteCrawl<'a> {
             return;
         }
         if self.links_queued >= self.ctx.opts.max_links {
-            *self.stats.cut.entry("link budget exhausted").or_default() += 1;
+            self.cut("link budget exhausted");
             return;
         }
         self.links_queued += 1;
@@ -676,9 +660,9 @@ impl<'a> SiteCrawl<'a> {
         let site_id = self.site.id;
         self.pages_fetched += 1;
         self.stats.bytes += p.fetched.body.len() as u64;
-        self.stats.old_tls += u64::from(p.fetched.legacy_tls);
+        self.stats.pages_via_old_tls += u64::from(p.fetched.legacy_tls);
         if p.fetched.truncated {
-            self.stats.truncated += 1;
+            self.stats.pages_truncated += 1;
             if p.page.is_some()
                 && let Some(f) = self.ctx.checks.truncated_page(p.url.as_str(), p.fetched.body.len())
             {
@@ -686,8 +670,8 @@ impl<'a> SiteCrawl<'a> {
             }
         }
         match p.render {
-            Some(true) => self.stats.rendered += 1,
-            Some(false) => self.stats.render_failed += 1,
+            Some(true) => self.stats.pages_rendered += 1,
+            Some(false) => self.stats.render_failures += 1,
             None => {}
         }
         let mut outcome = p.fetched.outcome.clone();
@@ -698,7 +682,7 @@ impl<'a> SiteCrawl<'a> {
             outcome = Outcome::SoftNotFound { status: *status, reason };
         }
         if p.page.is_none() && matches!(outcome, Outcome::Ok { .. }) && self.scope.contains(&p.fetched.final_url) {
-            self.stats.not_html += 1;
+            self.stats.non_html_pages += 1;
         }
         self.ctx.progress.page_fetched(self.spec(), p.url.as_str(), !outcome.is_failure());
 
@@ -748,7 +732,7 @@ impl<'a> SiteCrawl<'a> {
                 self.seen.insert(key);
                 if internal && l.kind.is_crawlable() {
                     if let Some(reason) = trap(&target, self.ctx.opts.max_url_len, as_of_year) {
-                        *self.stats.cut.entry(reason).or_default() += 1;
+                        self.cut(reason);
                         self.send(Op::Skip { site_id, urls: vec![(l.url.clone(), reason.to_owned())] }).await?;
                         self.pending_link_outcome(&target, Outcome::Skipped { reason: reason.to_owned() });
                         continue;
@@ -768,7 +752,7 @@ impl<'a> SiteCrawl<'a> {
                         frontier.push((l.url.clone(), p.depth + 1));
                         self.queue.push_back((target, p.depth + 1));
                     } else {
-                        *self.stats.cut.entry("deeper than --max-depth").or_default() += 1;
+                        self.cut("deeper than --max-depth");
                         self.queue_link_check(target);
                     }
                 } else if internal || self.ctx.opts.check_external {

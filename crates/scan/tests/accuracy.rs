@@ -77,11 +77,11 @@ async fn each_accuracy_problem_is_found_and_no_hard_negative_is() {
     assert!(dibao.evidence.contains("360102********"));
 
     // Attachments read, and the damaged one reported rather than passed over in silence.
-    assert_eq!(s.stats["attachments_read"], 3, "{:?}", s.stats);
-    assert_eq!(s.stats["attachments_unreadable"], 1);
-    let example = &s.stats["attachments_unreadable_examples"][0];
-    assert!(example["url"].as_str().unwrap().ends_with("/files/damaged.xlsx"), "{example}");
-    assert!(example["error"].as_str().unwrap().contains("unreadable spreadsheet"), "{example}");
+    assert_eq!(s.stats.attachments_read, 3, "{:?}", s.stats);
+    assert_eq!(s.stats.attachments_unreadable, 1);
+    let example = &s.stats.attachments_unreadable_examples[0];
+    assert!(example.url.ends_with("/files/damaged.xlsx"), "{example:?}");
+    assert!(example.error.contains("unreadable spreadsheet"), "{example:?}");
 
     // The English version: the page left in Chinese, not the English one.
     let i18n = of(&s, "i18n.untranslated");

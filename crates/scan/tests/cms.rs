@@ -70,10 +70,10 @@ async fn hanweb_columns_are_read_whole_through_their_jpage_groups() {
         "no POST request record"
     );
     assert!(records.iter().any(|(t, b)| t == "response" && b.contains("<totalrecord>32</totalrecord>")));
-    assert_eq!(s.stats["cms"]["id"], "hanweb", "{}", s.stats["cms"]);
+    assert_eq!(s.stats.figures["cms"]["id"], "hanweb", "{}", s.stats.figures["cms"]);
     assert!(of(s, "freshness.unreadable").is_empty());
     assert!(of(s, "freshness.homepage_stale").is_empty(), "the homepage's datastore shows 2024-07-09");
-    assert_eq!(s.stats["pages_rendered"], 0, "nothing here needs a browser");
+    assert_eq!(s.stats.pages_rendered, 0, "nothing here needs a browser");
     assert!(s.vetoes.is_empty(), "{:?}", s.vetoes);
 }
 
@@ -83,7 +83,7 @@ async fn trs_columns_are_read_through_their_pager_script() {
     let cols = columns(&s);
     assert_eq!(cols.get("工作动态"), Some(&col(25, Some("2024-07-08"), false, false, false)), "{cols:?}");
     assert_eq!(cols.get("通知公告"), Some(&col(6, Some("2024-05-20"), false, false, false)), "{cols:?}");
-    assert_eq!(s.stats["cms"]["id"], "trs", "{}", s.stats["cms"]);
+    assert_eq!(s.stats.figures["cms"]["id"], "trs", "{}", s.stats.figures["cms"]);
     assert!(s.vetoes.is_empty(), "{:?}", s.vetoes);
 }
 
@@ -105,9 +105,9 @@ async fn lists_written_by_scripts_are_read_and_an_empty_list_is_one_empty_column
     assert!(!cols.contains_key("办事指南"), "{cols:?}");
     // A page of text whose template has an empty list box is no empty column.
     assert!(cols.get("机构概况").is_none_or(|c| !c.3), "{cols:?}");
-    assert_eq!(s.stats["guides"]["read"], 1, "{}", s.stats["guides"]);
+    assert_eq!(s.stats.figures["guides"]["read"], 1, "{}", s.stats.figures["guides"]);
     assert!(of(&s, "freshness.unreadable").is_empty());
-    assert_eq!(s.stats["pages_rendered"], 0, "read without a browser");
+    assert_eq!(s.stats.pages_rendered, 0, "read without a browser");
 }
 
 /// Options with the browser as `render` says, the rest as for every fixture.
@@ -141,7 +141,7 @@ async fn lists_fetched_after_load_are_read_by_the_browser() {
     assert!(of(&s, "freshness.homepage_stale").is_empty(), "the drawn homepage shows 2024-07-09");
     assert!(of(&s, "freshness.unreadable").is_empty(), "{:?}", of(&s, "freshness.unreadable"));
     assert!(of(&s, "interaction.missing").is_empty(), "the channels the homepage's script writes are read");
-    assert!(s.stats["pages_rendered"].as_u64().unwrap() >= 3, "{:?}", s.stats);
+    assert!(s.stats.pages_rendered >= 3, "{:?}", s.stats);
     assert!(s.vetoes.is_empty(), "{:?}", s.vetoes);
     // The drawn pages are marked in the store.
     let site = &store.sites(out_run(&store)).unwrap()[0];
@@ -283,7 +283,7 @@ async fn a_vetos_evidence_page_is_photographed_and_named_in_the_finding() {
 async fn the_render_budget_bounds_the_pages_drawn_and_the_rest_say_so() {
     let render = RenderOptions { budget: 1, ..RenderOptions::default() };
     let (s, _store, _, _dir) = scan_json_lists(Some(render), Arc::new(Silent)).await;
-    assert_eq!(s.stats["pages_rendered"], 1, "{:?}", s.stats);
+    assert_eq!(s.stats.pages_rendered, 1, "{:?}", s.stats);
     // The homepage comes first and is drawn; the columns wait for a budget that is spent.
     assert!(of(&s, "freshness.homepage_stale").is_empty());
     let unread = of(&s, "freshness.unreadable");

@@ -40,7 +40,7 @@ async fn pages_that_cost_a_parser_dear_are_reported_and_the_crawl_goes_on() {
     assert!(find("/_t/parse/endtags").unwrap().evidence.contains(" s, then stopped"), "{unparsable:?}");
     // NUL bytes are dropped, not fatal; the ordinary page is read as ever.
     assert!(find("/_t/parse/nul").is_none());
-    assert!(s.stat("pages_fetched") >= 6, "{:?}", s.stats);
+    assert!(s.stats.pages_fetched >= 6, "{:?}", s.stats);
     assert!(of(s, "links.broken").is_empty(), "{:?}", of(s, "links.broken"));
 }
 

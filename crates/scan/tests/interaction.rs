@@ -19,7 +19,7 @@ async fn letters_guides_and_interpretations_in_every_layout() {
     }
     // Letters: eight in the list, read from definition-list, table and free-text pages; the
     // online-interview question is not an enquiry.
-    let fig = &s.stats["interaction"];
+    let fig = &s.stats.figures["interaction"];
     assert_eq!(fig["letters"], 8, "{fig}");
     assert_eq!(fig["replied"], 5, "{fig}");
     assert_eq!(fig["unanswered"], 1, "{fig}");
@@ -47,7 +47,7 @@ async fn letters_guides_and_interpretations_in_every_layout() {
     assert_eq!(zn2.detail["missing"], serde_json::json!(["办理时限", "收费标准"]));
     let zn3 = guides.iter().find(|f| f.page.as_deref().unwrap().ends_with("zn3.html")).unwrap();
     assert_eq!(zn3.detail["missing"], serde_json::json!(["办理材料"]));
-    assert_eq!(s.stats["guides"]["read"], 3);
+    assert_eq!(s.stats.figures["guides"]["read"], 3);
     assert!(of(&s, "service.missing").is_empty());
     // Interpretations: linked from the document, named by the interpretation column, missing;
     // the unnumbered work plan is not judged.
@@ -64,7 +64,7 @@ async fn letters_guides_and_interpretations_in_every_layout() {
     ] {
         assert!(of(&s, id).is_empty(), "{id}: {:?}", of(&s, id));
     }
-    assert_eq!(s.stats["identity"]["site_code"], "2101020001");
+    assert_eq!(s.stats.figures["identity"]["site_code"], "2101020001");
     assert_eq!(s.vetoes, ["interaction.unanswered"]);
 }
 
@@ -94,7 +94,7 @@ async fn a_mailbox_that_is_only_a_picture_is_no_channel() {
     let alt = of(&s, "accessibility.missing_alt");
     assert_eq!(alt[0].detail["images"], 1, "the banner; the mailbox picture has alt text");
     assert!(alt[0].detail["sample_images"][0].as_str().unwrap().ends_with("/img/banner.png"));
-    assert_eq!(s.stats["interaction"]["letters"], 0);
+    assert_eq!(s.stats.figures["interaction"]["letters"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,15 +104,15 @@ async fn a_site_without_https_is_reported_with_the_error() {
     o.https_check = true;
     o.https_port = Some(closed);
     let (s, _) = scan_with("interaction", o).await;
-    let https = &s.stats["https"];
-    assert_eq!(https["ok"], false, "{https}");
-    assert_eq!(https["address"], format!("127.0.0.1:{closed}"));
+    let https = s.stats.https.as_ref().unwrap();
+    assert!(!https.ok, "{https:?}");
+    assert_eq!(https.address, format!("127.0.0.1:{closed}"));
     let f = of(&s, "security.no_https");
     assert_eq!(f.len(), 1);
     assert!(f[0].evidence.contains("connection failed"), "{}", f[0].evidence);
     // Checked without the probe, the same site has no such finding.
     let (s, _) = scan_site("interaction").await;
-    assert!(of(&s, "security.no_https").is_empty() && s.stats.get("https").is_none());
+    assert!(of(&s, "security.no_https").is_empty() && s.stats.https.is_none());
 }
 
 /// Replies written as plain paragraphs after 回复单位/回复时间 (a table, a reply block, a
@@ -120,7 +120,7 @@ async fn a_site_without_https_is_reported_with_the_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlabelled_replies_after_the_reply_part_are_read_and_the_stock_one_caught() {
     let (s, _) = scan_site("stock-replies").await;
-    let fig = &s.stats["interaction"];
+    let fig = &s.stats.figures["interaction"];
     assert_eq!(fig["letters"], 6, "{fig}");
     assert_eq!(fig["replied"], 6, "{fig}");
     let stock = of(&s, "interaction.boilerplate_reply");

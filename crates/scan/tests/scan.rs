@@ -37,11 +37,11 @@ async fn a_county_site_is_crawled_checked_and_scored() {
     assert_eq!(s.url, site.url("/"));
     // Every page of the site: home, hub, guide, orphan (from the sitemap only), 5 list pages,
     // 39 articles, services, interaction ×3 — and the dead link of the homepage.
-    assert_eq!(s.stat("pages_fetched"), 53, "{:?}", s.stats);
-    assert_eq!(s.stat("pages_failed"), 1);
+    assert_eq!(s.stats.pages_fetched, 53, "{:?}", s.stats);
+    assert_eq!(s.stats.pages_failed, 1);
     assert_eq!(log.gets("/zwgk/orphan.html"), 1, "the sitemap's page is crawled");
     assert_eq!(log.gets("/admin/login.html"), 0, "robots.txt keeps /admin/ out");
-    assert_eq!(s.stat("robots_excluded"), 1);
+    assert_eq!(s.stats.robots_excluded, 1);
     for path in ["/", "/col/ywdt/index_1.html", "/art/2024/7/9/art_1001.html"] {
         assert_eq!(log.gets(path), 1, "{path} fetched exactly once");
     }
@@ -95,7 +95,7 @@ async fn an_interrupted_scan_resumes_without_fetching_again() {
     assert!(first.is_err(), "the first scan should have been cut off");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let run = st.latest_run().unwrap().unwrap();
-    assert_eq!(run.status, "running");
+    assert_eq!(run.status, sitecensus_store::RunStatus::Running);
     let site_id = st.sites(run.id).unwrap()[0].id;
     let stored: Vec<String> = st.pages(site_id).unwrap().into_iter().map(|p| p.url).collect();
     assert!(stored.len() > 3 && stored.len() < 53, "halfway: {} pages", stored.len());
@@ -103,7 +103,7 @@ async fn an_interrupted_scan_resumes_without_fetching_again() {
     assert!(out.resumed);
     assert_eq!(out.run.id, run.id, "the same run goes on");
     let s = &out.results.sites[0];
-    assert_eq!(s.stat("pages_fetched"), 53, "nothing lost");
+    assert_eq!(s.stats.pages_fetched, 53, "nothing lost");
     assert_eq!(st.pages(site_id).unwrap().len(), 53, "nothing doubled");
     for url in stored {
         let path = &url[site.url("").len()..];
@@ -159,7 +159,7 @@ async fn a_script_redirect_homepage_is_followed() {
     let (out, _st, _d) = scan_one(&site.url("/"), options()).await;
     let s = &out.results.sites[0];
     assert_eq!(s.final_url.as_deref(), Some(site.url("/portal/index.html").as_str()));
-    assert!(s.stat("pages_fetched") >= 5, "{:?}", s.stats);
+    assert!(s.stats.pages_fetched >= 5, "{:?}", s.stats);
     // Nothing wrong beyond notes (the fixture pages carry none of the national meta tags).
     assert!(s.findings.iter().all(|f| f.severity == Severity::Info), "{:#?}", s.findings);
 }
@@ -195,7 +195,7 @@ async fn crawler_traps_and_hostile_endpoints_do_not_stop_the_scan() {
     let out = scan(st.clone(), vec![SiteSpec::from_url(&site.url("/")).unwrap()], o, Arc::new(Silent)).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
     let s = &out.results.sites[0];
-    let cut = s.stats["urls_cut"].as_object().unwrap();
+    let cut = &s.stats.urls_cut;
     assert!(cut.contains_key("calendar beyond the years that matter"), "{cut:?}");
     assert!(cut.contains_key("repeating path segments"), "{cut:?}");
     let run = st.latest_run().unwrap().unwrap();
@@ -301,7 +301,7 @@ async fn ignore_robots_crawls_what_robots_keeps_out() {
     assert_eq!(log.gets("/admin/login.html"), 1);
     assert_eq!(log.gets("/robots.txt"), 0, "robots.txt is not even asked for");
     let s = &out.results.sites[0];
-    assert_eq!(s.stat("robots_excluded"), 0);
+    assert_eq!(s.stats.robots_excluded, 0);
     assert!(
         findings(s, "links.broken")
             .iter()
@@ -314,7 +314,7 @@ async fn a_missing_page_answered_with_the_homepage_is_caught_by_the_probe() {
     let site = serve_site("soft404-home").await;
     let (out, _st, _d) = scan_one(&site.url("/"), options()).await;
     let s = &out.results.sites[0];
-    assert_eq!(s.stats["soft404_probe"], true);
+    assert!(s.stats.soft404_probe);
     let broken = findings(s, "links.broken");
     assert_eq!(broken.len(), 1, "{broken:#?}");
     assert_eq!(broken[0].target.as_deref(), Some(site.url("/news/2.html").as_str()));
@@ -375,7 +375,7 @@ async fn the_user_agent_given_is_sent_and_robots_rules_for_sitecensus_still_appl
     let lines = asked.lock().unwrap().clone();
     assert!(lines.iter().all(|l| l.ends_with("+mailto:jiancha@example.gov.cn)")), "{lines:?}");
     assert!(!paths_of(&asked).iter().any(|p| p == "/a.html"), "{lines:?}");
-    assert_eq!(out.results.sites[0].stat("robots_excluded"), 1);
+    assert_eq!(out.results.sites[0].stats.robots_excluded, 1);
 }
 
 /// RFC 9309 by default: the site's own files obey its robots.txt as its pages do (a spreadsheet
@@ -390,7 +390,7 @@ async fn robots_txt_keeps_out_files_and_a_failing_robots_txt_keeps_out_everythin
     assert!(!paths.iter().any(|p| p.starts_with("/files/")), "{paths:?}");
     assert!(paths.iter().any(|p| p == "/a.html"), "{paths:?}");
     assert!(findings(s, "privacy.personal_data").is_empty());
-    assert_eq!(s.stat("robots_excluded"), 1);
+    assert_eq!(s.stats.robots_excluded, 1);
     // The same site with --ignore-robots: the file is read, and its ID numbers are a veto.
     let mut o = options();
     o.ignore_robots = true;
@@ -405,7 +405,7 @@ async fn robots_txt_keeps_out_files_and_a_failing_robots_txt_keeps_out_everythin
     let s = &out.results.sites[0];
     let paths = paths_of(&asked);
     assert_eq!(paths.iter().filter(|p| *p != "/robots.txt").collect::<Vec<_>>(), ["/"], "{paths:?}");
-    let robots = s.stats["robots"].as_object().unwrap().values().next().unwrap();
-    assert!(robots["status"].as_str().unwrap().contains("complete disallow"), "{robots}");
-    assert!(s.stat("robots_excluded") >= 1);
+    let robots = s.stats.robots.values().next().unwrap();
+    assert!(robots.status.contains("complete disallow"), "{robots:?}");
+    assert!(s.stats.robots_excluded >= 1);
 }

@@ -133,8 +133,8 @@ pub struct RunRow {
     pub started_at: String,
     /// When it finished, if it did.
     pub finished_at: Option<String>,
-    /// `running` or `done`.
-    pub status: String,
+    /// Where it stands.
+    pub status: RunStatus,
     /// The as-of of the scan (RFC 3339).
     pub as_of: String,
     /// The rubric it was scanned under.
@@ -143,43 +143,83 @@ pub struct RunRow {
     pub spec_hash: String,
     /// The scan options as JSON.
     pub options: String,
-    /// `scan`, or `census` for a round that workers share.
-    pub kind: String,
+    /// A scan, or a census round that workers share.
+    pub kind: RunKind,
     /// A census round's name ("2026年第4季度普查").
     pub name: Option<String>,
 }
 
-/// Where a site of a run stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SiteStatus {
-    /// Not crawled yet.
-    Pending,
-    /// Being crawled (in a census, under a worker's lease).
-    Crawling,
-    /// Crawled.
-    Done,
-    /// Given up (a census site every worker that took it died or timed out on).
-    Failed,
+/// A status or kind the store writes as a word: the enum, its words, and reading them back (JSON
+/// writes the same words: each is its variant's name in snake case).
+macro_rules! stored_words {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $word:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl $name {
+            /// The word the store writes.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word,)*
+                }
+            }
+
+            /// The value the store wrote as `s`.
+            #[must_use]
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($word => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+    };
 }
 
-impl SiteStatus {
-    /// The status as the store writes it.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SiteStatus::Pending => "pending",
-            SiteStatus::Crawling => "crawling",
-            SiteStatus::Done => "done",
-            SiteStatus::Failed => "failed",
-        }
+stored_words! {
+    /// Where a site of a run stands.
+    SiteStatus {
+        /// Not crawled yet.
+        Pending => "pending",
+        /// Being crawled (in a census, under a worker's lease).
+        Crawling => "crawling",
+        /// Crawled.
+        Done => "done",
+        /// Given up (a census site every worker that took it died or timed out on).
+        Failed => "failed",
     }
+}
 
-    /// The status the store wrote as `s`.
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        [SiteStatus::Pending, SiteStatus::Crawling, SiteStatus::Done, SiteStatus::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+stored_words! {
+    /// Where a run stands.
+    RunStatus {
+        /// Its sites are being crawled.
+        Running => "running",
+        /// A census round whose sites are crawled, being scored by one worker.
+        Scoring => "scoring",
+        /// Crawled and scored.
+        Done => "done",
+    }
+}
+
+stored_words! {
+    /// What a run is.
+    RunKind {
+        /// One `scan` (or `demo`) of its sites.
+        Scan => "scan",
+        /// A census round that `worker`s share.
+        Census => "census",
     }
 }
 
@@ -194,8 +234,8 @@ pub struct SiteRow {
     pub spec: SiteSpec,
     /// Where it stands.
     pub status: SiteStatus,
-    /// Crawl statistics (JSON object), once done.
-    pub stats: Option<serde_json::Value>,
+    /// Crawl statistics, once done.
+    pub stats: Option<sitecensus_core::CrawlStats>,
     /// The homepage fetch evidence (JSON), once fetched.
     pub homepage: Option<serde_json::Value>,
     /// Times a census worker took the site.
@@ -688,8 +728,8 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 let db = |e| self.err(e);
-                let json =
-                    |s: Option<String>| s.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| self.corrupt(e));
+                let stats: Option<String> = r.get(4).map_err(db)?;
+                let homepage: Option<String> = r.get(5).map_err(db)?;
                 Ok(SiteRow {
                     id: r.get(0).map_err(db)?,
                     ordinal: r.get(1).map_err(db)?,
@@ -698,8 +738,8 @@ impl Store {
                         let s: String = r.get(3).map_err(db)?;
                         SiteStatus::parse(&s).ok_or_else(|| self.corrupt(format!("site status {s:?}")))?
                     },
-                    stats: json(r.get(4).map_err(db)?)?,
-                    homepage: json(r.get(5).map_err(db)?)?,
+                    stats: stats.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| self.corrupt(e))?,
+                    homepage: homepage.map(|s| serde_json::from_str(&s)).transpose().map_err(|e| self.corrupt(e))?,
                     attempts: r.get(6).map_err(db)?,
                     error: r.get(7).map_err(db)?,
                 })
@@ -715,9 +755,9 @@ impl Store {
         &self,
         site_id: i64,
         status: SiteStatus,
-        stats: Option<&serde_json::Value>,
+        stats: Option<&sitecensus_core::CrawlStats>,
     ) -> Result<(), StoreError> {
-        let stats = stats.map(serde_json::Value::to_string);
+        let stats = stats.map(|s| serde_json::to_string(s).expect("statistics serialise"));
         self.with(|c| {
             match status {
                 SiteStatus::Pending | SiteStatus::Crawling => c.execute(
@@ -1189,17 +1229,23 @@ pub struct StoredPage {
     pub truncated: bool,
 }
 
+/// A stored word (a status, a kind) read back as its type.
+fn word<T>(r: &Row, column: usize, parse: fn(&str) -> Option<T>) -> Result<T, DbError> {
+    let s: String = r.get(column)?;
+    parse(&s).ok_or_else(|| DbError::Type { column, message: format!("{s:?} is not a value sitecensus writes") })
+}
+
 pub(crate) fn run_row(r: &Row) -> Result<RunRow, DbError> {
     Ok(RunRow {
         id: r.get(0)?,
         started_at: r.get(1)?,
         finished_at: r.get(2)?,
-        status: r.get(3)?,
+        status: word(r, 3, RunStatus::parse)?,
         as_of: r.get(4)?,
         rubric: r.get(5)?,
         spec_hash: r.get(6)?,
         options: r.get(7)?,
-        kind: r.get(8)?,
+        kind: word(r, 8, RunKind::parse)?,
         name: r.get(9)?,
     })
 }
@@ -1365,7 +1411,7 @@ mod tests {
             assert_eq!(store.link_sources(sid).unwrap().len(), 2, "{backend}");
             store.finish_run(run.id).unwrap();
             assert!(store.resumable_run("h1").unwrap().is_none(), "{backend}");
-            assert_eq!(store.latest_run().unwrap().unwrap().status, "done", "{backend}");
+            assert_eq!(store.latest_run().unwrap().unwrap().status, RunStatus::Done, "{backend}");
         }
     }
 
@@ -1375,12 +1421,13 @@ mod tests {
             let spec = SiteSpec::from_url("http://a.gov.cn/").unwrap();
             let old = store.create_run("2024-04-10T00:00:00+08:00", "gov-2019", "h1", "{}").unwrap();
             let old_site = store.add_sites(old.id, std::slice::from_ref(&spec)).unwrap().remove(0);
-            store.set_site_status(old_site.id, SiteStatus::Done, Some(&serde_json::json!({"pages": 3}))).unwrap();
+            let stats = sitecensus_core::CrawlStats { pages_fetched: 3, ..Default::default() };
+            store.set_site_status(old_site.id, SiteStatus::Done, Some(&stats)).unwrap();
             let new = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h2", "{}").unwrap();
             let site = store.add_sites(new.id, &[spec]).unwrap().remove(0);
             let (earlier, run) = store.earlier_site(site.id).unwrap().expect(backend);
             assert_eq!((earlier.id, run.id), (old_site.id, old.id), "{backend}");
-            assert_eq!(earlier.stats.unwrap()["pages"], 3, "{backend}");
+            assert_eq!(earlier.stats.unwrap().pages_fetched, 3, "{backend}");
             assert!(store.earlier_site(old_site.id).unwrap().is_none(), "{backend}: nothing before the first");
         }
     }
@@ -1449,7 +1496,7 @@ mod tests {
             let run = store
                 .create_census(Some("第4季度"), "2024-07-10T00:00:00+08:00", ("gov-2019", "t"), "h", "{}", &specs)
                 .unwrap();
-            assert_eq!(run.kind, "census", "{backend}");
+            assert_eq!(run.kind, RunKind::Census, "{backend}");
             match store.create_census(None, "2024-07-10T00:00:00+08:00", ("gov-2019", "t"), "h", "{}", &specs) {
                 Err(StoreError::Busy { by, .. }) => {
                     assert!(by.contains(&format!("round {}", run.id)), "{backend}: {by}")
