@@ -106,6 +106,8 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         json: Some(json.display().to_string()),
         jsonl: None,
         report: Some(report.clone()),
+        report_dir: None,
+        report_split: crate::ReportSplit::Region,
         xlsx: Some(xlsx.clone()),
         lang: a.lang,
         fail_on: None,

@@ -81,6 +81,15 @@ struct OutputArgs {
     /// default; headings in both).
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
+    /// Write the HTML report split into files in this folder, for a census: `index.html` (the
+    /// census summary and a table of the parts) and one self-contained file per region (or per
+    /// site, `--report-split site`) with its sites' ranking and sections.
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
+    /// How `--report-dir` splits the report: one file per region as the site list gives it, or
+    /// one per site.
+    #[arg(long, value_name = "region|site", default_value = "region", requires = "report_dir")]
+    report_split: ReportSplit,
     /// Write an Excel workbook here (summary, ranking, findings, columns; Chinese headers unless
     /// `--lang en`).
     #[arg(long, value_name = "FILE.xlsx")]
@@ -94,6 +103,15 @@ struct OutputArgs {
     /// not pass (`fail`): for CI jobs of a site's own web team.
     #[arg(long, value_name = "veto|fail")]
     fail_on: Option<FailOn>,
+}
+
+/// How `--report-dir` splits the report.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ReportSplit {
+    /// One file per region (`360102.html`; sites with no region in `no-region.html`).
+    Region,
+    /// One file per site (`site-1.html`, …).
+    Site,
 }
 
 /// What `--fail-on` fails the command on.

@@ -58,6 +58,15 @@ pub fn write_outputs(results: &Results, out: &OutputArgs) -> Result<()> {
         let lang = out.lang.unwrap_or(sitecensus_report::Lang::Zh);
         write_file(p, html::render_at(results, Some(folder), lang).as_bytes())?;
     }
+    if let Some(dir) = &out.report_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot make the folder {}", dir.display()))?;
+        let split = match out.report_split {
+            crate::ReportSplit::Region => html::Split::Region,
+            crate::ReportSplit::Site => html::Split::Site,
+        };
+        let lang = out.lang.unwrap_or(sitecensus_report::Lang::Zh);
+        html::render_split(results, dir, lang, split, |name, page| write_file(&dir.join(name), page.as_bytes()))?;
+    }
     if let Some(p) = &out.xlsx {
         let bytes = sitecensus_report::xlsx::render(results, out.lang.unwrap_or(sitecensus_report::Lang::Zh))
             .with_context(|| format!("cannot assemble the workbook {}", p.display()))?;

@@ -589,8 +589,17 @@ fn demo_scans_the_bundled_sites_with_nothing_to_install() {
     demo_results_hold(dir.path(), &out, &dir.path().join("sitecensus.db").display().to_string());
     // Scored again from the store, in Chinese: the finding lines and the evidence are Chinese,
     // read back from the store as the scan wrote them.
-    let (ok, out, err) = run(&["report", "--lang", "zh", "--json", "again.json"], dir.path());
+    let (ok, out, err) = run(&["report", "--lang", "zh", "--json", "again.json", "--report-dir", "split"], dir.path());
     assert!(ok, "{err}");
+    // The census report split by region: an index, and a file per region with its sites.
+    let split = dir.path().join("split");
+    let index = std::fs::read_to_string(split.join("index.html")).unwrap();
+    assert!(index.contains("<a href=\"360102.html\">360102 江西省南昌市东湖区</a>"), "the index lists the regions");
+    let region = std::fs::read_to_string(split.join("360102.html")).unwrap();
+    assert!(region.contains("东湖区人民政府") && !region.contains("西岭县人民政府"), "a region's file holds its sites");
+    assert!(region.contains("出现严重表述错误"), "its vetoes in the rubric's wording");
+    let files = std::fs::read_dir(&split).unwrap().count();
+    assert_eq!(files, 1 + 10, "the index and one file per region of the demo's twelve sites");
     assert!(out.contains("单项否决 站点无法访问（1 处）"), "the veto item in the rubric's wording: {out}");
     assert!(out.contains("首页尝试 2 次均失败：连接失败"), "the evidence in Chinese: {out}");
     assert!(out.contains("个网站：3 个合格，9 个不合格"), "{out}");

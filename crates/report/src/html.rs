@@ -1,19 +1,35 @@
-//! The HTML report: one self-contained file (inline CSS, no scripts, no outside requests). Every
-//! string that came from a crawled page is escaped by the template engine, and only http(s)
-//! URLs become links.
+//! The HTML report: one self-contained file (inline CSS, no scripts, no outside requests) — or,
+//! for a census, an index and one such file per region or per site. Every string that came from
+//! a crawled page is escaped by the template engine, and only http(s) URLs become links.
+
+use std::collections::HashMap;
+use std::path::Path;
 
 use askama::Template;
 
-use crate::{Lang, Results};
+use crate::summary::Rank;
+use crate::{Lang, Results, SiteResult};
 
 #[derive(Template)]
 #[template(path = "report.html")]
 struct Report<'a> {
     r: &'a Results,
+    /// Sites that pass and fail, of the page's sites.
     pass: usize,
     fail: usize,
     /// Each site's 1-based place in the results (its section's anchor), by the URL it was given as.
-    places: std::collections::HashMap<&'a str, usize>,
+    places: HashMap<&'a str, usize>,
+    /// Where each site's section is, by the URL it was given as (`#site-3`, `360102.html#site-3`).
+    hrefs: &'a HashMap<&'a str, String>,
+    /// The sites whose sections this page holds, each with its place.
+    sections: Vec<(usize, &'a SiteResult)>,
+    /// The ranking this page lists: every site, a part's, or none (a split report's index lists
+    /// its parts instead).
+    ranking: Vec<&'a Rank>,
+    /// A split report's parts, on its index.
+    parts: &'a [Part],
+    /// On a part's page, its title (the census summary is then on the index).
+    part: Option<String>,
     /// The folder the report is written to: screenshots are linked relative to it.
     base: Option<std::path::PathBuf>,
     /// The language of the findings' evidence and of check, severity, kind and level names (the
@@ -31,6 +47,14 @@ impl Report<'_> {
     /// A severity in the report's language (单项否决, 扣分, 预警, 提示).
     fn severity(&self, s: &sitecensus_core::Severity) -> &'static str {
         self.lang.severity(*s)
+    }
+
+    /// A verdict in the report's language (合格 / PASS).
+    fn verdict(&self, v: &sitecensus_score::Verdict) -> &'static str {
+        match v {
+            sitecensus_score::Verdict::Pass => self.lang.t(crate::Label::Pass),
+            sitecensus_score::Verdict::Fail => self.lang.t(crate::Label::Fail),
+        }
     }
 
     /// A check in the report's language: its Chinese name, or its id.
@@ -122,6 +146,11 @@ impl Report<'_> {
         self.places.get(url).copied()
     }
 
+    /// Where the section of the site given as `url` is.
+    fn href(&self, url: &str) -> Option<&str> {
+        self.hrefs.get(url).map(String::as_str)
+    }
+
     /// The link to a finding's screenshot (`detail.screenshot`): relative to the report's folder
     /// where it can be, else a `file:` address.
     fn screenshot(&self, f: &sitecensus_core::Finding) -> Option<String> {
@@ -148,11 +177,141 @@ pub fn render(results: &Results) -> String {
 
 /// Renders the report in `lang` to be written in `folder` (screenshots linked relative to it).
 #[must_use]
-pub fn render_at(results: &Results, folder: Option<&std::path::Path>, lang: Lang) -> String {
-    let pass = results.sites.iter().filter(|s| s.verdict == "pass").count();
+pub fn render_at(results: &Results, folder: Option<&Path>, lang: Lang) -> String {
+    let hrefs = results.sites.iter().enumerate().map(|(i, s)| (s.url.as_str(), format!("#site-{}", i + 1))).collect();
+    let sections: Vec<(usize, &SiteResult)> = results.sites.iter().enumerate().map(|(i, s)| (i + 1, s)).collect();
+    let ranking = results.summary.ranking.iter().collect();
+    page(results, folder, lang, &hrefs, sections, ranking, &[], None)
+}
+
+/// How a census report is split into files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// One file per region as the site list gives it (`360102.html`; sites with none in `no-region.html`).
+    Region,
+    /// One file per site (`site-1.html`, in the order of the results).
+    Site,
+}
+
+/// One file of a split report, as its index lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// What it holds: a region's code and name, or a site's name.
+    pub label: String,
+    /// Its file name, beside the index.
+    pub file: String,
+    /// Sites in it.
+    pub sites: usize,
+    /// Sites that pass.
+    pub pass: usize,
+    /// Their mean score.
+    pub mean_score: f64,
+}
+
+impl Part {
+    /// `pass / sites`.
+    #[must_use]
+    pub fn pass_rate(&self) -> f64 {
+        if self.sites == 0 { 0.0 } else { self.pass as f64 / self.sites as f64 }
+    }
+}
+
+/// Renders a census report split by `split` for `folder`: `index.html` (the census summary and
+/// its parts) first, then each part's file (its sites' ranking and sections), each handed to
+/// `write` as (file name, HTML) as soon as it is rendered, so a national round is never held whole.
+///
+/// # Errors
+/// What `write` returns.
+pub fn render_split<E>(
+    results: &Results,
+    folder: &Path,
+    lang: Lang,
+    split: Split,
+    mut write: impl FnMut(&str, &str) -> Result<(), E>,
+) -> Result<(), E> {
+    // Each part's file and sites, in the order the parts are listed.
+    let mut parts: Vec<(String, String, Vec<usize>)> = Vec::new();
+    let mut part_of: HashMap<String, usize> = HashMap::new();
+    for (i, s) in results.sites.iter().enumerate() {
+        let (key, label) = match split {
+            Split::Region => match s.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                Some(r) => (
+                    file_stem(r),
+                    crate::summary::Group { key: r.to_owned(), name: s.region_name.clone(), ..Default::default() }
+                        .label(),
+                ),
+                None => (
+                    "no-region".to_owned(),
+                    if lang == Lang::Zh { "未注明地区".to_owned() } else { "no region given".to_owned() },
+                ),
+            },
+            Split::Site => (format!("site-{}", i + 1), s.name.clone().unwrap_or_else(|| s.url.clone())),
+        };
+        let at = *part_of.entry(key.clone()).or_insert_with(|| {
+            parts.push((format!("{key}.html"), label, Vec::new()));
+            parts.len() - 1
+        });
+        parts[at].2.push(i);
+    }
+    if split == Split::Region {
+        parts.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let hrefs: HashMap<&str, String> = parts
+        .iter()
+        .flat_map(|(file, _, sites)| {
+            sites.iter().map(move |&i| (results.sites[i].url.as_str(), format!("{file}#site-{}", i + 1)))
+        })
+        .collect();
+    let listed: Vec<Part> = parts
+        .iter()
+        .map(|(file, label, sites)| {
+            let pass = sites.iter().filter(|&&i| results.sites[i].verdict == "pass").count();
+            let total: f64 = sites.iter().map(|&i| results.sites[i].score).sum();
+            Part {
+                label: label.clone(),
+                file: file.clone(),
+                sites: sites.len(),
+                pass,
+                mean_score: if sites.is_empty() { 0.0 } else { (total / sites.len() as f64 * 10.0).round() / 10.0 },
+            }
+        })
+        .collect();
+    write("index.html", &page(results, Some(folder), lang, &hrefs, Vec::new(), Vec::new(), &listed, None))?;
+    for ((file, label, sites), _) in parts.iter().zip(&listed) {
+        let urls: std::collections::HashSet<&str> = sites.iter().map(|&i| results.sites[i].url.as_str()).collect();
+        let ranking = results.summary.ranking.iter().filter(|k| urls.contains(k.url.as_str())).collect();
+        let sections = sites.iter().map(|&i| (i + 1, &results.sites[i])).collect();
+        write(file, &page(results, Some(folder), lang, &hrefs, sections, ranking, &[], Some(label.clone())))?;
+    }
+    Ok(())
+}
+
+/// A region code as a file name: its letters, digits and dashes, the rest `_`.
+fn file_stem(region: &str) -> String {
+    region.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
+}
+
+/// Renders one page of a report.
+#[allow(clippy::too_many_arguments, reason = "one page's parts, each named where it is called")]
+fn page<'a>(
+    results: &'a Results,
+    folder: Option<&Path>,
+    lang: Lang,
+    hrefs: &'a HashMap<&'a str, String>,
+    sections: Vec<(usize, &'a SiteResult)>,
+    ranking: Vec<&'a Rank>,
+    parts: &'a [Part],
+    part: Option<String>,
+) -> String {
+    let pass = if part.is_some() {
+        sections.iter().filter(|(_, s)| s.verdict == "pass").count()
+    } else {
+        results.sites.iter().filter(|s| s.verdict == "pass").count()
+    };
+    let of = if part.is_some() { sections.len() } else { results.sites.len() };
     let places = results.sites.iter().enumerate().map(|(i, s)| (s.url.as_str(), i + 1)).collect();
     let base = folder.map(|f| f.canonicalize().unwrap_or_else(|_| f.to_owned()));
-    Report { r: results, pass, fail: results.sites.len() - pass, places, base, lang }
+    Report { r: results, pass, fail: of - pass, places, hrefs, sections, ranking, parts, part, base, lang }
         .render()
         .expect("the report template renders")
 }

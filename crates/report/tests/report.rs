@@ -244,3 +244,54 @@ fn rectification_tells_new_persisting_and_fixed_findings_apart() {
     assert_eq!(statuses.iter().filter(|s| **s == "已整改").count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == "新增").count(), 1, "{statuses:?}");
 }
+
+#[test]
+fn a_census_report_splits_into_an_index_and_a_file_per_region_or_site() {
+    let mut r = results();
+    let mut second = r.sites[0].clone();
+    second.url = "http://www.b.gov.cn/".into();
+    second.region = Some("360102".into());
+    second.region_name = Some("江西省南昌市东湖区".into());
+    let mut third = second.clone();
+    third.url = "http://www.c.gov.cn/".into();
+    third.region = Some("../../etc/passwd".into());
+    third.region_name = None;
+    r.sites.push(second);
+    r.sites.push(third);
+    r.summarize();
+    let dir = std::env::temp_dir();
+    let mut files: Vec<(String, String)> = Vec::new();
+    html::render_split(&r, &dir, Lang::Zh, html::Split::Region, |name, page| {
+        files.push((name.to_owned(), page.to_owned()));
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["index.html", "360102.html", "______etc_passwd.html", "no-region.html"],
+        "a region is never a path"
+    );
+    let page = |name: &str| files.iter().find(|(n, _)| n == name).map(|(_, p)| p.as_str()).unwrap();
+    let index = page("index.html");
+    assert!(index.contains("<a href=\"360102.html\">360102 江西省南昌市东湖区</a>"), "the index lists its parts");
+    assert!(index.contains("<a href=\"no-region.html\">未注明地区</a>"));
+    assert!(!index.contains("<section id=\"site-"), "no site's section on the index");
+    assert!(index.contains("Vetoes by item"), "the census summary is on the index");
+    let region = page("360102.html");
+    assert!(region.contains("<section id=\"site-2\">") && !region.contains("<section id=\"site-1\">"));
+    assert!(region.contains("href=\"360102.html#site-2\""), "its ranking links to its own sections");
+    assert!(region.contains("<a href=\"index.html\">"), "and back to the index");
+    assert!(!region.contains("Vetoes by item"), "the summary is not repeated");
+    for (name, p) in &files {
+        assert!(!p.contains("<script"), "{name} carries no script");
+        assert!(!p.contains("<img src=x"), "{name} escapes the crawled text");
+    }
+    let mut per_site = Vec::new();
+    html::render_split(&r, &dir, Lang::En, html::Split::Site, |name, _| {
+        per_site.push(name.to_owned());
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    assert_eq!(per_site, ["index.html", "site-1.html", "site-2.html", "site-3.html"]);
+}
