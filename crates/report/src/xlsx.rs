@@ -197,6 +197,30 @@ fn groups(s: &mut Sheet<'_>, title: &str, groups: &[Group], lang: Lang) -> Resul
     Ok(())
 }
 
+/// A finding's structured detail as a person reads it in a cell: one `key: value` line per key,
+/// text as it is, lists of plain values joined with 、, anything deeper as compact JSON.
+fn detail_lines(detail: &serde_json::Map<String, serde_json::Value>) -> String {
+    use serde_json::Value;
+    let plain = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".to_owned(),
+        other => other.to_string(),
+    };
+    detail
+        .iter()
+        .map(|(k, v)| {
+            let shown = match v {
+                Value::Array(items) if items.iter().all(|i| !i.is_array() && !i.is_object()) => {
+                    items.iter().map(plain).collect::<Vec<_>>().join("、")
+                }
+                other => plain(other),
+            };
+            format!("{k}: {shown}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn site_name(s: &SiteResult) -> &str {
     s.name.as_deref().unwrap_or(&s.url)
 }
@@ -304,7 +328,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
             lang.t(Label::Evidence),
             lang.t(Label::Page),
             lang.t(Label::Target),
-            if lang == Lang::Zh { "详细数据（JSON）" } else { "detail (JSON)" },
+            if lang == Lang::Zh { "详细数据" } else { "detail" },
             if lang == Lang::Zh { "检查项编号" } else { "check id" },
         ])?;
         for site in &results.sites {
@@ -318,7 +342,7 @@ fn render_rows(results: &Results, lang: Lang, max_rows: u32) -> Result<Vec<u8>, 
                     Cell::Text(lang.evidence(f)),
                     Cell::Link(f.page.as_deref().unwrap_or("")),
                     Cell::Link(f.target.as_deref().unwrap_or("")),
-                    Cell::Owned(serde_json::to_string(&f.detail).unwrap_or_default()),
+                    Cell::Owned(detail_lines(&f.detail)),
                     Cell::Text(f.check.as_str()),
                 ])?;
             }

@@ -160,6 +160,7 @@ fn the_workbook_opens_with_a_row_per_finding_and_column_in_chinese_or_english() 
     assert_eq!(findings[1][4], "扣分");
     assert!(findings[1][5].contains("<img src=x onerror=alert(1)>"), "evidence kept as text: {:?}", findings[1]);
     assert!(findings[1][5].ends_with("（链接失效）"), "the evidence in Chinese: {:?}", findings[1]);
+    assert_eq!(findings[1][8], "on_homepage: true", "the detail as lines a person reads, not raw JSON");
     assert_eq!(findings[0][9], "检查项编号");
     assert_eq!(findings[1][9], "links.broken", "the id beside it, for filters and scripts");
     assert!(
