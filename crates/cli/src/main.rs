@@ -12,6 +12,7 @@ mod probe;
 mod progress;
 mod report;
 mod scan;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,10 @@ enum Command {
     Worker(census::WorkerArgs),
     /// Serve the bundled sample sites on loopback and scan them (nothing to install).
     Demo(demo::DemoArgs),
+    /// Serve the web app over a store: results by region and role, behind logins.
+    Serve(serve::ServeArgs),
+    /// The web app's users: `user add`, `user list`, `user disable`.
+    User(serve::UserArgs),
     /// Benchmark a full scan of a generated site on loopback (pages per second, peak memory).
     Bench(bench::BenchArgs),
     /// Print a shell's completion script (bash, zsh, fish, elvish, powershell) to standard output.
@@ -204,6 +209,8 @@ fn main() -> ExitCode {
             Command::Census(a) => census::run(a),
             Command::Worker(a) => census::worker(a).await,
             Command::Demo(a) => demo::run(a).await,
+            Command::Serve(a) => serve::run(a).await,
+            Command::User(a) => serve::user(a),
             Command::Bench(a) => bench::run(a).await,
             Command::Completions { shell } => {
                 let mut cmd = <Cli as clap::CommandFactory>::command();

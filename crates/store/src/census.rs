@@ -89,7 +89,7 @@ const LEASE_LOCK: i64 = 7_010_127_407;
 /// Leases and host turns are set and compared in it, never in a worker's own clock: workers on
 /// machines whose clocks disagree must still agree on when a lease runs out. SQLite's clock is
 /// the machine's that holds the file (every worker of a SQLite store runs there).
-fn clock_ms(pg: bool) -> &'static str {
+pub(crate) fn clock_ms(pg: bool) -> &'static str {
     if pg {
         "CAST(EXTRACT(EPOCH FROM statement_timestamp()) * 1000 AS BIGINT)"
     } else {

@@ -154,7 +154,7 @@ pub struct RunRow {
 macro_rules! stored_words {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $word:literal,)* }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vdoc])* $variant,)*
@@ -186,6 +186,9 @@ macro_rules! stored_words {
         }
     };
 }
+
+pub mod accounts;
+pub mod browse;
 
 stored_words! {
     /// Where a site of a run stands.

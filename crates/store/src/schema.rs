@@ -408,6 +408,44 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE findings ADD COLUMN evidence_zh TEXT;
         ALTER TABLE scored_findings ADD COLUMN evidence_zh TEXT;
         "),
+    // The web app (issue 14): users with a role and the region-code prefix or the sites they
+    // see, sessions by their token's digest, failed logins for rate limiting, and the audit log.
+    m(r"
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,
+            region TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE user_sites (
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            url TEXT NOT NULL,
+            PRIMARY KEY (user_id, url)
+        );
+        CREATE TABLE sessions (
+            token_digest TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE TABLE login_failures (
+            name TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX login_failures_name ON login_failures(name, at);
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_name TEXT,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX site_scores_url ON site_scores(scoring_id, url);
+        "),
 ];
 
 #[cfg(test)]

@@ -1,0 +1,474 @@
+//! Reading stored scorings for the web app: a census's figures, a page of its site list under
+//! filters, and one site's scorecard — always within what the reader may see (a region-code
+//! prefix, or a list of sites).
+
+use serde::Serialize;
+
+use crate::db::{Param, ToParam, p};
+use crate::{Store, StoreError};
+
+/// What a reader may see of a scoring.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Every site (the national office, an administrator, an auditor).
+    #[default]
+    All,
+    /// Sites whose region code starts with this prefix (`36` a province, `3601` a city).
+    Region(String),
+    /// These sites, by the URL they were given as (a site's own web team).
+    Sites(Vec<String>),
+}
+
+/// Filters, order and page of the site list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteQuery {
+    /// Text the name or the URL contains.
+    pub text: Option<String>,
+    /// The level as stored (`county`).
+    pub level: Option<String>,
+    /// A region-code prefix, within the scope.
+    pub region: Option<String>,
+    /// `pass` or `fail`.
+    pub verdict: Option<String>,
+    /// A veto item, in the rubric's wording.
+    pub veto_item: Option<String>,
+    /// A check the site has a finding of.
+    pub check: Option<String>,
+    /// The order.
+    pub sort: SiteSort,
+    /// The page, from 0.
+    pub page: u32,
+    /// Sites per page.
+    pub per_page: u32,
+}
+
+/// How the site list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SiteSort {
+    /// Passing sites first, then by score, best first (the ranking).
+    #[default]
+    Rank,
+    /// Lowest score first.
+    ScoreAsc,
+    /// By region code, then name.
+    Region,
+    /// By name.
+    Name,
+}
+
+impl SiteSort {
+    /// The order by its name in a URL (`rank`, `score`, `region`, `name`).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "rank" => SiteSort::Rank,
+            "score" => SiteSort::ScoreAsc,
+            "region" => SiteSort::Region,
+            "name" => SiteSort::Name,
+            _ => return None,
+        })
+    }
+
+    /// Its name in a URL.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteSort::Rank => "rank",
+            SiteSort::ScoreAsc => "score",
+            SiteSort::Region => "region",
+            SiteSort::Name => "name",
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            SiteSort::Rank => "CASE WHEN s.verdict = 'pass' THEN 0 ELSE 1 END, s.score DESC, s.url",
+            SiteSort::ScoreAsc => "s.score, s.url",
+            SiteSort::Region => "s.region, s.name, s.url",
+            SiteSort::Name => "s.name, s.url",
+        }
+    }
+}
+
+/// A finished scoring, as the app offers it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoringInfo {
+    /// Its id.
+    pub id: i64,
+    /// The run it scored.
+    pub run_id: i64,
+    /// The run's name (a census round's), where it has one.
+    pub run_name: Option<String>,
+    /// The rubric's id and title.
+    pub rubric: String,
+    /// The rubric's title.
+    pub rubric_title: String,
+    /// "Today" of the scoring.
+    pub as_of: String,
+    /// When it finished.
+    pub finished_at: String,
+}
+
+/// A site's line in a scoring.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteLine {
+    /// The site's id.
+    pub site_id: i64,
+    /// The URL it was given as.
+    pub url: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// Its level.
+    pub level: Option<String>,
+    /// Its region code.
+    pub region: Option<String>,
+    /// `pass` or `fail`.
+    pub verdict: String,
+    /// Its score.
+    pub score: f64,
+    /// How many veto items it met.
+    pub vetoes: i64,
+}
+
+/// A census's figures within a scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Overview {
+    /// Sites.
+    pub sites: i64,
+    /// Sites that pass.
+    pub pass: i64,
+    /// Their mean score.
+    pub mean_score: f64,
+    /// Sites failed by each veto item, most first.
+    pub vetoes: Vec<(String, i64)>,
+    /// Per region code: sites, passing sites, mean score.
+    pub regions: Vec<(String, i64, i64, f64)>,
+    /// Sites per score band (`<60`, `60–69`, …, `90–100`).
+    pub bands: Vec<(String, i64)>,
+}
+
+/// One site's scorecard in a scoring.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteCard {
+    /// Its line.
+    pub line: SiteLine,
+    /// Where its homepage ended up.
+    pub final_url: Option<String>,
+    /// Its homepage's title.
+    pub title: Option<String>,
+    /// Veto items met: (check, item, count).
+    pub vetoes: Vec<(String, String, i64)>,
+    /// Deductions: (check, item, count, points, capped).
+    pub deductions: Vec<(String, String, i64, f64, bool)>,
+    /// Findings at their final severity.
+    pub findings: Vec<ScoredFinding>,
+}
+
+/// A finding as a scoring stored it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoredFinding {
+    /// Its check.
+    pub check: String,
+    /// Its severity.
+    pub severity: String,
+    /// The page it was seen on.
+    pub page: Option<String>,
+    /// What it concerns.
+    pub target: Option<String>,
+    /// Its evidence in English.
+    pub evidence: String,
+    /// Its evidence in Chinese.
+    pub evidence_zh: Option<String>,
+}
+
+/// A query's arguments, owned while it is built.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+impl ToParam for Arg {
+    fn param(&self) -> Param<'_> {
+        match self {
+            Arg::Int(i) => Param::Int(*i),
+            Arg::Text(s) => Param::Text(s),
+        }
+    }
+}
+
+/// A WHERE clause over `site_scores s` of one scoring, built with numbered placeholders.
+struct Where {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn new(scoring_id: i64, scope: &Scope) -> Self {
+        let mut w = Where { sql: "s.scoring_id = ?1".to_owned(), args: vec![Arg::Int(scoring_id)] };
+        match scope {
+            Scope::All => {}
+            Scope::Region(prefix) => w.like("s.region", prefix, false),
+            Scope::Sites(urls) if urls.is_empty() => w.sql.push_str(" AND 1 = 0"),
+            Scope::Sites(urls) => {
+                let marks: Vec<String> = urls.iter().map(|u| w.arg(Arg::Text(u.clone()))).collect();
+                w.sql.push_str(&format!(" AND s.url IN ({})", marks.join(", ")));
+            }
+        }
+        w
+    }
+
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("?{}", self.args.len())
+    }
+
+    fn eq(&mut self, column: &str, value: &str) {
+        let m = self.arg(Arg::Text(value.to_owned()));
+        self.sql.push_str(&format!(" AND {column} = {m}"));
+    }
+
+    /// `column` starts with (or, `anywhere`, contains) `text`, its `%` and `_` taken literally.
+    fn like(&mut self, column: &str, text: &str, anywhere: bool) {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = if anywhere { format!("%{escaped}%") } else { format!("{escaped}%") };
+        let m = self.arg(Arg::Text(pattern));
+        self.sql.push_str(&format!(" AND {column} LIKE {m} ESCAPE '\\'"));
+    }
+
+    fn filter(&mut self, q: &SiteQuery) {
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let escaped = t.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let m = self.arg(Arg::Text(format!("%{escaped}%")));
+            self.sql.push_str(&format!(" AND (s.name LIKE {m} ESCAPE '\\' OR s.url LIKE {m} ESCAPE '\\')"));
+        }
+        if let Some(l) = q.level.as_deref().filter(|v| !v.is_empty()) {
+            self.eq("s.level", l);
+        }
+        if let Some(r) = q.region.as_deref().filter(|v| !v.is_empty()) {
+            self.like("s.region", r, false);
+        }
+        if let Some(v) = q.verdict.as_deref().filter(|v| !v.is_empty()) {
+            self.eq("s.verdict", v);
+        }
+        if let Some(item) = q.veto_item.as_deref().filter(|v| !v.is_empty()) {
+            let m = self.arg(Arg::Text(item.to_owned()));
+            self.sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM site_vetoes v WHERE v.scoring_id = s.scoring_id AND v.site_id = s.site_id AND v.item = {m})"
+            ));
+        }
+        if let Some(check) = q.check.as_deref().filter(|v| !v.is_empty()) {
+            let m = self.arg(Arg::Text(check.to_owned()));
+            self.sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM scored_findings f WHERE f.scoring_id = s.scoring_id AND f.site_id = s.site_id AND f.check_id = {m})"
+            ));
+        }
+    }
+
+    fn params(&self) -> Vec<Param<'_>> {
+        self.args.iter().map(ToParam::param).collect()
+    }
+}
+
+fn site_line(r: &crate::db::Row) -> Result<SiteLine, crate::DbError> {
+    Ok(SiteLine {
+        site_id: r.get(0)?,
+        url: r.get(1)?,
+        name: r.get(2)?,
+        level: r.get(3)?,
+        region: r.get(4)?,
+        verdict: r.get(5)?,
+        score: r.get(6)?,
+        vetoes: r.get(7)?,
+    })
+}
+
+const LINE_COLUMNS: &str = "s.site_id, s.url, s.name, s.level, s.region, s.verdict, s.score, s.vetoes";
+
+impl Store {
+    /// The finished scorings, newest first.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn finished_scorings(&self) -> Result<Vec<ScoringInfo>, StoreError> {
+        self.with(|c| {
+            c.query(
+                "SELECT g.id, g.run_id, r.name, g.rubric, g.rubric_title, g.as_of, g.finished_at
+                 FROM scorings g JOIN runs r ON r.id = g.run_id WHERE g.finished_at IS NOT NULL ORDER BY g.id DESC",
+                p![],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(ScoringInfo {
+                    id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    run_name: r.get(2)?,
+                    rubric: r.get(3)?,
+                    rubric_title: r.get(4)?,
+                    as_of: r.get(5)?,
+                    finished_at: r.get(6)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    /// A scoring's figures within `scope`.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn overview(&self, scoring_id: i64, scope: &Scope) -> Result<Overview, StoreError> {
+        let w = Where::new(scoring_id, scope);
+        self.with(|c| {
+            let params = w.params();
+            let head = c.query_one(
+                &format!(
+                    "SELECT count(*), coalesce(sum(CASE WHEN s.verdict = 'pass' THEN 1 ELSE 0 END), 0), coalesce(avg(s.score), 0)
+                     FROM site_scores s WHERE {}",
+                    w.sql
+                ),
+                &params,
+            )?;
+            let vetoes = c
+                .query(
+                    &format!(
+                        "SELECT v.item, count(DISTINCT v.site_id) AS n FROM site_vetoes v
+                         JOIN site_scores s ON s.scoring_id = v.scoring_id AND s.site_id = v.site_id
+                         WHERE {} GROUP BY v.item ORDER BY n DESC, v.item",
+                        w.sql
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let regions = c
+                .query(
+                    &format!(
+                        "SELECT coalesce(s.region, ''), count(*), sum(CASE WHEN s.verdict = 'pass' THEN 1 ELSE 0 END), avg(s.score)
+                         FROM site_scores s WHERE {} GROUP BY coalesce(s.region, '') ORDER BY 1",
+                        w.sql
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let bands = c
+                .query(
+                    &format!(
+                        "SELECT CASE WHEN s.score < 60 THEN 0 WHEN s.score < 70 THEN 1 WHEN s.score < 80 THEN 2
+                                     WHEN s.score < 90 THEN 3 ELSE 4 END AS band, count(*)
+                         FROM site_scores s WHERE {} GROUP BY 1 ORDER BY 1",
+                        w.sql
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| {
+                    let band: i64 = r.get(0)?;
+                    let name = ["<60", "60–69", "70–79", "80–89", "90–100"][band.clamp(0, 4) as usize];
+                    Ok((name.to_owned(), r.get(1)?))
+                })
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            Ok(Overview {
+                sites: head.get(0)?,
+                pass: head.get(1)?,
+                mean_score: head.get(2)?,
+                vetoes,
+                regions,
+                bands,
+            })
+        })
+    }
+
+    /// A page of a scoring's site list within `scope`, under `q`: the sites that match in all,
+    /// and the page's.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn site_lines(
+        &self,
+        scoring_id: i64,
+        scope: &Scope,
+        q: &SiteQuery,
+    ) -> Result<(i64, Vec<SiteLine>), StoreError> {
+        let mut w = Where::new(scoring_id, scope);
+        w.filter(q);
+        let per_page = q.per_page.clamp(1, 500);
+        self.with(|c| {
+            let params = w.params();
+            let total: i64 =
+                c.query_one(&format!("SELECT count(*) FROM site_scores s WHERE {}", w.sql), &params)?.get(0)?;
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {LINE_COLUMNS} FROM site_scores s WHERE {} ORDER BY {} LIMIT {per_page} OFFSET {}",
+                        w.sql,
+                        q.sort.order_by(),
+                        u64::from(q.page) * u64::from(per_page)
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(site_line)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((total, rows))
+        })
+    }
+
+    /// One site's scorecard in a scoring, if the site is in it and within `scope`.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn site_card(&self, scoring_id: i64, site_id: i64, scope: &Scope) -> Result<Option<SiteCard>, StoreError> {
+        let mut w = Where::new(scoring_id, scope);
+        let m = w.arg(Arg::Int(site_id));
+        w.sql.push_str(&format!(" AND s.site_id = {m}"));
+        self.with(|c| {
+            let Some(r) = c.query_opt(
+                &format!("SELECT {LINE_COLUMNS}, s.final_url, s.title FROM site_scores s WHERE {}", w.sql),
+                &w.params(),
+            )?
+            else {
+                return Ok(None);
+            };
+            let line = site_line(&r)?;
+            let (final_url, title) = (r.get(8)?, r.get(9)?);
+            let vetoes = c
+                .query(
+                    "SELECT check_id, item, count FROM site_vetoes WHERE scoring_id = ?1 AND site_id = ?2 ORDER BY check_id, item",
+                    p![scoring_id, site_id],
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let deductions = c
+                .query(
+                    "SELECT check_id, item, count, points, capped FROM site_deductions WHERE scoring_id = ?1 AND site_id = ?2 ORDER BY check_id",
+                    p![scoring_id, site_id],
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let findings = c
+                .query(
+                    "SELECT check_id, severity, page, target, evidence, evidence_zh FROM scored_findings
+                     WHERE scoring_id = ?1 AND site_id = ?2 ORDER BY id",
+                    p![scoring_id, site_id],
+                )?
+                .iter()
+                .map(|r| {
+                    Ok(ScoredFinding {
+                        check: r.get(0)?,
+                        severity: r.get(1)?,
+                        page: r.get(2)?,
+                        target: r.get(3)?,
+                        evidence: r.get(4)?,
+                        evidence_zh: r.get(5)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            Ok(Some(SiteCard { line, final_url, title, vetoes, deductions, findings }))
+        })
+    }
+}

@@ -1,0 +1,589 @@
+//! The inspection office's web app (`sitecensus serve`): a census's results by region and role,
+//! behind logins. Server-rendered (axum and askama; no script at all), Chinese first with English
+//! beside it. Every page but the login asks for a session; every form carries the session's CSRF
+//! token; every crawled string is escaped by the templates; an office sees only its region's
+//! sites and a site's team only its sites — a site out of scope is "not found", as one that is
+//! not there.
+
+pub mod auth;
+
+use std::sync::{Arc, LazyLock};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use sitecensus_core::{CheckId, Level};
+use sitecensus_store::Store;
+use sitecensus_store::accounts::{Role, Session};
+use sitecensus_store::browse::{Scope, ScoringInfo, SiteQuery, SiteSort};
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "sc_session";
+/// The login form's CSRF cookie (before there is a session).
+const LOGIN_COOKIE: &str = "sc_login";
+/// How long a session lasts (8 hours: a working day).
+const SESSION_SECS: i64 = 8 * 3600;
+/// Failed logins under one name within [`FAILURE_WINDOW_SECS`] after which logins under it are
+/// refused until the window has passed.
+const MAX_FAILURES: i64 = 5;
+/// The window failed logins are counted over (15 minutes).
+const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+/// Sites per page of the site list.
+const PER_PAGE: u32 = 50;
+/// What every page may load: nothing from outside, no script at all, its own inline styles.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// What the handlers share.
+#[derive(Clone)]
+struct App {
+    store: Arc<Store>,
+    /// Whether cookies are marked `Secure` (the app is served over HTTPS, or behind a proxy that is).
+    secure_cookies: bool,
+}
+
+/// The app's routes over a store. `secure_cookies` marks the cookies `Secure`: set it when the
+/// app is reached over HTTPS.
+pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
+    Router::new()
+        .route("/", get(overview))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/sites", get(sites))
+        .route("/sites/{id}", get(site))
+        .route("/audit", get(audit))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(App { store, secure_cookies })
+}
+
+/// Serves the app on `listener` until the process ends.
+///
+/// # Errors
+/// When the listener fails.
+pub async fn serve(store: Arc<Store>, listener: tokio::net::TcpListener, secure_cookies: bool) -> std::io::Result<()> {
+    axum::serve(listener, router(store, secure_cookies)).await
+}
+
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, sitecensus_store::StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            tracing::error!("store: {e}");
+            Err(message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "出错了 Error",
+                "数据库出错，请稍后再试。The store failed; try again later.",
+            ))
+        }
+        Err(e) => {
+            tracing::error!("store task: {e}");
+            Err(message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "The request failed."))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct Message<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+fn message(status: StatusCode, title: &str, text: &str) -> Response {
+    (status, Html(Message { title, message: text }.render().unwrap_or_default())).into_response()
+}
+
+fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "未找到 Not found",
+        "没有这个页面，或您无权查看。There is no such page, or it is not yours to see.",
+    )
+}
+
+fn page(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("template: {e}");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "The page could not be drawn.")
+        }
+    }
+}
+
+/// A cookie's value from the request.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn set_cookie(app: &App, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if app.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
+        .expect("cookie values are hex")
+}
+
+/// The session of the request, or the way to the login page.
+async fn session(app: &App, headers: &HeaderMap) -> Result<Session, Response> {
+    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 64) else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    let digest = auth::token_digest(token);
+    let store = app.store.clone();
+    match blocking(move || store.session(&digest)).await? {
+        Some(s) => Ok(s),
+        None => Err(Redirect::to("/login").into_response()),
+    }
+}
+
+/// Whether a form's CSRF token is the session's (compared in constant time).
+fn csrf_ok(expected: &str, given: &str) -> bool {
+    expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn refused_csrf() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "请求被拒绝 Refused",
+        "表单已过期或来源不明，请刷新页面后再试。The form's token is missing or wrong: reload the page and try again.",
+    )
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    error: Option<&'static str>,
+}
+
+async fn login_form(State(app): State<App>) -> Response {
+    login_page(&app, None, StatusCode::OK)
+}
+
+fn login_page(app: &App, error: Option<&'static str>, status: StatusCode) -> Response {
+    let Ok(csrf) = auth::random_hex(32) else {
+        return message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "No random bytes.");
+    };
+    let mut r = page(&LoginPage { csrf: csrf.clone(), error });
+    *r.status_mut() = status;
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(app, LOGIN_COOKIE, &csrf, 3600));
+    r
+}
+
+/// The login form.
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    if !cookie(&headers, LOGIN_COOKIE).is_some_and(|c| csrf_ok(c, &f.csrf)) {
+        return refused_csrf();
+    }
+    let (Ok(token), Ok(csrf)) = (auth::random_hex(32), auth::random_hex(32)) else {
+        return message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "No random bytes.");
+    };
+    let store = app.store.clone();
+    let name = f.name.trim().to_owned();
+    let checked = blocking(move || {
+        if store.failed_logins(&name, FAILURE_WINDOW_SECS)? >= MAX_FAILURES {
+            store.audit(Some(&name), "login_refused", "too many failed logins")?;
+            return Ok(Err(true));
+        }
+        let user = store.user(&name)?.filter(|u| !u.disabled);
+        // An unknown name costs a hash too, so that timing does not tell which names exist.
+        let hash = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
+        let right = auth::verify_password(&f.password, hash);
+        if let Some(user) = user.filter(|_| right) {
+            store.start_session(&auth::token_digest(&token), user.id, &csrf, SESSION_SECS)?;
+            store.audit(Some(&user.name), "login", "")?;
+            return Ok(Ok(token));
+        }
+        store.note_failed_login(&name, FAILURE_WINDOW_SECS)?;
+        store.audit(None, "login_failed", &format!("name {name:?}"))?;
+        Ok(Err(false))
+    })
+    .await;
+    match checked {
+        Err(r) => r,
+        Ok(Ok(token)) => {
+            let mut r = Redirect::to("/").into_response();
+            r.headers_mut().append(header::SET_COOKIE, set_cookie(&app, SESSION_COOKIE, &token, SESSION_SECS));
+            r.headers_mut().append(header::SET_COOKIE, set_cookie(&app, LOGIN_COOKIE, "", 0));
+            r
+        }
+        Ok(Err(true)) => login_page(
+            &app,
+            Some("登录失败次数过多，请 15 分钟后再试。Too many failed logins: try again in 15 minutes."),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        Ok(Err(false)) => login_page(&app, Some("用户名或密码错误。Wrong name or password."), StatusCode::UNAUTHORIZED),
+    }
+}
+
+/// A hash of a random password nobody has, checked against when the name is unknown.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| auth::random_hex(16).and_then(|p| auth::hash_password(&p)).unwrap_or_default());
+
+/// A form that carries only its CSRF token.
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(app): State<App>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&s.csrf, &f.csrf) {
+        return refused_csrf();
+    }
+    let digest = cookie(&headers, SESSION_COOKIE).map(auth::token_digest).unwrap_or_default();
+    let store = app.store.clone();
+    let name = s.user.name.clone();
+    if let Err(r) = blocking(move || {
+        store.end_session(&digest)?;
+        store.audit(Some(&name), "logout", "")
+    })
+    .await
+    {
+        return r;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(&app, SESSION_COOKIE, "", 0));
+    r
+}
+
+/// The navigation bar's facts about the user.
+struct Nav {
+    user: String,
+    role: &'static str,
+    region: Option<String>,
+    csrf: String,
+    admin: bool,
+}
+
+fn nav(s: &Session) -> Nav {
+    let role = match s.user.role {
+        Role::Admin => "管理员 admin",
+        Role::National => "国家 national office",
+        Role::Province => "省级 provincial office",
+        Role::City => "市级 city office",
+        Role::SiteTeam => "网站 site team",
+        Role::Auditor => "审计 auditor",
+    };
+    Nav {
+        user: s.user.name.clone(),
+        role,
+        region: s.user.region.clone(),
+        csrf: s.csrf.clone(),
+        admin: s.user.role == Role::Admin,
+    }
+}
+
+/// Labels shared by the pages.
+trait Labels {
+    fn verdict(&self, v: &str) -> &'static str {
+        if v == "pass" { "合格" } else { "不合格" }
+    }
+    fn level(&self, l: &str) -> String {
+        Level::parse(l).map_or_else(|| l.to_owned(), |l| l.name_zh().to_owned())
+    }
+    fn region_label(&self, code: &str) -> String {
+        if code.is_empty() {
+            return "未注明 none".to_owned();
+        }
+        sitecensus_core::region::label(code)
+    }
+    fn check_name<'a>(&self, id: &'a str) -> &'a str {
+        CheckId::parse(id).map_or(id, |c| c.name_zh())
+    }
+    fn severity(&self, s: &str) -> &'static str {
+        match s {
+            "veto" => "单项否决",
+            "deduct" => "扣分",
+            "warn" => "预警",
+            _ => "提示",
+        }
+    }
+    fn linkable(&self, url: &str) -> bool {
+        let l = url.trim_start().to_ascii_lowercase();
+        l.starts_with("http://") || l.starts_with("https://")
+    }
+}
+
+/// The scoring a page shows: the one asked for if it is finished, else the latest.
+fn pick(scorings: &[ScoringInfo], asked: Option<i64>) -> Option<ScoringInfo> {
+    asked.and_then(|id| scorings.iter().find(|s| s.id == id)).or_else(|| scorings.first()).cloned()
+}
+
+#[derive(Deserialize, Default)]
+struct OverviewQuery {
+    scoring: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    nav: Nav,
+    scoring: Option<ScoringInfo>,
+    scorings: Vec<ScoringInfo>,
+    o: sitecensus_store::browse::Overview,
+}
+
+impl Labels for OverviewPage {}
+
+impl OverviewPage {
+    fn pass_rate(&self) -> f64 {
+        self.rate(&self.o.pass, &self.o.sites)
+    }
+    fn rate(&self, pass: &i64, n: &i64) -> f64 {
+        if *n == 0 { 0.0 } else { *pass as f64 / *n as f64 }
+    }
+    fn bar(&self, n: &i64) -> i64 {
+        if self.o.sites == 0 { 0 } else { n * 300 / self.o.sites }
+    }
+}
+
+async fn overview(State(app): State<App>, headers: HeaderMap, Query(q): Query<OverviewQuery>) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let scope = auth::scope_of(&s.user);
+    let store = app.store.clone();
+    let loaded = blocking(move || {
+        let scorings = store.finished_scorings()?;
+        let scoring = pick(&scorings, q.scoring);
+        let o = match &scoring {
+            Some(g) => store.overview(g.id, &scope)?,
+            None => sitecensus_store::browse::Overview::default(),
+        };
+        Ok((scorings, scoring, o))
+    })
+    .await;
+    match loaded {
+        Ok((scorings, scoring, o)) => page(&OverviewPage { nav: nav(&s), scoring, scorings, o }),
+        Err(r) => r,
+    }
+}
+
+/// The site list's filters as the URL carries them.
+#[derive(Deserialize, Default, Clone)]
+struct SitesQuery {
+    scoring: Option<i64>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    verdict: String,
+    #[serde(default)]
+    veto: String,
+    #[serde(default)]
+    check: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: u32,
+}
+
+impl SitesQuery {
+    /// The list's address with these filters on page `page`.
+    fn url(&self, scoring: i64, page: u32) -> String {
+        let enc = |s: &str| -> String {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        };
+        format!(
+            "/sites?scoring={scoring}&q={}&level={}&region={}&verdict={}&veto={}&check={}&sort={}&page={page}",
+            enc(&self.q),
+            enc(&self.level),
+            enc(&self.region),
+            enc(&self.verdict),
+            enc(&self.veto),
+            enc(&self.check),
+            enc(&self.sort)
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sites.html")]
+struct SitesPage {
+    nav: Nav,
+    scoring_id: i64,
+    f: SitesQuery,
+    total: i64,
+    lines: Vec<sitecensus_store::browse::SiteLine>,
+    page: u32,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    levels: Vec<(&'static str, &'static str)>,
+    checks: Vec<(&'static str, &'static str)>,
+    sorts: Vec<(&'static str, &'static str)>,
+}
+
+impl Labels for SitesPage {}
+
+async fn sites(State(app): State<App>, headers: HeaderMap, Query(f): Query<SitesQuery>) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let scope = auth::scope_of(&s.user);
+    let q = SiteQuery {
+        text: Some(f.q.clone()),
+        level: Some(f.level.clone()),
+        region: Some(f.region.trim().to_owned()),
+        verdict: Some(f.verdict.clone()),
+        veto_item: Some(f.veto.clone()),
+        check: Some(f.check.clone()),
+        sort: SiteSort::parse(&f.sort).unwrap_or_default(),
+        page: f.page,
+        per_page: PER_PAGE,
+    };
+    let store = app.store.clone();
+    let asked = f.scoring;
+    let loaded = blocking(move || {
+        let scorings = store.finished_scorings()?;
+        let Some(scoring) = pick(&scorings, asked) else { return Ok(None) };
+        let (total, lines) = store.site_lines(scoring.id, &scope, &q)?;
+        Ok(Some((scoring.id, total, lines)))
+    })
+    .await;
+    let (scoring_id, total, lines) = match loaded {
+        Ok(Some(v)) => v,
+        Ok(None) => return Redirect::to("/").into_response(),
+        Err(r) => return r,
+    };
+    let pages = ((total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE)).max(1);
+    let prev = (f.page > 0).then(|| f.url(scoring_id, f.page - 1));
+    let next = (i64::from(f.page) + 1 < pages).then(|| f.url(scoring_id, f.page + 1));
+    let levels = [Level::National, Level::Provincial, Level::City, Level::County, Level::Township]
+        .iter()
+        .map(|l| (l.as_str(), l.name_zh()))
+        .collect();
+    let checks = CheckId::ALL.iter().map(|c| (c.as_str(), c.name_zh())).collect();
+    let sorts = vec![
+        ("rank", "排名 rank"),
+        ("score", "得分从低到高 lowest score"),
+        ("region", "地区 region"),
+        ("name", "名称 name"),
+    ];
+    page(&SitesPage {
+        nav: nav(&s),
+        scoring_id,
+        page: f.page,
+        f,
+        total,
+        lines,
+        pages,
+        prev,
+        next,
+        levels,
+        checks,
+        sorts,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "site.html")]
+struct SitePage {
+    nav: Nav,
+    c: sitecensus_store::browse::SiteCard,
+}
+
+impl Labels for SitePage {}
+
+async fn site(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<OverviewQuery>,
+) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(site_id) = id.parse::<i64>() else { return not_found() };
+    let scope = auth::scope_of(&s.user);
+    let store = app.store.clone();
+    let loaded = blocking(move || {
+        let scorings = store.finished_scorings()?;
+        let Some(scoring) = pick(&scorings, q.scoring) else { return Ok(None) };
+        store.site_card(scoring.id, site_id, &scope)
+    })
+    .await;
+    match loaded {
+        Ok(Some(c)) => page(&SitePage { nav: nav(&s), c }),
+        Ok(None) => not_found(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Nav,
+    lines: Vec<sitecensus_store::accounts::AuditLine>,
+}
+
+async fn audit(State(app): State<App>, headers: HeaderMap) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if s.user.role != Role::Admin {
+        return not_found();
+    }
+    let store = app.store.clone();
+    match blocking(move || store.audit_log(500)).await {
+        Ok(lines) => page(&AuditPage { nav: nav(&s), lines }),
+        Err(r) => r,
+    }
+}
+
+/// What a scope lets a user see, said for the command line (`user list`).
+#[must_use]
+pub fn describe_scope(scope: &Scope) -> String {
+    match scope {
+        Scope::All => "all sites".to_owned(),
+        Scope::Region(p) => format!("region codes {p}…"),
+        Scope::Sites(s) => format!("{} site(s)", s.len()),
+    }
+}

@@ -1,0 +1,278 @@
+//! The web app over HTTP on loopback, on both stores: logins and sessions, CSRF, rate limiting,
+//! what each role may see (every route tried out of scope), filters, escaping, the audit log.
+
+use std::sync::Arc;
+
+use sitecensus_core::{CheckId, Finding, Severity, SiteSpec};
+use sitecensus_score::{Deduction, VetoHit};
+use sitecensus_store::SiteScore;
+use sitecensus_store::Store;
+use sitecensus_store::accounts::Role;
+use sitecensus_web::auth::hash_password;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// An answer: status, headers (lowercase names), body.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The value a Set-Cookie header gives `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == "set-cookie")
+            .filter_map(|(_, v)| v.split(';').next()?.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+
+    /// The CSRF token a page's form carries.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+        self.body[at..at + 64].to_owned()
+    }
+}
+
+/// One HTTP/1.1 request over a new connection, read to its end: the test's client is as plain as
+/// the protocol, so that nothing it does hides what the server does.
+async fn request(addr: std::net::SocketAddr, method: &str, path: &str, cookie: &str, form: Option<&str>) -> Answer {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = form.unwrap_or("");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if !cookie.is_empty() {
+        req.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if form.is_some() {
+        req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    // Bodies come whole or chunked: the chunk sizes do not matter to what the tests look for.
+    Answer { status, headers, body: body.to_owned() }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Logs in and gives the session cookie (or the failed answer).
+async fn login(addr: std::net::SocketAddr, name: &str, password: &str) -> Result<String, Answer> {
+    let form = request(addr, "GET", "/login", "", None).await;
+    let csrf = form.csrf();
+    let login_cookie = format!("sc_login={}", form.cookie("sc_login").unwrap());
+    let body = format!("name={}&password={}&csrf={csrf}", enc(name), enc(password));
+    let a = request(addr, "POST", "/login", &login_cookie, Some(&body)).await;
+    match a.cookie("sc_session") {
+        Some(token) if a.status == 303 => Ok(format!("sc_session={token}")),
+        _ => Err(a),
+    }
+}
+
+/// A census of three sites — two in 江西 (36…), one in 广东 (44…) — and the app's users.
+fn census(store: &Store) -> Vec<i64> {
+    let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h", "{}").unwrap();
+    let specs: Vec<SiteSpec> = ["http://a.jx.gov.cn/", "http://b.jx.gov.cn/", "http://c.gd.gov.cn/"]
+        .iter()
+        .map(|u| SiteSpec::from_url(u).unwrap())
+        .collect();
+    let rows = store.add_sites(run.id, &specs).unwrap();
+    let scoring = store
+        .start_scoring(run.id, ("gov-2019", "政府网站与政务新媒体检查指标"), "2024-07-10T00:00:00+08:00", "scan")
+        .unwrap();
+    let veto =
+        [VetoHit { check: CheckId::FreshnessHomepageStale, item: "首页不更新".into(), count: 1, min_count: 1 }];
+    let deduction = [Deduction {
+        check: CheckId::LinksBroken,
+        item: "可用性（链接可用性）".into(),
+        count: 1,
+        points: 0.1,
+        capped: false,
+    }];
+    let hostile = [
+        Finding::new(CheckId::FreshnessHomepageStale, Severity::Veto, "newest homepage item 2024-05-20")
+            .zh("首页最新信息发布于 2024-05-20<script>alert(1)</script>")
+            .page("http://a.jx.gov.cn/"),
+        Finding::new(CheckId::LinksBroken, Severity::Deduct, "「x」 → HTTP 404").target("javascript:alert(1)"),
+    ];
+    let sites = [
+        ("<img src=x onerror=alert(1)>东湖区", "360102", "fail", 85.0, &veto[..], &deduction[..], &hostile[..]),
+        ("万载县人民政府", "360922", "pass", 99.0, &[][..], &[][..], &[][..]),
+        ("越秀区人民政府", "440104", "fail", 55.0, &[][..], &[][..], &[][..]),
+    ];
+    for (row, (name, region, verdict, score, vetoes, deductions, findings)) in rows.iter().zip(sites) {
+        store
+            .put_site_score(
+                scoring,
+                &SiteScore {
+                    site_id: row.id,
+                    url: &row.spec.given,
+                    name: Some(name),
+                    level: Some("county"),
+                    region: Some(region),
+                    verdict,
+                    score,
+                    final_url: None,
+                    title: None,
+                    veto_items: vetoes,
+                    deductions,
+                    findings,
+                },
+            )
+            .unwrap();
+    }
+    store.finish_scoring(scoring).unwrap();
+    let add = |name: &str, role: Role, region: Option<&str>, sites: &[String]| {
+        store.add_user(name, &hash_password(&format!("{name}-password")).unwrap(), role, region, sites).unwrap();
+    };
+    add("admin", Role::Admin, None, &[]);
+    add("jx", Role::Province, Some("36"), &[]);
+    add("gd", Role::Province, Some("44"), &[]);
+    add("team", Role::SiteTeam, None, &["http://b.jx.gov.cn/".to_owned()]);
+    add("gone", Role::National, None, &[]);
+    assert!(store.disable_user("gone").unwrap());
+    rows.iter().map(|r| r.id).collect()
+}
+
+async fn serve(store: Arc<Store>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(sitecensus_web::serve(store, listener, false));
+    addr
+}
+
+async fn the_app_holds(store: Arc<Store>, backend: &str) {
+    let ids = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || census(&store)
+    })
+    .await
+    .unwrap();
+    let (a, b, c) = (ids[0], ids[1], ids[2]);
+    let addr = serve(store).await;
+
+    // Without a session only the login page answers; everything else leads to it.
+    for path in ["/", "/sites", &format!("/sites/{a}"), "/audit", "/sites?verdict=fail"] {
+        let r = request(addr, "GET", path, "", None).await;
+        assert_eq!((r.status, r.header("location")), (303, Some("/login")), "{backend} {path}");
+    }
+    let r =
+        request(addr, "GET", "/", "sc_session=0000000000000000000000000000000000000000000000000000000000000000", None)
+            .await;
+    assert_eq!(r.status, 303, "{backend}: a made-up session is no session");
+    let form = request(addr, "GET", "/login", "", None).await;
+    assert_eq!(form.status, 200);
+    let csp = form.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+
+    // CSRF: a login form posted without the token of its page is refused.
+    let r = request(addr, "POST", "/login", "", Some("name=jx&password=jx-password&csrf=")).await;
+    assert_eq!(r.status, 403, "{backend}: {}", r.body);
+    let r = request(addr, "POST", "/login", "sc_login=abc", Some("name=jx&password=jx-password&csrf=abd")).await;
+    assert_eq!(r.status, 403, "{backend}");
+
+    // Wrong passwords, a disabled user, and the rate limit.
+    assert_eq!(login(addr, "jx", "wrong").await.unwrap_err().status, 401, "{backend}");
+    assert_eq!(login(addr, "gone", "gone-password").await.unwrap_err().status, 401, "{backend}: disabled");
+    assert_eq!(login(addr, "nobody", "x").await.unwrap_err().status, 401, "{backend}");
+    for _ in 0..5 {
+        let _ = login(addr, "gd", "wrong").await;
+    }
+    let r = login(addr, "gd", "gd-password").await.unwrap_err();
+    assert_eq!(r.status, 429, "{backend}: the right password is refused too after five failures");
+
+    // A provincial office sees its province: its sites, and no other's, by any route.
+    let jx = login(addr, "jx", "jx-password").await.unwrap();
+    let home = request(addr, "GET", "/", &jx, None).await;
+    assert_eq!(home.status, 200, "{backend}");
+    assert!(home.body.contains("2 个网站 sites"), "{backend}: only its two sites are counted: {}", home.body);
+    assert!(home.body.contains("首页不更新"), "{backend}: vetoes by item");
+    assert!(!home.body.contains("440104"), "{backend}: no other province's region");
+    let list = request(addr, "GET", "/sites", &jx, None).await;
+    assert!(list.body.contains("a.jx.gov.cn") && list.body.contains("b.jx.gov.cn"), "{backend}");
+    assert!(!list.body.contains("c.gd.gov.cn"), "{backend}: another province's site is not listed");
+    let r = request(addr, "GET", "/sites?region=44", &jx, None).await;
+    assert!(!r.body.contains("c.gd.gov.cn"), "{backend}: a filter cannot widen the scope");
+    assert_eq!(request(addr, "GET", &format!("/sites/{c}"), &jx, None).await.status, 404, "{backend}");
+    assert_eq!(request(addr, "GET", &format!("/sites/{a}"), &jx, None).await.status, 200, "{backend}");
+    assert_eq!(request(addr, "GET", "/audit", &jx, None).await.status, 404, "{backend}: the audit log is the admin's");
+
+    // Crawled text stays text: the name, the evidence and a javascript: target.
+    let page = request(addr, "GET", &format!("/sites/{a}"), &jx, None).await;
+    assert!(!page.body.contains("<img src=x") && !page.body.contains("<script>alert"), "{backend}");
+    assert!(
+        page.body.contains("&#60;img src=x onerror=alert(1)&#62;") || page.body.contains("&lt;img src=x"),
+        "{backend}"
+    );
+    assert!(page.body.contains("首页最新信息发布于 2024-05-20"), "{backend}: the evidence in Chinese");
+    assert!(!page.body.contains("href=\"javascript:"), "{backend}: only http(s) addresses are links");
+    assert!(page.body.contains("链接不可用"), "{backend}: checks by name");
+
+    // A site's team sees its site only.
+    let team = login(addr, "team", "team-password").await.unwrap();
+    let list = request(addr, "GET", "/sites", &team, None).await;
+    assert!(list.body.contains("b.jx.gov.cn") && !list.body.contains("a.jx.gov.cn"), "{backend}");
+    assert_eq!(request(addr, "GET", &format!("/sites/{a}"), &team, None).await.status, 404, "{backend}");
+    assert_eq!(request(addr, "GET", &format!("/sites/{b}"), &team, None).await.status, 200, "{backend}");
+    assert_eq!(request(addr, "GET", "/sites/not-a-number", &team, None).await.status, 404, "{backend}");
+
+    // The national view, its filters and the audit log.
+    let admin = login(addr, "admin", "admin-password").await.unwrap();
+    let failing = request(addr, "GET", "/sites?verdict=fail&sort=score", &admin, None).await;
+    let (at_a, at_c) = (failing.body.find("a.jx.gov.cn").unwrap(), failing.body.find("c.gd.gov.cn").unwrap());
+    assert!(at_c < at_a, "{backend}: lowest score first");
+    assert!(!failing.body.contains("b.jx.gov.cn"), "{backend}: the passing site is filtered out");
+    let vetoed = request(addr, "GET", &format!("/sites?veto={}", enc("首页不更新")), &admin, None).await;
+    assert!(vetoed.body.contains("a.jx.gov.cn") && !vetoed.body.contains("c.gd.gov.cn"), "{backend}");
+    let by_check = request(addr, "GET", "/sites?check=links.broken", &admin, None).await;
+    assert!(by_check.body.contains("a.jx.gov.cn") && !by_check.body.contains("b.jx.gov.cn"), "{backend}");
+    let by_text = request(addr, "GET", &format!("/sites?q={}", enc("越秀")), &admin, None).await;
+    assert!(by_text.body.contains("c.gd.gov.cn") && !by_text.body.contains("a.jx.gov.cn"), "{backend}");
+    let odd = request(addr, "GET", &format!("/sites?q={}", enc("%_")), &admin, None).await;
+    assert!(!odd.body.contains("gov.cn/"), "{backend}: % and _ are taken literally");
+    let audit = request(addr, "GET", "/audit", &admin, None).await;
+    assert_eq!(audit.status, 200, "{backend}");
+    for action in ["login_failed", "login_refused", ">login<"] {
+        assert!(audit.body.contains(action), "{backend}: {action} missing from the audit log");
+    }
+
+    // Logging out needs the form's token; then the session is gone.
+    let r = request(addr, "POST", "/logout", &jx, Some("csrf=")).await;
+    assert_eq!(r.status, 403, "{backend}");
+    let csrf = request(addr, "GET", "/", &jx, None).await.csrf();
+    let r = request(addr, "POST", "/logout", &jx, Some(&format!("csrf={csrf}"))).await;
+    assert_eq!(r.status, 303, "{backend}");
+    assert_eq!(request(addr, "GET", "/", &jx, None).await.status, 303, "{backend}: the session ended");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("s.db")).unwrap());
+    the_app_holds(store, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_on_postgres() {
+    let db = sitecensus_fixtures::postgres::TempDb::new();
+    let store = Arc::new(Store::open_postgres(db.url()).unwrap());
+    the_app_holds(store, "postgres").await;
+}
