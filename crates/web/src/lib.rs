@@ -13,7 +13,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use sitecensus_core::{CheckId, Level};
@@ -55,6 +55,11 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
         .route("/sites", get(sites))
         .route("/sites/{id}", get(site))
         .route("/audit", get(audit))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/scorings", get(api_scorings))
+        .route("/api/v1/overview", get(api_overview))
+        .route("/api/v1/sites", get(api_sites))
+        .route("/api/v1/sites/{id}", get(api_site))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(App { store, secure_cookies })
 }
@@ -147,14 +152,19 @@ fn set_cookie(app: &App, name: &str, value: &str, max_age: i64) -> HeaderValue {
 
 /// The session of the request, or the way to the login page.
 async fn session(app: &App, headers: &HeaderMap) -> Result<Session, Response> {
+    session_or(app, headers, || Redirect::to("/login").into_response()).await
+}
+
+/// The session of the request, or `none()` when there is none.
+async fn session_or(app: &App, headers: &HeaderMap, none: impl Fn() -> Response) -> Result<Session, Response> {
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 64) else {
-        return Err(Redirect::to("/login").into_response());
+        return Err(none());
     };
     let digest = auth::token_digest(token);
     let store = app.store.clone();
     match blocking(move || store.session(&digest)).await? {
         Some(s) => Ok(s),
-        None => Err(Redirect::to("/login").into_response()),
+        None => Err(none()),
     }
 }
 
@@ -377,22 +387,29 @@ async fn overview(State(app): State<App>, headers: HeaderMap, Query(q): Query<Ov
         Ok(s) => s,
         Err(r) => return r,
     };
-    let scope = auth::scope_of(&s.user);
+    match overview_of(&app, auth::scope_of(&s.user), q.scoring).await {
+        Ok((scorings, scoring, o)) => page(&OverviewPage { nav: nav(&s), scoring, scorings, o }),
+        Err(r) => r,
+    }
+}
+
+/// The finished scorings, the one asked for (or the latest), and its figures within `scope`.
+async fn overview_of(
+    app: &App,
+    scope: Scope,
+    asked: Option<i64>,
+) -> Result<(Vec<ScoringInfo>, Option<ScoringInfo>, sitecensus_store::browse::Overview), Response> {
     let store = app.store.clone();
-    let loaded = blocking(move || {
+    blocking(move || {
         let scorings = store.finished_scorings()?;
-        let scoring = pick(&scorings, q.scoring);
+        let scoring = pick(&scorings, asked);
         let o = match &scoring {
             Some(g) => store.overview(g.id, &scope)?,
             None => sitecensus_store::browse::Overview::default(),
         };
         Ok((scorings, scoring, o))
     })
-    .await;
-    match loaded {
-        Ok((scorings, scoring, o)) => page(&OverviewPage { nav: nav(&s), scoring, scorings, o }),
-        Err(r) => r,
-    }
+    .await
 }
 
 /// The site list's filters as the URL carries them.
@@ -417,7 +434,40 @@ struct SitesQuery {
     page: u32,
 }
 
+/// A page of the site list of the scoring asked for (or the latest) within `scope`: the scoring,
+/// the sites that match in all, and the page's; None when nothing is scored yet.
+async fn site_lines(
+    app: &App,
+    scope: Scope,
+    asked: Option<i64>,
+    q: SiteQuery,
+) -> Result<Option<(i64, i64, Vec<sitecensus_store::browse::SiteLine>)>, Response> {
+    let store = app.store.clone();
+    blocking(move || {
+        let scorings = store.finished_scorings()?;
+        let Some(scoring) = pick(&scorings, asked) else { return Ok(None) };
+        let (total, lines) = store.site_lines(scoring.id, &scope, &q)?;
+        Ok(Some((scoring.id, total, lines)))
+    })
+    .await
+}
+
 impl SitesQuery {
+    /// The store's query for these filters.
+    fn query(&self) -> SiteQuery {
+        SiteQuery {
+            text: Some(self.q.clone()),
+            level: Some(self.level.clone()),
+            region: Some(self.region.trim().to_owned()),
+            verdict: Some(self.verdict.clone()),
+            veto_item: Some(self.veto.clone()),
+            check: Some(self.check.clone()),
+            sort: SiteSort::parse(&self.sort).unwrap_or_default(),
+            page: self.page,
+            per_page: PER_PAGE,
+        }
+    }
+
     /// The list's address with these filters on page `page`.
     fn url(&self, scoring: i64, page: u32) -> String {
         let enc = |s: &str| -> String {
@@ -466,26 +516,7 @@ async fn sites(State(app): State<App>, headers: HeaderMap, Query(f): Query<Sites
         Err(r) => return r,
     };
     let scope = auth::scope_of(&s.user);
-    let q = SiteQuery {
-        text: Some(f.q.clone()),
-        level: Some(f.level.clone()),
-        region: Some(f.region.trim().to_owned()),
-        verdict: Some(f.verdict.clone()),
-        veto_item: Some(f.veto.clone()),
-        check: Some(f.check.clone()),
-        sort: SiteSort::parse(&f.sort).unwrap_or_default(),
-        page: f.page,
-        per_page: PER_PAGE,
-    };
-    let store = app.store.clone();
-    let asked = f.scoring;
-    let loaded = blocking(move || {
-        let scorings = store.finished_scorings()?;
-        let Some(scoring) = pick(&scorings, asked) else { return Ok(None) };
-        let (total, lines) = store.site_lines(scoring.id, &scope, &q)?;
-        Ok(Some((scoring.id, total, lines)))
-    })
-    .await;
+    let loaded = site_lines(&app, scope, f.scoring, f.query()).await;
     let (scoring_id, total, lines) = match loaded {
         Ok(Some(v)) => v,
         Ok(None) => return Redirect::to("/").into_response(),
@@ -541,19 +572,27 @@ async fn site(
         Err(r) => return r,
     };
     let Ok(site_id) = id.parse::<i64>() else { return not_found() };
-    let scope = auth::scope_of(&s.user);
-    let store = app.store.clone();
-    let loaded = blocking(move || {
-        let scorings = store.finished_scorings()?;
-        let Some(scoring) = pick(&scorings, q.scoring) else { return Ok(None) };
-        store.site_card(scoring.id, site_id, &scope)
-    })
-    .await;
-    match loaded {
+    match site_card(&app, auth::scope_of(&s.user), q.scoring, site_id).await {
         Ok(Some(c)) => page(&SitePage { nav: nav(&s), c }),
         Ok(None) => not_found(),
         Err(r) => r,
     }
+}
+
+/// A site's card in the scoring asked for (or the latest), if it is there and within `scope`.
+async fn site_card(
+    app: &App,
+    scope: Scope,
+    asked: Option<i64>,
+    site_id: i64,
+) -> Result<Option<sitecensus_store::browse::SiteCard>, Response> {
+    let store = app.store.clone();
+    blocking(move || {
+        let scorings = store.finished_scorings()?;
+        let Some(scoring) = pick(&scorings, asked) else { return Ok(None) };
+        store.site_card(scoring.id, site_id, &scope)
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -585,5 +624,82 @@ pub fn describe_scope(scope: &Scope) -> String {
         Scope::All => "all sites".to_owned(),
         Scope::Region(p) => format!("region codes {p}…"),
         Scope::Sites(s) => format!("{} site(s)", s.len()),
+    }
+}
+
+/// The JSON API's answer when the request has no session.
+fn api_unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({"error": "log in first: POST /login, then send the sc_session cookie"})),
+    )
+        .into_response()
+}
+
+fn api_not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no such site in this scoring, or not yours to see"})))
+        .into_response()
+}
+
+/// The OpenAPI document of the JSON API.
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json")).into_response()
+}
+
+async fn api_scorings(State(app): State<App>, headers: HeaderMap) -> Response {
+    if let Err(r) = session_or(&app, &headers, api_unauthorized).await {
+        return r;
+    }
+    let store = app.store.clone();
+    match blocking(move || store.finished_scorings()).await {
+        Ok(list) => Json(serde_json::json!({"scorings": list})).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn api_overview(State(app): State<App>, headers: HeaderMap, Query(q): Query<OverviewQuery>) -> Response {
+    let s = match session_or(&app, &headers, api_unauthorized).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match overview_of(&app, auth::scope_of(&s.user), q.scoring).await {
+        Ok((_, scoring, o)) => Json(serde_json::json!({"scoring": scoring, "overview": o})).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn api_sites(State(app): State<App>, headers: HeaderMap, Query(f): Query<SitesQuery>) -> Response {
+    let s = match session_or(&app, &headers, api_unauthorized).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match site_lines(&app, auth::scope_of(&s.user), f.scoring, f.query()).await {
+        Ok(Some((scoring, total, sites))) => Json(serde_json::json!({
+            "scoring": scoring, "total": total, "page": f.page, "per_page": PER_PAGE, "sites": sites
+        }))
+        .into_response(),
+        Ok(None) => {
+            Json(serde_json::json!({"scoring": null, "total": 0, "page": 0, "per_page": PER_PAGE, "sites": []}))
+                .into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn api_site(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<OverviewQuery>,
+) -> Response {
+    let s = match session_or(&app, &headers, api_unauthorized).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(site_id) = id.parse::<i64>() else { return api_not_found() };
+    match site_card(&app, auth::scope_of(&s.user), q.scoring, site_id).await {
+        Ok(Some(c)) => Json(c).into_response(),
+        Ok(None) => api_not_found(),
+        Err(r) => r,
     }
 }

@@ -254,6 +254,31 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
         assert!(audit.body.contains(action), "{backend}: {action} missing from the audit log");
     }
 
+    // The JSON API: the same scopes, described by its OpenAPI document.
+    let r = request(addr, "GET", "/api/v1/sites", "", None).await;
+    assert_eq!(r.status, 401, "{backend}: the API asks for a session");
+    assert!(r.header("content-type").is_some_and(|t| t.starts_with("application/json")), "{backend}");
+    let json = |a: Answer| -> serde_json::Value {
+        serde_json::from_str(&a.body).unwrap_or_else(|e| panic!("{e}: {}", a.body))
+    };
+    let listed = json(request(addr, "GET", "/api/v1/sites", &jx, None).await);
+    assert_eq!(listed["total"], 2, "{backend}: {listed}");
+    assert!(!listed.to_string().contains("c.gd.gov.cn"), "{backend}");
+    assert_eq!(request(addr, "GET", &format!("/api/v1/sites/{c}"), &jx, None).await.status, 404, "{backend}");
+    let card = json(request(addr, "GET", &format!("/api/v1/sites/{a}"), &jx, None).await);
+    assert_eq!(card["line"]["verdict"], "fail", "{backend}");
+    assert_eq!(card["vetoes"][0][1], "首页不更新", "{backend}");
+    assert_eq!(json(request(addr, "GET", "/api/v1/overview", &jx, None).await)["overview"]["sites"], 2, "{backend}");
+    assert_eq!(json(request(addr, "GET", "/api/v1/sites", &team, None).await)["total"], 1, "{backend}");
+    let doc = json(request(addr, "GET", "/api/v1/openapi.json", "", None).await);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in doc["paths"].as_object().unwrap().keys() {
+        let path = path.replace("{id}", &a.to_string());
+        let r = request(addr, "GET", &format!("/api/v1{path}"), &admin, None).await;
+        assert_eq!(r.status, 200, "{backend}: {path} is described and answers");
+        let _ = json(r);
+    }
+
     // Logging out needs the form's token; then the session is gone.
     let r = request(addr, "POST", "/logout", &jx, Some("csrf=")).await;
     assert_eq!(r.status, 403, "{backend}");
