@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use sitecensus_core::{AsOf, Level, Rubric, SiteSpec};
 use sitecensus_fetch::{FetchConfig, Politeness};
@@ -32,6 +32,12 @@ pub struct DemoArgs {
     /// for the terminal, Chinese for the workbook and the report).
     #[arg(long, value_name = "zh|en", value_parser = crate::parse_lang)]
     lang: Option<sitecensus_report::Lang>,
+    /// Then open the web app on the demo's store (until interrupted), with a demo login printed.
+    #[arg(long)]
+    serve: bool,
+    /// Where `--serve` listens.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080", requires = "serve")]
+    listen: String,
 }
 
 fn site(url: String, name: &str, level: Level, region: &str) -> Result<SiteSpec> {
@@ -116,5 +122,32 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     say(false, &format!("run {}: {}", outcome.run.id, sitecensus_report::terminal::summary(&outcome.results, lang)));
     say(false, sitecensus_report::terminal::census(&outcome.results, lang).trim_end());
     say(false, &format!("wrote {}, {} and {}; store {}", report.display(), json.display(), xlsx.display(), shown));
+    if a.serve {
+        serve(store_of(&a.db)?, &a.listen).await?;
+    }
+    Ok(())
+}
+
+fn store_of(db: &str) -> Result<Arc<sitecensus_store::Store>> {
+    Ok(Arc::new(open_store(db)?))
+}
+
+/// The web app on the demo's store, with a login `demo` (an administrator) whose password is
+/// made now and printed; the sample sites stay served, so the findings' links open.
+async fn serve(store: Arc<sitecensus_store::Store>, listen: &str) -> Result<()> {
+    let password = sitecensus_web::auth::random_hex(8)?;
+    let hash = sitecensus_web::auth::hash_password(&password)?;
+    if !store.set_password("demo", &hash)? {
+        store.add_user("demo", &hash, sitecensus_store::accounts::Role::Admin, None, &[])?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    say(
+        false,
+        &format!(
+            "the web app: http://{}/ — log in as demo, password {password} (Ctrl-C ends it)",
+            listener.local_addr()?
+        ),
+    );
+    sitecensus_web::serve(store, listener, false).await?;
     Ok(())
 }

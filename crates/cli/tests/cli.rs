@@ -1467,3 +1467,52 @@ async fn archives_go_to_object_storage_and_what_cannot_go_is_reported() {
     assert!(std::path::Path::new(kept).exists(), "{kept} is kept");
     assert!(stderr.matches("archiving failed").count() >= 4, "tried again before giving up: {stderr}");
 }
+
+/// One HTTP/1.1 request over a new connection, its whole answer as text.
+fn http(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn demo_serve_opens_the_web_app_with_a_demo_login() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sitecensus"))
+        .args(["demo", "--serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line =
+        lines.by_ref().map_while(Result::ok).find(|l| l.contains("the web app: http://")).expect("the app's address");
+    let addr = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let password = line.split("password ").nth(1).unwrap().split(' ').next().unwrap().to_owned();
+    let form = http(&addr, &format!("GET /login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"));
+    let at = form.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &form[at..at + 64];
+    let body = format!("name=demo&password={password}&csrf={csrf}");
+    let answer = http(
+        &addr,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: sc_login={csrf}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let token = answer.split("sc_session=").nth(1).expect("logged in").split(';').next().unwrap().to_owned();
+    let home = http(
+        &addr,
+        &format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: sc_session={token}\r\n\r\n"),
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(home.contains("12 个网站 sites"), "the demo census in the app: {home}");
+    assert!(home.contains("首页不更新"), "its vetoes by item");
+}

@@ -155,6 +155,21 @@ impl Store {
         users.into_iter().map(|u| self.with_sites(u)).collect()
     }
 
+    /// Gives a user a new password hash (and ends its sessions); false when there is no such user.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
+        self.transaction(|c| {
+            let n = c.execute(
+                "UPDATE users SET password_hash = ?2, disabled = 0 WHERE name = ?1",
+                p![name, password_hash],
+            )?;
+            c.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = ?1)", p![name])?;
+            Ok(n > 0)
+        })
+    }
+
     /// Disables a user (and ends its sessions); false when there is no such user.
     ///
     /// # Errors
