@@ -66,6 +66,10 @@ pub struct BenchArgs {
     /// cores: pages per second for each, and how it scales.
     #[arg(long, value_name = "PAGES", conflicts_with_all = ["serve_only", "twins", "dictionaries", "render", "hostile", "census"])]
     pipeline: Option<usize>,
+    /// Instead of a crawl: the web app over a synthetic census of this many scored sites (spread
+    /// over every county), its pages timed over HTTP as the national and a provincial office.
+    #[arg(long, value_name = "SITES", conflicts_with_all = ["serve_only", "twins", "dictionaries", "render", "hostile", "census", "pipeline"])]
+    web: Option<usize>,
     /// Pages drawn at once, with --render.
     #[arg(long, default_value_t = sitecensus_render::DEFAULT_TABS)]
     tabs: usize,
@@ -429,6 +433,9 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     if let Some(n) = a.census {
         return census_bench(n, &a).await;
+    }
+    if let Some(n) = a.web {
+        return crate::bench_web::run(n, a.db.as_deref()).await;
     }
     if let Some(n) = a.pipeline {
         return tokio::task::block_in_place(|| pipeline_bench(n, a.realistic));

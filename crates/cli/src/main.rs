@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_accuracy;
+mod bench_web;
 mod census;
 mod config;
 mod demo;

@@ -28,6 +28,16 @@ static NAMES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     out
 });
 
+/// Every county-level division code the table knows (6 digits, not ending in `00`), in order:
+/// what benchmarks and tests spread their synthetic sites over.
+#[must_use]
+pub fn county_codes() -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> =
+        NAMES.keys().map(String::as_str).filter(|c| c.len() == 6 && !c.ends_with("00")).collect();
+    codes.sort_unstable();
+    codes
+}
+
 /// The full name of a 6-digit division code: province, prefecture and county as they apply
 /// (`360000` → 江西省, `360100` → 江西省南昌市, `110101` → 北京市东城区); `None` for a code the
 /// table does not know.

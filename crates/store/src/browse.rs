@@ -82,8 +82,10 @@ impl SiteSort {
 
     fn order_by(self) -> &'static str {
         match self {
-            SiteSort::Rank => "CASE WHEN s.verdict = 'pass' THEN 0 ELSE 1 END, s.score DESC, s.url",
-            SiteSort::ScoreAsc => "s.score, s.url",
+            // `pass` sorts after `fail`: descending puts passing sites first. Each order is an
+            // index's (site_scores_rank, site_scores_score), so that a deep page is not a sort.
+            SiteSort::Rank => "s.verdict DESC, s.score DESC, s.site_id DESC",
+            SiteSort::ScoreAsc => "s.score, s.site_id",
             SiteSort::Region => "s.region, s.name, s.url",
             SiteSort::Name => "s.name, s.url",
         }
@@ -207,7 +209,7 @@ impl Where {
         let mut w = Where { sql: "s.scoring_id = ?1".to_owned(), args: vec![Arg::Int(scoring_id)] };
         match scope {
             Scope::All => {}
-            Scope::Region(prefix) => w.like("s.region", prefix, false),
+            Scope::Region(prefix) => w.prefix("s.region", prefix),
             Scope::Sites(urls) if urls.is_empty() => w.sql.push_str(" AND 1 = 0"),
             Scope::Sites(urls) => {
                 let marks: Vec<String> = urls.iter().map(|u| w.arg(Arg::Text(u.clone()))).collect();
@@ -227,11 +229,22 @@ impl Where {
         self.sql.push_str(&format!(" AND {column} = {m}"));
     }
 
-    /// `column` starts with (or, `anywhere`, contains) `text`, its `%` and `_` taken literally.
-    fn like(&mut self, column: &str, text: &str, anywhere: bool) {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let pattern = if anywhere { format!("%{escaped}%") } else { format!("{escaped}%") };
-        let m = self.arg(Arg::Text(pattern));
+    /// `column` starts with `prefix`: a range of the column's index for a code of digits or
+    /// letters (LIKE uses no index in SQLite), else LIKE with `%` and `_` taken literally.
+    fn prefix(&mut self, column: &str, prefix: &str) {
+        let last = prefix.bytes().last();
+        if let Some(last) = last.filter(|_| prefix.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            let mut end = prefix.as_bytes().to_vec();
+            *end.last_mut().expect("not empty") = last + 1;
+            let (a, b) = (
+                self.arg(Arg::Text(prefix.to_owned())),
+                self.arg(Arg::Text(String::from_utf8_lossy(&end).into_owned())),
+            );
+            self.sql.push_str(&format!(" AND {column} >= {a} AND {column} < {b}"));
+            return;
+        }
+        let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let m = self.arg(Arg::Text(format!("{escaped}%")));
         self.sql.push_str(&format!(" AND {column} LIKE {m} ESCAPE '\\'"));
     }
 
@@ -239,27 +252,33 @@ impl Where {
         if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
             let escaped = t.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             let m = self.arg(Arg::Text(format!("%{escaped}%")));
-            self.sql.push_str(&format!(" AND (s.name LIKE {m} ESCAPE '\\' OR s.url LIKE {m} ESCAPE '\\')"));
+            // The matching sites found by one scan of the scoring, then walked in the list's
+            // order by an index that holds the site id (no row fetched per index entry).
+            self.sql.push_str(&format!(
+                " AND s.site_id IN (SELECT t.site_id FROM site_scores t WHERE t.scoring_id = ?1
+                   AND (t.name LIKE {m} ESCAPE '\\' OR t.url LIKE {m} ESCAPE '\\'))"
+            ));
         }
         if let Some(l) = q.level.as_deref().filter(|v| !v.is_empty()) {
             self.eq("s.level", l);
         }
         if let Some(r) = q.region.as_deref().filter(|v| !v.is_empty()) {
-            self.like("s.region", r, false);
+            self.prefix("s.region", r);
         }
         if let Some(v) = q.verdict.as_deref().filter(|v| !v.is_empty()) {
             self.eq("s.verdict", v);
         }
         if let Some(item) = q.veto_item.as_deref().filter(|v| !v.is_empty()) {
             let m = self.arg(Arg::Text(item.to_owned()));
+            // The sites of the item, looked up once (not a probe per site of the census).
             self.sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM site_vetoes v WHERE v.scoring_id = s.scoring_id AND v.site_id = s.site_id AND v.item = {m})"
+                " AND s.site_id IN (SELECT v.site_id FROM site_vetoes v WHERE v.scoring_id = ?1 AND v.item = {m})"
             ));
         }
         if let Some(check) = q.check.as_deref().filter(|v| !v.is_empty()) {
             let m = self.arg(Arg::Text(check.to_owned()));
             self.sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM scored_findings f WHERE f.scoring_id = s.scoring_id AND f.site_id = s.site_id AND f.check_id = {m})"
+                " AND s.site_id IN (SELECT f.site_id FROM scored_findings f WHERE f.scoring_id = ?1 AND f.check_id = {m})"
             ));
         }
     }

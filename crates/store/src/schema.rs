@@ -446,6 +446,15 @@ const MIGRATIONS: &[Migration] = &[
         );
         CREATE INDEX site_scores_url ON site_scores(scoring_id, url);
         "),
+    // The web app's site list over a national round: its orders as indexes, and veto items by
+    // their wording (85,000 sites: a deep page or a filter is no longer a sort of the round).
+    m(r"
+        CREATE INDEX site_scores_rank ON site_scores(scoring_id, verdict, score, site_id);
+        CREATE INDEX site_scores_score ON site_scores(scoring_id, score, site_id);
+        CREATE INDEX site_vetoes_item ON site_vetoes(scoring_id, item);
+        CREATE INDEX site_scores_names ON site_scores(scoring_id, name, url, site_id);
+        CREATE INDEX site_scores_figures ON site_scores(scoring_id, region, verdict, score);
+        "),
 ];
 
 #[cfg(test)]
