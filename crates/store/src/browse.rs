@@ -183,6 +183,29 @@ pub struct ScoredFinding {
     pub evidence_zh: Option<String>,
 }
 
+/// A scoring (or a region's part of it) published for everyone to see.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Publication {
+    /// Its id (the public pages' address).
+    pub id: i64,
+    /// The scoring.
+    pub scoring: ScoringInfo,
+    /// The region-code prefix published; null for every site.
+    pub region: Option<String>,
+    /// Who published it.
+    pub published_by: String,
+    /// When.
+    pub published_at: String,
+}
+
+impl Publication {
+    /// What the public may see of the scoring.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        self.region.clone().map_or(Scope::All, Scope::Region)
+    }
+}
+
 /// A query's arguments, owned while it is built.
 enum Arg {
     Int(i64),
@@ -304,6 +327,47 @@ fn site_line(r: &crate::db::Row) -> Result<SiteLine, crate::DbError> {
 const LINE_COLUMNS: &str = "s.site_id, s.url, s.name, s.level, s.region, s.verdict, s.score, s.vetoes";
 
 impl Store {
+    /// Publishes a finished scoring (or its part under a region-code prefix) for everyone to see.
+    ///
+    /// # Errors
+    /// On database errors, or when the scoring is not a finished one.
+    pub fn publish(&self, scoring_id: i64, region: Option<&str>, by: &str) -> Result<i64, StoreError> {
+        if !self.finished_scorings()?.iter().any(|s| s.id == scoring_id) {
+            return Err(self.corrupt(format!("scoring {scoring_id} is not a finished scoring")));
+        }
+        self.with(|c| {
+            c.query_one(
+                "INSERT INTO publications (scoring_id, region, published_by, published_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                p![scoring_id, region, by, crate::now()],
+            )?
+            .get(0)
+        })
+    }
+
+    /// Everything published, newest first.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn publications(&self) -> Result<Vec<Publication>, StoreError> {
+        let scorings = self.finished_scorings()?;
+        let rows: Vec<(i64, i64, Option<String>, String, String)> = self.with(|c| {
+            c.query(
+                "SELECT id, scoring_id, region, published_by, published_at FROM publications ORDER BY id DESC",
+                p![],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .collect()
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, scoring_id, region, published_by, published_at)| {
+                let scoring = scorings.iter().find(|s| s.id == scoring_id)?.clone();
+                Some(Publication { id, scoring, region, published_by, published_at })
+            })
+            .collect())
+    }
+
     /// The finished scorings, newest first.
     ///
     /// # Errors

@@ -55,6 +55,11 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
         .route("/sites", get(sites))
         .route("/sites/{id}", get(site))
         .route("/audit", get(audit))
+        .route("/publish", axum::routing::post(publish))
+        .route("/public", get(public_list))
+        .route("/public/{p}", get(public_overview))
+        .route("/public/{p}/sites", get(public_sites))
+        .route("/public/{p}/sites/{id}", get(public_site))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/scorings", get(api_scorings))
         .route("/api/v1/overview", get(api_overview))
@@ -300,7 +305,7 @@ struct Nav {
     admin: bool,
 }
 
-fn nav(s: &Session) -> Nav {
+fn nav(s: &Session) -> Option<Nav> {
     let role = match s.user.role {
         Role::Admin => "管理员 admin",
         Role::National => "国家 national office",
@@ -309,13 +314,18 @@ fn nav(s: &Session) -> Nav {
         Role::SiteTeam => "网站 site team",
         Role::Auditor => "审计 auditor",
     };
-    Nav {
+    Some(Nav {
         user: s.user.name.clone(),
         role,
         region: s.user.region.clone(),
         csrf: s.csrf.clone(),
         admin: s.user.role == Role::Admin,
-    }
+    })
+}
+
+/// Whether a role may publish results (its region's, for an office).
+fn may_publish(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::National | Role::Province | Role::City)
 }
 
 /// Labels shared by the pages.
@@ -362,7 +372,13 @@ struct OverviewQuery {
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
-    nav: Nav,
+    nav: Option<Nav>,
+    /// Where the page's links go: empty for a user's pages, `/public/3` for a publication's.
+    base: String,
+    /// The publication the page shows, on a public page.
+    published: Option<sitecensus_store::browse::Publication>,
+    /// Whether the user may publish these results.
+    can_publish: bool,
     scoring: Option<ScoringInfo>,
     scorings: Vec<ScoringInfo>,
     o: sitecensus_store::browse::Overview,
@@ -388,7 +404,15 @@ async fn overview(State(app): State<App>, headers: HeaderMap, Query(q): Query<Ov
         Err(r) => return r,
     };
     match overview_of(&app, auth::scope_of(&s.user), q.scoring).await {
-        Ok((scorings, scoring, o)) => page(&OverviewPage { nav: nav(&s), scoring, scorings, o }),
+        Ok((scorings, scoring, o)) => page(&OverviewPage {
+            nav: nav(&s),
+            base: String::new(),
+            published: None,
+            can_publish: may_publish(s.user.role),
+            scoring,
+            scorings,
+            o,
+        }),
         Err(r) => r,
     }
 }
@@ -468,8 +492,8 @@ impl SitesQuery {
         }
     }
 
-    /// The list's address with these filters on page `page`.
-    fn url(&self, scoring: i64, page: u32) -> String {
+    /// The list's address (under `base`) with these filters on page `page`.
+    fn url(&self, base: &str, scoring: i64, page: u32) -> String {
         let enc = |s: &str| -> String {
             s.bytes()
                 .map(|b| match b {
@@ -479,7 +503,7 @@ impl SitesQuery {
                 .collect()
         };
         format!(
-            "/sites?scoring={scoring}&q={}&level={}&region={}&verdict={}&veto={}&check={}&sort={}&page={page}",
+            "{base}/sites?scoring={scoring}&q={}&level={}&region={}&verdict={}&veto={}&check={}&sort={}&page={page}",
             enc(&self.q),
             enc(&self.level),
             enc(&self.region),
@@ -494,7 +518,8 @@ impl SitesQuery {
 #[derive(Template)]
 #[template(path = "sites.html")]
 struct SitesPage {
-    nav: Nav,
+    nav: Option<Nav>,
+    base: String,
     scoring_id: i64,
     f: SitesQuery,
     total: i64,
@@ -515,16 +540,20 @@ async fn sites(State(app): State<App>, headers: HeaderMap, Query(f): Query<Sites
         Ok(s) => s,
         Err(r) => return r,
     };
-    let scope = auth::scope_of(&s.user);
-    let loaded = site_lines(&app, scope, f.scoring, f.query()).await;
+    sites_page(&app, nav(&s), String::new(), auth::scope_of(&s.user), f).await
+}
+
+/// The site list under `base`, within `scope`.
+async fn sites_page(app: &App, nav: Option<Nav>, base: String, scope: Scope, f: SitesQuery) -> Response {
+    let loaded = site_lines(app, scope, f.scoring, f.query()).await;
     let (scoring_id, total, lines) = match loaded {
         Ok(Some(v)) => v,
         Ok(None) => return Redirect::to("/").into_response(),
         Err(r) => return r,
     };
     let pages = ((total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE)).max(1);
-    let prev = (f.page > 0).then(|| f.url(scoring_id, f.page - 1));
-    let next = (i64::from(f.page) + 1 < pages).then(|| f.url(scoring_id, f.page + 1));
+    let prev = (f.page > 0).then(|| f.url(&base, scoring_id, f.page - 1));
+    let next = (i64::from(f.page) + 1 < pages).then(|| f.url(&base, scoring_id, f.page + 1));
     let levels = [Level::National, Level::Provincial, Level::City, Level::County, Level::Township]
         .iter()
         .map(|l| (l.as_str(), l.name_zh()))
@@ -536,26 +565,13 @@ async fn sites(State(app): State<App>, headers: HeaderMap, Query(f): Query<Sites
         ("region", "地区 region"),
         ("name", "名称 name"),
     ];
-    page(&SitesPage {
-        nav: nav(&s),
-        scoring_id,
-        page: f.page,
-        f,
-        total,
-        lines,
-        pages,
-        prev,
-        next,
-        levels,
-        checks,
-        sorts,
-    })
+    page(&SitesPage { nav, base, scoring_id, page: f.page, f, total, lines, pages, prev, next, levels, checks, sorts })
 }
 
 #[derive(Template)]
 #[template(path = "site.html")]
 struct SitePage {
-    nav: Nav,
+    nav: Option<Nav>,
     c: sitecensus_store::browse::SiteCard,
 }
 
@@ -598,7 +614,7 @@ async fn site_card(
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
-    nav: Nav,
+    nav: Option<Nav>,
     lines: Vec<sitecensus_store::accounts::AuditLine>,
 }
 
@@ -700,6 +716,143 @@ async fn api_site(
     match site_card(&app, auth::scope_of(&s.user), q.scoring, site_id).await {
         Ok(Some(c)) => Json(c).into_response(),
         Ok(None) => api_not_found(),
+        Err(r) => r,
+    }
+}
+
+/// The publish form.
+#[derive(Deserialize)]
+struct PublishForm {
+    #[serde(default)]
+    csrf: String,
+    scoring: i64,
+    #[serde(default)]
+    region: String,
+}
+
+/// Publishes a scoring: an office its region's part, the national office or an administrator
+/// every site or a region's.
+async fn publish(State(app): State<App>, headers: HeaderMap, Form(f): Form<PublishForm>) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&s.csrf, &f.csrf) {
+        return refused_csrf();
+    }
+    if !may_publish(s.user.role) {
+        return message(
+            StatusCode::FORBIDDEN,
+            "无权操作 Not allowed",
+            "您的角色不能公开检查结果。Your role does not publish results.",
+        );
+    }
+    let region = match s.user.role {
+        Role::Province | Role::City => s.user.region.clone(),
+        _ => Some(auth::region_prefix(&f.region)).filter(|r| !r.is_empty()),
+    };
+    if region.as_deref().is_some_and(|r| !r.bytes().all(|b| b.is_ascii_digit())) {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "地区代码有误 Wrong region code",
+            "地区代码应为数字（如 360000）。A region code is digits (360000).",
+        );
+    }
+    let store = app.store.clone();
+    let name = s.user.name.clone();
+    let published = blocking(move || {
+        let id = store.publish(f.scoring, region.as_deref(), &name)?;
+        store.audit(
+            Some(&name),
+            "publish",
+            &format!("scoring {} region {}", f.scoring, region.as_deref().unwrap_or("all")),
+        )?;
+        Ok(id)
+    })
+    .await;
+    match published {
+        Ok(id) => Redirect::to(&format!("/public/{id}")).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public.html")]
+struct PublicList {
+    nav: Option<Nav>,
+    list: Vec<sitecensus_store::browse::Publication>,
+}
+
+impl Labels for PublicList {}
+
+/// The user's navigation, where the request has a session (public pages need none).
+async fn nav_if_any(app: &App, headers: &HeaderMap) -> Option<Nav> {
+    session_or(app, headers, || StatusCode::OK.into_response()).await.ok().and_then(|s| nav(&s))
+}
+
+async fn public_list(State(app): State<App>, headers: HeaderMap) -> Response {
+    let nav = nav_if_any(&app, &headers).await;
+    let store = app.store.clone();
+    match blocking(move || store.publications()).await {
+        Ok(list) => page(&PublicList { nav, list }),
+        Err(r) => r,
+    }
+}
+
+/// The publication of an address, if there is one.
+async fn publication(app: &App, id: &str) -> Result<sitecensus_store::browse::Publication, Response> {
+    let Ok(id) = id.parse::<i64>() else { return Err(not_found()) };
+    let store = app.store.clone();
+    blocking(move || store.publications()).await?.into_iter().find(|p| p.id == id).ok_or_else(not_found)
+}
+
+async fn public_overview(State(app): State<App>, headers: HeaderMap, Path(p): Path<String>) -> Response {
+    let published = match publication(&app, &p).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let nav = nav_if_any(&app, &headers).await;
+    let (scoring, scope) = (published.scoring.id, published.scope());
+    let store = app.store.clone();
+    match blocking(move || store.overview(scoring, &scope)).await {
+        Ok(o) => page(&OverviewPage {
+            nav,
+            base: format!("/public/{}", published.id),
+            scoring: Some(published.scoring.clone()),
+            published: Some(published),
+            can_publish: false,
+            scorings: Vec::new(),
+            o,
+        }),
+        Err(r) => r,
+    }
+}
+
+async fn public_sites(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(p): Path<String>,
+    Query(mut f): Query<SitesQuery>,
+) -> Response {
+    let published = match publication(&app, &p).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    f.scoring = Some(published.scoring.id);
+    let nav = nav_if_any(&app, &headers).await;
+    sites_page(&app, nav, format!("/public/{}", published.id), published.scope(), f).await
+}
+
+async fn public_site(State(app): State<App>, headers: HeaderMap, Path((p, id)): Path<(String, String)>) -> Response {
+    let published = match publication(&app, &p).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(site_id) = id.parse::<i64>() else { return not_found() };
+    let nav = nav_if_any(&app, &headers).await;
+    match site_card(&app, published.scope(), Some(published.scoring.id), site_id).await {
+        Ok(Some(c)) => page(&SitePage { nav, c }),
+        Ok(None) => not_found(),
         Err(r) => r,
     }
 }

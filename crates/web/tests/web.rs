@@ -279,6 +279,48 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
         let _ = json(r);
     }
 
+    // Published results: nothing until an office publishes, then its region's part only, to
+    // everyone without a login.
+    let r = request(addr, "GET", "/public", "", None).await;
+    assert!(r.status == 200 && r.body.contains("Nothing is published yet"), "{backend}");
+    assert_eq!(request(addr, "GET", "/public/1", "", None).await.status, 404, "{backend}");
+    let scoring =
+        json(request(addr, "GET", "/api/v1/scorings", &jx, None).await)["scorings"][0]["id"].as_i64().unwrap();
+    let form = format!("scoring={scoring}&region=");
+    assert_eq!(request(addr, "POST", "/publish", &jx, Some(&form)).await.status, 403, "{backend}: no CSRF token");
+    let team_csrf = request(addr, "GET", "/", &team, None).await.csrf();
+    let r = request(addr, "POST", "/publish", &team, Some(&format!("csrf={team_csrf}&{form}"))).await;
+    assert_eq!(r.status, 403, "{backend}: a site team publishes nothing");
+    let jx_csrf = request(addr, "GET", "/", &jx, None).await.csrf();
+    let r =
+        request(addr, "POST", "/publish", &jx, Some(&format!("csrf={jx_csrf}&scoring={scoring}&region=440000"))).await;
+    assert_eq!(r.status, 303, "{backend}");
+    let public = r.header("location").unwrap().to_owned();
+    let page = request(addr, "GET", &public, "", None).await;
+    assert_eq!(page.status, 200, "{backend}: published pages need no login");
+    assert!(page.body.contains("2 个网站 sites"), "{backend}: an office publishes its own region, whatever it asks");
+    let list = request(addr, "GET", &format!("{public}/sites"), "", None).await;
+    assert!(list.body.contains("a.jx.gov.cn") && !list.body.contains("c.gd.gov.cn"), "{backend}");
+    assert!(list.body.contains(&format!("href=\"{public}/sites/{a}?")), "{backend}: its links stay public");
+    assert_eq!(request(addr, "GET", &format!("{public}/sites/{c}"), "", None).await.status, 404, "{backend}");
+    let card = request(addr, "GET", &format!("{public}/sites/{a}"), "", None).await;
+    assert!(card.status == 200 && !card.body.contains("<script>alert"), "{backend}");
+    let admin_csrf = request(addr, "GET", "/", &admin, None).await.csrf();
+    let r =
+        request(addr, "POST", "/publish", &admin, Some(&format!("csrf={admin_csrf}&scoring={scoring}&region=440000")))
+            .await;
+    let guangdong = r.header("location").unwrap().to_owned();
+    let list = request(addr, "GET", &format!("{guangdong}/sites"), "", None).await;
+    assert!(
+        list.body.contains("c.gd.gov.cn") && !list.body.contains("jx.gov.cn"),
+        "{backend}: the national office chose 广东"
+    );
+    let r = request(addr, "GET", "/public", "", None).await;
+    assert!(
+        r.body.contains(&format!("href=\"{public}\"")) && r.body.contains(&format!("href=\"{guangdong}\"")),
+        "{backend}"
+    );
+
     // Logging out needs the form's token; then the session is gone.
     let r = request(addr, "POST", "/logout", &jx, Some("csrf=")).await;
     assert_eq!(r.status, 403, "{backend}");
