@@ -166,6 +166,29 @@ pub struct SiteCard {
     pub findings: Vec<ScoredFinding>,
 }
 
+/// A site's result in one scoring, for its history across rounds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryLine {
+    /// The scoring.
+    pub scoring_id: i64,
+    /// Its run.
+    pub run_id: i64,
+    /// The run's name (a census round's).
+    pub run_name: Option<String>,
+    /// The rubric it was scored under.
+    pub rubric: String,
+    /// "Today" of the scoring.
+    pub as_of: String,
+    /// The site's id in that run.
+    pub site_id: i64,
+    /// `pass` or `fail`.
+    pub verdict: String,
+    /// Its score.
+    pub score: f64,
+    /// Veto items met.
+    pub vetoes: i64,
+}
+
 /// A finding as a scoring stored it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoredFinding {
@@ -496,6 +519,49 @@ impl Store {
                 .map(site_line)
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((total, rows))
+        })
+    }
+
+    /// The results of the site given as `url` in every finished scoring, oldest first, within
+    /// `scope` (a site that moved out of a region is not followed there).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn site_history(&self, url: &str, scope: &Scope) -> Result<Vec<HistoryLine>, StoreError> {
+        let mut w = Where { sql: "g.finished_at IS NOT NULL".to_owned(), args: Vec::new() };
+        let m = w.arg(Arg::Text(url.to_owned()));
+        w.sql.push_str(&format!(" AND s.url = {m}"));
+        match scope {
+            Scope::All => {}
+            Scope::Region(prefix) => w.prefix("s.region", prefix),
+            Scope::Sites(urls) if urls.iter().any(|u| u == url) => {}
+            Scope::Sites(_) => return Ok(Vec::new()),
+        }
+        self.with(|c| {
+            c.query(
+                &format!(
+                    "SELECT g.id, g.run_id, r.name, g.rubric, g.as_of, s.site_id, s.verdict, s.score, s.vetoes
+                     FROM site_scores s JOIN scorings g ON g.id = s.scoring_id JOIN runs r ON r.id = g.run_id
+                     WHERE {} ORDER BY g.as_of, g.id",
+                    w.sql
+                ),
+                &w.params(),
+            )?
+            .iter()
+            .map(|r| {
+                Ok(HistoryLine {
+                    scoring_id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    run_name: r.get(2)?,
+                    rubric: r.get(3)?,
+                    as_of: r.get(4)?,
+                    site_id: r.get(5)?,
+                    verdict: r.get(6)?,
+                    score: r.get(7)?,
+                    vetoes: r.get(8)?,
+                })
+            })
+            .collect()
         })
     }
 

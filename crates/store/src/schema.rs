@@ -454,6 +454,7 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX site_vetoes_item ON site_vetoes(scoring_id, item);
         CREATE INDEX site_scores_names ON site_scores(scoring_id, name, url, site_id);
         CREATE INDEX site_scores_figures ON site_scores(scoring_id, region, verdict, score);
+        CREATE INDEX site_scores_by_url ON site_scores(url);
         CREATE TABLE publications (
             id INTEGER PRIMARY KEY,
             scoring_id INTEGER NOT NULL REFERENCES scorings(id),

@@ -573,6 +573,10 @@ async fn sites_page(app: &App, nav: Option<Nav>, base: String, scope: Scope, f: 
 struct SitePage {
     nav: Option<Nav>,
     c: sitecensus_store::browse::SiteCard,
+    /// The site's results across rounds (not on public pages: only what is published shows there).
+    history: Vec<sitecensus_store::browse::HistoryLine>,
+    /// The scoring shown.
+    scoring_id: i64,
 }
 
 impl Labels for SitePage {}
@@ -588,25 +592,33 @@ async fn site(
         Err(r) => return r,
     };
     let Ok(site_id) = id.parse::<i64>() else { return not_found() };
-    match site_card(&app, auth::scope_of(&s.user), q.scoring, site_id).await {
-        Ok(Some(c)) => page(&SitePage { nav: nav(&s), c }),
-        Ok(None) => not_found(),
+    let scope = auth::scope_of(&s.user);
+    let (c, scoring_id) = match site_card(&app, scope.clone(), q.scoring, site_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return not_found(),
+        Err(r) => return r,
+    };
+    let store = app.store.clone();
+    let url = c.line.url.clone();
+    match blocking(move || store.site_history(&url, &scope)).await {
+        Ok(history) => page(&SitePage { nav: nav(&s), c, history, scoring_id }),
         Err(r) => r,
     }
 }
 
-/// A site's card in the scoring asked for (or the latest), if it is there and within `scope`.
+/// A site's card in the scoring asked for (or the latest), if it is there and within `scope`,
+/// with the scoring's id.
 async fn site_card(
     app: &App,
     scope: Scope,
     asked: Option<i64>,
     site_id: i64,
-) -> Result<Option<sitecensus_store::browse::SiteCard>, Response> {
+) -> Result<Option<(sitecensus_store::browse::SiteCard, i64)>, Response> {
     let store = app.store.clone();
     blocking(move || {
         let scorings = store.finished_scorings()?;
         let Some(scoring) = pick(&scorings, asked) else { return Ok(None) };
-        store.site_card(scoring.id, site_id, &scope)
+        Ok(store.site_card(scoring.id, site_id, &scope)?.map(|c| (c, scoring.id)))
     })
     .await
 }
@@ -714,7 +726,7 @@ async fn api_site(
     };
     let Ok(site_id) = id.parse::<i64>() else { return api_not_found() };
     match site_card(&app, auth::scope_of(&s.user), q.scoring, site_id).await {
-        Ok(Some(c)) => Json(c).into_response(),
+        Ok(Some((c, _))) => Json(c).into_response(),
         Ok(None) => api_not_found(),
         Err(r) => r,
     }
@@ -851,7 +863,7 @@ async fn public_site(State(app): State<App>, headers: HeaderMap, Path((p, id)): 
     let Ok(site_id) = id.parse::<i64>() else { return not_found() };
     let nav = nav_if_any(&app, &headers).await;
     match site_card(&app, published.scope(), Some(published.scoring.id), site_id).await {
-        Ok(Some(c)) => page(&SitePage { nav, c }),
+        Ok(Some((c, scoring_id))) => page(&SitePage { nav, c, history: Vec::new(), scoring_id }),
         Ok(None) => not_found(),
         Err(r) => r,
     }

@@ -89,6 +89,30 @@ async fn login(addr: std::net::SocketAddr, name: &str, password: &str) -> Result
 
 /// A census of three sites — two in 江西 (36…), one in 广东 (44…) — and the app's users.
 fn census(store: &Store) -> Vec<i64> {
+    // An earlier round, in which the first site passed.
+    let earlier = store.create_run("2024-04-10T00:00:00+08:00", "gov-2019", "h0", "{}").unwrap();
+    let row = store.add_sites(earlier.id, &[SiteSpec::from_url("http://a.jx.gov.cn/").unwrap()]).unwrap().remove(0);
+    let scoring = store.start_scoring(earlier.id, ("gov-2019", "t"), "2024-04-10T00:00:00+08:00", "scan").unwrap();
+    store
+        .put_site_score(
+            scoring,
+            &SiteScore {
+                site_id: row.id,
+                url: &row.spec.given,
+                name: Some("东湖区"),
+                level: Some("county"),
+                region: Some("360102"),
+                verdict: "pass",
+                score: 96.5,
+                final_url: None,
+                title: None,
+                veto_items: &[],
+                deductions: &[],
+                findings: &[],
+            },
+        )
+        .unwrap();
+    store.finish_scoring(scoring).unwrap();
     let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h", "{}").unwrap();
     let specs: Vec<SiteSpec> = ["http://a.jx.gov.cn/", "http://b.jx.gov.cn/", "http://c.gd.gov.cn/"]
         .iter()
@@ -225,13 +249,20 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
     assert!(page.body.contains("首页最新信息发布于 2024-05-20"), "{backend}: the evidence in Chinese");
     assert!(!page.body.contains("href=\"javascript:"), "{backend}: only http(s) addresses are links");
     assert!(page.body.contains("链接不可用"), "{backend}: checks by name");
+    assert!(
+        page.body.contains("历次检查 History across rounds") && page.body.contains("96.5"),
+        "{backend}: the earlier round"
+    );
+    assert!(page.body.contains("2024-04-10T00:00:00+08:00"), "{backend}");
 
     // A site's team sees its site only.
     let team = login(addr, "team", "team-password").await.unwrap();
     let list = request(addr, "GET", "/sites", &team, None).await;
     assert!(list.body.contains("b.jx.gov.cn") && !list.body.contains("a.jx.gov.cn"), "{backend}");
     assert_eq!(request(addr, "GET", &format!("/sites/{a}"), &team, None).await.status, 404, "{backend}");
-    assert_eq!(request(addr, "GET", &format!("/sites/{b}"), &team, None).await.status, 200, "{backend}");
+    let own = request(addr, "GET", &format!("/sites/{b}"), &team, None).await;
+    assert_eq!(own.status, 200, "{backend}");
+    assert!(!own.body.contains("History across rounds"), "{backend}: one round, no history");
     assert_eq!(request(addr, "GET", "/sites/not-a-number", &team, None).await.status, 404, "{backend}");
 
     // The national view, its filters and the audit log.
