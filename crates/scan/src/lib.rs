@@ -309,6 +309,7 @@ pub async fn scan(
     }
     drop(ctx);
     let (warc_files, archived) = env.finish(&opts).await?;
+    keep_warc_files(&store, run.id, &opts, &warc_files)?;
     store.finish_scoring(scoring)?;
     store.finish_run(run.id)?;
     drop(lock);
@@ -775,6 +776,7 @@ pub async fn work(
     }
     env.ctx.writer.flush().await?;
     let (warc_files, archived) = env.finish(&opts).await?;
+    keep_warc_files(&store, run.id, &opts, &warc_files)?;
     let scored = if store.claim_round_scoring(run.id, &worker.id, lease_secs)? {
         progress.message(&format!("round {}: every site is done; scoring the round", run.id));
         let (s, r, rubric, w) = (store.clone(), run.clone(), opts.rubric.clone(), worker.clone());
@@ -882,4 +884,16 @@ fn apply_cross_site(
         }
     }
     Ok(updated)
+}
+
+/// Names the run's WARC files in the store when they stay on disk (`--warc`), so that the web app
+/// can replay the pages behind findings; files only spooled for object storage are not named.
+fn keep_warc_files(store: &Store, run_id: i64, opts: &ScanOptions, files: &[PathBuf]) -> Result<(), ScanError> {
+    if opts.warc.is_none() || files.is_empty() {
+        return Ok(());
+    }
+    let paths: Vec<String> =
+        files.iter().map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()).display().to_string()).collect();
+    store.add_run_files(run_id, "warc", &paths)?;
+    Ok(())
 }

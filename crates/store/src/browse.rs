@@ -367,6 +367,35 @@ impl Store {
         })
     }
 
+    /// Names files of a run kept on disk (`warc`: its WARC archives), once each.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn add_run_files(&self, run_id: i64, kind: &str, paths: &[String]) -> Result<(), StoreError> {
+        self.transaction(|c| {
+            for path in paths {
+                c.execute(
+                    "INSERT INTO run_files (run_id, kind, path) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    p![run_id, kind, path],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The files of a kind a run kept on disk.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn run_files(&self, run_id: i64, kind: &str) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            c.query("SELECT path FROM run_files WHERE run_id = ?1 AND kind = ?2 ORDER BY path", p![run_id, kind])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        })
+    }
+
     /// Everything published, newest first.
     ///
     /// # Errors

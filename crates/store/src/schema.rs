@@ -455,6 +455,12 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX site_scores_names ON site_scores(scoring_id, name, url, site_id);
         CREATE INDEX site_scores_figures ON site_scores(scoring_id, region, verdict, score);
         CREATE INDEX site_scores_by_url ON site_scores(url);
+        CREATE TABLE run_files (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            kind TEXT NOT NULL,
+            path TEXT NOT NULL,
+            PRIMARY KEY (run_id, kind, path)
+        );
         CREATE TABLE publications (
             id INTEGER PRIMARY KEY,
             scoring_id INTEGER NOT NULL REFERENCES scorings(id),

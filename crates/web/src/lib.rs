@@ -5,6 +5,7 @@
 //! sites and a site's team only its sites — a site out of scope is "not found", as one that is
 //! not there.
 
+pub mod archive;
 pub mod auth;
 
 use std::sync::{Arc, LazyLock};
@@ -56,6 +57,7 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
         .route("/sites/{id}", get(site))
         .route("/audit", get(audit))
         .route("/publish", axum::routing::post(publish))
+        .route("/archive/{scoring}/{site}", get(archived))
         .route("/public", get(public_list))
         .route("/public/{p}", get(public_overview))
         .route("/public/{p}/sites", get(public_sites))
@@ -79,7 +81,10 @@ pub async fn serve(store: Arc<Store>, listener: tokio::net::TcpListener, secure_
 
 async fn security_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // An archived page carries its own, stricter policy.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -866,5 +871,94 @@ async fn public_site(State(app): State<App>, headers: HeaderMap, Path((p, id)): 
         Ok(Some((c, scoring_id))) => page(&SitePage { nav, c, history: Vec::new(), scoring_id }),
         Ok(None) => not_found(),
         Err(r) => r,
+    }
+}
+
+/// What an archived page may do in the browser: nothing. A sandbox (an origin of its own, no
+/// script, no form, no cookie of the app's), no request anywhere, its own inline styles only.
+const ARCHIVE_CSP: &str =
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
+/// The archived page behind a finding.
+#[derive(Deserialize)]
+struct ArchiveQuery {
+    url: String,
+}
+
+/// A finding's page as the run archived it (its WARC record), for a user who may see the site:
+/// only the addresses the site's findings and homepage name, served under [`ARCHIVE_CSP`].
+async fn archived(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path((scoring, site)): Path<(String, String)>,
+    Query(q): Query<ArchiveQuery>,
+) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (Ok(scoring), Ok(site_id)) = (scoring.parse::<i64>(), site.parse::<i64>()) else { return not_found() };
+    let (card, scoring) = match site_card(&app, auth::scope_of(&s.user), Some(scoring), site_id).await {
+        Ok(Some((card, id))) if id == scoring => (card, id),
+        Ok(_) => return not_found(),
+        Err(r) => return r,
+    };
+    let named = card.line.url == q.url
+        || card.final_url.as_deref() == Some(q.url.as_str())
+        || card
+            .findings
+            .iter()
+            .any(|f| f.page.as_deref() == Some(q.url.as_str()) || f.target.as_deref() == Some(q.url.as_str()));
+    if !named {
+        return not_found();
+    }
+    let store = app.store.clone();
+    let url = q.url.clone();
+    let found = blocking(move || {
+        let run = store.finished_scorings()?.into_iter().find(|g| g.id == scoring).map(|g| g.run_id);
+        Ok(match run {
+            Some(run) => Some(store.run_files(run, "warc")?),
+            None => None,
+        })
+    })
+    .await;
+    let files = match found {
+        Ok(Some(files)) if !files.is_empty() => files,
+        Ok(_) => {
+            return message(
+                StatusCode::NOT_FOUND,
+                "未存档 Not archived",
+                "这次检查没有保存网页存档（扫描时未使用 --warc）。This run kept no WARC archive (it was scanned without --warc).",
+            );
+        }
+        Err(r) => return r,
+    };
+    let read = tokio::task::spawn_blocking(move || archive::find(&files, &url)).await;
+    match read {
+        Ok(Ok(Some(a))) => {
+            let mut r = (StatusCode::OK, a.body).into_response();
+            let h = r.headers_mut();
+            let kind = a.content_type.as_deref().and_then(|t| HeaderValue::from_str(t).ok());
+            h.insert(header::CONTENT_TYPE, kind.unwrap_or(HeaderValue::from_static("application/octet-stream")));
+            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(ARCHIVE_CSP));
+            h.insert("x-sitecensus-archived-status", HeaderValue::from(a.status));
+            if let Some(date) = a.date.and_then(|d| HeaderValue::from_str(&d).ok()) {
+                h.insert("x-sitecensus-archived-at", date);
+            }
+            r
+        }
+        Ok(Ok(None)) => message(
+            StatusCode::NOT_FOUND,
+            "未存档 Not archived",
+            "这个地址不在这次检查的存档中。This address is not in the run's archive.",
+        ),
+        Ok(Err(e)) => {
+            tracing::error!("archive: {e}");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "无法读取存档 Could not read the archive", &e.to_string())
+        }
+        Err(e) => {
+            tracing::error!("archive task: {e}");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "The request failed.")
+        }
     }
 }

@@ -374,3 +374,62 @@ async fn the_app_on_postgres() {
     let store = Arc::new(Store::open_postgres(db.url()).unwrap());
     the_app_holds(store, "postgres").await;
 }
+
+/// The page behind a finding, replayed from the run's WARC: only for a user who may see the site,
+/// only the addresses its findings name, under a sandboxing policy.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_findings_page_is_replayed_from_the_runs_archive() {
+    let site = sitecensus_fixtures::serve_site("accuracy").await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("s.db")).unwrap());
+    let mut o = sitecensus_scan::ScanOptions::new(
+        sitecensus_core::Rubric::default_rubric(),
+        sitecensus_core::AsOf::parse("2024-07-10").unwrap(),
+    );
+    o.as_of_given = true;
+    o.https_check = false;
+    o.fetch.politeness = sitecensus_fetch::Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 32 };
+    o.warc = Some(dir.path().join("warc"));
+    let mut spec = SiteSpec::from_url(&site.url("/")).unwrap();
+    spec.region = Some("360102".into());
+    let out = sitecensus_scan::scan(store.clone(), vec![spec], o, Arc::new(sitecensus_scan::Silent)).await.unwrap();
+    let result = &out.results.sites[0];
+    let spam = result.findings.iter().find(|f| f.check == CheckId::SecuritySpamInjection).expect("the hacked page");
+    let page_url = spam.page.clone().unwrap();
+    {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            let hash = hash_password("office-password").unwrap();
+            store.add_user("jx", &hash, Role::Province, Some("36"), &[]).unwrap();
+            store.add_user("gd", &hash, Role::Province, Some("44"), &[]).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    let addr = serve(store).await;
+    let jx = login(addr, "jx", "office-password").await.unwrap();
+    let scoring = {
+        let a = request(addr, "GET", "/api/v1/scorings", &jx, None).await;
+        serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["scorings"][0]["id"].as_i64().unwrap()
+    };
+    let site_id = 1;
+    let card = request(addr, "GET", &format!("/sites/{site_id}"), &jx, None).await;
+    let link = format!("/archive/{scoring}/{site_id}?url={}", enc(&page_url));
+    assert!(card.body.contains("[存档 archived]"), "the findings link to their archived pages");
+    let archived = request(addr, "GET", &link, &jx, None).await;
+    assert_eq!(archived.status, 200, "{}", archived.body);
+    let csp = archived.header("content-security-policy").unwrap();
+    assert!(csp.starts_with("sandbox;") && csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    assert!(archived.header("content-type").unwrap().starts_with("text/html"));
+    assert!(archived.header("set-cookie").is_none(), "no cookie from an archived page");
+    assert!(
+        archived.body.contains("澳门新葡京") || archived.body.contains("pgdz"),
+        "the page as fetched, spam and all"
+    );
+    // Out of scope, an address no finding names, or no session: nothing.
+    let gd = login(addr, "gd", "office-password").await.unwrap();
+    assert_eq!(request(addr, "GET", &link, &gd, None).await.status, 404, "another province's office");
+    let elsewhere = format!("/archive/{scoring}/{site_id}?url={}", enc("http://127.0.0.1:1/secret"));
+    assert_eq!(request(addr, "GET", &elsewhere, &jx, None).await.status, 404);
+    assert_eq!(request(addr, "GET", &link, "", None).await.status, 303);
+}
