@@ -230,7 +230,7 @@ impl Publication {
 }
 
 /// A query's arguments, owned while it is built.
-enum Arg {
+pub(crate) enum Arg {
     Int(i64),
     Text(String),
 }
@@ -245,14 +245,27 @@ impl ToParam for Arg {
 }
 
 /// A WHERE clause over `site_scores s` of one scoring, built with numbered placeholders.
-struct Where {
-    sql: String,
-    args: Vec<Arg>,
+pub(crate) struct Where {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
 }
 
 impl Where {
     fn new(scoring_id: i64, scope: &Scope) -> Self {
         let mut w = Where { sql: "s.scoring_id = ?1".to_owned(), args: vec![Arg::Int(scoring_id)] };
+        w.scope(scope);
+        w
+    }
+
+    /// `scope` over `site_scores s` of any scoring.
+    pub(crate) fn any_scoring(scope: &Scope) -> Self {
+        let mut w = Where { sql: "1 = 1".to_owned(), args: Vec::new() };
+        w.scope(scope);
+        w
+    }
+
+    fn scope(&mut self, scope: &Scope) {
+        let w = self;
         match scope {
             Scope::All => {}
             Scope::Region(prefix) => w.prefix("s.region", prefix),
@@ -262,10 +275,9 @@ impl Where {
                 w.sql.push_str(&format!(" AND s.url IN ({})", marks.join(", ")));
             }
         }
-        w
     }
 
-    fn arg(&mut self, a: Arg) -> String {
+    pub(crate) fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
         format!("?{}", self.args.len())
     }
@@ -329,7 +341,7 @@ impl Where {
         }
     }
 
-    fn params(&self) -> Vec<Param<'_>> {
+    pub(crate) fn params(&self) -> Vec<Param<'_>> {
         self.args.iter().map(ToParam::param).collect()
     }
 }

@@ -455,6 +455,27 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX site_scores_names ON site_scores(scoring_id, name, url, site_id);
         CREATE INDEX site_scores_figures ON site_scores(scoring_id, region, verdict, score);
         CREATE INDEX site_scores_by_url ON site_scores(url);
+        CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            scoring_id INTEGER NOT NULL REFERENCES scorings(id),
+            site_id INTEGER NOT NULL REFERENCES sites(id),
+            issued_by TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            deadline TEXT NOT NULL
+        );
+        CREATE TABLE notice_items (
+            id INTEGER PRIMARY KEY,
+            notice_id INTEGER NOT NULL REFERENCES notices(id),
+            check_id TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            page TEXT,
+            target TEXT,
+            evidence TEXT NOT NULL,
+            fixed_note TEXT,
+            marked_by TEXT,
+            marked_at TEXT
+        );
+        CREATE INDEX notice_items_notice ON notice_items(notice_id);
         CREATE TABLE run_files (
             run_id INTEGER NOT NULL REFERENCES runs(id),
             kind TEXT NOT NULL,

@@ -57,6 +57,10 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
         .route("/sites/{id}", get(site))
         .route("/audit", get(audit))
         .route("/publish", axum::routing::post(publish))
+        .route("/sites/{id}/notice", axum::routing::post(issue_notice))
+        .route("/notices", get(notices))
+        .route("/notices/{id}", get(notice))
+        .route("/notices/{id}/items/{item}/fixed", axum::routing::post(mark_fixed))
         .route("/archive/{scoring}/{site}", get(archived))
         .route("/public", get(public_list))
         .route("/public/{p}", get(public_overview))
@@ -582,6 +586,8 @@ struct SitePage {
     history: Vec<sitecensus_store::browse::HistoryLine>,
     /// The scoring shown.
     scoring_id: i64,
+    /// Whether the user may issue a rectification notice for the site.
+    can_notify: bool,
 }
 
 impl Labels for SitePage {}
@@ -606,7 +612,10 @@ async fn site(
     let store = app.store.clone();
     let url = c.line.url.clone();
     match blocking(move || store.site_history(&url, &scope)).await {
-        Ok(history) => page(&SitePage { nav: nav(&s), c, history, scoring_id }),
+        Ok(history) => {
+            let can_notify = may_notify(s.user.role);
+            page(&SitePage { nav: nav(&s), c, history, scoring_id, can_notify })
+        }
         Err(r) => r,
     }
 }
@@ -868,7 +877,7 @@ async fn public_site(State(app): State<App>, headers: HeaderMap, Path((p, id)): 
     let Ok(site_id) = id.parse::<i64>() else { return not_found() };
     let nav = nav_if_any(&app, &headers).await;
     match site_card(&app, published.scope(), Some(published.scoring.id), site_id).await {
-        Ok(Some((c, scoring_id))) => page(&SitePage { nav, c, history: Vec::new(), scoring_id }),
+        Ok(Some((c, scoring_id))) => page(&SitePage { nav, c, history: Vec::new(), scoring_id, can_notify: false }),
         Ok(None) => not_found(),
         Err(r) => r,
     }
@@ -960,5 +969,304 @@ async fn archived(
             tracing::error!("archive task: {e}");
             message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "The request failed.")
         }
+    }
+}
+
+/// Where a notice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoticeStatus {
+    /// Within its deadline, not verified yet.
+    Open,
+    /// The next round found every item fixed.
+    Closed,
+    /// The next round found items still there, within the deadline.
+    StillThere,
+    /// Past its deadline and not closed.
+    Overdue,
+}
+
+impl NoticeStatus {
+    fn label(self) -> &'static str {
+        match self {
+            NoticeStatus::Open => "整改中 open",
+            NoticeStatus::Closed => "整改完成 closed",
+            NoticeStatus::StillThere => "复查未通过 items still there",
+            NoticeStatus::Overdue => "逾期 overdue",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            NoticeStatus::Closed => "pass",
+            NoticeStatus::Overdue | NoticeStatus::StillThere => "fail",
+            NoticeStatus::Open => "warn",
+        }
+    }
+
+    /// A notice's status from its verification (if the next round came) and today's date.
+    fn of(deadline: &str, verification: Option<&sitecensus_store::notices::Verification>, today: &str) -> Self {
+        match verification {
+            Some(v) if v.still_there.iter().all(|s| !s) => NoticeStatus::Closed,
+            _ if deadline < today => NoticeStatus::Overdue,
+            Some(_) => NoticeStatus::StillThere,
+            None => NoticeStatus::Open,
+        }
+    }
+}
+
+/// Today (the app's clock, UTC+8), as `2024-08-10`.
+fn today() -> String {
+    sitecensus_store::now().chars().take(10).collect()
+}
+
+/// Whether a role may issue notices (offices within their scope, and the administrator).
+fn may_notify(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::National | Role::Province | Role::City)
+}
+
+/// Whether a role may mark a notice's items fixed (the site's team, and the administrator).
+fn may_mark(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::SiteTeam)
+}
+
+/// The notice form of a site's page.
+#[derive(Deserialize)]
+struct NoticeForm {
+    #[serde(default)]
+    csrf: String,
+    scoring: i64,
+    #[serde(default)]
+    deadline: String,
+}
+
+/// A deadline as the date input sends it (`2024-08-10`).
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+}
+
+async fn issue_notice(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<NoticeForm>,
+) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&s.csrf, &f.csrf) {
+        return refused_csrf();
+    }
+    if !may_notify(s.user.role) {
+        return message(
+            StatusCode::FORBIDDEN,
+            "无权操作 Not allowed",
+            "您的角色不能下达整改通知。Your role does not issue notices.",
+        );
+    }
+    if !is_date(&f.deadline) {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "期限有误 Wrong deadline",
+            "整改期限应为日期（2024-08-10）。The deadline is a date (2024-08-10).",
+        );
+    }
+    let Ok(site_id) = id.parse::<i64>() else { return not_found() };
+    // The site must be the user's to see in that scoring.
+    match site_card(&app, auth::scope_of(&s.user), Some(f.scoring), site_id).await {
+        Ok(Some((_, scoring))) if scoring == f.scoring => {}
+        Ok(_) => return not_found(),
+        Err(r) => return r,
+    }
+    let store = app.store.clone();
+    let name = s.user.name.clone();
+    let issued = blocking(move || {
+        let id = store.issue_notice(f.scoring, site_id, &name, &f.deadline)?;
+        if let Some(id) = id {
+            store.audit(
+                Some(&name),
+                "notice",
+                &format!("notice {id}: site {site_id} of scoring {}, by {}", f.scoring, f.deadline),
+            )?;
+        }
+        Ok(id)
+    })
+    .await;
+    match issued {
+        Ok(Some(id)) => Redirect::to(&format!("/notices/{id}")).into_response(),
+        Ok(None) => message(
+            StatusCode::OK,
+            "无需整改 Nothing to rectify",
+            "这个网站没有单项否决或扣分问题。The site has no veto or deduction.",
+        ),
+        Err(r) => r,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+struct NoticesPage {
+    nav: Option<Nav>,
+    lines: Vec<(sitecensus_store::notices::NoticeLine, NoticeStatus)>,
+}
+
+impl Labels for NoticesPage {}
+
+async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let scope = auth::scope_of(&s.user);
+    let store = app.store.clone();
+    let listed = blocking(move || {
+        let today = today();
+        let mut out = Vec::new();
+        for line in store.notices(&scope)? {
+            let items = store.notice(line.id, &scope)?.map(|(_, items)| items).unwrap_or_default();
+            let v = store.verify_notice(&line, &items)?;
+            let status = NoticeStatus::of(&line.deadline, v.as_ref(), &today);
+            out.push((line, status));
+        }
+        // The overdue first: what an office chases.
+        out.sort_by_key(|(l, st)| (*st != NoticeStatus::Overdue, std::cmp::Reverse(l.id)));
+        Ok(out)
+    })
+    .await;
+    match listed {
+        Ok(lines) => page(&NoticesPage { nav: nav(&s), lines }),
+        Err(r) => r,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    nav: Option<Nav>,
+    n: sitecensus_store::notices::NoticeLine,
+    items: Vec<(sitecensus_store::notices::NoticeItem, Option<bool>)>,
+    verification: Option<sitecensus_store::notices::Verification>,
+    status: NoticeStatus,
+    can_mark: bool,
+    csrf: String,
+}
+
+impl Labels for NoticePage {}
+
+async fn notice(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else { return not_found() };
+    let scope = auth::scope_of(&s.user);
+    let store = app.store.clone();
+    let loaded = blocking(move || {
+        let Some((n, items)) = store.notice(id, &scope)? else { return Ok(None) };
+        let v = store.verify_notice(&n, &items)?;
+        Ok(Some((n, items, v)))
+    })
+    .await;
+    let (n, items, verification) = match loaded {
+        Ok(Some(v)) => v,
+        Ok(None) => return not_found(),
+        Err(r) => return r,
+    };
+    let status = NoticeStatus::of(&n.deadline, verification.as_ref(), &today());
+    let items = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| (item, verification.as_ref().and_then(|v| v.still_there.get(i).copied())))
+        .collect();
+    page(&NoticePage {
+        csrf: s.csrf.clone(),
+        can_mark: may_mark(s.user.role),
+        nav: nav(&s),
+        n,
+        items,
+        verification,
+        status,
+    })
+}
+
+/// The form marking an item fixed.
+#[derive(Deserialize)]
+struct FixedForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn mark_fixed(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path((id, item)): Path<(String, String)>,
+    Form(f): Form<FixedForm>,
+) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&s.csrf, &f.csrf) {
+        return refused_csrf();
+    }
+    if !may_mark(s.user.role) {
+        return message(
+            StatusCode::FORBIDDEN,
+            "无权操作 Not allowed",
+            "整改由网站自己的团队标记。A site's own team marks its items fixed.",
+        );
+    }
+    let (Ok(id), Ok(item)) = (id.parse::<i64>(), item.parse::<i64>()) else { return not_found() };
+    let note = f.note.trim().chars().take(2000).collect::<String>();
+    if note.is_empty() {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "请填写整改说明 A note, please",
+            "说明做了什么整改。Say what was done.",
+        );
+    }
+    let scope = auth::scope_of(&s.user);
+    let store = app.store.clone();
+    let name = s.user.name.clone();
+    let marked = blocking(move || {
+        if store.notice(id, &scope)?.is_none() {
+            return Ok(false);
+        }
+        let done = store.mark_fixed(id, item, &note, &name)?;
+        if done {
+            store.audit(Some(&name), "mark_fixed", &format!("notice {id} item {item}: {note}"))?;
+        }
+        Ok(done)
+    })
+    .await;
+    match marked {
+        Ok(true) => Redirect::to(&format!("/notices/{id}")).into_response(),
+        Ok(false) => not_found(),
+        Err(r) => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_is_closed_by_a_round_that_finds_every_item_fixed_even_late() {
+        let v = |still: Vec<bool>| sitecensus_store::notices::Verification {
+            scoring_id: 2,
+            as_of: "2024-10-10".into(),
+            still_there: still,
+            new: Vec::new(),
+        };
+        let today = "2024-09-01";
+        assert_eq!(NoticeStatus::of("2024-08-10", Some(&v(vec![false, false])), today), NoticeStatus::Closed);
+        assert_eq!(NoticeStatus::of("2024-08-10", Some(&v(vec![false, true])), today), NoticeStatus::Overdue);
+        assert_eq!(NoticeStatus::of("2024-12-10", Some(&v(vec![true])), today), NoticeStatus::StillThere);
+        assert_eq!(NoticeStatus::of("2024-12-10", None, today), NoticeStatus::Open);
+        assert_eq!(NoticeStatus::of("2024-08-31", None, today), NoticeStatus::Overdue);
+        assert!(is_date("2024-08-10") && !is_date("2024-8-10") && !is_date("2024-08-10'"));
     }
 }

@@ -171,6 +171,7 @@ fn census(store: &Store) -> Vec<i64> {
     add("jx", Role::Province, Some("36"), &[]);
     add("gd", Role::Province, Some("44"), &[]);
     add("team", Role::SiteTeam, None, &["http://b.jx.gov.cn/".to_owned()]);
+    add("team_a", Role::SiteTeam, None, &["http://a.jx.gov.cn/".to_owned()]);
     add("gone", Role::National, None, &[]);
     assert!(store.disable_user("gone").unwrap());
     rows.iter().map(|r| r.id).collect()
@@ -191,7 +192,7 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
     .await
     .unwrap();
     let (a, b, c) = (ids[0], ids[1], ids[2]);
-    let addr = serve(store).await;
+    let addr = serve(store.clone()).await;
 
     // Without a session only the login page answers; everything else leads to it.
     for path in ["/", "/sites", &format!("/sites/{a}"), "/audit", "/sites?verdict=fail"] {
@@ -351,6 +352,87 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
         r.body.contains(&format!("href=\"{public}\"")) && r.body.contains(&format!("href=\"{guangdong}\"")),
         "{backend}"
     );
+
+    // Rectification: an office issues a notice on a failing site, its team marks items fixed, the
+    // next round verifies them.
+    let jx_csrf = request(addr, "GET", "/", &jx, None).await.csrf();
+    let notice_form = |csrf: &str, deadline: &str| format!("csrf={csrf}&scoring={scoring}&deadline={deadline}");
+    let r = request(addr, "POST", &format!("/sites/{a}/notice"), &jx, Some(&notice_form("", "2099-01-01"))).await;
+    assert_eq!(r.status, 403, "{backend}: no CSRF token");
+    let team_a = login(addr, "team_a", "team_a-password").await.unwrap();
+    let team_a_csrf = request(addr, "GET", "/", &team_a, None).await.csrf();
+    let r =
+        request(addr, "POST", &format!("/sites/{a}/notice"), &team_a, Some(&notice_form(&team_a_csrf, "2099-01-01")))
+            .await;
+    assert_eq!(r.status, 403, "{backend}: a site team issues no notice");
+    let r = request(addr, "POST", &format!("/sites/{c}/notice"), &jx, Some(&notice_form(&jx_csrf, "2099-01-01"))).await;
+    assert_eq!(r.status, 404, "{backend}: not on another province's site");
+    let r = request(addr, "POST", &format!("/sites/{a}/notice"), &jx, Some(&notice_form(&jx_csrf, "2099-01-01"))).await;
+    assert_eq!(r.status, 303, "{backend}: {}", r.body);
+    let open = r.header("location").unwrap().to_owned();
+    let r = request(addr, "POST", &format!("/sites/{a}/notice"), &jx, Some(&notice_form(&jx_csrf, "2024-08-10"))).await;
+    let late = r.header("location").unwrap().to_owned();
+    let list = request(addr, "GET", "/notices", &jx, None).await;
+    assert!(list.body.contains("逾期 overdue") && list.body.contains("整改中 open"), "{backend}: {}", list.body);
+    assert!(
+        list.body.find("逾期 overdue").unwrap() < list.body.find("整改中 open").unwrap(),
+        "{backend}: overdue first"
+    );
+    assert!(!request(addr, "GET", "/notices", &team, None).await.body.contains("a.jx.gov.cn"), "{backend}");
+    assert_eq!(request(addr, "GET", &open, &team, None).await.status, 404, "{backend}: another site's team");
+    let page = request(addr, "GET", &open, &team_a, None).await;
+    assert!(page.body.contains("首页不更新") && page.body.contains("链接不可用"), "{backend}: its items");
+    let item = {
+        let at = page.body.find("/items/").unwrap() + 7;
+        page.body[at..].split('/').next().unwrap().to_owned()
+    };
+    let mark = format!("{open}/items/{item}/fixed");
+    let r = request(addr, "POST", &mark, &jx, Some(&format!("csrf={jx_csrf}&note=x"))).await;
+    assert_eq!(r.status, 403, "{backend}: the site's team marks, not the office");
+    let r =
+        request(addr, "POST", &mark, &team_a, Some(&format!("csrf={team_a_csrf}&note={}", enc("首页已更新")))).await;
+    assert_eq!(r.status, 303, "{backend}");
+    let page = request(addr, "GET", &open, &jx, None).await;
+    assert!(page.body.contains("首页已更新") && page.body.contains("尚未复查"), "{backend}");
+    // The next round: the homepage is updated, the dead link is still there, a new finding.
+    let later = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let run = later.create_run("2024-10-10T00:00:00+08:00", "gov-2019", "h2", "{}").unwrap();
+        let row = later.add_sites(run.id, &[SiteSpec::from_url("http://a.jx.gov.cn/").unwrap()]).unwrap().remove(0);
+        let g = later.start_scoring(run.id, ("gov-2019", "t"), "2024-10-10T00:00:00+08:00", "scan").unwrap();
+        let findings = [
+            Finding::new(CheckId::LinksBroken, Severity::Deduct, "「x」 → HTTP 404").target("javascript:alert(1)"),
+            Finding::new(CheckId::AccuracyTypo, Severity::Deduct, "再接再励").page("http://a.jx.gov.cn/n.html"),
+        ];
+        later
+            .put_site_score(
+                g,
+                &SiteScore {
+                    site_id: row.id,
+                    url: &row.spec.given,
+                    name: Some("东湖区"),
+                    level: Some("county"),
+                    region: Some("360102"),
+                    verdict: "pass",
+                    score: 99.0,
+                    final_url: None,
+                    title: None,
+                    veto_items: &[],
+                    deductions: &[],
+                    findings: &findings,
+                },
+            )
+            .unwrap();
+        later.finish_scoring(g).unwrap();
+    })
+    .await
+    .unwrap();
+    let page = request(addr, "GET", &open, &jx, None).await;
+    assert!(page.body.contains("复查未通过"), "{backend}: an item is still there: {}", page.body);
+    assert!(page.body.contains("仍存在 still there") && page.body.contains(">已整改 fixed<"), "{backend}");
+    assert!(page.body.contains("复查新发现") && page.body.contains("错别字"), "{backend}: what is new");
+    assert!(request(addr, "GET", &late, &jx, None).await.body.contains("逾期 overdue"), "{backend}");
+    assert!(request(addr, "GET", "/audit", &admin, None).await.body.contains("mark_fixed"), "{backend}");
 
     // Logging out needs the form's token; then the session is gone.
     let r = request(addr, "POST", "/logout", &jx, Some("csrf=")).await;

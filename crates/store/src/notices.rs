@@ -1,0 +1,241 @@
+//! Rectification (整改): an office's notice to a failing site, listing the findings to fix by a
+//! deadline; the site's team marks each fixed with a note; the next scoring of the site verifies
+//! each item (fixed, or still there) and names what is new. The verdict of an item is read from
+//! the stored scorings whenever it is asked for, so a later run needs no step of its own.
+
+use serde::Serialize;
+
+use crate::browse::{Arg, Scope, Where};
+use crate::db::p;
+use crate::{Store, StoreError, now};
+
+/// A notice as listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoticeLine {
+    /// Its id.
+    pub id: i64,
+    /// The scoring it was issued on.
+    pub scoring_id: i64,
+    /// The site's id in that scoring's run.
+    pub site_id: i64,
+    /// The site, as given.
+    pub url: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// Its region code.
+    pub region: Option<String>,
+    /// Who issued it.
+    pub issued_by: String,
+    /// When.
+    pub issued_at: String,
+    /// The day it must be rectified by (`2024-08-10`).
+    pub deadline: String,
+    /// Items to fix.
+    pub items: i64,
+    /// Items the site's team marked fixed.
+    pub marked: i64,
+}
+
+/// One finding a notice asks to fix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoticeItem {
+    /// Its id.
+    pub id: i64,
+    /// The check.
+    pub check: String,
+    /// Its severity when issued.
+    pub severity: String,
+    /// The page it was seen on.
+    pub page: Option<String>,
+    /// What it concerns.
+    pub target: Option<String>,
+    /// Its evidence (Chinese where there is, else English).
+    pub evidence: String,
+    /// The team's note when it marked the item fixed.
+    pub fixed_note: Option<String>,
+    /// Who marked it, and when.
+    pub marked_by: Option<String>,
+    /// When it was marked.
+    pub marked_at: Option<String>,
+}
+
+/// What the next scoring of the site says of a notice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verification {
+    /// The scoring that verified it.
+    pub scoring_id: i64,
+    /// Its as-of.
+    pub as_of: String,
+    /// Per item (in the notice's order): still there?
+    pub still_there: Vec<bool>,
+    /// Findings (veto or deduct) of that scoring the notice did not name: (check, page, target).
+    pub new: Vec<(String, Option<String>, Option<String>)>,
+}
+
+impl Store {
+    /// Issues a notice for a site of a scoring: every finding of it that vetoes or takes points
+    /// becomes an item. None when the site has no such finding (nothing to rectify).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn issue_notice(
+        &self,
+        scoring_id: i64,
+        site_id: i64,
+        by: &str,
+        deadline: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.transaction(|c| {
+            let items = c.query(
+                "SELECT check_id, severity, page, target, coalesce(evidence_zh, evidence) FROM scored_findings
+                 WHERE scoring_id = ?1 AND site_id = ?2 AND severity IN ('veto', 'deduct') ORDER BY id",
+                p![scoring_id, site_id],
+            )?;
+            if items.is_empty() {
+                return Ok(None);
+            }
+            let id: i64 = c
+                .query_one(
+                    "INSERT INTO notices (scoring_id, site_id, issued_by, issued_at, deadline) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                    p![scoring_id, site_id, by, now(), deadline],
+                )?
+                .get(0)?;
+            for r in &items {
+                let (check, severity, page, target, evidence): (String, String, Option<String>, Option<String>, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                c.execute(
+                    "INSERT INTO notice_items (notice_id, check_id, severity, page, target, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    p![id, check, severity, page, target, evidence],
+                )?;
+            }
+            Ok(Some(id))
+        })
+    }
+
+    /// The notices of the sites within `scope`, newest first.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn notices(&self, scope: &Scope) -> Result<Vec<NoticeLine>, StoreError> {
+        self.notice_lines(scope, None)
+    }
+
+    fn notice_lines(&self, scope: &Scope, id: Option<i64>) -> Result<Vec<NoticeLine>, StoreError> {
+        let mut w = Where::any_scoring(scope);
+        if let Some(id) = id {
+            let m = w.arg(Arg::Int(id));
+            w.sql.push_str(&format!(" AND n.id = {m}"));
+        }
+        self.with(|c| {
+            c.query(
+                &format!(
+                    "SELECT n.id, n.scoring_id, n.site_id, s.url, s.name, s.region, n.issued_by, n.issued_at, n.deadline,
+                            (SELECT count(*) FROM notice_items i WHERE i.notice_id = n.id),
+                            (SELECT count(*) FROM notice_items i WHERE i.notice_id = n.id AND i.marked_at IS NOT NULL)
+                     FROM notices n JOIN site_scores s ON s.scoring_id = n.scoring_id AND s.site_id = n.site_id
+                     WHERE {} ORDER BY n.id DESC",
+                    w.sql
+                ),
+                &w.params(),
+            )?
+            .iter()
+            .map(|r| {
+                Ok(NoticeLine {
+                    id: r.get(0)?,
+                    scoring_id: r.get(1)?,
+                    site_id: r.get(2)?,
+                    url: r.get(3)?,
+                    name: r.get(4)?,
+                    region: r.get(5)?,
+                    issued_by: r.get(6)?,
+                    issued_at: r.get(7)?,
+                    deadline: r.get(8)?,
+                    items: r.get(9)?,
+                    marked: r.get(10)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    /// A notice within `scope`, with its items.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn notice(&self, id: i64, scope: &Scope) -> Result<Option<(NoticeLine, Vec<NoticeItem>)>, StoreError> {
+        let Some(line) = self.notice_lines(scope, Some(id))?.pop() else { return Ok(None) };
+        let items = self.with(|c| {
+            c.query(
+                "SELECT id, check_id, severity, page, target, evidence, fixed_note, marked_by, marked_at
+                 FROM notice_items WHERE notice_id = ?1 ORDER BY id",
+                p![id],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(NoticeItem {
+                    id: r.get(0)?,
+                    check: r.get(1)?,
+                    severity: r.get(2)?,
+                    page: r.get(3)?,
+                    target: r.get(4)?,
+                    evidence: r.get(5)?,
+                    fixed_note: r.get(6)?,
+                    marked_by: r.get(7)?,
+                    marked_at: r.get(8)?,
+                })
+            })
+            .collect()
+        })?;
+        Ok(Some((line, items)))
+    }
+
+    /// Marks an item of a notice fixed, with the team's note; false when the item is not the
+    /// notice's.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn mark_fixed(&self, notice_id: i64, item_id: i64, note: &str, by: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE notice_items SET fixed_note = ?3, marked_by = ?4, marked_at = ?5 WHERE id = ?2 AND notice_id = ?1",
+                p![notice_id, item_id, note, by, now()],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    /// What the first finished scoring after the notice's (a later as-of) that holds the site
+    /// says of each item, if there is one yet.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn verify_notice(&self, line: &NoticeLine, items: &[NoticeItem]) -> Result<Option<Verification>, StoreError> {
+        let later: Option<(i64, i64, String)> = self.with(|c| {
+            c.query_opt(
+                "SELECT g.id, s.site_id, g.as_of FROM scorings g JOIN site_scores s ON s.scoring_id = g.id
+                 WHERE s.url = ?1 AND g.finished_at IS NOT NULL
+                   AND g.as_of > (SELECT as_of FROM scorings WHERE id = ?2)
+                 ORDER BY g.as_of, g.id LIMIT 1",
+                p![line.url, line.scoring_id],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .transpose()
+        })?;
+        let Some((scoring_id, site_id, as_of)) = later else { return Ok(None) };
+        let now_found: Vec<(String, Option<String>, Option<String>)> = self.with(|c| {
+            c.query(
+                "SELECT check_id, page, target FROM scored_findings
+                 WHERE scoring_id = ?1 AND site_id = ?2 AND severity IN ('veto', 'deduct')",
+                p![scoring_id, site_id],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .collect()
+        })?;
+        let key = |i: &NoticeItem| (i.check.clone(), i.page.clone(), i.target.clone());
+        let still_there = items.iter().map(|i| now_found.contains(&key(i))).collect();
+        let named: Vec<_> = items.iter().map(key).collect();
+        let new = now_found.into_iter().filter(|f| !named.contains(f)).collect();
+        Ok(Some(Verification { scoring_id, as_of, still_there, new }))
+    }
+}
