@@ -515,3 +515,133 @@ async fn a_findings_page_is_replayed_from_the_runs_archive() {
     assert_eq!(request(addr, "GET", &elsewhere, &jx, None).await.status, 404);
     assert_eq!(request(addr, "GET", &link, "", None).await.status, 303);
 }
+
+/// A headless Chromium for the browser test (Debian's `chromium`; `.ci/run` installs it).
+async fn browser() -> (chromiumoxide::Browser, tokio::task::JoinHandle<()>, tempfile::TempDir) {
+    use futures::StreamExt;
+    let profile = tempfile::tempdir().unwrap();
+    let exe = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH")?
+                .to_str()?
+                .split(':')
+                .map(|d| std::path::Path::new(d).join(name))
+                .find(|p| p.is_file())
+        })
+        .expect("Chromium is not installed: run .ci/run (the README's test command), or install Debian's chromium");
+    let config = chromiumoxide::BrowserConfig::builder()
+        .chrome_executable(exe)
+        .no_sandbox()
+        .user_data_dir(profile.path())
+        .arg("headless")
+        .arg("disable-gpu")
+        .arg("no-first-run")
+        .arg("disable-background-networking")
+        .arg("disable-component-update")
+        .arg("no-proxy-server")
+        .build()
+        .unwrap();
+    let (browser, mut handler) = chromiumoxide::Browser::launch(config).await.unwrap();
+    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    (browser, events, profile)
+}
+
+/// Clicks `selector` and waits for the next document to have loaded (the old one is marked
+/// first, so that a click whose navigation has not started yet is not taken for done).
+async fn click_and_wait(page: &chromiumoxide::Page, selector: &str) -> String {
+    page.evaluate("window.__before_click = true").await.unwrap();
+    page.find_element(selector).await.unwrap().click().await.unwrap();
+    for _ in 0..100 {
+        let old = page.evaluate("window.__before_click === true").await.ok().and_then(|v| v.into_value::<bool>().ok());
+        if old == Some(false) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    page.wait_for_navigation().await.unwrap();
+    page.content().await.unwrap()
+}
+
+/// Types into a form's fields and submits it by clicking `button`; the page after it loads.
+async fn fill_and_submit(page: &chromiumoxide::Page, fields: &[(&str, &str)], button: &str) -> String {
+    for (selector, text) in fields {
+        let field = page.find_element(*selector).await.unwrap();
+        if text.is_ascii() {
+            field.click().await.unwrap().type_str(*text).await.unwrap();
+        } else {
+            // Chinese comes through an input method, not keys: set as one would paste it.
+            let js =
+                format!("document.querySelector({}).value = {}", serde_json::json!(selector), serde_json::json!(text));
+            page.evaluate(js).await.unwrap();
+        }
+    }
+    click_and_wait(page, button).await
+}
+
+/// Logs `name` in on the login form the page shows.
+async fn log_in(page: &chromiumoxide::Page, name: &str) -> String {
+    let password = format!("{name}-password");
+    fill_and_submit(page, &[("input[name=name]", name), ("input[name=password]", &password)], "button[type=submit]")
+        .await
+}
+
+/// The main flows in a real browser: log in, filter the site list, open a site, issue a notice,
+/// mark an item fixed as the site's team, publish, and read the published results logged out.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_main_flows_work_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("s.db")).unwrap());
+    let ids = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || census(&store)
+    })
+    .await
+    .unwrap();
+    let a = ids[0];
+    let addr = serve(store).await;
+    let (browser, events, _profile) = browser().await;
+    let page = browser.new_page(format!("http://{addr}/")).await.unwrap();
+    let html = page.content().await.unwrap();
+    assert!(html.contains("登录 Log in"), "the app asks for a login: {html}");
+    let html = log_in(&page, "jx").await;
+    assert!(html.contains("2 个网站 sites"), "the provincial office's overview: {html}");
+    // The site list, filtered by name.
+    page.goto(format!("http://{addr}/sites")).await.unwrap();
+    let html = fill_and_submit(&page, &[("input[name=q]", "东湖")], "form.filters button").await;
+    assert!(html.contains("a.jx.gov.cn") && !html.contains("b.jx.gov.cn"), "filtered: {html}");
+    // A site, and a notice on it.
+    let html = click_and_wait(&page, &format!("a[href^='/sites/{a}?']")).await;
+    assert!(html.contains("首页不更新") && html.contains("[存档 archived]"), "the scorecard: {html}");
+    page.evaluate("document.querySelector('input[name=deadline]').value = '2099-01-01'").await.unwrap();
+    let html = click_and_wait(&page, "form[action$='/notice'] button").await;
+    assert!(html.contains("整改中 open") && html.contains("链接不可用"), "the notice: {html}");
+    let notice = page.url().await.unwrap().unwrap();
+    // Published for everyone.
+    page.goto(format!("http://{addr}/")).await.unwrap();
+    click_and_wait(&page, "form[action='/publish'] button").await;
+    let public = page.url().await.unwrap().unwrap();
+    assert!(public.contains("/public/"), "{public}");
+    click_and_wait(&page, "form[action='/logout'] button").await;
+    // The site's team marks an item fixed.
+    let html = log_in(&page, "team_a").await;
+    assert!(html.contains("1 个网站 sites"), "the team's overview: {html}");
+    page.goto(notice.clone()).await.unwrap();
+    let html = fill_and_submit(
+        &page,
+        &[("form[action*='/items/'] input[name=note]", "已更新首页")],
+        "form[action*='/items/'] button",
+    )
+    .await;
+    assert!(html.contains("已更新首页"), "marked fixed: {html}");
+    click_and_wait(&page, "form[action='/logout'] button").await;
+    // Logged out, the published results are there, and nothing else.
+    page.goto(public).await.unwrap();
+    let html = page.content().await.unwrap();
+    assert!(html.contains("2 个网站 sites") && html.contains("登录 Log in"), "the public page, logged out: {html}");
+    page.goto(notice).await.unwrap();
+    assert!(page.content().await.unwrap().contains("登录 Log in"), "a notice is not public");
+    drop(page);
+    drop(browser);
+    events.abort();
+}
