@@ -204,6 +204,8 @@ pub struct ScoredFinding {
     pub evidence: String,
     /// Its evidence in Chinese.
     pub evidence_zh: Option<String>,
+    /// The screenshot of its page the run kept (a veto's evidence page), where there is one.
+    pub screenshot: Option<String>,
 }
 
 /// A scoring (or a region's part of it) published for everyone to see.
@@ -642,7 +644,7 @@ impl Store {
                 .collect::<Result<Vec<_>, crate::DbError>>()?;
             let findings = c
                 .query(
-                    "SELECT check_id, severity, page, target, evidence, evidence_zh FROM scored_findings
+                    "SELECT check_id, severity, page, target, evidence, evidence_zh, detail FROM scored_findings
                      WHERE scoring_id = ?1 AND site_id = ?2 ORDER BY id",
                     p![scoring_id, site_id],
                 )?
@@ -655,6 +657,9 @@ impl Store {
                         target: r.get(3)?,
                         evidence: r.get(4)?,
                         evidence_zh: r.get(5)?,
+                        screenshot: serde_json::from_str::<serde_json::Value>(&r.get::<String>(6)?)
+                            .ok()
+                            .and_then(|d| d.get("screenshot")?.as_str().map(str::to_owned)),
                     })
                 })
                 .collect::<Result<Vec<_>, crate::DbError>>()?;

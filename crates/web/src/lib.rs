@@ -62,6 +62,7 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
         .route("/notices/{id}", get(notice))
         .route("/notices/{id}/items/{item}/fixed", axum::routing::post(mark_fixed))
         .route("/archive/{scoring}/{site}", get(archived))
+        .route("/screenshot/{scoring}/{site}/{n}", get(screenshot))
         .route("/public", get(public_list))
         .route("/public/{p}", get(public_overview))
         .route("/public/{p}/sites", get(public_sites))
@@ -1268,5 +1269,40 @@ mod tests {
         assert_eq!(NoticeStatus::of("2024-12-10", None, today), NoticeStatus::Open);
         assert_eq!(NoticeStatus::of("2024-08-31", None, today), NoticeStatus::Overdue);
         assert!(is_date("2024-08-10") && !is_date("2024-8-10") && !is_date("2024-08-10'"));
+    }
+}
+
+/// The screenshot the run kept of a finding's page (the `n`th finding of the site's scorecard),
+/// for a user who may see the site.
+async fn screenshot(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path((scoring, site, n)): Path<(String, String, String)>,
+) -> Response {
+    let s = match session(&app, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (Ok(scoring), Ok(site_id), Ok(n)) = (scoring.parse::<i64>(), site.parse::<i64>(), n.parse::<usize>()) else {
+        return not_found();
+    };
+    let card = match site_card(&app, auth::scope_of(&s.user), Some(scoring), site_id).await {
+        Ok(Some((card, id))) if id == scoring => card,
+        Ok(_) => return not_found(),
+        Err(r) => return r,
+    };
+    let Some(path) = card.findings.get(n).and_then(|f| f.screenshot.clone()).filter(|p| p.ends_with(".png")) else {
+        return not_found();
+    };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "image/png")], bytes).into_response(),
+        Err(e) => {
+            tracing::warn!("screenshot {path}: {e}");
+            message(
+                StatusCode::NOT_FOUND,
+                "截图不在 Screenshot missing",
+                "这张截图已不在服务器上。The screenshot is no longer on this server.",
+            )
+        }
     }
 }

@@ -514,6 +514,14 @@ async fn a_findings_page_is_replayed_from_the_runs_archive() {
     let elsewhere = format!("/archive/{scoring}/{site_id}?url={}", enc("http://127.0.0.1:1/secret"));
     assert_eq!(request(addr, "GET", &elsewhere, &jx, None).await.status, 404);
     assert_eq!(request(addr, "GET", &link, "", None).await.status, 303);
+    // The veto's screenshot, as the run kept it.
+    let at = card.body.find("/screenshot/").expect("the veto's evidence page was photographed");
+    let shot = card.body[at..].split('"').next().unwrap().to_owned();
+    let png = request(addr, "GET", &shot, &jx, None).await;
+    assert_eq!(png.status, 200);
+    assert_eq!(png.header("content-type"), Some("image/png"));
+    assert_eq!(request(addr, "GET", &shot, &gd, None).await.status, 404, "another province's office");
+    assert_eq!(request(addr, "GET", &format!("/screenshot/{scoring}/{site_id}/999"), &jx, None).await.status, 404);
 }
 
 /// A headless Chromium for the browser test (Debian's `chromium`; `.ci/run` installs it).
