@@ -22,6 +22,8 @@ use sitecensus_store::Store;
 use sitecensus_store::accounts::{Role, Session};
 use sitecensus_store::browse::{Scope, ScoringInfo, SiteQuery, SiteSort};
 
+/// The language cookie's name (`zh` or `en`).
+const LANG_COOKIE: &str = "sc_lang";
 /// The session cookie's name.
 const SESSION_COOKIE: &str = "sc_session";
 /// The login form's CSRF cookie (before there is a session).
@@ -52,6 +54,7 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
     Router::new()
         .route("/", get(overview))
         .route("/login", get(login_form).post(login))
+        .route("/lang/{lang}", get(set_lang))
         .route("/logout", axum::routing::post(logout))
         .route("/sites", get(sites))
         .route("/sites/{id}", get(site))
@@ -340,11 +343,21 @@ fn may_publish(role: Role) -> bool {
 
 /// Labels shared by the pages.
 trait Labels {
+    /// Whether the page is in English.
+    fn en(&self) -> bool;
     fn verdict(&self, v: &str) -> &'static str {
-        if v == "pass" { "合格" } else { "不合格" }
+        match (v == "pass", self.en()) {
+            (true, false) => "合格",
+            (false, false) => "不合格",
+            (true, true) => "pass",
+            (false, true) => "fail",
+        }
     }
     fn level(&self, l: &str) -> String {
-        Level::parse(l).map_or_else(|| l.to_owned(), |l| l.name_zh().to_owned())
+        match Level::parse(l) {
+            Some(level) if !self.en() => level.name_zh().to_owned(),
+            _ => l.to_owned(),
+        }
     }
     fn region_label(&self, code: &str) -> String {
         if code.is_empty() {
@@ -353,9 +366,20 @@ trait Labels {
         sitecensus_core::region::label(code)
     }
     fn check_name<'a>(&self, id: &'a str) -> &'a str {
+        if self.en() {
+            return id;
+        }
         CheckId::parse(id).map_or(id, |c| c.name_zh())
     }
     fn severity(&self, s: &str) -> &'static str {
+        if self.en() {
+            return match s {
+                "veto" => "veto",
+                "deduct" => "deduct",
+                "warn" => "warn",
+                _ => "info",
+            };
+        }
         match s {
             "veto" => "单项否决",
             "deduct" => "扣分",
@@ -383,6 +407,8 @@ struct OverviewQuery {
 #[template(path = "overview.html")]
 struct OverviewPage {
     nav: Option<Nav>,
+    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
+    en: bool,
     /// Where the page's links go: empty for a user's pages, `/public/3` for a publication's.
     base: String,
     /// The publication the page shows, on a public page.
@@ -394,7 +420,11 @@ struct OverviewPage {
     o: sitecensus_store::browse::Overview,
 }
 
-impl Labels for OverviewPage {}
+impl Labels for OverviewPage {
+    fn en(&self) -> bool {
+        self.en
+    }
+}
 
 impl OverviewPage {
     fn pass_rate(&self) -> f64 {
@@ -415,6 +445,7 @@ async fn overview(State(app): State<App>, headers: HeaderMap, Query(q): Query<Ov
     };
     match overview_of(&app, auth::scope_of(&s.user), q.scoring).await {
         Ok((scorings, scoring, o)) => page(&OverviewPage {
+            en: english(&headers),
             nav: nav(&s),
             base: String::new(),
             published: None,
@@ -529,6 +560,8 @@ impl SitesQuery {
 #[template(path = "sites.html")]
 struct SitesPage {
     nav: Option<Nav>,
+    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
+    en: bool,
     base: String,
     scoring_id: i64,
     f: SitesQuery,
@@ -543,18 +576,22 @@ struct SitesPage {
     sorts: Vec<(&'static str, &'static str)>,
 }
 
-impl Labels for SitesPage {}
+impl Labels for SitesPage {
+    fn en(&self) -> bool {
+        self.en
+    }
+}
 
 async fn sites(State(app): State<App>, headers: HeaderMap, Query(f): Query<SitesQuery>) -> Response {
     let s = match session(&app, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    sites_page(&app, nav(&s), String::new(), auth::scope_of(&s.user), f).await
+    sites_page(&app, nav(&s), english(&headers), String::new(), auth::scope_of(&s.user), f).await
 }
 
 /// The site list under `base`, within `scope`.
-async fn sites_page(app: &App, nav: Option<Nav>, base: String, scope: Scope, f: SitesQuery) -> Response {
+async fn sites_page(app: &App, nav: Option<Nav>, en: bool, base: String, scope: Scope, f: SitesQuery) -> Response {
     let loaded = site_lines(app, scope, f.scoring, f.query()).await;
     let (scoring_id, total, lines) = match loaded {
         Ok(Some(v)) => v,
@@ -575,13 +612,30 @@ async fn sites_page(app: &App, nav: Option<Nav>, base: String, scope: Scope, f: 
         ("region", "地区 region"),
         ("name", "名称 name"),
     ];
-    page(&SitesPage { nav, base, scoring_id, page: f.page, f, total, lines, pages, prev, next, levels, checks, sorts })
+    page(&SitesPage {
+        en,
+        nav,
+        base,
+        scoring_id,
+        page: f.page,
+        f,
+        total,
+        lines,
+        pages,
+        prev,
+        next,
+        levels,
+        checks,
+        sorts,
+    })
 }
 
 #[derive(Template)]
 #[template(path = "site.html")]
 struct SitePage {
     nav: Option<Nav>,
+    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
+    en: bool,
     c: sitecensus_store::browse::SiteCard,
     /// The site's results across rounds (not on public pages: only what is published shows there).
     history: Vec<sitecensus_store::browse::HistoryLine>,
@@ -591,7 +645,11 @@ struct SitePage {
     can_notify: bool,
 }
 
-impl Labels for SitePage {}
+impl Labels for SitePage {
+    fn en(&self) -> bool {
+        self.en
+    }
+}
 
 async fn site(
     State(app): State<App>,
@@ -615,7 +673,7 @@ async fn site(
     match blocking(move || store.site_history(&url, &scope)).await {
         Ok(history) => {
             let can_notify = may_notify(s.user.role);
-            page(&SitePage { nav: nav(&s), c, history, scoring_id, can_notify })
+            page(&SitePage { en: english(&headers), nav: nav(&s), c, history, scoring_id, can_notify })
         }
         Err(r) => r,
     }
@@ -642,6 +700,8 @@ async fn site_card(
 #[template(path = "audit.html")]
 struct AuditPage {
     nav: Option<Nav>,
+    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
+    en: bool,
     lines: Vec<sitecensus_store::accounts::AuditLine>,
 }
 
@@ -655,7 +715,7 @@ async fn audit(State(app): State<App>, headers: HeaderMap) -> Response {
     }
     let store = app.store.clone();
     match blocking(move || store.audit_log(500)).await {
-        Ok(lines) => page(&AuditPage { nav: nav(&s), lines }),
+        Ok(lines) => page(&AuditPage { en: english(&headers), nav: nav(&s), lines }),
         Err(r) => r,
     }
 }
@@ -807,10 +867,16 @@ async fn publish(State(app): State<App>, headers: HeaderMap, Form(f): Form<Publi
 #[template(path = "public.html")]
 struct PublicList {
     nav: Option<Nav>,
+    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
+    en: bool,
     list: Vec<sitecensus_store::browse::Publication>,
 }
 
-impl Labels for PublicList {}
+impl Labels for PublicList {
+    fn en(&self) -> bool {
+        self.en
+    }
+}
 
 /// The user's navigation, where the request has a session (public pages need none).
 async fn nav_if_any(app: &App, headers: &HeaderMap) -> Option<Nav> {
@@ -821,7 +887,7 @@ async fn public_list(State(app): State<App>, headers: HeaderMap) -> Response {
     let nav = nav_if_any(&app, &headers).await;
     let store = app.store.clone();
     match blocking(move || store.publications()).await {
-        Ok(list) => page(&PublicList { nav, list }),
+        Ok(list) => page(&PublicList { en: english(&headers), nav, list }),
         Err(r) => r,
     }
 }
@@ -843,6 +909,7 @@ async fn public_overview(State(app): State<App>, headers: HeaderMap, Path(p): Pa
     let store = app.store.clone();
     match blocking(move || store.overview(scoring, &scope)).await {
         Ok(o) => page(&OverviewPage {
+            en: english(&headers),
             nav,
             base: format!("/public/{}", published.id),
             scoring: Some(published.scoring.clone()),
@@ -867,7 +934,7 @@ async fn public_sites(
     };
     f.scoring = Some(published.scoring.id);
     let nav = nav_if_any(&app, &headers).await;
-    sites_page(&app, nav, format!("/public/{}", published.id), published.scope(), f).await
+    sites_page(&app, nav, english(&headers), format!("/public/{}", published.id), published.scope(), f).await
 }
 
 async fn public_site(State(app): State<App>, headers: HeaderMap, Path((p, id)): Path<(String, String)>) -> Response {
@@ -878,7 +945,9 @@ async fn public_site(State(app): State<App>, headers: HeaderMap, Path((p, id)): 
     let Ok(site_id) = id.parse::<i64>() else { return not_found() };
     let nav = nav_if_any(&app, &headers).await;
     match site_card(&app, published.scope(), Some(published.scoring.id), site_id).await {
-        Ok(Some((c, scoring_id))) => page(&SitePage { nav, c, history: Vec::new(), scoring_id, can_notify: false }),
+        Ok(Some((c, scoring_id))) => {
+            page(&SitePage { en: english(&headers), nav, c, history: Vec::new(), scoring_id, can_notify: false })
+        }
         Ok(None) => not_found(),
         Err(r) => r,
     }
@@ -1109,10 +1178,16 @@ async fn issue_notice(
 #[template(path = "notices.html")]
 struct NoticesPage {
     nav: Option<Nav>,
+    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
+    en: bool,
     lines: Vec<(sitecensus_store::notices::NoticeLine, NoticeStatus)>,
 }
 
-impl Labels for NoticesPage {}
+impl Labels for NoticesPage {
+    fn en(&self) -> bool {
+        self.en
+    }
+}
 
 async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
     let s = match session(&app, &headers).await {
@@ -1136,7 +1211,7 @@ async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
     })
     .await;
     match listed {
-        Ok(lines) => page(&NoticesPage { nav: nav(&s), lines }),
+        Ok(lines) => page(&NoticesPage { en: english(&headers), nav: nav(&s), lines }),
         Err(r) => r,
     }
 }
@@ -1145,6 +1220,8 @@ async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
 #[template(path = "notice.html")]
 struct NoticePage {
     nav: Option<Nav>,
+    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
+    en: bool,
     n: sitecensus_store::notices::NoticeLine,
     items: Vec<(sitecensus_store::notices::NoticeItem, Option<bool>)>,
     verification: Option<sitecensus_store::notices::Verification>,
@@ -1153,7 +1230,11 @@ struct NoticePage {
     csrf: String,
 }
 
-impl Labels for NoticePage {}
+impl Labels for NoticePage {
+    fn en(&self) -> bool {
+        self.en
+    }
+}
 
 async fn notice(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let s = match session(&app, &headers).await {
@@ -1181,6 +1262,7 @@ async fn notice(State(app): State<App>, headers: HeaderMap, Path(id): Path<Strin
         .map(|(i, item)| (item, verification.as_ref().and_then(|v| v.still_there.get(i).copied())))
         .collect();
     page(&NoticePage {
+        en: english(&headers),
         csrf: s.csrf.clone(),
         can_mark: may_mark(s.user.role),
         nav: nav(&s),
@@ -1305,4 +1387,18 @@ async fn screenshot(
             )
         }
     }
+}
+
+/// Whether the request asks for English (`/lang/en` set it); Chinese otherwise.
+fn english(headers: &HeaderMap) -> bool {
+    cookie(headers, LANG_COOKIE) == Some("en")
+}
+
+/// Switches the app's language (a cookie of a year) and goes back to the overview.
+async fn set_lang(Path(lang): Path<String>) -> Response {
+    let value = if lang == "en" { "en" } else { "zh" };
+    let mut r = Redirect::to("/").into_response();
+    let cookie = format!("{LANG_COOKIE}={value}; Path=/; SameSite=Lax; Max-Age=31536000");
+    r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("a plain cookie"));
+    r
 }

@@ -255,6 +255,13 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
         "{backend}: the earlier round"
     );
     assert!(page.body.contains("2024-04-10T00:00:00+08:00"), "{backend}");
+    // English on request: the evidence, check names and verdicts follow the switch.
+    let switch = request(addr, "GET", "/lang/en", "", None).await;
+    assert_eq!(switch.cookie("sc_lang").as_deref(), Some("en"), "{backend}");
+    let english = request(addr, "GET", &format!("/sites/{a}"), &format!("sc_lang=en; {jx}"), None).await;
+    assert!(english.body.contains("newest homepage item 2024-05-20"), "{backend}: the English evidence");
+    assert!(english.body.contains(">links.broken<") && !english.body.contains("首页最新信息发布于"), "{backend}");
+    assert!(english.body.contains("<a href=\"/lang/zh\">中文</a>"), "{backend}: and the way back");
 
     // A site's team sees its site only.
     let team = login(addr, "team", "team-password").await.unwrap();
