@@ -1332,28 +1332,6 @@ async fn mark_fixed(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_notice_is_closed_by_a_round_that_finds_every_item_fixed_even_late() {
-        let v = |still: Vec<bool>| sitecensus_store::notices::Verification {
-            scoring_id: 2,
-            as_of: "2024-10-10".into(),
-            still_there: still,
-            new: Vec::new(),
-        };
-        let today = "2024-09-01";
-        assert_eq!(NoticeStatus::of("2024-08-10", Some(&v(vec![false, false])), today), NoticeStatus::Closed);
-        assert_eq!(NoticeStatus::of("2024-08-10", Some(&v(vec![false, true])), today), NoticeStatus::Overdue);
-        assert_eq!(NoticeStatus::of("2024-12-10", Some(&v(vec![true])), today), NoticeStatus::StillThere);
-        assert_eq!(NoticeStatus::of("2024-12-10", None, today), NoticeStatus::Open);
-        assert_eq!(NoticeStatus::of("2024-08-31", None, today), NoticeStatus::Overdue);
-        assert!(is_date("2024-08-10") && !is_date("2024-8-10") && !is_date("2024-08-10'"));
-    }
-}
-
 /// The screenshot the run kept of a finding's page (the `n`th finding of the site's scorecard),
 /// for a user who may see the site.
 async fn screenshot(
@@ -1401,4 +1379,26 @@ async fn set_lang(Path(lang): Path<String>) -> Response {
     let cookie = format!("{LANG_COOKIE}={value}; Path=/; SameSite=Lax; Max-Age=31536000");
     r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("a plain cookie"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_is_closed_by_a_round_that_finds_every_item_fixed_even_late() {
+        let v = |still: Vec<bool>| sitecensus_store::notices::Verification {
+            scoring_id: 2,
+            as_of: "2024-10-10".into(),
+            still_there: still,
+            new: Vec::new(),
+        };
+        let today = "2024-09-01";
+        assert_eq!(NoticeStatus::of("2024-08-10", Some(&v(vec![false, false])), today), NoticeStatus::Closed);
+        assert_eq!(NoticeStatus::of("2024-08-10", Some(&v(vec![false, true])), today), NoticeStatus::Overdue);
+        assert_eq!(NoticeStatus::of("2024-12-10", Some(&v(vec![true])), today), NoticeStatus::StillThere);
+        assert_eq!(NoticeStatus::of("2024-12-10", None, today), NoticeStatus::Open);
+        assert_eq!(NoticeStatus::of("2024-08-31", None, today), NoticeStatus::Overdue);
+        assert!(is_date("2024-08-10") && !is_date("2024-8-10") && !is_date("2024-08-10'"));
+    }
 }
