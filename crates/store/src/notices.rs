@@ -72,7 +72,55 @@ pub struct Verification {
     pub new: Vec<(String, Option<String>, Option<String>)>,
 }
 
+/// A site that failed more than one round.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepeatOffender {
+    /// The site, as given.
+    pub url: String,
+    /// Its name (in its latest round).
+    pub name: Option<String>,
+    /// Its region code.
+    pub region: Option<String>,
+    /// Rounds it failed.
+    pub failed_rounds: i64,
+    /// Rounds it was scored in.
+    pub rounds: i64,
+}
+
 impl Store {
+    /// The sites within `scope` that failed two finished rounds or more, the most failures first.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn repeat_offenders(&self, scope: &Scope) -> Result<Vec<RepeatOffender>, StoreError> {
+        let w = Where::any_scoring(scope);
+        self.with(|c| {
+            c.query(
+                &format!(
+                    "SELECT s.url, max(s.name), max(s.region),
+                            sum(CASE WHEN s.verdict = 'fail' THEN 1 ELSE 0 END) AS failed, count(*)
+                     FROM site_scores s JOIN scorings g ON g.id = s.scoring_id
+                     WHERE g.finished_at IS NOT NULL AND {}
+                     GROUP BY s.url HAVING sum(CASE WHEN s.verdict = 'fail' THEN 1 ELSE 0 END) >= 2
+                     ORDER BY failed DESC, s.url LIMIT 500",
+                    w.sql
+                ),
+                &w.params(),
+            )?
+            .iter()
+            .map(|r| {
+                Ok(RepeatOffender {
+                    url: r.get(0)?,
+                    name: r.get(1)?,
+                    region: r.get(2)?,
+                    failed_rounds: r.get(3)?,
+                    rounds: r.get(4)?,
+                })
+            })
+            .collect()
+        })
+    }
+
     /// Issues a notice for a site of a scoring: every finding of it that vetoes or takes points
     /// becomes an item. None when the site has no such finding (nothing to rectify).
     ///

@@ -1089,6 +1089,17 @@ fn today() -> String {
     sitecensus_store::now().chars().take(10).collect()
 }
 
+/// Notices and overdue notices per region code, by code.
+fn per_region(lines: &[(sitecensus_store::notices::NoticeLine, NoticeStatus)]) -> Vec<(String, usize, usize)> {
+    let mut by: std::collections::BTreeMap<String, (usize, usize)> = std::collections::BTreeMap::new();
+    for (l, st) in lines {
+        let e = by.entry(l.region.clone().unwrap_or_default()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(*st == NoticeStatus::Overdue);
+    }
+    by.into_iter().map(|(k, (n, late))| (k, n, late)).collect()
+}
+
 /// Whether a role may issue notices (offices within their scope, and the administrator).
 fn may_notify(role: Role) -> bool {
     matches!(role, Role::Admin | Role::National | Role::Province | Role::City)
@@ -1181,6 +1192,10 @@ struct NoticesPage {
     /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
     en: bool,
     lines: Vec<(sitecensus_store::notices::NoticeLine, NoticeStatus)>,
+    /// Per region code: notices, and how many are overdue.
+    regions: Vec<(String, usize, usize)>,
+    /// Sites that failed two rounds or more.
+    offenders: Vec<sitecensus_store::notices::RepeatOffender>,
 }
 
 impl Labels for NoticesPage {
@@ -1207,11 +1222,14 @@ async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
         }
         // The overdue first: what an office chases.
         out.sort_by_key(|(l, st)| (*st != NoticeStatus::Overdue, std::cmp::Reverse(l.id)));
-        Ok(out)
+        let offenders = store.repeat_offenders(&scope)?;
+        Ok((out, offenders))
     })
     .await;
     match listed {
-        Ok(lines) => page(&NoticesPage { en: english(&headers), nav: nav(&s), lines }),
+        Ok((lines, offenders)) => {
+            page(&NoticesPage { regions: per_region(&lines), offenders, en: english(&headers), nav: nav(&s), lines })
+        }
         Err(r) => r,
     }
 }

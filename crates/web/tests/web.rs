@@ -420,8 +420,8 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
                     name: Some("东湖区"),
                     level: Some("county"),
                     region: Some("360102"),
-                    verdict: "pass",
-                    score: 99.0,
+                    verdict: "fail",
+                    score: 58.0,
                     final_url: None,
                     title: None,
                     veto_items: &[],
@@ -439,6 +439,14 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
     assert!(page.body.contains("仍存在 still there") && page.body.contains(">已整改 fixed<"), "{backend}");
     assert!(page.body.contains("复查新发现") && page.body.contains("错别字"), "{backend}: what is new");
     assert!(request(addr, "GET", &late, &jx, None).await.body.contains("逾期 overdue"), "{backend}");
+    let list = request(addr, "GET", "/notices", &jx, None).await;
+    assert!(
+        list.body.contains("360102 江西省南昌市东湖区</td><td>2</td><td class=\"fail\">1</td>"),
+        "{backend}: per region"
+    );
+    let offenders = &list.body[list.body.find("屡查屡犯").unwrap()..];
+    assert!(offenders.contains("a.jx.gov.cn") && offenders.contains("2 / 3"), "{backend}: failed two rounds of three");
+    assert!(!offenders.contains("c.gd.gov.cn"), "{backend}: out of scope, and failed once");
     assert!(request(addr, "GET", "/audit", &admin, None).await.body.contains("mark_fixed"), "{backend}");
 
     // Logging out needs the form's token; then the session is gone.
