@@ -206,6 +206,9 @@ pub struct ScoredFinding {
     pub evidence_zh: Option<String>,
     /// The screenshot of its page the run kept (a veto's evidence page), where there is one.
     pub screenshot: Option<String>,
+    /// The words the evidence quotes from its page (a term found, a link's text), for showing
+    /// them marked in the archived page.
+    pub quote: Option<String>,
 }
 
 /// A scoring (or a region's part of it) published for everyone to see.
@@ -228,6 +231,27 @@ impl Publication {
     #[must_use]
     pub fn scope(&self) -> Scope {
         self.region.clone().map_or(Scope::All, Scope::Region)
+    }
+}
+
+impl ScoredFinding {
+    /// Takes the screenshot and the quoted words from the finding's stored detail (its `term`,
+    /// else the first of its `terms`, else its link `text`, else the first 「…」 of its evidence).
+    fn with_detail(mut self, detail: &str) -> Self {
+        let d: serde_json::Value = serde_json::from_str(detail).unwrap_or_default();
+        let text =
+            |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_owned);
+        self.screenshot = text(d.get("screenshot"));
+        self.quote = text(d.get("term"))
+            .or_else(|| text(d.get("terms").and_then(|t| t.get(0))))
+            .or_else(|| text(d.get("text")))
+            .or_else(|| {
+                let e = self.evidence_zh.as_deref().unwrap_or(&self.evidence);
+                let start = e.find('「')? + '「'.len_utf8();
+                let len = e[start..].find('」')?;
+                Some(e[start..start + len].to_owned()).filter(|q| !q.is_empty())
+            });
+        self
     }
 }
 
@@ -657,10 +681,10 @@ impl Store {
                         target: r.get(3)?,
                         evidence: r.get(4)?,
                         evidence_zh: r.get(5)?,
-                        screenshot: serde_json::from_str::<serde_json::Value>(&r.get::<String>(6)?)
-                            .ok()
-                            .and_then(|d| d.get("screenshot")?.as_str().map(str::to_owned)),
-                    })
+                        screenshot: None,
+                        quote: None,
+                    }
+                    .with_detail(&r.get::<String>(6)?))
                 })
                 .collect::<Result<Vec<_>, crate::DbError>>()?;
             Ok(Some(SiteCard { line, final_url, title, vetoes, deductions, findings }))

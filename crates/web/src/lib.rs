@@ -962,6 +962,45 @@ const ARCHIVE_CSP: &str =
 #[derive(Deserialize)]
 struct ArchiveQuery {
     url: String,
+    /// The finding (its place on the scorecard) whose quote is marked in the text view.
+    finding: Option<usize>,
+    /// Serve the page itself (sandboxed) rather than its text with the quote marked.
+    #[serde(default)]
+    raw: bool,
+}
+
+#[derive(Template)]
+#[template(path = "archive.html")]
+struct ArchivePage {
+    nav: Option<Nav>,
+    en: bool,
+    url: String,
+    status: u16,
+    fetched_at: Option<String>,
+    raw: String,
+    evidence: Option<String>,
+    quote: Option<String>,
+    marks: usize,
+    parts: Vec<(String, bool)>,
+}
+
+/// Most characters of an archived page's text shown.
+const TEXT_SHOWN: usize = 200_000;
+
+/// `text` cut into runs, those equal to `quote` marked: how many were, and the runs.
+fn mark(text: &str, quote: Option<&str>) -> (usize, Vec<(String, bool)>) {
+    let Some(q) = quote.filter(|q| !q.is_empty()) else { return (0, vec![(text.to_owned(), false)]) };
+    let mut parts = Vec::new();
+    let mut rest = text;
+    let mut marks = 0;
+    while let Some(at) = rest.find(q) {
+        parts.push((rest[..at].to_owned(), false));
+        parts.push((q.to_owned(), true));
+        marks += 1;
+        rest = &rest[at + q.len()..];
+    }
+    parts.push((rest.to_owned(), false));
+    (marks, parts)
 }
 
 /// A finding's page as the run archived it (its WARC record), for a user who may see the site:
@@ -994,15 +1033,15 @@ async fn archived(
     let store = app.store.clone();
     let url = q.url.clone();
     let found = blocking(move || {
-        let run = store.finished_scorings()?.into_iter().find(|g| g.id == scoring).map(|g| g.run_id);
+        let run = store.finished_scorings()?.into_iter().find(|g| g.id == scoring).map(|g| (g.run_id, g.as_of));
         Ok(match run {
-            Some(run) => Some(store.run_files(run, "warc")?),
+            Some((run, as_of)) => Some((store.run_files(run, "warc")?, as_of)),
             None => None,
         })
     })
     .await;
-    let files = match found {
-        Ok(Some(files)) if !files.is_empty() => files,
+    let (files, as_of) = match found {
+        Ok(Some((files, as_of))) if !files.is_empty() => (files, as_of),
         Ok(_) => {
             return message(
                 StatusCode::NOT_FOUND,
@@ -1014,6 +1053,36 @@ async fn archived(
     };
     let read = tokio::task::spawn_blocking(move || archive::find(&files, &url)).await;
     match read {
+        Ok(Ok(Some(a))) if !q.raw => {
+            let finding = q.finding.and_then(|n| card.findings.get(n));
+            let page_url = url::Url::parse(&q.url).ok();
+            let text = match page_url {
+                Some(u) => {
+                    let day = sitecensus_core::AsOf::parse(&as_of).map_or_else(|_| Default::default(), |a| a.date());
+                    let opts = sitecensus_extract::Options { as_of: day, homepage: None };
+                    sitecensus_extract::extract(&a.body, a.content_type.as_deref(), &u, &opts).text
+                }
+                None => String::new(),
+            };
+            let text: String = text.chars().take(TEXT_SHOWN).collect();
+            let quote = finding.and_then(|f| f.quote.clone());
+            let (marks, parts) = mark(&text, quote.as_deref());
+            let en = english(&headers);
+            page(&ArchivePage {
+                nav: nav(&s),
+                en,
+                raw: format!("/archive/{scoring}/{site_id}?url={}&raw=true", urlencode(&q.url)),
+                url: q.url.clone(),
+                status: a.status,
+                fetched_at: a.date,
+                evidence: finding.map(|f| {
+                    if en { f.evidence.clone() } else { f.evidence_zh.clone().unwrap_or_else(|| f.evidence.clone()) }
+                }),
+                quote,
+                marks,
+                parts,
+            })
+        }
         Ok(Ok(Some(a))) => {
             let mut r = (StatusCode::OK, a.body).into_response();
             let h = r.headers_mut();
@@ -1419,4 +1488,14 @@ mod tests {
         assert_eq!(NoticeStatus::of("2024-08-31", None, today), NoticeStatus::Overdue);
         assert!(is_date("2024-08-10") && !is_date("2024-8-10") && !is_date("2024-08-10'"));
     }
+}
+
+/// A query-string value, percent-encoded.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

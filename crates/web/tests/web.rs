@@ -511,8 +511,20 @@ async fn a_findings_page_is_replayed_from_the_runs_archive() {
     };
     let site_id = 1;
     let card = request(addr, "GET", &format!("/sites/{site_id}"), &jx, None).await;
-    let link = format!("/archive/{scoring}/{site_id}?url={}", enc(&page_url));
+    let link = format!("/archive/{scoring}/{site_id}?url={}&raw=true", enc(&page_url));
     assert!(card.body.contains("[存档 archived]"), "the findings link to their archived pages");
+    // The text view marks the words the evidence quotes.
+    let (n, wrong) = result
+        .findings
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.check == CheckId::AccuracyWrongExpression && f.evidence.contains("中华人名共和国"))
+        .expect("the misspelt state name");
+    let view = format!("/archive/{scoring}/{site_id}?url={}&finding={n}", enc(wrong.page.as_deref().unwrap()));
+    let text = request(addr, "GET", &view, &jx, None).await;
+    assert_eq!(text.status, 200, "{}", text.body);
+    assert!(text.body.contains("<mark>中华人名共和国</mark>"), "the quote marked: {}", text.body);
+    assert!(text.body.contains("raw=true"), "and a way to the page itself");
     let archived = request(addr, "GET", &link, &jx, None).await;
     assert_eq!(archived.status, 200, "{}", archived.body);
     let csp = archived.header("content-security-policy").unwrap();
