@@ -1468,6 +1468,16 @@ async fn set_lang(Path(lang): Path<String>) -> Response {
     r
 }
 
+/// A query-string value, percent-encoded.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1488,14 +1498,4 @@ mod tests {
         assert_eq!(NoticeStatus::of("2024-08-31", None, today), NoticeStatus::Overdue);
         assert!(is_date("2024-08-10") && !is_date("2024-8-10") && !is_date("2024-08-10'"));
     }
-}
-
-/// A query-string value, percent-encoded.
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
