@@ -535,14 +535,7 @@ impl SitesQuery {
 
     /// The list's address (under `base`) with these filters on page `page`.
     fn url(&self, base: &str, scoring: i64, page: u32) -> String {
-        let enc = |s: &str| -> String {
-            s.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-                    _ => format!("%{b:02X}"),
-                })
-                .collect()
-        };
+        let enc = urlencode;
         format!(
             "{base}/sites?scoring={scoring}&q={}&level={}&region={}&verdict={}&veto={}&check={}&sort={}&page={page}",
             enc(&self.q),
