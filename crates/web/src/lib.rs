@@ -186,6 +186,25 @@ async fn session_or(app: &App, headers: &HeaderMap, none: impl Fn() -> Response)
     }
 }
 
+/// The session of a form's request, when its CSRF token is the session's and its user's role
+/// may do what the form does (`refusal` says why not otherwise).
+async fn form_session(
+    app: &App,
+    headers: &HeaderMap,
+    csrf: &str,
+    allowed: fn(Role) -> bool,
+    refusal: &str,
+) -> Result<Session, Response> {
+    let s = session(app, headers).await?;
+    if !csrf_ok(&s.csrf, csrf) {
+        return Err(refused_csrf());
+    }
+    if !allowed(s.user.role) {
+        return Err(message(StatusCode::FORBIDDEN, "无权操作 Not allowed", refusal));
+    }
+    Ok(s)
+}
+
 /// Whether a form's CSRF token is the session's (compared in constant time).
 fn csrf_ok(expected: &str, given: &str) -> bool {
     expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
@@ -813,20 +832,18 @@ struct PublishForm {
 /// Publishes a scoring: an office its region's part, the national office or an administrator
 /// every site or a region's.
 async fn publish(State(app): State<App>, headers: HeaderMap, Form(f): Form<PublishForm>) -> Response {
-    let s = match session(&app, &headers).await {
+    let s = match form_session(
+        &app,
+        &headers,
+        &f.csrf,
+        may_publish,
+        "您的角色不能公开检查结果。Your role does not publish results.",
+    )
+    .await
+    {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&s.csrf, &f.csrf) {
-        return refused_csrf();
-    }
-    if !may_publish(s.user.role) {
-        return message(
-            StatusCode::FORBIDDEN,
-            "无权操作 Not allowed",
-            "您的角色不能公开检查结果。Your role does not publish results.",
-        );
-    }
     let region = match s.user.role {
         Role::Province | Role::City => s.user.region.clone(),
         _ => Some(auth::region_prefix(&f.region)).filter(|r| !r.is_empty()),
@@ -1194,20 +1211,18 @@ async fn issue_notice(
     Path(id): Path<String>,
     Form(f): Form<NoticeForm>,
 ) -> Response {
-    let s = match session(&app, &headers).await {
+    let s = match form_session(
+        &app,
+        &headers,
+        &f.csrf,
+        may_notify,
+        "您的角色不能下达整改通知。Your role does not issue notices.",
+    )
+    .await
+    {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&s.csrf, &f.csrf) {
-        return refused_csrf();
-    }
-    if !may_notify(s.user.role) {
-        return message(
-            StatusCode::FORBIDDEN,
-            "无权操作 Not allowed",
-            "您的角色不能下达整改通知。Your role does not issue notices.",
-        );
-    }
     if !is_date(&f.deadline) {
         return message(
             StatusCode::BAD_REQUEST,
@@ -1368,20 +1383,18 @@ async fn mark_fixed(
     Path((id, item)): Path<(String, String)>,
     Form(f): Form<FixedForm>,
 ) -> Response {
-    let s = match session(&app, &headers).await {
+    let s = match form_session(
+        &app,
+        &headers,
+        &f.csrf,
+        may_mark,
+        "整改由网站自己的团队标记。A site's own team marks its items fixed.",
+    )
+    .await
+    {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&s.csrf, &f.csrf) {
-        return refused_csrf();
-    }
-    if !may_mark(s.user.role) {
-        return message(
-            StatusCode::FORBIDDEN,
-            "无权操作 Not allowed",
-            "整改由网站自己的团队标记。A site's own team marks its items fixed.",
-        );
-    }
     let (Ok(id), Ok(item)) = (id.parse::<i64>(), item.parse::<i64>()) else { return not_found() };
     let note = f.note.trim().chars().take(2000).collect::<String>();
     if note.is_empty() {
