@@ -87,32 +87,37 @@ async fn login(addr: std::net::SocketAddr, name: &str, password: &str) -> Result
     }
 }
 
-/// A census of three sites — two in 江西 (36…), one in 广东 (44…) — and the app's users.
-fn census(store: &Store) -> Vec<i64> {
-    // An earlier round, in which the first site passed.
-    let earlier = store.create_run("2024-04-10T00:00:00+08:00", "gov-2019", "h0", "{}").unwrap();
-    let row = store.add_sites(earlier.id, &[SiteSpec::from_url("http://a.jx.gov.cn/").unwrap()]).unwrap().remove(0);
-    let scoring = store.start_scoring(earlier.id, ("gov-2019", "t"), "2024-04-10T00:00:00+08:00", "scan").unwrap();
+/// A round of one site (as given by `url`) scored `verdict` with `findings`, finished.
+fn one_site_round(store: &Store, as_of: &str, url: &str, verdict: &str, score: f64, findings: &[Finding]) {
+    let run = store.create_run(as_of, "gov-2019", &format!("round {as_of}"), "{}").unwrap();
+    let row = store.add_sites(run.id, &[SiteSpec::from_url(url).unwrap()]).unwrap().remove(0);
+    let g = store.start_scoring(run.id, ("gov-2019", "t"), as_of, "scan").unwrap();
     store
         .put_site_score(
-            scoring,
+            g,
             &SiteScore {
                 site_id: row.id,
                 url: &row.spec.given,
                 name: Some("东湖区"),
                 level: Some("county"),
                 region: Some("360102"),
-                verdict: "pass",
-                score: 96.5,
+                verdict,
+                score,
                 final_url: None,
                 title: None,
                 veto_items: &[],
                 deductions: &[],
-                findings: &[],
+                findings,
             },
         )
         .unwrap();
-    store.finish_scoring(scoring).unwrap();
+    store.finish_scoring(g).unwrap();
+}
+
+/// A census of three sites — two in 江西 (36…), one in 广东 (44…) — and the app's users.
+fn census(store: &Store) -> Vec<i64> {
+    // An earlier round, in which the first site passed.
+    one_site_round(store, "2024-04-10T00:00:00+08:00", "http://a.jx.gov.cn/", "pass", 96.5, &[]);
     let run = store.create_run("2024-07-10T00:00:00+08:00", "gov-2019", "h", "{}").unwrap();
     let specs: Vec<SiteSpec> = ["http://a.jx.gov.cn/", "http://b.jx.gov.cn/", "http://c.gd.gov.cn/"]
         .iter()
@@ -404,33 +409,11 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
     // The next round: the homepage is updated, the dead link is still there, a new finding.
     let later = store.clone();
     tokio::task::spawn_blocking(move || {
-        let run = later.create_run("2024-10-10T00:00:00+08:00", "gov-2019", "h2", "{}").unwrap();
-        let row = later.add_sites(run.id, &[SiteSpec::from_url("http://a.jx.gov.cn/").unwrap()]).unwrap().remove(0);
-        let g = later.start_scoring(run.id, ("gov-2019", "t"), "2024-10-10T00:00:00+08:00", "scan").unwrap();
         let findings = [
             Finding::new(CheckId::LinksBroken, Severity::Deduct, "「x」 → HTTP 404").target("javascript:alert(1)"),
             Finding::new(CheckId::AccuracyTypo, Severity::Deduct, "再接再励").page("http://a.jx.gov.cn/n.html"),
         ];
-        later
-            .put_site_score(
-                g,
-                &SiteScore {
-                    site_id: row.id,
-                    url: &row.spec.given,
-                    name: Some("东湖区"),
-                    level: Some("county"),
-                    region: Some("360102"),
-                    verdict: "fail",
-                    score: 58.0,
-                    final_url: None,
-                    title: None,
-                    veto_items: &[],
-                    deductions: &[],
-                    findings: &findings,
-                },
-            )
-            .unwrap();
-        later.finish_scoring(g).unwrap();
+        one_site_round(&later, "2024-10-10T00:00:00+08:00", "http://a.jx.gov.cn/", "fail", 58.0, &findings);
     })
     .await
     .unwrap();
@@ -634,7 +617,7 @@ async fn the_main_flows_work_in_a_browser() {
     .await
     .unwrap();
     let a = ids[0];
-    let addr = serve(store).await;
+    let addr = serve(store.clone()).await;
     let (browser, events, _profile) = browser().await;
     let page = browser.new_page(format!("http://{addr}/")).await.unwrap();
     let html = page.content().await.unwrap();
@@ -669,6 +652,15 @@ async fn the_main_flows_work_in_a_browser() {
     )
     .await;
     assert!(html.contains("已更新首页"), "marked fixed: {html}");
+    // The next round finds nothing of the notice: it closes.
+    tokio::task::spawn_blocking(move || {
+        one_site_round(&store, "2024-10-10T00:00:00+08:00", "http://a.jx.gov.cn/", "pass", 100.0, &[]);
+    })
+    .await
+    .unwrap();
+    page.goto(notice.clone()).await.unwrap();
+    let html = page.content().await.unwrap();
+    assert!(html.contains("整改完成 closed") && html.contains(">已整改 fixed<"), "verified by the next round: {html}");
     click_and_wait(&page, "form[action='/logout'] button").await;
     // Logged out, the published results are there, and nothing else.
     page.goto(public).await.unwrap();
