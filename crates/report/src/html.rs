@@ -277,7 +277,7 @@ pub fn render_split<E>(
         })
         .collect();
     write("index.html", &page(results, Some(folder), lang, &hrefs, Vec::new(), Vec::new(), &listed, None))?;
-    for ((file, label, sites), _) in parts.iter().zip(&listed) {
+    for (file, label, sites) in &parts {
         let urls: std::collections::HashSet<&str> = sites.iter().map(|&i| results.sites[i].url.as_str()).collect();
         let ranking = results.summary.ranking.iter().filter(|k| urls.contains(k.url.as_str())).collect();
         let sections = sites.iter().map(|&i| (i + 1, &results.sites[i])).collect();

@@ -327,15 +327,13 @@ impl Where {
             self.sql.push_str(&format!(" AND {column} >= {a} AND {column} < {b}"));
             return;
         }
-        let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let m = self.arg(Arg::Text(format!("{escaped}%")));
+        let m = self.arg(Arg::Text(format!("{}%", like_literal(prefix))));
         self.sql.push_str(&format!(" AND {column} LIKE {m} ESCAPE '\\'"));
     }
 
     fn filter(&mut self, q: &SiteQuery) {
         if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            let escaped = t.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let m = self.arg(Arg::Text(format!("%{escaped}%")));
+            let m = self.arg(Arg::Text(format!("%{}%", like_literal(t.trim()))));
             // The matching sites found by one scan of the scoring, then walked in the list's
             // order by an index that holds the site id (no row fetched per index entry).
             self.sql.push_str(&format!(
@@ -370,6 +368,11 @@ impl Where {
     pub(crate) fn params(&self) -> Vec<Param<'_>> {
         self.args.iter().map(ToParam::param).collect()
     }
+}
+
+/// `text` for a LIKE pattern with `ESCAPE '\'`: its `%`, `_` and `\` taken literally.
+fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 fn site_line(r: &crate::db::Row) -> Result<SiteLine, crate::DbError> {
@@ -595,15 +598,9 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn site_history(&self, url: &str, scope: &Scope) -> Result<Vec<HistoryLine>, StoreError> {
-        let mut w = Where { sql: "g.finished_at IS NOT NULL".to_owned(), args: Vec::new() };
+        let mut w = Where::any_scoring(scope);
         let m = w.arg(Arg::Text(url.to_owned()));
-        w.sql.push_str(&format!(" AND s.url = {m}"));
-        match scope {
-            Scope::All => {}
-            Scope::Region(prefix) => w.prefix("s.region", prefix),
-            Scope::Sites(urls) if urls.iter().any(|u| u == url) => {}
-            Scope::Sites(_) => return Ok(Vec::new()),
-        }
+        w.sql.push_str(&format!(" AND g.finished_at IS NOT NULL AND s.url = {m}"));
         self.with(|c| {
             c.query(
                 &format!(

@@ -212,7 +212,15 @@ impl Store {
     /// On database errors.
     pub fn notice(&self, id: i64, scope: &Scope) -> Result<Option<(NoticeLine, Vec<NoticeItem>)>, StoreError> {
         let Some(line) = self.notice_lines(scope, Some(id))?.pop() else { return Ok(None) };
-        let items = self.with(|c| {
+        Ok(Some((line, self.notice_items(id)?)))
+    }
+
+    /// The items of a notice, in order (the caller has the notice within its scope).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn notice_items(&self, id: i64) -> Result<Vec<NoticeItem>, StoreError> {
+        self.with(|c| {
             c.query(
                 "SELECT id, check_id, severity, page, target, evidence, fixed_note, marked_by, marked_at
                  FROM notice_items WHERE notice_id = ?1 ORDER BY id",
@@ -233,8 +241,7 @@ impl Store {
                 })
             })
             .collect()
-        })?;
-        Ok(Some((line, items)))
+        })
     }
 
     /// Marks an item of a notice fixed, with the team's note; false when the item is not the

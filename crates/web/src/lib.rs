@@ -1292,7 +1292,7 @@ async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
         let today = today();
         let mut out = Vec::new();
         for line in store.notices(&scope)? {
-            let items = store.notice(line.id, &scope)?.map(|(_, items)| items).unwrap_or_default();
+            let items = store.notice_items(line.id)?;
             let v = store.verify_notice(&line, &items)?;
             let status = NoticeStatus::of(&line.deadline, v.as_ref(), &today);
             out.push((line, status));
