@@ -30,16 +30,18 @@ fn severity_label(s: Severity, lang: Lang) -> console::StyledObject<String> {
 
 fn finding_line(f: &Finding, lang: Lang) -> String {
     let at = f.target.as_deref().or(f.page.as_deref()).unwrap_or("");
-    let check = match lang {
-        Lang::Zh => pad_columns(lang.check(f.check), 22),
-        Lang::En => format!("{:<26}", f.check),
-    };
+    let check = check_column(f.check, lang);
     format!(
         "  {} {check} {}  {}",
         severity_label(f.severity, lang),
         clip(lang.evidence(f), 70),
         style(clip(at, 90)).dim()
     )
+}
+
+/// A check's name in `lang`, padded to its column of the scorecard.
+fn check_column(c: sitecensus_core::CheckId, lang: Lang) -> String {
+    pad_columns(lang.check(c), if lang == Lang::Zh { 22 } else { 26 })
 }
 
 /// `text` padded with spaces to `columns` terminal columns, a Chinese character counting two.
@@ -80,10 +82,7 @@ pub fn scorecard(site: &SiteResult, lang: Lang) -> String {
         let _ = writeln!(out, "   {} {}{found}", style(lang.t(Label::Veto)).red(), v.item);
     }
     for d in &site.deductions {
-        let check = match lang {
-            Lang::Zh => pad_columns(lang.check(d.check), 22),
-            Lang::En => format!("{:<26}", d.check),
-        };
+        let check = check_column(d.check, lang);
         let _ = writeln!(
             out,
             "   {} {check} ×{:<4} −{:.2}{}  {}",
