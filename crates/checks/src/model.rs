@@ -147,27 +147,7 @@ impl SiteModel {
     }
 }
 
-/// A column (栏目) as the results JSON lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Column {
-    /// The column's list page.
-    pub url: String,
-    /// Its title.
-    pub title: String,
-    /// news, notice, policy, personnel, planning, interaction, service or other.
-    pub kind: sitecensus_core::rubric::ColumnKind,
-    /// Items listed.
-    pub items: usize,
-    /// The newest item date (`YYYY-MM-DD`), if any item is dated.
-    pub latest: Option<String>,
-    /// Whether it is older than its kind's window.
-    pub stale: bool,
-    /// Whether it has no content.
-    pub empty: bool,
-    /// Whether its items could not be read (drawn by scripts no browser drew).
-    #[serde(default)]
-    pub unreadable: bool,
-}
+pub use sitecensus_core::column::Column;
 
 /// The day of a model date (`YYYY-MM-DD`, a time after it allowed).
 #[must_use]

@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod check;
+pub mod column;
 pub mod dict;
 pub mod finding;
 pub mod outcome;

@@ -215,6 +215,23 @@ impl ColumnKind {
         }
     }
 
+    /// The kind a stored word names (`as_str`'s inverse).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ColumnKind::News,
+            ColumnKind::Notice,
+            ColumnKind::Policy,
+            ColumnKind::Personnel,
+            ColumnKind::Planning,
+            ColumnKind::Interaction,
+            ColumnKind::Service,
+            ColumnKind::Other,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
     /// The kind's name in Chinese, for reports in Chinese (通知公告).
     #[must_use]
     pub fn name_zh(self) -> &'static str {

@@ -2,6 +2,10 @@
 //! one thread fed through a channel so that fetch tasks never wait on the disk. Hand-written:
 //! the `warc` crate reads well but its writer does not do per-record gzip members, which tools
 //! that seek into archives (pywb, warcio indexers) rely on.
+//!
+//! Beside each file an index may be written (`FILE.idx`): a line per response record,
+//! `URL<TAB>OFFSET<TAB>LENGTH`, the offset and length of the record's gzip member, so that a
+//! reader replays one page without decompressing the whole file.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -89,13 +93,27 @@ impl WarcWriter {
     /// # Errors
     /// When the folder cannot be created.
     pub fn start(dir: &Path, prefix: &str, info: Vec<(String, String)>) -> std::io::Result<(Self, WarcHandle)> {
+        Self::start_indexed(dir, prefix, info, false)
+    }
+
+    /// As [`WarcWriter::start`], with an index beside each file when `index` is set (see the
+    /// module's documentation).
+    ///
+    /// # Errors
+    /// When the folder cannot be created.
+    pub fn start_indexed(
+        dir: &Path,
+        prefix: &str,
+        info: Vec<(String, String)>,
+        index: bool,
+    ) -> std::io::Result<(Self, WarcHandle)> {
         std::fs::create_dir_all(dir)?;
         let (tx, rx) = sync_channel(QUEUE);
         let dir = dir.to_owned();
         let prefix = prefix.to_owned();
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
-            .spawn(move || write_loop(&dir, &prefix, &info, &rx))?;
+            .spawn(move || write_loop(&dir, &prefix, &info, index, &rx))?;
         Ok((WarcWriter { tx: tx.clone(), thread }, WarcHandle { tx }))
     }
 
@@ -111,6 +129,8 @@ impl WarcWriter {
 
 struct Out {
     file: BufWriter<File>,
+    /// The file's index, when one is kept.
+    index: Option<BufWriter<File>>,
     path: PathBuf,
     written: u64,
     /// The record id of the file's warcinfo, named by every record after it.
@@ -127,10 +147,19 @@ fn next_path(dir: &Path, prefix: &str, seq: &mut u32) -> PathBuf {
     }
 }
 
-fn open(dir: &Path, prefix: &str, fields: &[(String, String)], seq: &mut u32) -> std::io::Result<Out> {
+/// The index kept beside a WARC file.
+#[must_use]
+pub fn index_path(warc: &Path) -> PathBuf {
+    let mut name = warc.as_os_str().to_owned();
+    name.push(".idx");
+    PathBuf::from(name)
+}
+
+fn open(dir: &Path, prefix: &str, fields: &[(String, String)], index: bool, seq: &mut u32) -> std::io::Result<Out> {
     let path = next_path(dir, prefix, seq);
     let id = record_id();
-    let mut out = Out { file: BufWriter::new(File::create(&path)?), path, written: 0, info_id: id.clone() };
+    let index = if index { Some(BufWriter::new(File::create(index_path(&path))?)) } else { None };
+    let mut out = Out { file: BufWriter::new(File::create(&path)?), index, path, written: 0, info_id: id.clone() };
     let mut info = format!(
         "software: sitecensus/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n",
         env!("CARGO_PKG_VERSION")
@@ -154,7 +183,8 @@ fn record_id() -> String {
     format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
 }
 
-fn write_record(out: &mut Out, head: &str, block: &[&[u8]]) -> std::io::Result<()> {
+/// Writes one record as a gzip member; returns the member's length.
+fn write_record(out: &mut Out, head: &str, block: &[&[u8]]) -> std::io::Result<u64> {
     let mut gz = GzEncoder::new(
         Vec::with_capacity(head.len() + block.iter().map(|b| b.len()).sum::<usize>() / 3 + 64),
         Compression::fast(),
@@ -167,13 +197,24 @@ fn write_record(out: &mut Out, head: &str, block: &[&[u8]]) -> std::io::Result<(
     let member = gz.finish()?;
     out.file.write_all(&member)?;
     out.written += member.len() as u64;
-    Ok(())
+    Ok(member.len() as u64)
+}
+
+impl Out {
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()?;
+        if let Some(i) = &mut self.index {
+            i.flush()?;
+        }
+        Ok(())
+    }
 }
 
 fn write_loop(
     dir: &Path,
     prefix: &str,
     fields: &[(String, String)],
+    index: bool,
     rx: &Receiver<Msg>,
 ) -> std::io::Result<Vec<PathBuf>> {
     let mut seq = 0;
@@ -186,9 +227,9 @@ fn write_loop(
         };
         if out.as_ref().is_none_or(|o| o.written > ROTATE_BYTES) {
             if let Some(mut o) = out.take() {
-                o.file.flush()?;
+                o.flush()?;
             }
-            let o = open(dir, prefix, fields, &mut seq)?;
+            let o = open(dir, prefix, fields, index, &mut seq)?;
             files.push(o.path.clone());
             out = Some(o);
         }
@@ -205,7 +246,11 @@ fn write_loop(
             digest(&[&e.body]),
             e.response_head.len() + e.body.len()
         );
-        write_record(o, &head, &[e.response_head.as_bytes(), &e.body])?;
+        let offset = o.written;
+        let length = write_record(o, &head, &[e.response_head.as_bytes(), &e.body])?;
+        if let Some(i) = &mut o.index {
+            writeln!(i, "{}\t{offset}\t{length}", e.url)?;
+        }
         let head = format!(
             "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: {}\r\nWARC-Date: {date}\r\nWARC-Target-URI: {}\r\nWARC-Concurrent-To: {response_id}\r\nWARC-Warcinfo-ID: {}\r\n{ip}WARC-Block-Digest: {}\r\nContent-Type: application/http;msgtype=request\r\nContent-Length: {}\r\n\r\n",
             record_id(),
@@ -217,7 +262,7 @@ fn write_loop(
         write_record(o, &head, &[e.request_head.as_bytes(), &e.request_body])?;
     }
     if let Some(mut o) = out {
-        o.file.flush()?;
+        o.flush()?;
     }
     Ok(files)
 }

@@ -231,6 +231,7 @@ pub fn stored_score(site_id: i64, r: &SiteResult) -> sitecensus_store::SiteScore
         veto_items: &r.veto_items,
         deductions: &r.deductions,
         findings: &r.findings,
+        columns: &r.columns,
     }
 }
 

@@ -378,8 +378,10 @@ impl Env {
                             .to_owned(),
                     ),
                 ];
-                let (w, h) = WarcWriter::start(dir, &format!("sitecensus-{tag:08x}-{name}"), info)
-                    .map_err(|source| ScanError::Warc { path: dir.display().to_string(), source })?;
+                // Files kept on disk get an index, for the web app's replay; spooled ones go.
+                let (w, h) =
+                    WarcWriter::start_indexed(dir, &format!("sitecensus-{tag:08x}-{name}"), info, opts.warc.is_some())
+                        .map_err(|source| ScanError::Warc { path: dir.display().to_string(), source })?;
                 (Some(w), Some(h))
             }
             None => (None, None),

@@ -228,32 +228,38 @@ impl Store {
         self.with(|c| c.execute("DELETE FROM sessions WHERE token_digest = ?1", p![token_digest]).map(|_| ()))
     }
 
-    /// Notes a failed login under `name` and says how many there were in the last `window_secs`
-    /// seconds (this one included); older ones are forgotten.
+    /// Notes a failed login under `name` from `address` (the client's IP address); failures
+    /// older than `window_secs` seconds are forgotten.
     ///
     /// # Errors
     /// On database errors.
-    pub fn note_failed_login(&self, name: &str, window_secs: i64) -> Result<i64, StoreError> {
+    pub fn note_failed_login(&self, name: &str, address: &str, window_secs: i64) -> Result<(), StoreError> {
         let clock = self.clock_s();
         self.with(|c| {
             c.execute(&format!("DELETE FROM login_failures WHERE at < {clock} - ?1"), p![window_secs])?;
-            c.execute(&format!("INSERT INTO login_failures (name, at) VALUES (?1, {clock})"), p![name])?;
-            c.query_one("SELECT count(*) FROM login_failures WHERE name = ?1", p![name])?.get(0)
+            c.execute(
+                &format!("INSERT INTO login_failures (name, address, at) VALUES (?1, ?2, {clock})"),
+                p![name, address],
+            )
+            .map(|_| ())
         })
     }
 
-    /// Failed logins under `name` in the last `window_secs` seconds.
+    /// Failed logins in the last `window_secs` seconds: under `name`, and from `address`.
     ///
     /// # Errors
     /// On database errors.
-    pub fn failed_logins(&self, name: &str, window_secs: i64) -> Result<i64, StoreError> {
+    pub fn failed_logins(&self, name: &str, address: &str, window_secs: i64) -> Result<(i64, i64), StoreError> {
         let clock = self.clock_s();
         self.with(|c| {
-            c.query_one(
-                &format!("SELECT count(*) FROM login_failures WHERE name = ?1 AND at >= {clock} - ?2"),
-                p![name, window_secs],
-            )?
-            .get(0)
+            let mut count = |column: &str, value: &str| -> Result<i64, crate::DbError> {
+                c.query_one(
+                    &format!("SELECT count(*) FROM login_failures WHERE {column} = ?1 AND at >= {clock} - ?2"),
+                    p![value, window_secs],
+                )?
+                .get(0)
+            };
+            Ok((count("name", name)?, count("address", address)?))
         })
     }
 

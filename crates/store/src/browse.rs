@@ -3,6 +3,8 @@
 //! prefix, or a list of sites).
 
 use serde::Serialize;
+use sitecensus_core::column::Column;
+use sitecensus_core::rubric::ColumnKind;
 
 use crate::db::{Param, ToParam, p};
 use crate::{Store, StoreError};
@@ -147,7 +149,41 @@ pub struct Overview {
     pub regions: Vec<(String, i64, i64, f64)>,
     /// Sites per score band (`<60`, `60–69`, …, `90–100`).
     pub bands: Vec<(String, i64)>,
+    /// Per level (`county`; empty when the list gives none): sites, passing sites, mean score.
+    pub levels: Vec<(String, i64, i64, f64)>,
+    /// The problems most sites share: per check, how many sites have a finding of it, most first.
+    pub checks: Vec<(String, i64)>,
+    /// The same error on many sites: a check and the address it names (a dead link a shared
+    /// template carries), on two sites or more, most first (the first twenty).
+    pub shared: Vec<(String, String, i64)>,
+    /// The scope's trend across rounds: each finished scoring (oldest first) with its sites,
+    /// passing sites and mean score.
+    pub trend: Vec<TrendPoint>,
 }
+
+/// One round in a census's trend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    /// The scoring.
+    pub scoring_id: i64,
+    /// Its run's name, where it has one.
+    pub run_name: Option<String>,
+    /// Its run.
+    pub run_id: i64,
+    /// Its rubric's id.
+    pub rubric: String,
+    /// "Today" of the scoring.
+    pub as_of: String,
+    /// Sites in scope.
+    pub sites: i64,
+    /// Of which pass.
+    pub pass: i64,
+    /// Their mean score.
+    pub mean_score: f64,
+}
+
+/// The most addresses "the same error on many sites" lists.
+const SHARED_SHOWN: i64 = 20;
 
 /// One site's scorecard in a scoring.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -164,6 +200,8 @@ pub struct SiteCard {
     pub deductions: Vec<(String, String, i64, f64, bool)>,
     /// Findings at their final severity.
     pub findings: Vec<ScoredFinding>,
+    /// Its columns with their freshness, as the scoring judged them.
+    pub columns: Vec<Column>,
 }
 
 /// A site's result in one scoring, for its history across rounds.
@@ -546,6 +584,73 @@ impl Store {
                     Ok((name.to_owned(), r.get(1)?))
                 })
                 .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let levels = c
+                .query(
+                    &format!(
+                        "SELECT coalesce(s.level, ''), count(*), sum(CASE WHEN s.verdict = 'pass' THEN 1 ELSE 0 END), avg(s.score)
+                         FROM site_scores s WHERE {} GROUP BY coalesce(s.level, '') ORDER BY 1",
+                        w.sql
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let checks = c
+                .query(
+                    &format!(
+                        "SELECT f.check_id, count(DISTINCT f.site_id) AS n FROM scored_findings f
+                         JOIN site_scores s ON s.scoring_id = f.scoring_id AND s.site_id = f.site_id
+                         WHERE {} AND f.severity <> 'info' GROUP BY f.check_id ORDER BY n DESC, f.check_id",
+                        w.sql
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let shared = c
+                .query(
+                    &format!(
+                        "SELECT f.check_id, f.target, count(DISTINCT f.site_id) AS n FROM scored_findings f
+                         JOIN site_scores s ON s.scoring_id = f.scoring_id AND s.site_id = f.site_id
+                         WHERE {} AND f.target IS NOT NULL AND f.severity <> 'info'
+                         GROUP BY f.check_id, f.target HAVING count(DISTINCT f.site_id) > 1
+                         ORDER BY n DESC, f.check_id, f.target LIMIT {SHARED_SHOWN}",
+                        w.sql
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let any = Where::any_scoring(scope);
+            let trend = c
+                .query(
+                    &format!(
+                        "SELECT g.id, r.name, g.run_id, g.rubric, g.as_of, count(*),
+                                sum(CASE WHEN s.verdict = 'pass' THEN 1 ELSE 0 END), avg(s.score)
+                         FROM site_scores s JOIN scorings g ON g.id = s.scoring_id JOIN runs r ON r.id = g.run_id
+                         WHERE {} AND g.finished_at IS NOT NULL
+                         GROUP BY g.id, r.name, g.run_id, g.rubric, g.as_of ORDER BY g.as_of, g.id",
+                        any.sql
+                    ),
+                    &any.params(),
+                )?
+                .iter()
+                .map(|r| {
+                    Ok(TrendPoint {
+                        scoring_id: r.get(0)?,
+                        run_name: r.get(1)?,
+                        run_id: r.get(2)?,
+                        rubric: r.get(3)?,
+                        as_of: r.get(4)?,
+                        sites: r.get(5)?,
+                        pass: r.get(6)?,
+                        mean_score: r.get(7)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
             Ok(Overview {
                 sites: head.get(0)?,
                 pass: head.get(1)?,
@@ -553,6 +658,10 @@ impl Store {
                 vetoes,
                 regions,
                 bands,
+                levels,
+                checks,
+                shared,
+                trend,
             })
         })
     }
@@ -684,7 +793,27 @@ impl Store {
                     .with_detail(&r.get::<String>(6)?))
                 })
                 .collect::<Result<Vec<_>, crate::DbError>>()?;
-            Ok(Some(SiteCard { line, final_url, title, vetoes, deductions, findings }))
+            let columns = c
+                .query(
+                    "SELECT url, title, kind, items, latest, stale, empty, unreadable FROM site_columns
+                     WHERE scoring_id = ?1 AND site_id = ?2 ORDER BY ordinal",
+                    p![scoring_id, site_id],
+                )?
+                .iter()
+                .map(|r| {
+                    Ok(Column {
+                        url: r.get(0)?,
+                        title: r.get(1)?,
+                        kind: ColumnKind::parse(&r.get::<String>(2)?).unwrap_or(ColumnKind::Other),
+                        items: usize::try_from(r.get::<i64>(3)?).unwrap_or(0),
+                        latest: r.get(4)?,
+                        stale: r.get(5)?,
+                        empty: r.get(6)?,
+                        unreadable: r.get(7)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            Ok(Some(SiteCard { line, final_url, title, vetoes, deductions, findings, columns }))
         })
     }
 }

@@ -490,6 +490,26 @@ const MIGRATIONS: &[Migration] = &[
             published_at TEXT NOT NULL
         );
         "),
+    // A scoring's columns with their freshness (issue 14: the site page shows them); failed
+    // logins by address as well as by name.
+    m(r"
+        CREATE TABLE site_columns (
+            scoring_id INTEGER NOT NULL,
+            site_id INTEGER NOT NULL,
+            ordinal INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            items INTEGER NOT NULL,
+            latest TEXT,
+            stale INTEGER NOT NULL,
+            empty INTEGER NOT NULL,
+            unreadable INTEGER NOT NULL,
+            PRIMARY KEY (scoring_id, site_id, ordinal)
+        );
+        ALTER TABLE login_failures ADD COLUMN address TEXT;
+        CREATE INDEX login_failures_address ON login_failures(address, at);
+        "),
 ];
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! `report` rescoring writes another beside it.
 
 use sitecensus_core::Finding;
+use sitecensus_core::column::Column;
 use sitecensus_score::{Deduction, VetoHit};
 
 use crate::db::p;
@@ -35,6 +36,8 @@ pub struct SiteScore<'a> {
     pub deductions: &'a [Deduction],
     /// Every finding, at its final severity.
     pub findings: &'a [Finding],
+    /// Every column, with its freshness.
+    pub columns: &'a [Column],
 }
 
 /// A site a scoring holds, in brief.
@@ -84,7 +87,7 @@ impl Store {
             let stale = c.query("SELECT id FROM scorings WHERE run_id = ?1 AND finished_at IS NULL", p![run_id])?;
             for row in stale {
                 let id: i64 = row.get(0)?;
-                for table in ["scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
+                for table in ["site_columns", "scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
                     c.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1"), p![id])?;
                 }
                 c.execute("DELETE FROM scorings WHERE id = ?1", p![id])?;
@@ -105,7 +108,7 @@ impl Store {
         // Writes only: one pipeline on PostgreSQL.
         self.transaction(|conn| {
             conn.pipeline(|c| {
-            for table in ["scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
+            for table in ["site_columns", "scored_findings", "site_deductions", "site_vetoes", "site_scores"] {
                 c.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1 AND site_id = ?2"), p![scoring_id, s.site_id])?;
             }
             c.execute(
@@ -151,6 +154,25 @@ impl Store {
                         f.evidence,
                         serde_json::Value::Object(f.detail.clone()).to_string(),
                         f.evidence_zh
+                    ],
+                )?;
+            }
+            for (i, col) in s.columns.iter().enumerate() {
+                c.execute(
+                    "INSERT INTO site_columns (scoring_id, site_id, ordinal, url, title, kind, items, latest, stale, empty, unreadable)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    p![
+                        scoring_id,
+                        s.site_id,
+                        i,
+                        col.url,
+                        col.title,
+                        col.kind.as_str(),
+                        col.items,
+                        col.latest,
+                        col.stale,
+                        col.empty,
+                        col.unreadable
                     ],
                 )?;
             }

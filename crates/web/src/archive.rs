@@ -27,17 +27,29 @@ pub enum ArchiveError {
     },
 }
 
-/// The last response record of `url` in `files` (the latest fetch of it), if any.
+/// The last response record of `url` in `files` (the latest fetch of it), if any. A file with
+/// an index beside it (`FILE.idx`, written by the scan) is looked up there and only the record
+/// read; a file without one is read whole.
 ///
 /// # Errors
-/// When a file cannot be opened or read to its end.
+/// When a file or its index cannot be opened or read.
 pub fn find(files: &[String], url: &str) -> Result<Option<Archived>, ArchiveError> {
     let mut found = None;
     for path in files {
         let unreadable =
             |e: &dyn std::fmt::Display| ArchiveError::Unreadable { path: path.clone(), message: e.to_string() };
-        let reader = warc::WarcReader::from_path_gzip(path).map_err(|e| unreadable(&e))?;
-        for record in reader.iter_records() {
+        let index = format!("{path}.idx");
+        let reader: Box<dyn Iterator<Item = _>> = match std::fs::File::open(&index) {
+            Ok(f) => match indexed(std::io::BufReader::new(f), url).map_err(|e| unreadable(&e))? {
+                Some((offset, length)) => Box::new(member(path, offset, length).map_err(|e| unreadable(&e))?),
+                None => continue,
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Box::new(warc::WarcReader::from_path_gzip(path).map_err(|e| unreadable(&e))?.iter_records())
+            }
+            Err(e) => return Err(unreadable(&e)),
+        };
+        for record in reader {
             let record = record.map_err(|e| unreadable(&e))?;
             let is_response = record.header(warc::WarcHeader::WarcType).is_some_and(|t| t == "response");
             if !is_response || record.header(warc::WarcHeader::TargetURI).is_none_or(|u| u != url) {
@@ -51,6 +63,38 @@ pub fn find(files: &[String], url: &str) -> Result<Option<Archived>, ArchiveErro
         }
     }
     Ok(found)
+}
+
+/// The last entry of `url` in an index: its record's offset and length.
+fn indexed(index: impl std::io::BufRead, url: &str) -> std::io::Result<Option<(u64, u64)>> {
+    let mut last = None;
+    for line in index.lines() {
+        let line = line?;
+        // From the right: the URL is whatever precedes the last two fields.
+        let mut fields = line.rsplitn(3, '\t');
+        let (Some(length), Some(offset), Some(u)) = (fields.next(), fields.next(), fields.next()) else { continue };
+        if u == url
+            && let (Ok(offset), Ok(length)) = (offset.parse(), length.parse())
+        {
+            last = Some((offset, length));
+        }
+    }
+    Ok(last)
+}
+
+/// The records of the one gzip member at `offset` (`length` bytes) of a WARC file.
+fn member(
+    path: &str,
+    offset: u64,
+    length: u64,
+) -> std::io::Result<impl Iterator<Item = Result<warc::Record<warc::BufferedBody>, warc::Error>>> {
+    use std::io::{Read, Seek};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(std::io::SeekFrom::Start(offset))?;
+    let mut gz = Vec::new();
+    f.take(length).read_to_end(&mut gz)?;
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(std::io::Cursor::new(gz)));
+    Ok(warc::WarcReader::new(reader).iter_records())
 }
 
 /// An HTTP response block: its status line, headers and body.
@@ -69,6 +113,14 @@ fn http_response(block: &[u8]) -> Option<Archived> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_index_gives_the_last_record_of_an_address() {
+        let index = "http://a/\t0\t10\nhttp://b/x\ty\t20\t30\nhttp://a/\t40\t50\nbroken line\n";
+        assert_eq!(indexed(index.as_bytes(), "http://a/").unwrap(), Some((40, 50)));
+        assert_eq!(indexed(index.as_bytes(), "http://b/x\ty").unwrap(), Some((20, 30)), "a tab in the address");
+        assert_eq!(indexed(index.as_bytes(), "http://c/").unwrap(), None);
+    }
 
     #[test]
     fn a_response_block_is_read_to_status_type_and_body() {

@@ -33,6 +33,9 @@ const SESSION_SECS: i64 = 8 * 3600;
 /// Failed logins under one name within [`FAILURE_WINDOW_SECS`] after which logins under it are
 /// refused until the window has passed.
 const MAX_FAILURES: i64 = 5;
+/// Failed logins from one address within [`FAILURE_WINDOW_SECS`] after which logins from it are
+/// refused, whatever the name: one guesser trying many names (an office behind one NAT has room).
+const MAX_ADDRESS_FAILURES: i64 = 20;
 /// The window failed logins are counted over (15 minutes).
 const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 /// Sites per page of the site list.
@@ -76,6 +79,7 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
         .route("/api/v1/sites", get(api_sites))
         .route("/api/v1/sites/{id}", get(api_site))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(in_language))
         .with_state(App { store, secure_cookies })
 }
 
@@ -84,7 +88,33 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
 /// # Errors
 /// When the listener fails.
 pub async fn serve(store: Arc<Store>, listener: tokio::net::TcpListener, secure_cookies: bool) -> std::io::Result<()> {
-    axum::serve(listener, router(store, secure_cookies)).await
+    let app = router(store, secure_cookies).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).await
+}
+
+tokio::task_local! {
+    /// Whether the request being answered is in English (the language cookie), for what is
+    /// drawn without the request at hand: messages and the navigation bar.
+    static ENGLISH: bool;
+}
+
+/// Answers the request in the language its cookie asks for.
+async fn in_language(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let en = english(req.headers());
+    ENGLISH.scope(en, next.run(req)).await
+}
+
+/// Whether the request being answered is in English.
+fn in_english() -> bool {
+    ENGLISH.try_with(|en| *en).unwrap_or(false)
+}
+
+/// A text in Chinese and in English: (中文, English).
+type Words<'a> = (&'a str, &'a str);
+
+/// The half of `w` in the request's language.
+fn say(w: Words<'_>) -> &str {
+    if in_english() { w.1 } else { w.0 }
 }
 
 async fn security_headers(mut r: Response) -> Response {
@@ -110,13 +140,13 @@ async fn blocking<T: Send + 'static>(
             tracing::error!("store: {e}");
             Err(message(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "出错了 Error",
-                "数据库出错，请稍后再试。The store failed; try again later.",
+                ERROR,
+                ("数据库出错，请稍后再试。", "The store failed; try again later."),
             ))
         }
         Err(e) => {
             tracing::error!("store task: {e}");
-            Err(message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "The request failed."))
+            Err(message(StatusCode::INTERNAL_SERVER_ERROR, ERROR, FAILED))
         }
     }
 }
@@ -124,19 +154,33 @@ async fn blocking<T: Send + 'static>(
 #[derive(Template)]
 #[template(path = "message.html")]
 struct Message<'a> {
+    en: bool,
     title: &'a str,
     message: &'a str,
 }
 
-fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    (status, Html(Message { title, message: text }.render().unwrap_or_default())).into_response()
+impl Labels for Message<'_> {
+    fn en(&self) -> bool {
+        self.en
+    }
+}
+
+/// A message's title when something failed.
+const ERROR: Words = ("出错了", "Error");
+/// A message's text when a request failed.
+const FAILED: Words = ("请求未能完成，请稍后再试。", "The request failed; try again later.");
+
+/// A page saying `text` under `title`, in the request's language.
+fn message(status: StatusCode, title: Words<'_>, text: Words<'_>) -> Response {
+    let m = Message { en: in_english(), title: say(title), message: say(text) };
+    (status, Html(m.render().unwrap_or_default())).into_response()
 }
 
 fn not_found() -> Response {
     message(
         StatusCode::NOT_FOUND,
-        "未找到 Not found",
-        "没有这个页面，或您无权查看。There is no such page, or it is not yours to see.",
+        ("未找到", "Not found"),
+        ("没有这个页面，或您无权查看。", "There is no such page, or it is not yours to see."),
     )
 }
 
@@ -145,7 +189,7 @@ fn page(t: &impl Template) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!("template: {e}");
-            message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "The page could not be drawn.")
+            message(StatusCode::INTERNAL_SERVER_ERROR, ERROR, ("页面未能生成。", "The page could not be drawn."))
         }
     }
 }
@@ -193,14 +237,14 @@ async fn form_session(
     headers: &HeaderMap,
     csrf: &str,
     allowed: fn(Role) -> bool,
-    refusal: &str,
+    refusal: Words<'_>,
 ) -> Result<Session, Response> {
     let s = session(app, headers).await?;
     if !csrf_ok(&s.csrf, csrf) {
         return Err(refused_csrf());
     }
     if !allowed(s.user.role) {
-        return Err(message(StatusCode::FORBIDDEN, "无权操作 Not allowed", refusal));
+        return Err(message(StatusCode::FORBIDDEN, ("无权操作", "Not allowed"), refusal));
     }
     Ok(s)
 }
@@ -213,27 +257,37 @@ fn csrf_ok(expected: &str, given: &str) -> bool {
 fn refused_csrf() -> Response {
     message(
         StatusCode::FORBIDDEN,
-        "请求被拒绝 Refused",
-        "表单已过期或来源不明，请刷新页面后再试。The form's token is missing or wrong: reload the page and try again.",
+        ("请求被拒绝", "Refused"),
+        (
+            "表单已过期或来源不明，请刷新页面后再试。",
+            "The form's token is missing or wrong: reload the page and try again.",
+        ),
     )
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
+    en: bool,
     csrf: String,
     error: Option<&'static str>,
+}
+
+impl Labels for LoginPage {
+    fn en(&self) -> bool {
+        self.en
+    }
 }
 
 async fn login_form(State(app): State<App>) -> Response {
     login_page(&app, None, StatusCode::OK)
 }
 
-fn login_page(app: &App, error: Option<&'static str>, status: StatusCode) -> Response {
+fn login_page(app: &App, error: Option<Words<'static>>, status: StatusCode) -> Response {
     let Ok(csrf) = auth::random_hex(32) else {
-        return message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "No random bytes.");
+        return message(StatusCode::INTERNAL_SERVER_ERROR, ERROR, FAILED);
     };
-    let mut r = page(&LoginPage { csrf: csrf.clone(), error });
+    let mut r = page(&LoginPage { en: in_english(), csrf: csrf.clone(), error: error.map(say) });
     *r.status_mut() = status;
     r.headers_mut().append(header::SET_COOKIE, set_cookie(app, LOGIN_COOKIE, &csrf, 3600));
     r
@@ -248,18 +302,41 @@ struct LoginForm {
     csrf: String,
 }
 
-async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+/// The client's address: the connection's peer, or, when the peer is this machine (a reverse
+/// proxy in front of the app), the last address the proxy added to `X-Forwarded-For`.
+fn client_address(peer: std::net::SocketAddr, headers: &HeaderMap) -> String {
+    if peer.ip().is_loopback()
+        && let Some(forwarded) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
+    {
+        return forwarded.to_string();
+    }
+    peer.ip().to_string()
+}
+
+async fn login(
+    State(app): State<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
     if !cookie(&headers, LOGIN_COOKIE).is_some_and(|c| csrf_ok(c, &f.csrf)) {
         return refused_csrf();
     }
     let (Ok(token), Ok(csrf)) = (auth::random_hex(32), auth::random_hex(32)) else {
-        return message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "No random bytes.");
+        return message(StatusCode::INTERNAL_SERVER_ERROR, ERROR, FAILED);
     };
     let store = app.store.clone();
     let name = f.name.trim().to_owned();
+    let address = client_address(peer, &headers);
     let checked = blocking(move || {
-        if store.failed_logins(&name, FAILURE_WINDOW_SECS)? >= MAX_FAILURES {
-            store.audit(Some(&name), "login_refused", "too many failed logins")?;
+        let (by_name, by_address) = store.failed_logins(&name, &address, FAILURE_WINDOW_SECS)?;
+        if by_name >= MAX_FAILURES || by_address >= MAX_ADDRESS_FAILURES {
+            let why = if by_name >= MAX_FAILURES { "under this name" } else { "from this address" };
+            store.audit(Some(&name), "login_refused", &format!("too many failed logins {why} ({address})"))?;
             return Ok(Err(true));
         }
         let user = store.user(&name)?.filter(|u| !u.disabled);
@@ -271,8 +348,8 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginFo
             store.audit(Some(&user.name), "login", "")?;
             return Ok(Ok(token));
         }
-        store.note_failed_login(&name, FAILURE_WINDOW_SECS)?;
-        store.audit(None, "login_failed", &format!("name {name:?}"))?;
+        store.note_failed_login(&name, &address, FAILURE_WINDOW_SECS)?;
+        store.audit(None, "login_failed", &format!("name {name:?} from {address}"))?;
         Ok(Err(false))
     })
     .await;
@@ -286,10 +363,12 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginFo
         }
         Ok(Err(true)) => login_page(
             &app,
-            Some("登录失败次数过多，请 15 分钟后再试。Too many failed logins: try again in 15 minutes."),
+            Some(("登录失败次数过多，请 15 分钟后再试。", "Too many failed logins: try again in 15 minutes.")),
             StatusCode::TOO_MANY_REQUESTS,
         ),
-        Ok(Err(false)) => login_page(&app, Some("用户名或密码错误。Wrong name or password."), StatusCode::UNAUTHORIZED),
+        Ok(Err(false)) => {
+            login_page(&app, Some(("用户名或密码错误。", "Wrong name or password.")), StatusCode::UNAUTHORIZED)
+        }
     }
 }
 
@@ -339,13 +418,14 @@ struct Nav {
 
 fn nav(s: &Session) -> Option<Nav> {
     let role = match s.user.role {
-        Role::Admin => "管理员 admin",
-        Role::National => "国家 national office",
-        Role::Province => "省级 provincial office",
-        Role::City => "市级 city office",
-        Role::SiteTeam => "网站 site team",
-        Role::Auditor => "审计 auditor",
+        Role::Admin => ("管理员", "admin"),
+        Role::National => ("国家", "national office"),
+        Role::Province => ("省级", "provincial office"),
+        Role::City => ("市级", "city office"),
+        Role::SiteTeam => ("网站", "site team"),
+        Role::Auditor => ("审计", "auditor"),
     };
+    let role = say(role);
     Some(Nav {
         user: s.user.name.clone(),
         role,
@@ -364,6 +444,10 @@ fn may_publish(role: Role) -> bool {
 trait Labels {
     /// Whether the page is in English.
     fn en(&self) -> bool;
+    /// `zh` on a page in Chinese, `en` on one in English: every heading and label.
+    fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.en() { en } else { zh }
+    }
     fn verdict(&self, v: &str) -> &'static str {
         match (v == "pass", self.en()) {
             (true, false) => "合格",
@@ -371,6 +455,9 @@ trait Labels {
             (true, true) => "pass",
             (false, true) => "fail",
         }
+    }
+    fn kind(&self, k: &sitecensus_core::rubric::ColumnKind) -> &'static str {
+        if self.en() { k.as_str() } else { k.name_zh() }
     }
     fn level(&self, l: &str) -> String {
         match Level::parse(l) {
@@ -380,7 +467,7 @@ trait Labels {
     }
     fn region_label(&self, code: &str) -> String {
         if code.is_empty() {
-            return "未注明 none".to_owned();
+            return self.t("未注明", "none").to_owned();
         }
         sitecensus_core::region::label(code)
     }
@@ -405,6 +492,10 @@ trait Labels {
             "warn" => "预警",
             _ => "提示",
         }
+    }
+    /// A round without a name: 第 3 批 / Run 3.
+    fn round(&self, run_id: &i64) -> String {
+        if self.en() { format!("Run {run_id}") } else { format!("第 {run_id} 批") }
     }
     fn linkable(&self, url: &str) -> bool {
         let l = url.trim_start().to_ascii_lowercase();
@@ -452,8 +543,12 @@ impl OverviewPage {
     fn rate(&self, pass: &i64, n: &i64) -> f64 {
         if *n == 0 { 0.0 } else { *pass as f64 / *n as f64 }
     }
+    /// A bar's width for `part` of `whole`.
+    fn share(&self, part: &i64, whole: &i64) -> i64 {
+        if *whole == 0 { 0 } else { part * 300 / whole }
+    }
     fn bar(&self, n: &i64) -> i64 {
-        if self.o.sites == 0 { 0 } else { n * 300 / self.o.sites }
+        self.share(n, &self.o.sites)
     }
 }
 
@@ -615,14 +710,14 @@ async fn sites_page(app: &App, nav: Option<Nav>, en: bool, base: String, scope: 
     let next = (i64::from(f.page) + 1 < pages).then(|| f.url(&base, scoring_id, f.page + 1));
     let levels = [Level::National, Level::Provincial, Level::City, Level::County, Level::Township]
         .iter()
-        .map(|l| (l.as_str(), l.name_zh()))
+        .map(|l| (l.as_str(), if en { l.as_str() } else { l.name_zh() }))
         .collect();
-    let checks = CheckId::ALL.iter().map(|c| (c.as_str(), c.name_zh())).collect();
+    let checks = CheckId::ALL.iter().map(|c| (c.as_str(), if en { c.as_str() } else { c.name_zh() })).collect();
     let sorts = vec![
-        ("rank", "排名 rank"),
-        ("score", "得分从低到高 lowest score"),
-        ("region", "地区 region"),
-        ("name", "名称 name"),
+        ("rank", say(("排名", "rank"))),
+        ("score", say(("得分从低到高", "lowest score"))),
+        ("region", say(("地区", "region"))),
+        ("name", say(("名称", "name"))),
     ];
     page(&SitesPage {
         en,
@@ -715,6 +810,12 @@ struct AuditPage {
     /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
     en: bool,
     lines: Vec<sitecensus_store::accounts::AuditLine>,
+}
+
+impl Labels for AuditPage {
+    fn en(&self) -> bool {
+        self.en
+    }
 }
 
 async fn audit(State(app): State<App>, headers: HeaderMap) -> Response {
@@ -837,7 +938,7 @@ async fn publish(State(app): State<App>, headers: HeaderMap, Form(f): Form<Publi
         &headers,
         &f.csrf,
         may_publish,
-        "您的角色不能公开检查结果。Your role does not publish results.",
+        ("您的角色不能公开检查结果。", "Your role does not publish results."),
     )
     .await
     {
@@ -851,8 +952,8 @@ async fn publish(State(app): State<App>, headers: HeaderMap, Form(f): Form<Publi
     if region.as_deref().is_some_and(|r| !r.bytes().all(|b| b.is_ascii_digit())) {
         return message(
             StatusCode::BAD_REQUEST,
-            "地区代码有误 Wrong region code",
-            "地区代码应为数字（如 360000）。A region code is digits (360000).",
+            ("地区代码有误", "Wrong region code"),
+            ("地区代码应为数字（如 360000）。", "A region code is digits (360000)."),
         );
     }
     let store = app.store.clone();
@@ -918,7 +1019,7 @@ async fn public_overview(State(app): State<App>, headers: HeaderMap, Path(p): Pa
     let (scoring, scope) = (published.scoring.id, published.scope());
     let store = app.store.clone();
     match blocking(move || store.overview(scoring, &scope)).await {
-        Ok(o) => page(&OverviewPage {
+        Ok(mut o) => page(&OverviewPage {
             en: english(&headers),
             nav,
             base: format!("/public/{}", published.id),
@@ -926,7 +1027,11 @@ async fn public_overview(State(app): State<App>, headers: HeaderMap, Path(p): Pa
             published: Some(published),
             can_publish: false,
             scorings: Vec::new(),
-            o,
+            o: {
+                // Other rounds are not published with this one.
+                o.trend.clear();
+                o
+            },
         }),
         Err(r) => r,
     }
@@ -994,6 +1099,12 @@ struct ArchivePage {
     parts: Vec<(String, bool)>,
 }
 
+impl Labels for ArchivePage {
+    fn en(&self) -> bool {
+        self.en
+    }
+}
+
 /// Most characters of an archived page's text shown.
 const TEXT_SHOWN: usize = 200_000;
 
@@ -1055,8 +1166,11 @@ async fn archived(
         Ok(_) => {
             return message(
                 StatusCode::NOT_FOUND,
-                "未存档 Not archived",
-                "这次检查没有保存网页存档（扫描时未使用 --warc）。This run kept no WARC archive (it was scanned without --warc).",
+                ("未存档", "Not archived"),
+                (
+                    "这次检查没有保存网页存档（扫描时未使用 --warc）。",
+                    "This run kept no WARC archive (it was scanned without --warc).",
+                ),
             );
         }
         Err(r) => return r,
@@ -1107,16 +1221,17 @@ async fn archived(
         }
         Ok(Ok(None)) => message(
             StatusCode::NOT_FOUND,
-            "未存档 Not archived",
-            "这个地址不在这次检查的存档中。This address is not in the run's archive.",
+            ("未存档", "Not archived"),
+            ("这个地址不在这次检查的存档中。", "This address is not in the run's archive."),
         ),
         Ok(Err(e)) => {
             tracing::error!("archive: {e}");
-            message(StatusCode::INTERNAL_SERVER_ERROR, "无法读取存档 Could not read the archive", &e.to_string())
+            let e = e.to_string();
+            message(StatusCode::INTERNAL_SERVER_ERROR, ("无法读取存档", "Could not read the archive"), (&e, &e))
         }
         Err(e) => {
             tracing::error!("archive task: {e}");
-            message(StatusCode::INTERNAL_SERVER_ERROR, "出错了 Error", "The request failed.")
+            message(StatusCode::INTERNAL_SERVER_ERROR, ERROR, FAILED)
         }
     }
 }
@@ -1136,12 +1251,12 @@ enum NoticeStatus {
 
 impl NoticeStatus {
     fn label(self) -> &'static str {
-        match self {
-            NoticeStatus::Open => "整改中 open",
-            NoticeStatus::Closed => "整改完成 closed",
-            NoticeStatus::StillThere => "复查未通过 items still there",
-            NoticeStatus::Overdue => "逾期 overdue",
-        }
+        say(match self {
+            NoticeStatus::Open => ("整改中", "open"),
+            NoticeStatus::Closed => ("整改完成", "closed"),
+            NoticeStatus::StillThere => ("复查未通过", "items still there"),
+            NoticeStatus::Overdue => ("逾期", "overdue"),
+        })
     }
 
     fn class(self) -> &'static str {
@@ -1216,7 +1331,7 @@ async fn issue_notice(
         &headers,
         &f.csrf,
         may_notify,
-        "您的角色不能下达整改通知。Your role does not issue notices.",
+        ("您的角色不能下达整改通知。", "Your role does not issue notices."),
     )
     .await
     {
@@ -1226,8 +1341,8 @@ async fn issue_notice(
     if !is_date(&f.deadline) {
         return message(
             StatusCode::BAD_REQUEST,
-            "期限有误 Wrong deadline",
-            "整改期限应为日期（2024-08-10）。The deadline is a date (2024-08-10).",
+            ("期限有误", "Wrong deadline"),
+            ("整改期限应为日期（2024-08-10）。", "The deadline is a date (2024-08-10)."),
         );
     }
     let Ok(site_id) = id.parse::<i64>() else { return not_found() };
@@ -1255,8 +1370,8 @@ async fn issue_notice(
         Ok(Some(id)) => Redirect::to(&format!("/notices/{id}")).into_response(),
         Ok(None) => message(
             StatusCode::OK,
-            "无需整改 Nothing to rectify",
-            "这个网站没有单项否决或扣分问题。The site has no veto or deduction.",
+            ("无需整改", "Nothing to rectify"),
+            ("这个网站没有单项否决或扣分问题。", "The site has no veto or deduction."),
         ),
         Err(r) => r,
     }
@@ -1388,7 +1503,7 @@ async fn mark_fixed(
         &headers,
         &f.csrf,
         may_mark,
-        "整改由网站自己的团队标记。A site's own team marks its items fixed.",
+        ("整改由网站自己的团队标记。", "A site's own team marks its items fixed."),
     )
     .await
     {
@@ -1400,8 +1515,8 @@ async fn mark_fixed(
     if note.is_empty() {
         return message(
             StatusCode::BAD_REQUEST,
-            "请填写整改说明 A note, please",
-            "说明做了什么整改。Say what was done.",
+            ("请填写整改说明", "A note, please"),
+            ("说明做了什么整改。", "Say what was done."),
         );
     }
     let scope = auth::scope_of(&s.user);
@@ -1453,8 +1568,8 @@ async fn screenshot(
             tracing::warn!("screenshot {path}: {e}");
             message(
                 StatusCode::NOT_FOUND,
-                "截图不在 Screenshot missing",
-                "这张截图已不在服务器上。The screenshot is no longer on this server.",
+                ("截图不在", "Screenshot missing"),
+                ("这张截图已不在服务器上。", "The screenshot is no longer on this server."),
             )
         }
     }
