@@ -7,6 +7,7 @@ mod bench_web;
 mod census;
 mod config;
 mod demo;
+mod monitor;
 mod output;
 mod page;
 mod probe;
@@ -50,6 +51,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Record homepage availability on a schedule, for the official availability rule.
     Probe(probe::ProbeArgs),
+    /// Watch sites between rounds: scheduled probes and scans, alerts by webhook and mail.
+    Monitor(Box<monitor::MonitorArgs>),
     /// A census round shared by workers: `census start` registers it, `census status` follows it.
     Census(census::CensusArgs),
     /// Take sites of a census round from the store and crawl them, until none is left (run any
@@ -207,6 +210,7 @@ fn main() -> ExitCode {
             Command::Page(a) => page::run(a).await,
             Command::Report(a) => report::run(a),
             Command::Probe(a) => probe::run(a).await,
+            Command::Monitor(a) => monitor::run(*a).await,
             Command::Census(a) => census::run(a),
             Command::Worker(a) => census::worker(a).await,
             Command::Demo(a) => demo::run(a).await,

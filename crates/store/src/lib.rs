@@ -189,6 +189,7 @@ macro_rules! stored_words {
 
 pub mod accounts;
 pub mod browse;
+pub mod monitor;
 pub mod notices;
 
 stored_words! {

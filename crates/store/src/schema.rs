@@ -510,6 +510,45 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE login_failures ADD COLUMN address TEXT;
         CREATE INDEX login_failures_address ON login_failures(address, at);
         "),
+    // The monitor (issue 15): each site's jobs and when they are due, its alerts, and the
+    // messages each channel is to send.
+    m(r"
+        CREATE TABLE monitor_jobs (
+            site TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            next_due INTEGER NOT NULL,
+            last_done INTEGER,
+            holder TEXT,
+            claimed_until INTEGER,
+            PRIMARY KEY (site, kind)
+        );
+        CREATE INDEX monitor_jobs_due ON monitor_jobs(kind, next_due);
+        CREATE TABLE monitor_alerts (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            source TEXT NOT NULL,
+            check_id TEXT NOT NULL,
+            target TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            evidence_zh TEXT,
+            link TEXT,
+            opened_at TEXT NOT NULL,
+            resolved_at TEXT
+        );
+        CREATE UNIQUE INDEX monitor_alerts_open ON monitor_alerts(site, check_id, target) WHERE resolved_at IS NULL;
+        CREATE TABLE monitor_outbox (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES monitor_alerts(id),
+            event TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            sent_at INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE INDEX monitor_outbox_channel ON monitor_outbox(channel, sent_at);
+        "),
 ];
 
 #[cfg(test)]

@@ -1,0 +1,520 @@
+//! `sitecensus monitor`: watching sites between rounds. Each site has jobs in the store — an
+//! availability probe of its homepage (every 30 minutes by default) and a full scan (weekly) —
+//! claimed with a lease when due, so a restart loses none and two monitors double none. What a
+//! job finds becomes alerts, once per (site, check, target) until resolved; each alert queues a
+//! message for every channel routed to the site, in the same transaction, and the channels send
+//! what is queued (a message per event, or a digest), within their rate limits.
+
+pub mod channels;
+pub mod config;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use sitecensus_core::{AsOf, CheckId, Outcome, Severity, SiteSpec};
+use sitecensus_fetch::{FetchConfig, Fetcher, Politeness};
+use sitecensus_report::SiteResult;
+use sitecensus_scan::ScanOptions;
+use sitecensus_store::Store;
+use sitecensus_store::monitor::{Job, NewAlert};
+
+pub use channels::{Message, Sender, SiteInfo};
+pub use config::MonitorConfig;
+
+/// Why the monitor cannot go on (a job that fails is reported in its round, not here).
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] sitecensus_store::StoreError),
+    /// The probes' HTTP client could not be built.
+    #[error(transparent)]
+    Fetch(#[from] sitecensus_fetch::client::BuildError),
+    /// The channels' HTTP client could not be built.
+    #[error(transparent)]
+    Send(#[from] channels::SendError),
+}
+
+/// What one round of due jobs did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Probes taken, and how many of them failed.
+    pub probes: usize,
+    /// Of which failed.
+    pub probes_failed: usize,
+    /// Sites scanned.
+    pub scanned: usize,
+    /// Alerts raised.
+    pub raised: usize,
+    /// Alerts resolved.
+    pub resolved: usize,
+    /// Messages sent (a digest counts each event in it).
+    pub sent: usize,
+    /// What went wrong, one line each (the jobs are tried again when next due).
+    pub errors: Vec<String>,
+}
+
+impl Round {
+    fn add(&mut self, o: Round) {
+        self.probes += o.probes;
+        self.probes_failed += o.probes_failed;
+        self.scanned += o.scanned;
+        self.raised += o.raised;
+        self.resolved += o.resolved;
+        self.sent += o.sent;
+        self.errors.extend(o.errors);
+    }
+
+    /// Whether the round did anything worth a line.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Round::default()
+    }
+}
+
+/// The check an unreachable homepage alerts under.
+const DOWN: CheckId = CheckId::AvailabilityUnreachable;
+/// How long a claimed probe is its monitor's before another may take it.
+const PROBE_LEASE_SECS: i64 = 120;
+/// How long a claimed scan is its monitor's.
+const SCAN_LEASE_SECS: i64 = 12 * 3600;
+/// Most probes claimed at once.
+const PROBE_BATCH: usize = 2000;
+/// Most sites scanned in one run.
+const SCAN_BATCH: usize = 500;
+/// Most messages a digest holds.
+const DIGEST_MAX: usize = 500;
+
+/// The monitor over a store, a site list and a configuration.
+pub struct Monitor {
+    store: Arc<Store>,
+    config: MonitorConfig,
+    sites: Vec<SiteSpec>,
+    info: HashMap<String, SiteInfo>,
+    scan: ScanOptions,
+    as_of: Option<AsOf>,
+    holder: String,
+    fetcher: Arc<Fetcher>,
+    probe_timeout: Duration,
+    sender: Sender,
+}
+
+/// A number from a text, the same on every run: spreads sites over an interval.
+fn spread(text: &str, over: u64) -> u64 {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    if over == 0 { 0 } else { h % over }
+}
+
+/// The interval of `every` seconds with a site's jitter: up to a tenth of it, at most 5 minutes.
+fn next_in(site: &str, every: Duration) -> i64 {
+    let secs = every.as_secs().max(1);
+    i64::try_from(secs + spread(site, (secs / 10).min(300))).unwrap_or(i64::MAX)
+}
+
+impl Monitor {
+    /// A monitor of `sites` as `config` says, scanning with `scan`'s options (its as-of is
+    /// replaced at each scan by `as_of`, or by now when none is given).
+    ///
+    /// # Errors
+    /// When the probes' or the channels' HTTP client cannot be built.
+    pub fn new(
+        store: Arc<Store>,
+        config: MonitorConfig,
+        sites: Vec<SiteSpec>,
+        scan: ScanOptions,
+        as_of: Option<AsOf>,
+    ) -> Result<Self, MonitorError> {
+        let timeout_secs = scan
+            .rubric
+            .params::<sitecensus_checks::availability::UnreachableParams>(DOWN)
+            .map_or(15, |p| p.probe_timeout_secs);
+        let probe_timeout = Duration::from_secs(timeout_secs);
+        let cfg = FetchConfig {
+            politeness: Politeness { per_host_rps: 0.0, per_host_connections: 1, concurrency: 64 },
+            timeout: probe_timeout,
+            retries: 0,
+            ..scan.fetch.clone()
+        };
+        let fetcher = Arc::new(Fetcher::new(cfg, None)?);
+        for s in &sites {
+            fetcher.guard().allow_host(s.host());
+        }
+        let info = sites
+            .iter()
+            .map(|s| (s.given.clone(), SiteInfo { name: s.name.clone(), region: s.region.clone() }))
+            .collect();
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "monitor".to_owned());
+        Ok(Monitor {
+            store,
+            config,
+            sites,
+            info,
+            scan,
+            as_of,
+            holder: format!("{host}-{}", std::process::id()),
+            fetcher,
+            probe_timeout,
+            sender: Sender::new()?,
+        })
+    }
+
+    /// Stores each site's jobs that are not stored yet: due now when `now`, else spread over
+    /// their first interval (at most an hour) so that thousands of sites do not fire at once.
+    ///
+    /// # Errors
+    /// On store errors.
+    pub fn sync_jobs(&self, now: bool) -> Result<usize, MonitorError> {
+        let mut jobs = Vec::with_capacity(self.sites.len() * 2);
+        for s in &self.sites {
+            let plan = self.config.plan_for(&s.given, s.region.as_deref());
+            for (kind, every) in [("probe", plan.probe_every), ("scan", plan.scan_every)] {
+                let first = if now { 0 } else { spread(&format!("{kind} {}", s.given), every.as_secs().min(3600)) };
+                jobs.push((Job { site: s.given.clone(), kind: kind.to_owned() }, i64::try_from(first).unwrap_or(0)));
+            }
+        }
+        Ok(self.store.sync_monitor_jobs(&jobs)?)
+    }
+
+    fn site(&self, url: &str) -> Option<&SiteSpec> {
+        self.sites.iter().find(|s| s.given == url)
+    }
+
+    fn channels_for(&self, url: &str) -> Vec<String> {
+        let region = self.info.get(url).and_then(|i| i.region.as_deref());
+        self.config.channels_for(url, region)
+    }
+
+    /// Runs every due job once, then sends what the channels have queued.
+    ///
+    /// # Errors
+    /// On store errors.
+    pub async fn run_once(&self) -> Result<Round, MonitorError> {
+        let mut round = self.probe_due().await?;
+        round.add(self.scan_due().await?);
+        round.add(self.deliver().await?);
+        Ok(round)
+    }
+
+    /// Runs until `stop` completes: probes and messages every few seconds, scans as they fall
+    /// due (beside the probes: a long scan holds up no probe). `report` hears each round that
+    /// did something.
+    ///
+    /// # Errors
+    /// On store errors.
+    pub async fn run(
+        &self,
+        stop: impl std::future::Future<Output = ()>,
+        report: impl Fn(&Round),
+    ) -> Result<(), MonitorError> {
+        let fast = async {
+            loop {
+                let mut r = self.probe_due().await?;
+                r.add(self.deliver().await?);
+                if !r.is_empty() {
+                    report(&r);
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        };
+        let slow = async {
+            loop {
+                let r = self.scan_due().await?;
+                if !r.is_empty() {
+                    report(&r);
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+        };
+        tokio::select! {
+            r = fast => r,
+            r = slow => r,
+            () = stop => Ok(()),
+        }
+    }
+
+    /// Probes every homepage whose probe is due, and raises or resolves "down" alerts.
+    async fn probe_due(&self) -> Result<Round, MonitorError> {
+        let jobs = self.store.claim_due_jobs("probe", &self.holder, PROBE_LEASE_SECS, PROBE_BATCH)?;
+        let rounds: Vec<Result<Round, MonitorError>> =
+            futures::stream::iter(jobs).map(|job| self.probe(job)).buffer_unordered(64).collect().await;
+        let mut round = Round::default();
+        for r in rounds {
+            round.add(r?);
+        }
+        Ok(round)
+    }
+
+    async fn probe(&self, job: Job) -> Result<Round, MonitorError> {
+        let mut round = Round { probes: 1, ..Round::default() };
+        let Some(spec) = self.site(&job.site) else {
+            self.store.finish_job(&job, 3600)?;
+            return Ok(Round::default());
+        };
+        let plan = self.config.plan_for(&spec.given, spec.region.as_deref());
+        let at = sitecensus_store::now();
+        let f = self.fetcher.get(&spec.url).await;
+        let ok = matches!(f.outcome, Outcome::Ok { .. }) && f.elapsed_ms < self.probe_timeout.as_millis() as u64;
+        let row = sitecensus_store::ProbeRow {
+            url: spec.url.to_string(),
+            at,
+            ok,
+            status: f.outcome.status(),
+            elapsed_ms: f.elapsed_ms,
+            error: (!ok).then(|| f.outcome.describe()),
+        };
+        self.store.finish_probe(&job, &row, next_in(&job.site, plan.probe_every))?;
+        if !ok {
+            round.probes_failed = 1;
+        }
+        let need = plan.down_after.max(plan.up_after) as usize;
+        let latest = self.store.latest_probes(spec.url.as_str(), need)?;
+        let channels = self.channels_for(&spec.given);
+        let down = plan.down_after as usize;
+        let up = plan.up_after as usize;
+        if latest.len() >= down && latest[..down].iter().all(|(ok, _)| !ok) {
+            let last = latest[0].1.clone().unwrap_or_default();
+            let evidence = format!("the homepage failed {down} probes in a row; the last: {last}");
+            let evidence_zh = format!("首页连续 {down} 次探测无法访问，最近一次：{last}");
+            let a = NewAlert {
+                site: &spec.given,
+                source: "probe",
+                check: DOWN.as_str(),
+                target: "",
+                severity: Severity::Warn.as_str(),
+                evidence: &evidence,
+                evidence_zh: Some(&evidence_zh),
+                link: None,
+            };
+            if self.store.open_alert(&a, &channels)?.is_some() {
+                round.raised += 1;
+            }
+        } else if latest.len() >= up && latest[..up].iter().all(|(ok, _)| *ok) {
+            round.resolved +=
+                self.store.resolve_alerts(&spec.given, "probe", Some(&[DOWN.as_str()]), &[], &channels)?;
+        }
+        Ok(round)
+    }
+
+    /// Scans every site whose scan is due, in one run, and raises or resolves what it finds.
+    async fn scan_due(&self) -> Result<Round, MonitorError> {
+        let jobs = self.store.claim_due_jobs("scan", &self.holder, SCAN_LEASE_SECS, SCAN_BATCH)?;
+        if jobs.is_empty() {
+            return Ok(Round::default());
+        }
+        let specs: Vec<SiteSpec> = jobs.iter().filter_map(|j| self.site(&j.site).cloned()).collect();
+        let mut opts = self.scan.clone();
+        opts.as_of = self.as_of.unwrap_or_else(AsOf::now);
+        opts.as_of_given = true;
+        let mut round = Round::default();
+        let out = match sitecensus_scan::scan(self.store.clone(), specs, opts, Arc::new(sitecensus_scan::Silent)).await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                // Tried again in a while, not at once: a busy store stays busy for a time.
+                for j in &jobs {
+                    self.store.finish_job(j, 600)?;
+                }
+                round.errors.push(format!("scan of {} site(s): {e}", jobs.len()));
+                return Ok(round);
+            }
+        };
+        let scoring = self.store.latest_scoring(out.run.id)?.map(|s| s.id);
+        for r in &out.results.sites {
+            round.scanned += 1;
+            let link = match (&self.config.app_url, scoring) {
+                (Some(app), Some(g)) => self
+                    .store
+                    .scored_site_id(g, &r.url)?
+                    .map(|id| format!("{}/sites/{id}?scoring={g}", app.trim_end_matches('/'))),
+                _ => None,
+            };
+            let (raised, resolved) = self.alerts_of(r, opts_date(&self.as_of), link.as_deref())?;
+            round.raised += raised;
+            round.resolved += resolved;
+        }
+        for j in &jobs {
+            let plan = self.config.plan_for(&j.site, self.info.get(&j.site).and_then(|i| i.region.as_deref()));
+            self.store.finish_job(j, next_in(&j.site, plan.scan_every))?;
+        }
+        Ok(round)
+    }
+
+    /// Raises an alert for each finding that calls for one and each column close to its
+    /// window; resolves the scan's alerts no longer found, when the homepage was read.
+    fn alerts_of(
+        &self,
+        r: &SiteResult,
+        today: chrono::NaiveDate,
+        link: Option<&str>,
+    ) -> Result<(usize, usize), MonitorError> {
+        let rules = &self.config.alerts;
+        let channels = self.channels_for(&r.url);
+        let mut raised: Vec<(String, String, String, String, Option<String>)> = Vec::new();
+        for f in &r.findings {
+            let check = f.check.as_str();
+            // A homepage that did not open is the probes' to tell, counted and debounced.
+            if f.check == DOWN || !rules.allows(check) {
+                continue;
+            }
+            let calls =
+                matches!(f.severity, Severity::Veto | Severity::Warn) || rules.checks.iter().any(|c| c == check);
+            let target = f.target.clone().or_else(|| f.page.clone()).unwrap_or_default();
+            if calls && !raised.iter().any(|(c, t, ..)| c == check && *t == target) {
+                raised.push((
+                    check.to_owned(),
+                    target,
+                    f.severity.as_str().to_owned(),
+                    f.evidence.clone(),
+                    f.evidence_zh.clone(),
+                ));
+            }
+        }
+        for (target, evidence, evidence_zh) in self.columns_near_window(r, today) {
+            let check = CheckId::FreshnessColumnStale.as_str();
+            if rules.allows(check) && !raised.iter().any(|(c, t, ..)| c == check && *t == target) {
+                raised.push((
+                    check.to_owned(),
+                    target,
+                    Severity::Warn.as_str().to_owned(),
+                    evidence,
+                    Some(evidence_zh),
+                ));
+            }
+        }
+        let mut n_raised = 0;
+        for (check, target, severity, evidence, evidence_zh) in &raised {
+            let a = NewAlert {
+                site: &r.url,
+                source: "scan",
+                check,
+                target,
+                severity,
+                evidence,
+                evidence_zh: evidence_zh.as_deref(),
+                link,
+            };
+            if self.store.open_alert(&a, &channels)?.is_some() {
+                n_raised += 1;
+            }
+        }
+        // What a scan that could not read the homepage did not find is not gone.
+        let read = r.final_url.is_some() && !r.findings.iter().any(|f| f.check == DOWN && f.severity == Severity::Veto);
+        let resolved = if read {
+            let still: Vec<(String, String)> = raised.into_iter().map(|(c, t, ..)| (c, t)).collect();
+            self.store.resolve_alerts(&r.url, "scan", None, &still, &channels)?
+        } else {
+            0
+        };
+        Ok((n_raised, resolved))
+    }
+
+    /// Columns with a window whose newest item leaves `column_warn_days` days or fewer of it:
+    /// (the column, the evidence in English and in Chinese).
+    fn columns_near_window(&self, r: &SiteResult, today: chrono::NaiveDate) -> Vec<(String, String, String)> {
+        let rubric = &self.scan.rubric;
+        let Ok(windows) = rubric.params::<sitecensus_checks::freshness::ColumnParams>(CheckId::FreshnessColumnStale)
+        else {
+            return Vec::new();
+        };
+        let lead = self.config.alerts.column_warn_days.unwrap_or_else(|| {
+            rubric
+                .params::<sitecensus_checks::freshness::HomepageParams>(CheckId::FreshnessHomepageStale)
+                .map_or(3, |h| h.window_days - h.warn_days)
+        });
+        let mut out = Vec::new();
+        for c in &r.columns {
+            let (Some(window), Some(latest)) = (windows.window(c.kind), c.latest.as_deref()) else { continue };
+            let Ok(day) = chrono::NaiveDate::parse_from_str(latest.get(..10).unwrap_or(latest), "%Y-%m-%d") else {
+                continue;
+            };
+            let left = window - (today - day).num_days();
+            if c.stale || c.unreadable || left > lead || left < 0 {
+                continue;
+            }
+            out.push((
+                c.url.clone(),
+                format!("「{}」 was last updated {latest}: {left} day(s) left of its {window}-day window", c.title),
+                format!("「{}」最近更新于 {latest}，距 {window} 天更新期限还剩 {left} 天", c.title),
+            ));
+        }
+        out
+    }
+
+    /// Sends what each channel has queued: a message per event within its rate limit, or one
+    /// digest when its digest is due.
+    async fn deliver(&self) -> Result<Round, MonitorError> {
+        let mut round = Round::default();
+        for ch in &self.config.channels {
+            let (last_minute, last_sent) = self.store.channel_sends(&ch.name, 60)?;
+            let pending = match &ch.digest {
+                Some(d) => {
+                    let every = config::parse_duration(d).map(|d| d.as_secs()).unwrap_or(86_400);
+                    let now = self.store.clock_secs()?;
+                    if last_sent.is_some_and(|l| now - l < i64::try_from(every).unwrap_or(i64::MAX)) {
+                        continue;
+                    }
+                    self.store.pending_deliveries(&ch.name, DIGEST_MAX)?
+                }
+                None => {
+                    let allowed = i64::from(ch.max_per_minute.unwrap_or(20)) - last_minute;
+                    if allowed <= 0 {
+                        continue;
+                    }
+                    self.store.pending_deliveries(&ch.name, usize::try_from(allowed).unwrap_or(0))?
+                }
+            };
+            if pending.is_empty() {
+                continue;
+            }
+            let none = SiteInfo::default();
+            let batches: Vec<Vec<&sitecensus_store::monitor::Delivery>> = if ch.digest.is_some() {
+                vec![pending.iter().collect()]
+            } else {
+                pending.iter().map(|d| vec![d]).collect()
+            };
+            for batch in batches {
+                let events: Vec<channels::Event<'_>> = batch
+                    .iter()
+                    .map(|d| channels::Event::of(d, self.info.get(&d.alert.site).unwrap_or(&none)))
+                    .collect();
+                let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
+                match self.sender.send(ch, &Message::new(&events, ch.english())).await {
+                    Ok(()) => {
+                        self.store.mark_delivered(&ids)?;
+                        round.sent += ids.len();
+                    }
+                    Err(e) => {
+                        self.store.note_delivery_failure(&ids, &e.to_string())?;
+                        round.errors.push(e.to_string());
+                        // The channel is down: the rest wait for the next round.
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(round)
+    }
+}
+
+/// The day scans are judged as of.
+fn opts_date(as_of: &Option<AsOf>) -> chrono::NaiveDate {
+    as_of.unwrap_or_else(AsOf::now).date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_within_a_tenth_and_five_minutes() {
+        for site in ["http://a/", "http://b/", "http://www.gov.cn/"] {
+            let n = next_in(site, Duration::from_secs(1800));
+            assert!((1800..1980).contains(&n), "{n}");
+            let n = next_in(site, Duration::from_secs(7 * 86_400));
+            assert!((604_800..605_100).contains(&n), "{n}");
+        }
+        assert_ne!(spread("http://a/", 1000), spread("http://b/", 1000));
+    }
+}

@@ -1,0 +1,327 @@
+//! The monitor against real servers on loopback: a fixture site that goes down and comes back,
+//! a column that nears its window as the as-of advances, gambling links injected between two
+//! scans; a webhook receiver and an SMTP sink, both started here, say exactly which messages
+//! arrive on each channel.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use hmac::Mac;
+use sitecensus_core::{AsOf, Rubric, SiteSpec};
+use sitecensus_monitor::{Monitor, MonitorConfig};
+use sitecensus_store::Store;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// What the fixture site does: answer or not, and whether an article carries injected links.
+#[derive(Default)]
+struct SiteState {
+    down: bool,
+    hacked: bool,
+}
+
+const SPAM: &str = r#"<div style="position:absolute;left:-9999px;top:-9999px"><a href="http://www.pgdz-casino.com/">PG电子官网</a> <a href="http://www.xpj-yule.net/">澳门新葡京娱乐</a></div>"#;
+
+/// The `monitor` fixture site behind a switch: down (503 for everything), or hacked.
+async fn site(state: Arc<Mutex<SiteState>>) -> sitecensus_fixtures::Server {
+    async fn switch(
+        axum::extract::State(state): axum::extract::State<Arc<Mutex<SiteState>>>,
+        req: Request<Body>,
+        next: axum::middleware::Next,
+    ) -> Response {
+        let (down, hacked) = {
+            let s = state.lock().unwrap();
+            (s.down, s.hacked)
+        };
+        if down {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        let path = req.uri().path().to_owned();
+        let r = next.run(req).await;
+        if !(hacked && path == "/news/1.html") {
+            return r;
+        }
+        let (mut parts, body) = r.into_parts();
+        let html = String::from_utf8(axum::body::to_bytes(body, 1 << 20).await.unwrap().to_vec()).unwrap();
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        Response::from_parts(parts, Body::from(html.replace("</body>", &format!("{SPAM}</body>"))))
+    }
+    let inner = sitecensus_fixtures::site_router("monitor").expect("the monitor fixture site");
+    sitecensus_fixtures::serve(inner.layer(axum::middleware::from_fn_with_state(state, switch))).await
+}
+
+/// A webhook receiver: every POST, by path, as (headers, body).
+type Posts = Arc<Mutex<Vec<(String, axum::http::HeaderMap, String)>>>;
+
+async fn receiver() -> (sitecensus_fixtures::Server, Posts) {
+    let posts: Posts = Arc::default();
+    let seen = posts.clone();
+    let router = Router::new().fallback(move |req: Request<Body>| {
+        let seen = seen.clone();
+        async move {
+            let path = req.uri().path().to_owned();
+            let headers = req.headers().clone();
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap();
+            seen.lock().unwrap().push((path, headers, String::from_utf8_lossy(&body).into_owned()));
+            "ok"
+        }
+    });
+    (sitecensus_fixtures::serve(router).await, posts)
+}
+
+/// An SMTP sink: it speaks just enough of the protocol to take mail, and keeps each message.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails: Arc<Mutex<Vec<String>>> = Arc::default();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = socket.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            w.write_all(b"354 go on\r\n").await.unwrap();
+                            let mut mail = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                mail.push_str(&l);
+                                mail.push('\n');
+                            }
+                            kept.lock().unwrap().push(mail);
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    w.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
+/// The events a channel's messages carried, as (event, check), in order.
+fn events(posts: &Posts, path: &str) -> Vec<(String, String)> {
+    posts
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(p, ..)| p == path)
+        .flat_map(|(_, _, body)| {
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            v["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["event"].as_str().unwrap().to_owned(), e["check"].as_str().unwrap().to_owned()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn pair(event: &str, check: &str) -> (String, String) {
+    (event.to_owned(), check.to_owned())
+}
+
+async fn watch(store: Arc<Store>, backend: &str) {
+    let state = Arc::new(Mutex::new(SiteState::default()));
+    let site = site(state.clone()).await;
+    let (hooks, posts) = receiver().await;
+    let (smtp, mails) = smtp_sink().await;
+    let config = MonitorConfig::parse(&format!(
+        r#"
+        app_url = "https://census.example.gov.cn/"
+        [defaults]
+        probe_every = "1s"
+        scan_every = "1s"
+        down_after = 2
+        up_after = 2
+        [alerts]
+        only = ["security.spam_injection", "freshness.column_stale", "availability.unreachable"]
+        [[channel]]
+        name = "office"
+        kind = "webhook"
+        url = "{office}"
+        secret = "s3cret"
+        regions = ["36"]
+        [[channel]]
+        name = "team"
+        kind = "email"
+        smtp = "127.0.0.1:{smtp}"
+        security = "none"
+        from = "sitecensus@example.gov.cn"
+        to = ["web@qyp.gov.cn"]
+        sites = ["{site}"]
+        [[channel]]
+        name = "daily"
+        kind = "webhook"
+        url = "{daily}"
+        digest = "1d"
+        [[channel]]
+        name = "slow"
+        kind = "webhook"
+        url = "{slow}"
+        max_per_minute = 1
+        [[channel]]
+        name = "guangdong"
+        kind = "webhook"
+        url = "{gd}"
+        regions = ["44"]
+        "#,
+        office = hooks.url("/office"),
+        daily = hooks.url("/daily"),
+        slow = hooks.url("/slow"),
+        gd = hooks.url("/gd"),
+        site = site.url("/"),
+    ))
+    .unwrap();
+    let mut spec = SiteSpec::from_url(&site.url("/")).unwrap();
+    spec.region = Some("360104".into());
+    spec.name = Some("青云谱区人民政府".into());
+    let monitor = |as_of: &str| {
+        let as_of = AsOf::parse(as_of).unwrap();
+        let mut o = sitecensus_scan::ScanOptions::new(Rubric::default_rubric(), as_of);
+        o.https_check = false;
+        o.check_external = false;
+        o.render = None;
+        o.fetch.politeness =
+            sitecensus_fetch::Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 16 };
+        Monitor::new(store.clone(), config.clone(), vec![spec.clone()], o, Some(as_of)).unwrap()
+    };
+    let m = monitor("2024-07-08");
+    assert_eq!(m.sync_jobs(true).unwrap(), 2, "{backend}: a probe and a scan");
+    let set = |down: bool, hacked: bool| {
+        let mut s = state.lock().unwrap();
+        (s.down, s.hacked) = (down, hacked);
+    };
+    let next = || tokio::time::sleep(Duration::from_millis(1100));
+
+    // Up and clean: probed and scanned, nothing to say (the news column has 6 days left).
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.probes, r.probes_failed, r.scanned, r.raised), (1, 0, 1, 0), "{backend}: {r:?}");
+    // Down once: not yet an alert, and a scan that cannot read the homepage resolves nothing.
+    set(true, false);
+    next().await;
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.probes_failed, r.raised, r.resolved), (1, 0, 0), "{backend}: {r:?}");
+    // Down twice in a row: the alert.
+    next().await;
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.raised, r.sent), (1, 4), "{backend}: office, team, the digest's first, slow: {r:?}");
+    // Back up once: a flapping site is not yet back; up twice: the recovery.
+    set(false, false);
+    next().await;
+    assert_eq!(m.run_once().await.unwrap().resolved, 0, "{backend}: debounced");
+    next().await;
+    let r = m.run_once().await.unwrap();
+    assert_eq!(r.resolved, 1, "{backend}: {r:?}");
+    // Three days later the news column nears its 14-day window, and an article is hacked.
+    let m = monitor("2024-07-11");
+    set(false, true);
+    next().await;
+    let r = m.run_once().await.unwrap();
+    assert_eq!(r.raised, 2, "{backend}: the column and the spam: {r:?}");
+    // The spam goes: its alert resolves; the column's stays open, and says nothing again.
+    set(false, false);
+    next().await;
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.raised, r.resolved), (0, 1), "{backend}: {r:?}");
+
+    let office = events(&posts, "/office");
+    assert_eq!(
+        office,
+        [
+            pair("fire", "availability.unreachable"),
+            pair("resolve", "availability.unreachable"),
+            pair("fire", "security.spam_injection"),
+            pair("fire", "freshness.column_stale"),
+            pair("resolve", "security.spam_injection"),
+        ],
+        "{backend}: exactly these, once each"
+    );
+    // Each message is signed: HMAC-SHA256 of "timestamp.body" under the channel's secret.
+    for (path, headers, body) in posts.lock().unwrap().iter().filter(|(p, ..)| p == "/office") {
+        let ts = headers["x-sitecensus-timestamp"].to_str().unwrap();
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(format!("{ts}.{body}").as_bytes());
+        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(headers["x-sitecensus-signature"], format!("sha256={hex}"), "{backend} {path}");
+    }
+    let all = posts.lock().unwrap().clone();
+    let bodies: Vec<&str> = all.iter().filter(|(p, ..)| p == "/office").map(|(_, _, b)| b.as_str()).collect();
+    assert!(bodies[0].contains("首页连续 2 次探测无法访问") && bodies[0].contains("503"), "{backend}: {}", bodies[0]);
+    assert!(bodies[2].contains("/news/1.html") && bodies[2].contains("被植入违法有害信息"), "{backend}: {}", bodies[2]);
+    assert!(bodies[3].contains("还剩 3 天"), "{backend}: the days left: {}", bodies[3]);
+    assert!(bodies[3].contains("https://census.example.gov.cn/sites/"), "{backend}: a link to the finding");
+    // The digest sent once (its day is not over), the rate-limited channel once (its minute is
+    // not), the other province's nothing.
+    assert_eq!(events(&posts, "/daily"), [pair("fire", "availability.unreachable")], "{backend}");
+    assert_eq!(events(&posts, "/slow"), [pair("fire", "availability.unreachable")], "{backend}");
+    assert!(events(&posts, "/gd").is_empty(), "{backend}");
+    // The site's team got the same five, by mail.
+    let mails = mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 5, "{backend}: {mails:?}");
+    assert!(mails.iter().all(|m| m.contains("To: web@qyp.gov.cn")), "{backend}");
+    let subjects: Vec<String> = mails
+        .iter()
+        .map(|m| {
+            // The header as written, its folded lines joined.
+            let mut lines = m.lines().skip_while(|l| !l.starts_with("Subject: "));
+            let mut s = lines.next().unwrap().trim_start_matches("Subject: ").to_owned();
+            for l in lines.take_while(|l| l.starts_with([' ', '\t'])) {
+                s.push(' ');
+                s.push_str(l.trim());
+            }
+            decode_subject(&s)
+        })
+        .collect();
+    assert_eq!(subjects[0], "【预警】青云谱区人民政府：站点无法访问", "{backend}");
+    assert_eq!(subjects[1], "【已恢复】青云谱区人民政府：站点无法访问", "{backend}");
+    // What stays open: the column.
+    let open = store.open_alerts().unwrap();
+    assert_eq!(open.len(), 1, "{backend}: {open:?}");
+    assert!(open[0].check == "freshness.column_stale" && open[0].target.ends_with("/news/"), "{backend}: {open:?}");
+}
+
+/// A mail subject as written (RFC 2047 encoded words, base64), decoded.
+fn decode_subject(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| match w.strip_prefix("=?utf-8?b?").or_else(|| w.strip_prefix("=?UTF-8?B?")) {
+            Some(rest) => {
+                let b64 = rest.trim_end_matches("?=");
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+            }
+            None => w.to_owned(),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_monitor_alerts_once_and_recovers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    watch(Arc::new(Store::open(&dir.path().join("m.db")).unwrap()), "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_monitor_alerts_once_and_recovers_on_postgres() {
+    let db = sitecensus_fixtures::postgres::TempDb::new();
+    watch(Arc::new(Store::open_postgres(db.url()).unwrap()), "postgres").await;
+}

@@ -1,0 +1,423 @@
+//! What `sitecensus monitor` keeps between restarts: each site's jobs and when they are next due
+//! (claimed with a lease, so that two monitors — or a monitor killed mid-job — neither double
+//! nor lose one), the alerts open and resolved, and an outbox of the messages each channel is to
+//! send, written in the same transaction as the alert they tell of, so a crash between the two
+//! can neither lose a message nor invent one.
+
+use crate::db::p;
+use crate::{Store, StoreError};
+
+/// A job of one site: its kind (`probe`, `scan`) and the site's URL as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The site's URL, as the site list gives it.
+    pub site: String,
+    /// `probe` or `scan`.
+    pub kind: String,
+}
+
+/// An alert to open (or keep open), keyed by site, check and target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert<'a> {
+    /// The site's URL as given.
+    pub site: &'a str,
+    /// What raised it: `probe` or `scan` (a scan resolves only what scans raise).
+    pub source: &'a str,
+    /// The check id.
+    pub check: &'a str,
+    /// The address it is about (a page, a link, a column), empty for the site as a whole.
+    pub target: &'a str,
+    /// `veto`, `deduct`, `warn` or `info`.
+    pub severity: &'a str,
+    /// The evidence in English.
+    pub evidence: &'a str,
+    /// The evidence in Chinese.
+    pub evidence_zh: Option<&'a str>,
+    /// Where the web app shows it.
+    pub link: Option<&'a str>,
+}
+
+/// A message waiting in a channel's outbox, with the alert it tells of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// The outbox row.
+    pub id: i64,
+    /// `fire` or `resolve`.
+    pub event: String,
+    /// The alert.
+    pub alert: AlertRow,
+}
+
+/// An alert as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRow {
+    /// Its id.
+    pub id: i64,
+    /// The site's URL as given.
+    pub site: String,
+    /// The check id.
+    pub check: String,
+    /// The address it is about; empty for the site as a whole.
+    pub target: String,
+    /// Its severity.
+    pub severity: String,
+    /// The evidence in English.
+    pub evidence: String,
+    /// The evidence in Chinese.
+    pub evidence_zh: Option<String>,
+    /// Where the web app shows it.
+    pub link: Option<String>,
+    /// When it was raised.
+    pub opened_at: String,
+    /// When it cleared.
+    pub resolved_at: Option<String>,
+}
+
+const ALERT_COLUMNS: &str =
+    "a.id, a.site, a.check_id, a.target, a.severity, a.evidence, a.evidence_zh, a.link, a.opened_at, a.resolved_at";
+
+fn alert_row(r: &crate::db::Row, at: usize) -> Result<AlertRow, crate::DbError> {
+    Ok(AlertRow {
+        id: r.get(at)?,
+        site: r.get(at + 1)?,
+        check: r.get(at + 2)?,
+        target: r.get(at + 3)?,
+        severity: r.get(at + 4)?,
+        evidence: r.get(at + 5)?,
+        evidence_zh: r.get(at + 6)?,
+        link: r.get(at + 7)?,
+        opened_at: r.get(at + 8)?,
+        resolved_at: r.get(at + 9)?,
+    })
+}
+
+impl Store {
+    /// Now by the database's clock, in whole seconds: every monitor sharing a store agrees.
+    fn monitor_clock(&self) -> String {
+        format!("({} / 1000)", crate::census::clock_ms(self.is_postgres()))
+    }
+
+    /// The database's clock, in seconds since 1970.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn clock_secs(&self) -> Result<i64, StoreError> {
+        let clock = self.monitor_clock();
+        self.with(|c| c.query_one(&format!("SELECT CAST({clock} AS BIGINT)"), p![])?.get(0))
+    }
+
+    /// Adds the jobs not stored yet, each first due `first_due(job)` seconds from now; jobs of
+    /// sites no longer watched go. Returns how many were added.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn sync_monitor_jobs(&self, jobs: &[(Job, i64)]) -> Result<usize, StoreError> {
+        let clock = self.monitor_clock();
+        let wanted: std::collections::HashSet<(&str, &str)> =
+            jobs.iter().map(|(j, _)| (j.site.as_str(), j.kind.as_str())).collect();
+        self.transaction(|c| {
+            let stored: Vec<(String, String)> = c
+                .query("SELECT site, kind FROM monitor_jobs", p![])?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<Result<_, crate::DbError>>()?;
+            for (site, kind) in &stored {
+                if !wanted.contains(&(site.as_str(), kind.as_str())) {
+                    c.execute("DELETE FROM monitor_jobs WHERE site = ?1 AND kind = ?2", p![site, kind])?;
+                }
+            }
+            let mut added = 0;
+            for (j, first_due) in jobs {
+                added += c.execute(
+                    &format!(
+                        "INSERT INTO monitor_jobs (site, kind, next_due) VALUES (?1, ?2, {clock} + ?3) ON CONFLICT DO NOTHING"
+                    ),
+                    p![j.site, j.kind, first_due],
+                )?;
+            }
+            Ok(usize::try_from(added).unwrap_or(usize::MAX))
+        })
+    }
+
+    /// Claims up to `limit` due jobs of `kind` for `holder` for `lease_secs` seconds: a job
+    /// claimed by another (whose lease has not run out) is left to it.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn claim_due_jobs(
+        &self,
+        kind: &str,
+        holder: &str,
+        lease_secs: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let clock = self.monitor_clock();
+        self.with(|c| {
+            let due: Vec<String> = c
+                .query(
+                    &format!(
+                        "SELECT site FROM monitor_jobs WHERE kind = ?1 AND next_due <= {clock}
+                           AND (claimed_until IS NULL OR claimed_until < {clock})
+                         ORDER BY next_due, site LIMIT ?2"
+                    ),
+                    p![kind, limit],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect::<Result<_, _>>()?;
+            let mut claimed = Vec::new();
+            for site in due {
+                let n = c.execute(
+                    &format!(
+                        "UPDATE monitor_jobs SET holder = ?3, claimed_until = {clock} + ?4
+                         WHERE site = ?1 AND kind = ?2 AND (claimed_until IS NULL OR claimed_until < {clock})"
+                    ),
+                    p![site, kind, holder, lease_secs],
+                )?;
+                if n == 1 {
+                    claimed.push(Job { site, kind: kind.to_owned() });
+                }
+            }
+            Ok(claimed)
+        })
+    }
+
+    /// A job is done: next due `after_secs` seconds from now, and free.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn finish_job(&self, job: &Job, after_secs: i64) -> Result<(), StoreError> {
+        let clock = self.monitor_clock();
+        self.with(|c| {
+            c.execute(
+                &format!(
+                    "UPDATE monitor_jobs SET next_due = {clock} + ?3, last_done = {clock}, holder = NULL, claimed_until = NULL
+                     WHERE site = ?1 AND kind = ?2"
+                ),
+                p![job.site, job.kind, after_secs],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Stores a probe and reschedules its job in one transaction: a monitor killed between the
+    /// two neither loses the probe nor takes it again.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn finish_probe(&self, job: &Job, probe: &crate::ProbeRow, after_secs: i64) -> Result<(), StoreError> {
+        let clock = self.monitor_clock();
+        self.transaction(|c| {
+            c.execute(
+                "INSERT INTO probes (url, at, ok, status, elapsed_ms, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                p![probe.url, probe.at, probe.ok, probe.status, probe.elapsed_ms, probe.error],
+            )?;
+            c.execute(
+                &format!(
+                    "UPDATE monitor_jobs SET next_due = {clock} + ?3, last_done = {clock}, holder = NULL, claimed_until = NULL
+                     WHERE site = ?1 AND kind = ?2"
+                ),
+                p![job.site, job.kind, after_secs],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The latest `n` probes of `url`, newest first: whether each succeeded, and its error.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn latest_probes(&self, url: &str, n: usize) -> Result<Vec<(bool, Option<String>)>, StoreError> {
+        self.with(|c| {
+            c.query("SELECT ok, error FROM probes WHERE url = ?1 ORDER BY at DESC, id DESC LIMIT ?2", p![url, n])?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect()
+        })
+    }
+
+    /// Opens an alert unless one is open for its site, check and target (then only its evidence
+    /// is brought up to date), and queues a `fire` message for each of `channels`. Returns the new
+    /// alert's id, or None when it was open already.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn open_alert(&self, a: &NewAlert<'_>, channels: &[String]) -> Result<Option<i64>, StoreError> {
+        let clock = self.monitor_clock();
+        let at = crate::now();
+        self.transaction(|c| {
+            let open = c.query_opt(
+                "SELECT id FROM monitor_alerts WHERE site = ?1 AND check_id = ?2 AND target = ?3 AND resolved_at IS NULL",
+                p![a.site, a.check, a.target],
+            )?;
+            if let Some(r) = open {
+                let id: i64 = r.get(0)?;
+                c.execute(
+                    "UPDATE monitor_alerts SET evidence = ?2, evidence_zh = ?3, link = coalesce(?4, link), severity = ?5 WHERE id = ?1",
+                    p![id, a.evidence, a.evidence_zh, a.link, a.severity],
+                )?;
+                return Ok(None);
+            }
+            let id: i64 = c
+                .query_one(
+                    "INSERT INTO monitor_alerts (site, source, check_id, target, severity, evidence, evidence_zh, link, opened_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                    p![a.site, a.source, a.check, a.target, a.severity, a.evidence, a.evidence_zh, a.link, at],
+                )?
+                .get(0)?;
+            for ch in channels {
+                c.execute(
+                    &format!("INSERT INTO monitor_outbox (alert_id, event, channel, created_at) VALUES (?1, 'fire', ?2, {clock})"),
+                    p![id, ch],
+                )?;
+            }
+            Ok(Some(id))
+        })
+    }
+
+    /// Resolves the open alerts of `site` raised by `source` whose (check, target) is not in
+    /// `still` (restricted to `checks` when given), queuing a `resolve` message for each of
+    /// `channels`. Returns how many were resolved.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn resolve_alerts(
+        &self,
+        site: &str,
+        source: &str,
+        checks: Option<&[&str]>,
+        still: &[(String, String)],
+        channels: &[String],
+    ) -> Result<usize, StoreError> {
+        let clock = self.monitor_clock();
+        let at = crate::now();
+        self.transaction(|c| {
+            let open: Vec<(i64, String, String)> = c
+                .query(
+                    "SELECT id, check_id, target FROM monitor_alerts WHERE site = ?1 AND source = ?2 AND resolved_at IS NULL",
+                    p![site, source],
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .collect::<Result<_, crate::DbError>>()?;
+            let mut n = 0;
+            for (id, check, target) in open {
+                if checks.is_some_and(|cs| !cs.contains(&check.as_str()))
+                    || still.iter().any(|(c2, t2)| *c2 == check && *t2 == target)
+                {
+                    continue;
+                }
+                c.execute("UPDATE monitor_alerts SET resolved_at = ?2 WHERE id = ?1", p![id, at])?;
+                for ch in channels {
+                    c.execute(
+                        &format!(
+                            "INSERT INTO monitor_outbox (alert_id, event, channel, created_at) VALUES (?1, 'resolve', ?2, {clock})"
+                        ),
+                        p![id, ch],
+                    )?;
+                }
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    /// The open alerts, oldest first.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn open_alerts(&self) -> Result<Vec<AlertRow>, StoreError> {
+        self.with(|c| {
+            c.query(
+                &format!("SELECT {ALERT_COLUMNS} FROM monitor_alerts a WHERE a.resolved_at IS NULL ORDER BY a.id"),
+                p![],
+            )?
+            .iter()
+            .map(|r| alert_row(r, 0))
+            .collect()
+        })
+    }
+
+    /// Up to `limit` messages waiting in `channel`'s outbox, oldest first.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn pending_deliveries(&self, channel: &str, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.with(|c| {
+            c.query(
+                &format!(
+                    "SELECT o.id, o.event, {ALERT_COLUMNS} FROM monitor_outbox o JOIN monitor_alerts a ON a.id = o.alert_id
+                     WHERE o.channel = ?1 AND o.sent_at IS NULL ORDER BY o.id LIMIT ?2"
+                ),
+                p![channel, limit],
+            )?
+            .iter()
+            .map(|r| Ok(Delivery { id: r.get(0)?, event: r.get(1)?, alert: alert_row(r, 2)? }))
+            .collect()
+        })
+    }
+
+    /// Marks messages sent.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn mark_delivered(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let clock = self.monitor_clock();
+        self.transaction(|c| {
+            for id in ids {
+                c.execute(
+                    &format!("UPDATE monitor_outbox SET sent_at = {clock}, attempts = attempts + 1, error = NULL WHERE id = ?1"),
+                    p![id],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Notes a failed attempt at sending messages (they stay in the outbox).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn note_delivery_failure(&self, ids: &[i64], error: &str) -> Result<(), StoreError> {
+        self.transaction(|c| {
+            for id in ids {
+                c.execute(
+                    "UPDATE monitor_outbox SET attempts = attempts + 1, error = ?2 WHERE id = ?1",
+                    p![id, error],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Messages `channel` sent in the last `secs` seconds (its rate limit), and when it last sent
+    /// anything (seconds since 1970; its digest's schedule).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn channel_sends(&self, channel: &str, secs: i64) -> Result<(i64, Option<i64>), StoreError> {
+        let clock = self.monitor_clock();
+        self.with(|c| {
+            let r = c.query_one(
+                &format!(
+                    "SELECT coalesce(sum(CASE WHEN sent_at >= {clock} - ?2 THEN 1 ELSE 0 END), 0), max(sent_at)
+                     FROM monitor_outbox WHERE channel = ?1 AND sent_at IS NOT NULL"
+                ),
+                p![channel, secs],
+            )?;
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    }
+
+    /// The stored site id of `url` in a scoring, for a link to the web app.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn scored_site_id(&self, scoring_id: i64, url: &str) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            c.query_opt("SELECT site_id FROM site_scores WHERE scoring_id = ?1 AND url = ?2", p![scoring_id, url])?
+                .map(|r| r.get(0))
+                .transpose()
+        })
+    }
+}
