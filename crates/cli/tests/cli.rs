@@ -1516,3 +1516,72 @@ fn demo_serve_opens_the_web_app_with_a_demo_login() {
     assert!(home.contains("12 个网站 sites"), "the demo census in the app: {home}");
     assert!(home.contains("首页不更新"), "its vetoes by item");
 }
+
+/// A monitor killed with SIGKILL and started again keeps every probe it took and sends nothing
+/// it already sent: its schedule, history and outbox are in the store.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_monitor_loses_no_history_and_resends_nothing() {
+    let posts = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = posts.clone();
+    let hooks = sitecensus_fixtures::serve(axum::Router::new().fallback(move |body: String| {
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().push(body);
+            "ok"
+        }
+    }))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    // A homepage nobody answers: every probe fails; no scan falls due within the test.
+    let dead = "http://127.0.0.1:9/";
+    std::fs::write(
+        dir.path().join("monitor.toml"),
+        format!(
+            "[defaults]\nprobe_every = \"1s\"\nscan_every = \"30d\"\ndown_after = 2\n[[channel]]\nname = \"office\"\nkind = \"webhook\"\nurl = \"{}\"\n",
+            hooks.url("/hook")
+        ),
+    )
+    .unwrap();
+    let start = || {
+        bin()
+            .args(["monitor", "--config", "monitor.toml", "--db", "m.db", "--no-render", dead])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let probes = || {
+        let store = sitecensus_store::Store::open(&dir.path().join("m.db")).unwrap();
+        store.probes(dead, "2000-01-01T00:00:00+08:00", "2100-01-01T00:00:00+08:00").unwrap()
+    };
+    let mut first = start();
+    for _ in 0..100 {
+        if !posts.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(posts.lock().unwrap().len(), 1, "the site is down: one alert");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // SIGKILL: no chance to clean up.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let before = probes();
+    assert!(before.len() >= 3, "{before:?}");
+    let mut second = start();
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    second.kill().unwrap();
+    let out = second.wait_with_output().unwrap();
+    let after = probes();
+    assert!(after.len() > before.len(), "the second monitor probes on: {} then {}", before.len(), after.len());
+    assert_eq!(&after[..before.len()], &before[..], "every probe of the first is kept");
+    assert_eq!(
+        posts.lock().unwrap().len(),
+        1,
+        "the alert still open is not sent again: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: Value = serde_json::from_str(&posts.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["events"][0]["check"], "availability.unreachable");
+}

@@ -197,8 +197,8 @@ impl Monitor {
         Ok(round)
     }
 
-    /// Runs until `stop` completes: probes and messages every few seconds, scans as they fall
-    /// due (beside the probes: a long scan holds up no probe). `report` hears each round that
+    /// Runs until `stop` completes: due probes and queued messages every second, scans as they
+    /// fall due (beside the probes: a long scan holds up no probe). `report` hears each round that
     /// did something.
     ///
     /// # Errors
@@ -215,7 +215,7 @@ impl Monitor {
                 if !r.is_empty() {
                     report(&r);
                 }
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         };
         let slow = async {
