@@ -596,13 +596,16 @@ impl Store {
                 .iter()
                 .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .collect::<Result<Vec<_>, crate::DbError>>()?;
+            // Every site's findings are read from their index alone; a scope's through its sites.
+            let within = match scope {
+                Scope::All => String::new(),
+                _ => format!(" AND f.site_id IN (SELECT s.site_id FROM site_scores s WHERE {})", w.sql),
+            };
             let checks = c
                 .query(
                     &format!(
                         "SELECT f.check_id, count(DISTINCT f.site_id) AS n FROM scored_findings f
-                         JOIN site_scores s ON s.scoring_id = f.scoring_id AND s.site_id = f.site_id
-                         WHERE {} AND f.severity <> 'info' GROUP BY f.check_id ORDER BY n DESC, f.check_id",
-                        w.sql
+                         WHERE f.scoring_id = ?1{within} AND f.severity <> 'info' GROUP BY f.check_id ORDER BY n DESC, f.check_id"
                     ),
                     &params,
                 )?
@@ -613,11 +616,9 @@ impl Store {
                 .query(
                     &format!(
                         "SELECT f.check_id, f.target, count(DISTINCT f.site_id) AS n FROM scored_findings f
-                         JOIN site_scores s ON s.scoring_id = f.scoring_id AND s.site_id = f.site_id
-                         WHERE {} AND f.target IS NOT NULL AND f.severity <> 'info'
+                         WHERE f.scoring_id = ?1{within} AND f.target IS NOT NULL AND f.severity <> 'info'
                          GROUP BY f.check_id, f.target HAVING count(DISTINCT f.site_id) > 1
-                         ORDER BY n DESC, f.check_id, f.target LIMIT {SHARED_SHOWN}",
-                        w.sql
+                         ORDER BY n DESC, f.check_id, f.target LIMIT {SHARED_SHOWN}"
                     ),
                     &params,
                 )?

@@ -490,8 +490,9 @@ const MIGRATIONS: &[Migration] = &[
             published_at TEXT NOT NULL
         );
         "),
-    // A scoring's columns with their freshness (issue 14: the site page shows them); failed
-    // logins by address as well as by name.
+    // A scoring's columns with their freshness (issue 14: the site page shows them); indexes for
+    // the overview's figures by level and its problems many sites share; failed logins by
+    // address as well as by name.
     m(r"
         CREATE TABLE site_columns (
             scoring_id INTEGER NOT NULL,
@@ -507,6 +508,8 @@ const MIGRATIONS: &[Migration] = &[
             unreadable INTEGER NOT NULL,
             PRIMARY KEY (scoring_id, site_id, ordinal)
         );
+        CREATE INDEX scored_findings_spread ON scored_findings(scoring_id, check_id, target, site_id, severity);
+        CREATE INDEX site_scores_levels ON site_scores(scoring_id, level, verdict, score);
         ALTER TABLE login_failures ADD COLUMN address TEXT;
         CREATE INDEX login_failures_address ON login_failures(address, at);
         "),

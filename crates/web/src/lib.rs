@@ -43,10 +43,20 @@ const PER_PAGE: u32 = 50;
 /// What every page may load: nothing from outside, no script at all, its own inline styles.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Overviews drawn, by scoring, scope and the number of finished scorings (a finished scoring's
+/// figures never change; its trend does when another finishes).
+type OverviewCache =
+    std::sync::Mutex<std::collections::HashMap<(i64, String, usize), sitecensus_store::browse::Overview>>;
+
+/// Most overviews kept; past it the cache starts afresh.
+const OVERVIEWS_KEPT: usize = 256;
+
 /// What the handlers share.
 #[derive(Clone)]
 struct App {
     store: Arc<Store>,
+    /// Overviews already drawn: a national one reads every finding of the round.
+    overviews: Arc<OverviewCache>,
     /// Whether cookies are marked `Secure` (the app is served over HTTPS, or behind a proxy that is).
     secure_cookies: bool,
 }
@@ -80,7 +90,7 @@ pub fn router(store: Arc<Store>, secure_cookies: bool) -> Router {
         .route("/api/v1/sites/{id}", get(api_site))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(in_language))
-        .with_state(App { store, secure_cookies })
+        .with_state(App { store, secure_cookies, overviews: Arc::default() })
 }
 
 /// Serves the app on `listener` until the process ends.
@@ -578,17 +588,38 @@ async fn overview_of(
     scope: Scope,
     asked: Option<i64>,
 ) -> Result<(Vec<ScoringInfo>, Option<ScoringInfo>, sitecensus_store::browse::Overview), Response> {
-    let store = app.store.clone();
+    let (store, cache) = (app.store.clone(), app.overviews.clone());
     blocking(move || {
         let scorings = store.finished_scorings()?;
         let scoring = pick(&scorings, asked);
         let o = match &scoring {
-            Some(g) => store.overview(g.id, &scope)?,
+            Some(g) => cached_overview(&store, &cache, g.id, &scope, scorings.len())?,
             None => sitecensus_store::browse::Overview::default(),
         };
         Ok((scorings, scoring, o))
     })
     .await
+}
+
+/// A scoring's overview within `scope`, drawn once per `finished` count of scorings.
+fn cached_overview(
+    store: &Store,
+    cache: &OverviewCache,
+    scoring: i64,
+    scope: &Scope,
+    finished: usize,
+) -> Result<sitecensus_store::browse::Overview, sitecensus_store::StoreError> {
+    let key = (scoring, format!("{scope:?}"), finished);
+    if let Some(o) = cache.lock().expect("cache lock").get(&key) {
+        return Ok(o.clone());
+    }
+    let o = store.overview(scoring, scope)?;
+    let mut c = cache.lock().expect("cache lock");
+    if c.len() >= OVERVIEWS_KEPT {
+        c.clear();
+    }
+    c.insert(key, o.clone());
+    Ok(o)
 }
 
 /// The site list's filters as the URL carries them.
@@ -1018,7 +1049,13 @@ async fn public_overview(State(app): State<App>, headers: HeaderMap, Path(p): Pa
     let nav = nav_if_any(&app, &headers).await;
     let (scoring, scope) = (published.scoring.id, published.scope());
     let store = app.store.clone();
-    match blocking(move || store.overview(scoring, &scope)).await {
+    let cache = app.overviews.clone();
+    match blocking(move || {
+        let finished = store.finished_scorings()?.len();
+        cached_overview(&store, &cache, scoring, &scope, finished)
+    })
+    .await
+    {
         Ok(mut o) => page(&OverviewPage {
             en: english(&headers),
             nav,
