@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use sitecensus_core::Outcome;
 use sitecensus_fetch::{FetchConfig, Fetcher, Politeness};
@@ -41,21 +41,7 @@ pub struct ProbeArgs {
 
 /// Parses `30m`, `7d`, `1h`, `45s`, `500ms` or plain seconds.
 pub fn parse_duration(s: &str) -> Result<Duration> {
-    let s = s.trim();
-    let (num, unit) = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).map_or((s, ""), |i| (&s[..i], &s[i..]));
-    let n: f64 = num.parse().map_err(|_| anyhow::anyhow!("{s:?} is not a duration (30m, 7d, 1h, 45s, 500ms)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86_400.0,
-        u => bail!("{s:?}: unknown unit {u:?} (ms, s, m, h, d)"),
-    };
-    if !(secs > 0.0 && secs.is_finite()) {
-        bail!("{s:?}: a duration must be positive");
-    }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(sitecensus_monitor::config::parse_duration(s)?)
 }
 
 /// Runs `probe`.

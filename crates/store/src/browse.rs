@@ -555,18 +555,22 @@ impl Store {
                 .iter()
                 .map(|r| Ok((r.get(0)?, r.get(1)?)))
                 .collect::<Result<Vec<_>, crate::DbError>>()?;
-            let regions = c
-                .query(
+            // Sites, passing sites and mean score per value of a column of the site list.
+            let mut per = |column: &str| {
+                c.query(
                     &format!(
-                        "SELECT coalesce(s.region, ''), count(*), sum(CASE WHEN s.verdict = 'pass' THEN 1 ELSE 0 END), avg(s.score)
-                         FROM site_scores s WHERE {} GROUP BY coalesce(s.region, '') ORDER BY 1",
+                        "SELECT coalesce(s.{column}, ''), count(*), sum(CASE WHEN s.verdict = 'pass' THEN 1 ELSE 0 END), avg(s.score)
+                         FROM site_scores s WHERE {} GROUP BY coalesce(s.{column}, '') ORDER BY 1",
                         w.sql
                     ),
                     &params,
                 )?
                 .iter()
                 .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .collect::<Result<Vec<_>, crate::DbError>>()?;
+                .collect::<Result<Vec<_>, crate::DbError>>()
+            };
+            let regions = per("region")?;
+            let levels = per("level")?;
             let bands = c
                 .query(
                     &format!(
@@ -583,18 +587,6 @@ impl Store {
                     let name = ["<60", "60–69", "70–79", "80–89", "90–100"][band.clamp(0, 4) as usize];
                     Ok((name.to_owned(), r.get(1)?))
                 })
-                .collect::<Result<Vec<_>, crate::DbError>>()?;
-            let levels = c
-                .query(
-                    &format!(
-                        "SELECT coalesce(s.level, ''), count(*), sum(CASE WHEN s.verdict = 'pass' THEN 1 ELSE 0 END), avg(s.score)
-                         FROM site_scores s WHERE {} GROUP BY coalesce(s.level, '') ORDER BY 1",
-                        w.sql
-                    ),
-                    &params,
-                )?
-                .iter()
-                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .collect::<Result<Vec<_>, crate::DbError>>()?;
             // Every site's findings are read from their index alone; a scope's through its sites.
             let within = match scope {

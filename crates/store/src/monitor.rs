@@ -187,17 +187,17 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn finish_job(&self, job: &Job, after_secs: i64) -> Result<(), StoreError> {
+        let sql = self.reschedule_sql();
+        self.with(|c| c.execute(&sql, p![job.site, job.kind, after_secs]).map(|_| ()))
+    }
+
+    /// Reschedules a job (site ?1, kind ?2) ?3 seconds from now, and frees it.
+    fn reschedule_sql(&self) -> String {
         let clock = self.monitor_clock();
-        self.with(|c| {
-            c.execute(
-                &format!(
-                    "UPDATE monitor_jobs SET next_due = {clock} + ?3, last_done = {clock}, holder = NULL, claimed_until = NULL
-                     WHERE site = ?1 AND kind = ?2"
-                ),
-                p![job.site, job.kind, after_secs],
-            )
-            .map(|_| ())
-        })
+        format!(
+            "UPDATE monitor_jobs SET next_due = {clock} + ?3, last_done = {clock}, holder = NULL, claimed_until = NULL
+             WHERE site = ?1 AND kind = ?2"
+        )
     }
 
     /// Stores a probe and reschedules its job in one transaction: a monitor killed between the
@@ -206,20 +206,13 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub fn finish_probe(&self, job: &Job, probe: &crate::ProbeRow, after_secs: i64) -> Result<(), StoreError> {
-        let clock = self.monitor_clock();
+        let sql = self.reschedule_sql();
         self.transaction(|c| {
             c.execute(
                 "INSERT INTO probes (url, at, ok, status, elapsed_ms, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 p![probe.url, probe.at, probe.ok, probe.status, probe.elapsed_ms, probe.error],
             )?;
-            c.execute(
-                &format!(
-                    "UPDATE monitor_jobs SET next_due = {clock} + ?3, last_done = {clock}, holder = NULL, claimed_until = NULL
-                     WHERE site = ?1 AND kind = ?2"
-                ),
-                p![job.site, job.kind, after_secs],
-            )
-            .map(|_| ())
+            c.execute(&sql, p![job.site, job.kind, after_secs]).map(|_| ())
         })
     }
 
