@@ -46,6 +46,9 @@ pub struct Schedule {
     pub probe_every: Option<String>,
     /// Between full scans (default `7d`).
     pub scan_every: Option<String>,
+    /// Between daily passes over the homepage and the column pages (default `1d`): conditional
+    /// requests; a page that changed brings the site's scan forward.
+    pub pages_every: Option<String>,
     /// Failed probes in a row that make the site down (default 3).
     pub down_after: Option<u32>,
     /// Successful probes in a row that bring it back (default 2): a flapping site is not
@@ -226,6 +229,8 @@ pub struct Plan {
     pub probe_every: Duration,
     /// Between scans.
     pub scan_every: Duration,
+    /// Between passes over the homepage and the column pages.
+    pub pages_every: Duration,
     /// Failed probes in a row that make the site down.
     pub down_after: u32,
     /// Successful probes in a row that bring it back.
@@ -298,6 +303,7 @@ impl MonitorConfig {
         Ok(Plan {
             probe_every: dur(&s.probe_every, &d.probe_every, "30m")?,
             scan_every: dur(&s.scan_every, &d.scan_every, "7d")?,
+            pages_every: dur(&s.pages_every, &d.pages_every, "1d")?,
             down_after: s.down_after.or(d.down_after).unwrap_or(3).max(1),
             up_after: s.up_after.or(d.up_after).unwrap_or(2).max(1),
         })

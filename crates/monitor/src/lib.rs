@@ -1,5 +1,6 @@
 //! `sitecensus monitor`: watching sites between rounds. Each site has jobs in the store — an
-//! availability probe of its homepage (every 30 minutes by default) and a full scan (weekly) —
+//! availability probe of its homepage (every 30 minutes by default), a daily pass over its
+//! homepage and column pages with conditional requests, and a full scan (weekly) —
 //! claimed with a lease when due, so a restart loses none and two monitors double none. What a
 //! job finds becomes alerts, once per (site, check, target) until resolved; each alert queues a
 //! message for every channel routed to the site, in the same transaction, and the channels send
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use sitecensus_core::column::Column;
 use sitecensus_core::{AsOf, CheckId, Outcome, Severity, SiteSpec};
 use sitecensus_fetch::{FetchConfig, Fetcher, Politeness};
 use sitecensus_report::SiteResult;
@@ -46,6 +48,10 @@ pub struct Round {
     pub probes_failed: usize,
     /// Sites scanned.
     pub scanned: usize,
+    /// Pages asked whether they changed (the daily pass).
+    pub pages: usize,
+    /// Sites whose pages changed, their scan brought forward.
+    pub changed: usize,
     /// Alerts raised.
     pub raised: usize,
     /// Alerts resolved.
@@ -61,6 +67,8 @@ impl Round {
         self.probes += o.probes;
         self.probes_failed += o.probes_failed;
         self.scanned += o.scanned;
+        self.pages += o.pages;
+        self.changed += o.changed;
         self.raised += o.raised;
         self.resolved += o.resolved;
         self.sent += o.sent;
@@ -86,6 +94,10 @@ const PROBE_BATCH: usize = 2000;
 const SCAN_BATCH: usize = 500;
 /// Most messages a digest holds.
 const DIGEST_MAX: usize = 500;
+/// Most column pages a daily pass asks after, beside the homepage.
+const PAGES_PER_SITE: usize = 40;
+/// Most of a page's body read to tell whether it changed.
+const PAGE_BYTES: usize = 4 << 20;
 
 /// The monitor over a store, a site list and a configuration.
 pub struct Monitor {
@@ -99,6 +111,9 @@ pub struct Monitor {
     fetcher: Arc<Fetcher>,
     probe_timeout: Duration,
     sender: Sender,
+    /// The daily pass's client: conditional requests, no redirect followed (an address a page
+    /// names is asked only on the site's own host).
+    pages_http: reqwest::Client,
 }
 
 /// A number from a text, the same on every run: spreads sites over an interval.
@@ -146,6 +161,13 @@ impl Monitor {
             .map(|s| (s.given.clone(), SiteInfo { name: s.name.clone(), region: s.region.clone() }))
             .collect();
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "monitor".to_owned());
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let pages_http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .user_agent(scan.fetch.user_agent.clone())
+            .build()
+            .map_err(|e| channels::SendError::Webhook(e.to_string()))?;
         Ok(Monitor {
             store,
             config,
@@ -157,6 +179,7 @@ impl Monitor {
             fetcher,
             probe_timeout,
             sender: Sender::new()?,
+            pages_http,
         })
     }
 
@@ -169,7 +192,7 @@ impl Monitor {
         let mut jobs = Vec::with_capacity(self.sites.len() * 2);
         for s in &self.sites {
             let plan = self.config.plan_for(&s.given, s.region.as_deref());
-            for (kind, every) in [("probe", plan.probe_every), ("scan", plan.scan_every)] {
+            for (kind, every) in [("probe", plan.probe_every), ("pages", plan.pages_every), ("scan", plan.scan_every)] {
                 let first = if now { 0 } else { spread(&format!("{kind} {}", s.given), every.as_secs().min(3600)) };
                 jobs.push((Job { site: s.given.clone(), kind: kind.to_owned() }, i64::try_from(first).unwrap_or(0)));
             }
@@ -192,6 +215,7 @@ impl Monitor {
     /// On store errors.
     pub async fn run_once(&self) -> Result<Round, MonitorError> {
         let mut round = self.probe_due().await?;
+        round.add(self.pages_due().await?);
         round.add(self.scan_due().await?);
         round.add(self.deliver().await?);
         Ok(round)
@@ -211,6 +235,7 @@ impl Monitor {
         let fast = async {
             loop {
                 let mut r = self.probe_due().await?;
+                r.add(self.pages_due().await?);
                 r.add(self.deliver().await?);
                 if !r.is_empty() {
                     report(&r);
@@ -297,6 +322,118 @@ impl Monitor {
         Ok(round)
     }
 
+    /// The daily pass: asks each due site's homepage and column pages whether they changed.
+    async fn pages_due(&self) -> Result<Round, MonitorError> {
+        let jobs = self.store.claim_due_jobs("pages", &self.holder, PROBE_LEASE_SECS * 10, PROBE_BATCH)?;
+        let rounds: Vec<Result<Round, MonitorError>> =
+            futures::stream::iter(jobs).map(|job| self.pages(job)).buffer_unordered(16).collect().await;
+        let mut round = Round::default();
+        for r in rounds {
+            round.add(r?);
+        }
+        Ok(round)
+    }
+
+    /// One site's pass: its homepage and the column pages its last scan found, asked with the
+    /// validators of their last answer. A page that changed brings the site's scan forward (a
+    /// page seen for the first time is only noted); the columns' windows are measured again as
+    /// of today, so a column nearing its window is told of without a scan.
+    async fn pages(&self, job: Job) -> Result<Round, MonitorError> {
+        let Some(spec) = self.site(&job.site) else {
+            self.store.finish_job(&job, 3600)?;
+            return Ok(Round::default());
+        };
+        let plan = self.config.plan_for(&spec.given, spec.region.as_deref());
+        let stored = self.store.latest_columns(&spec.given)?;
+        let host = spec.url.host_str().unwrap_or_default().to_owned();
+        let mut urls = vec![spec.url.to_string()];
+        if let Some((_, _, columns)) = &stored {
+            let own = |u: &str| url::Url::parse(u).is_ok_and(|u| u.host_str() == Some(host.as_str()));
+            for c in columns.iter().filter(|c| own(&c.url)).take(PAGES_PER_SITE) {
+                if !urls.contains(&c.url) {
+                    urls.push(c.url.clone());
+                }
+            }
+        }
+        let mut round = Round::default();
+        let mut changed = false;
+        for u in &urls {
+            round.pages += 1;
+            changed |= self.page_changed(u).await?;
+        }
+        if changed {
+            self.store.job_due_now(&spec.given, "scan")?;
+            round.changed = 1;
+        }
+        if let Some((scoring, site_id, columns)) = &stored {
+            let link = self
+                .config
+                .app_url
+                .as_ref()
+                .map(|app| format!("{}/sites/{site_id}?scoring={scoring}", app.trim_end_matches('/')));
+            let channels = self.channels_for(&spec.given);
+            let check = CheckId::FreshnessColumnStale.as_str();
+            for (target, evidence, evidence_zh) in self.columns_near_window(columns, opts_date(&self.as_of)) {
+                if !self.config.alerts.allows(check) {
+                    break;
+                }
+                let a = NewAlert {
+                    site: &spec.given,
+                    source: "scan",
+                    check,
+                    target: &target,
+                    severity: Severity::Warn.as_str(),
+                    evidence: &evidence,
+                    evidence_zh: Some(&evidence_zh),
+                    link: link.as_deref(),
+                };
+                if self.store.open_alert(&a, &channels)?.is_some() {
+                    round.raised += 1;
+                }
+            }
+        }
+        self.store.finish_job(&job, next_in(&job.site, plan.pages_every))?;
+        Ok(round)
+    }
+
+    /// Whether `url` answers differently from last time (by its validators: a 304 is "no"; by
+    /// a digest of its body where the server sends none). A page that does not answer is not
+    /// "changed": the probes tell of a site that is down.
+    async fn page_changed(&self, url: &str) -> Result<bool, MonitorError> {
+        use sha2::Digest;
+        let old = self.store.validators(url)?;
+        let mut req = self.pages_http.get(url);
+        if let Some(v) = &old {
+            if let Some(e) = &v.etag {
+                req = req.header(reqwest::header::IF_NONE_MATCH, e);
+            }
+            if let Some(m) = &v.last_modified {
+                req = req.header(reqwest::header::IF_MODIFIED_SINCE, m);
+            }
+        }
+        let Ok(mut r) = req.send().await else { return Ok(false) };
+        if r.status() == reqwest::StatusCode::NOT_MODIFIED || !r.status().is_success() {
+            return Ok(false);
+        }
+        let header =
+            |name: reqwest::header::HeaderName| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (etag, last_modified) = (header(reqwest::header::ETAG), header(reqwest::header::LAST_MODIFIED));
+        let mut hash = sha2::Sha256::new();
+        let mut read = 0;
+        while let Ok(Some(chunk)) = r.chunk().await {
+            read += chunk.len();
+            hash.update(&chunk);
+            if read >= PAGE_BYTES {
+                break;
+            }
+        }
+        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let changed = old.as_ref().is_some_and(|o| o.digest.as_deref() != Some(digest.as_str()));
+        let new = sitecensus_store::monitor::Validators { etag, last_modified, digest: Some(digest) };
+        self.store.put_validators(url, &new)?;
+        Ok(changed)
+    }
+
     /// Scans every site whose scan is due, in one run, and raises or resolves what it finds.
     async fn scan_due(&self) -> Result<Round, MonitorError> {
         let jobs = self.store.claim_due_jobs("scan", &self.holder, SCAN_LEASE_SECS, SCAN_BATCH)?;
@@ -371,7 +508,7 @@ impl Monitor {
                 ));
             }
         }
-        for (target, evidence, evidence_zh) in self.columns_near_window(r, today) {
+        for (target, evidence, evidence_zh) in self.columns_near_window(&r.columns, today) {
             let check = CheckId::FreshnessColumnStale.as_str();
             if rules.allows(check) && !raised.iter().any(|(c, t, ..)| c == check && *t == target) {
                 raised.push((
@@ -412,7 +549,7 @@ impl Monitor {
 
     /// Columns with a window whose newest item leaves `column_warn_days` days or fewer of it:
     /// (the column, the evidence in English and in Chinese).
-    fn columns_near_window(&self, r: &SiteResult, today: chrono::NaiveDate) -> Vec<(String, String, String)> {
+    fn columns_near_window(&self, columns: &[Column], today: chrono::NaiveDate) -> Vec<(String, String, String)> {
         let rubric = &self.scan.rubric;
         let Ok(windows) = rubric.params::<sitecensus_checks::freshness::ColumnParams>(CheckId::FreshnessColumnStale)
         else {
@@ -424,7 +561,7 @@ impl Monitor {
                 .map_or(3, |h| h.window_days - h.warn_days)
         });
         let mut out = Vec::new();
-        for c in &r.columns {
+        for c in columns {
             let (Some(window), Some(latest)) = (windows.window(c.kind), c.latest.as_deref()) else { continue };
             let Ok(day) = chrono::NaiveDate::parse_from_str(latest.get(..10).unwrap_or(latest), "%Y-%m-%d") else {
                 continue;

@@ -1,6 +1,6 @@
 //! The monitor against real servers on loopback: a fixture site that goes down and comes back,
-//! a column that nears its window as the as-of advances, gambling links injected between two
-//! scans; a webhook receiver and an SMTP sink, both started here, say exactly which messages
+//! a column that nears its window as the as-of advances, gambling links injected into its homepage
+//! between two passes; a webhook receiver and an SMTP sink, both started here, say exactly which messages
 //! arrive on each channel.
 
 use std::sync::{Arc, Mutex};
@@ -22,11 +22,14 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 struct SiteState {
     down: bool,
     hacked: bool,
+    /// Conditional requests answered 304.
+    not_modified: usize,
 }
 
 const SPAM: &str = r#"<div style="position:absolute;left:-9999px;top:-9999px"><a href="http://www.pgdz-casino.com/">PG电子官网</a> <a href="http://www.xpj-yule.net/">澳门新葡京娱乐</a></div>"#;
 
-/// The `monitor` fixture site behind a switch: down (503 for everything), or hacked.
+/// The `monitor` fixture site behind a switch: down (503 for everything), or hacked (gambling
+/// links in its homepage); every page with an ETag, and 304 to a request that names it.
 async fn site(state: Arc<Mutex<SiteState>>) -> sitecensus_fixtures::Server {
     async fn switch(
         axum::extract::State(state): axum::extract::State<Arc<Mutex<SiteState>>>,
@@ -41,14 +44,21 @@ async fn site(state: Arc<Mutex<SiteState>>) -> sitecensus_fixtures::Server {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
         let path = req.uri().path().to_owned();
+        let asked = req.headers().get("if-none-match").cloned();
         let r = next.run(req).await;
-        if !(hacked && path == "/news/1.html") {
-            return r;
-        }
         let (mut parts, body) = r.into_parts();
-        let html = String::from_utf8(axum::body::to_bytes(body, 1 << 20).await.unwrap().to_vec()).unwrap();
+        let mut html = String::from_utf8_lossy(&axum::body::to_bytes(body, 1 << 20).await.unwrap()).into_owned();
+        if hacked && path == "/" {
+            html = html.replace("</body>", &format!("{SPAM}</body>"));
+        }
+        let tag = format!("\"{:x}\"", html.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))));
+        if asked.is_some_and(|a| a == tag.as_str()) {
+            state.lock().unwrap().not_modified += 1;
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
         parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-        Response::from_parts(parts, Body::from(html.replace("</body>", &format!("{SPAM}</body>"))))
+        parts.headers.insert(axum::http::header::ETAG, tag.parse().unwrap());
+        Response::from_parts(parts, Body::from(html))
     }
     let inner = sitecensus_fixtures::site_router("monitor").expect("the monitor fixture site");
     sitecensus_fixtures::serve(inner.layer(axum::middleware::from_fn_with_state(state, switch))).await
@@ -151,7 +161,8 @@ async fn watch(store: Arc<Store>, backend: &str) {
         app_url = "https://census.example.gov.cn/"
         [defaults]
         probe_every = "1s"
-        scan_every = "1s"
+        pages_every = "1s"
+        scan_every = "7d"
         down_after = 2
         up_after = 2
         [alerts]
@@ -207,43 +218,48 @@ async fn watch(store: Arc<Store>, backend: &str) {
         Monitor::new(store.clone(), config.clone(), vec![spec.clone()], o, Some(as_of)).unwrap()
     };
     let m = monitor("2024-07-08");
-    assert_eq!(m.sync_jobs(true).unwrap(), 2, "{backend}: a probe and a scan");
+    assert_eq!(m.sync_jobs(true).unwrap(), 3, "{backend}: a probe, a daily pass and a scan");
     let set = |down: bool, hacked: bool| {
         let mut s = state.lock().unwrap();
         (s.down, s.hacked) = (down, hacked);
     };
     let next = || tokio::time::sleep(Duration::from_millis(1100));
 
-    // Up and clean: probed and scanned, nothing to say (the news column has 6 days left).
+    // Up and clean: probed, its homepage noted, scanned; nothing to say (the news column has 6
+    // days left).
     let r = m.run_once().await.unwrap();
-    assert_eq!((r.probes, r.probes_failed, r.scanned, r.raised), (1, 0, 1, 0), "{backend}: {r:?}");
-    // Down once: not yet an alert, and a scan that cannot read the homepage resolves nothing.
+    assert_eq!((r.probes, r.probes_failed, r.pages, r.scanned, r.raised), (1, 0, 1, 1, 0), "{backend}: {r:?}");
+    // Down once: not yet an alert; the daily pass sees no change in a page that does not answer.
     set(true, false);
     next().await;
     let r = m.run_once().await.unwrap();
-    assert_eq!((r.probes_failed, r.raised, r.resolved), (1, 0, 0), "{backend}: {r:?}");
+    assert_eq!((r.probes_failed, r.raised, r.resolved, r.changed, r.scanned), (1, 0, 0, 0, 0), "{backend}: {r:?}");
     // Down twice in a row: the alert.
     next().await;
     let r = m.run_once().await.unwrap();
     assert_eq!((r.raised, r.sent), (1, 4), "{backend}: office, team, the digest's first, slow: {r:?}");
-    // Back up once: a flapping site is not yet back; up twice: the recovery.
+    // Back up once: a flapping site is not yet back; up twice: the recovery. The daily pass asks
+    // the homepage and the columns the scan found, the homepage unchanged (304), no scan.
     set(false, false);
     next().await;
-    assert_eq!(m.run_once().await.unwrap().resolved, 0, "{backend}: debounced");
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.resolved, r.pages, r.changed, r.scanned), (0, 3, 0, 0), "{backend}: debounced: {r:?}");
     next().await;
     let r = m.run_once().await.unwrap();
-    assert_eq!(r.resolved, 1, "{backend}: {r:?}");
-    // Three days later the news column nears its 14-day window, and an article is hacked.
+    assert_eq!((r.resolved, r.changed), (1, 0), "{backend}: {r:?}");
+    assert!(state.lock().unwrap().not_modified >= 4, "{backend}: conditional requests answered 304");
+    // Three days later the news column nears its 14-day window (told by the daily pass, from what
+    // the last scan read), and the homepage is hacked: it changed, so the scan comes forward.
     let m = monitor("2024-07-11");
     set(false, true);
     next().await;
     let r = m.run_once().await.unwrap();
-    assert_eq!(r.raised, 2, "{backend}: the column and the spam: {r:?}");
+    assert_eq!((r.changed, r.scanned, r.raised), (1, 1, 2), "{backend}: the column and the spam: {r:?}");
     // The spam goes: its alert resolves; the column's stays open, and says nothing again.
     set(false, false);
     next().await;
     let r = m.run_once().await.unwrap();
-    assert_eq!((r.raised, r.resolved), (0, 1), "{backend}: {r:?}");
+    assert_eq!((r.changed, r.raised, r.resolved), (1, 0, 1), "{backend}: {r:?}");
 
     let office = events(&posts, "/office");
     assert_eq!(
@@ -251,8 +267,8 @@ async fn watch(store: Arc<Store>, backend: &str) {
         [
             pair("fire", "availability.unreachable"),
             pair("resolve", "availability.unreachable"),
-            pair("fire", "security.spam_injection"),
             pair("fire", "freshness.column_stale"),
+            pair("fire", "security.spam_injection"),
             pair("resolve", "security.spam_injection"),
         ],
         "{backend}: exactly these, once each"
@@ -268,9 +284,9 @@ async fn watch(store: Arc<Store>, backend: &str) {
     let all = posts.lock().unwrap().clone();
     let bodies: Vec<&str> = all.iter().filter(|(p, ..)| p == "/office").map(|(_, _, b)| b.as_str()).collect();
     assert!(bodies[0].contains("首页连续 2 次探测无法访问") && bodies[0].contains("503"), "{backend}: {}", bodies[0]);
-    assert!(bodies[2].contains("/news/1.html") && bodies[2].contains("被植入违法有害信息"), "{backend}: {}", bodies[2]);
-    assert!(bodies[3].contains("还剩 3 天"), "{backend}: the days left: {}", bodies[3]);
-    assert!(bodies[3].contains("https://census.example.gov.cn/sites/"), "{backend}: a link to the finding");
+    assert!(bodies[2].contains("还剩 3 天"), "{backend}: the days left: {}", bodies[2]);
+    assert!(bodies[2].contains("https://census.example.gov.cn/sites/"), "{backend}: a link to the finding");
+    assert!(bodies[3].contains("被植入违法有害信息") && bodies[3].contains("澳门新葡京"), "{backend}: {}", bodies[3]);
     // The digest sent once (its day is not over), the rate-limited channel once (its minute is
     // not), the other province's nothing.
     assert_eq!(events(&posts, "/daily"), [pair("fire", "availability.unreachable")], "{backend}");

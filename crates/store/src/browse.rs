@@ -413,6 +413,33 @@ fn like_literal(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
+/// A site's columns in a scoring, in the order the scoring listed them.
+pub(crate) fn site_columns(
+    c: &mut crate::db::Conn,
+    scoring_id: i64,
+    site_id: i64,
+) -> Result<Vec<Column>, crate::DbError> {
+    c.query(
+        "SELECT url, title, kind, items, latest, stale, empty, unreadable FROM site_columns
+         WHERE scoring_id = ?1 AND site_id = ?2 ORDER BY ordinal",
+        p![scoring_id, site_id],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Column {
+            url: r.get(0)?,
+            title: r.get(1)?,
+            kind: ColumnKind::parse(&r.get::<String>(2)?).unwrap_or(ColumnKind::Other),
+            items: usize::try_from(r.get::<i64>(3)?).unwrap_or(0),
+            latest: r.get(4)?,
+            stale: r.get(5)?,
+            empty: r.get(6)?,
+            unreadable: r.get(7)?,
+        })
+    })
+    .collect()
+}
+
 fn site_line(r: &crate::db::Row) -> Result<SiteLine, crate::DbError> {
     Ok(SiteLine {
         site_id: r.get(0)?,
@@ -786,26 +813,7 @@ impl Store {
                     .with_detail(&r.get::<String>(6)?))
                 })
                 .collect::<Result<Vec<_>, crate::DbError>>()?;
-            let columns = c
-                .query(
-                    "SELECT url, title, kind, items, latest, stale, empty, unreadable FROM site_columns
-                     WHERE scoring_id = ?1 AND site_id = ?2 ORDER BY ordinal",
-                    p![scoring_id, site_id],
-                )?
-                .iter()
-                .map(|r| {
-                    Ok(Column {
-                        url: r.get(0)?,
-                        title: r.get(1)?,
-                        kind: ColumnKind::parse(&r.get::<String>(2)?).unwrap_or(ColumnKind::Other),
-                        items: usize::try_from(r.get::<i64>(3)?).unwrap_or(0),
-                        latest: r.get(4)?,
-                        stale: r.get(5)?,
-                        empty: r.get(6)?,
-                        unreadable: r.get(7)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, crate::DbError>>()?;
+            let columns = site_columns(c, scoring_id, site_id)?;
             Ok(Some(SiteCard { line, final_url, title, vetoes, deductions, findings, columns }))
         })
     }

@@ -48,6 +48,17 @@ pub struct Delivery {
     pub alert: AlertRow,
 }
 
+/// What an answer said of itself, to ask next time whether it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Validators {
+    /// Its ETag.
+    pub etag: Option<String>,
+    /// Its Last-Modified.
+    pub last_modified: Option<String>,
+    /// A digest of its body, for a server that sends neither.
+    pub digest: Option<String>,
+}
+
 /// An alert as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRow {
@@ -399,6 +410,73 @@ impl Store {
                 p![channel, secs],
             )?;
             Ok((r.get(0)?, r.get(1)?))
+        })
+    }
+
+    /// Makes a site's job due now (a daily pass saw its pages change: the scan comes forward).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn job_due_now(&self, site: &str, kind: &str) -> Result<(), StoreError> {
+        let clock = self.monitor_clock();
+        self.with(|c| {
+            c.execute(
+                &format!("UPDATE monitor_jobs SET next_due = {clock} WHERE site = ?1 AND kind = ?2"),
+                p![site, kind],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// What the last answer of `url` said of itself: (ETag, Last-Modified, digest of the body).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn validators(&self, url: &str) -> Result<Option<Validators>, StoreError> {
+        self.with(|c| {
+            c.query_opt("SELECT etag, last_modified, digest FROM monitor_validators WHERE url = ?1", p![url])?
+                .map(|r| Ok(Validators { etag: r.get(0)?, last_modified: r.get(1)?, digest: r.get(2)? }))
+                .transpose()
+        })
+    }
+
+    /// Keeps what the latest answer of `url` said of itself.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn put_validators(&self, url: &str, v: &Validators) -> Result<(), StoreError> {
+        let at = crate::now();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO monitor_validators (url, etag, last_modified, digest, checked_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                   digest = excluded.digest, checked_at = excluded.checked_at",
+                p![url, v.etag, v.last_modified, v.digest, at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// A site's columns as its latest finished scoring judged them (by the URL it was given as),
+    /// with that scoring's id and the site's id in it.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn latest_columns(
+        &self,
+        url: &str,
+    ) -> Result<Option<(i64, i64, Vec<sitecensus_core::column::Column>)>, StoreError> {
+        self.with(|c| {
+            let Some(r) = c.query_opt(
+                "SELECT s.scoring_id, s.site_id FROM site_scores s JOIN scorings g ON g.id = s.scoring_id
+                 WHERE s.url = ?1 AND g.finished_at IS NOT NULL ORDER BY s.scoring_id DESC LIMIT 1",
+                p![url],
+            )?
+            else {
+                return Ok(None);
+            };
+            let (scoring, site): (i64, i64) = (r.get(0)?, r.get(1)?);
+            Ok(Some((scoring, site, crate::browse::site_columns(c, scoring, site)?)))
         })
     }
 

@@ -551,6 +551,13 @@ const MIGRATIONS: &[Migration] = &[
             error TEXT
         );
         CREATE INDEX monitor_outbox_channel ON monitor_outbox(channel, sent_at);
+        CREATE TABLE monitor_validators (
+            url TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            digest TEXT,
+            checked_at TEXT NOT NULL
+        );
         "),
 ];
 
