@@ -547,8 +547,8 @@ impl Monitor {
         Ok((n_raised, resolved))
     }
 
-    /// Columns with a window whose newest item leaves `column_warn_days` days or fewer of it:
-    /// (the column, the evidence in English and in Chinese).
+    /// Columns with a window whose newest item leaves `column_warn_days` days or fewer of it, or
+    /// is past it: (the column, the evidence in English and in Chinese).
     fn columns_near_window(&self, columns: &[Column], today: chrono::NaiveDate) -> Vec<(String, String, String)> {
         let rubric = &self.scan.rubric;
         let Ok(windows) = rubric.params::<sitecensus_checks::freshness::ColumnParams>(CheckId::FreshnessColumnStale)
@@ -567,14 +567,22 @@ impl Monitor {
                 continue;
             };
             let left = window - (today - day).num_days();
-            if c.stale || c.unreadable || left > lead || left < 0 {
+            // Past the window it stays an alert (the check's own finding may only take points).
+            if c.unreadable || left > lead {
                 continue;
             }
-            out.push((
-                c.url.clone(),
-                format!("「{}」 was last updated {latest}: {left} day(s) left of its {window}-day window", c.title),
-                format!("「{}」最近更新于 {latest}，距 {window} 天更新期限还剩 {left} 天", c.title),
-            ));
+            let (en, zh) = if left >= 0 {
+                (
+                    format!("「{}」 was last updated {latest}: {left} day(s) left of its {window}-day window", c.title),
+                    format!("「{}」最近更新于 {latest}，距 {window} 天更新期限还剩 {left} 天", c.title),
+                )
+            } else {
+                (
+                    format!("「{}」 was last updated {latest}: {} day(s) past its {window}-day window", c.title, -left),
+                    format!("「{}」最近更新于 {latest}，已超过 {window} 天更新期限 {} 天", c.title, -left),
+                )
+            };
+            out.push((c.url.clone(), en, zh));
         }
         out
     }

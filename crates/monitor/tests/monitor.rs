@@ -260,6 +260,11 @@ async fn watch(store: Arc<Store>, backend: &str) {
     next().await;
     let r = m.run_once().await.unwrap();
     assert_eq!((r.changed, r.raised, r.resolved), (1, 0, 1), "{backend}: {r:?}");
+    // Past its window the column's alert stays open (nothing sent again), its evidence up to date.
+    let m = monitor("2024-07-20");
+    next().await;
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.raised, r.resolved, r.sent), (0, 0, 0), "{backend}: {r:?}");
 
     let office = events(&posts, "/office");
     assert_eq!(
@@ -315,6 +320,10 @@ async fn watch(store: Arc<Store>, backend: &str) {
     let open = store.open_alerts().unwrap();
     assert_eq!(open.len(), 1, "{backend}: {open:?}");
     assert!(open[0].check == "freshness.column_stale" && open[0].target.ends_with("/news/"), "{backend}: {open:?}");
+    assert!(
+        open[0].evidence_zh.as_deref().is_some_and(|e| e.contains("已超过 14 天更新期限 6 天")),
+        "{backend}: {open:?}"
+    );
 }
 
 /// A mail subject as written (RFC 2047 encoded words, base64), decoded.
