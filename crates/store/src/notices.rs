@@ -287,10 +287,107 @@ impl Store {
             .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .collect()
         })?;
-        let key = |i: &NoticeItem| (i.check.clone(), i.page.clone(), i.target.clone());
-        let still_there = items.iter().map(|i| now_found.contains(&key(i))).collect();
-        let named: Vec<_> = items.iter().map(key).collect();
-        let new = now_found.into_iter().filter(|f| !named.contains(f)).collect();
-        Ok(Some(Verification { scoring_id, as_of, still_there, new }))
+        let named: Vec<FindingKey> =
+            items.iter().map(|i| (i.check.clone(), i.page.clone(), i.target.clone())).collect();
+        Ok(Some(verification(scoring_id, as_of, &named, now_found)))
     }
+
+    /// The notices of the sites within `scope`, newest first, each with what the next scoring
+    /// of its site says of it: the same as [`Store::verify_notice`] per notice, read in a few
+    /// queries for the whole list (one per later round), not a few per notice.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn notices_verified(&self, scope: &Scope) -> Result<Vec<(NoticeLine, Option<Verification>)>, StoreError> {
+        let lines = self.notice_lines(scope, None)?;
+        let w = Where::any_scoring(scope);
+        let (mut items, later) = self.with(|c| {
+            let mut items: std::collections::HashMap<i64, Vec<FindingKey>> = std::collections::HashMap::new();
+            for r in c
+                .query(
+                    &format!(
+                        "SELECT i.notice_id, i.check_id, i.page, i.target FROM notice_items i
+                         JOIN notices n ON n.id = i.notice_id
+                         JOIN site_scores s ON s.scoring_id = n.scoring_id AND s.site_id = n.site_id
+                         WHERE {} ORDER BY i.notice_id, i.id",
+                        w.sql
+                    ),
+                    &w.params(),
+                )?
+                .iter()
+            {
+                items.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?, r.get(3)?));
+            }
+            // Each notice's first finished scoring of its site after its own (a later as-of).
+            let mut later: std::collections::HashMap<i64, (i64, i64, String)> = std::collections::HashMap::new();
+            for r in c
+                .query(
+                    &format!(
+                        "SELECT n.id, g.id, s2.site_id, g.as_of FROM notices n
+                         JOIN site_scores s ON s.scoring_id = n.scoring_id AND s.site_id = n.site_id
+                         JOIN scorings g0 ON g0.id = n.scoring_id
+                         JOIN site_scores s2 ON s2.url = s.url
+                         JOIN scorings g ON g.id = s2.scoring_id
+                         WHERE {} AND g.finished_at IS NOT NULL AND g.as_of > g0.as_of
+                         ORDER BY n.id, g.as_of, g.id",
+                        w.sql
+                    ),
+                    &w.params(),
+                )?
+                .iter()
+            {
+                later.entry(r.get(0)?).or_insert((r.get(1)?, r.get(2)?, r.get(3)?));
+            }
+            Ok((items, later))
+        })?;
+        // What each verifying scoring found of the sites concerned: a query per scoring.
+        let mut sites_of: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();
+        for (scoring, site, _) in later.values() {
+            sites_of.entry(*scoring).or_default().push(*site);
+        }
+        let mut found: std::collections::HashMap<(i64, i64), Vec<FindingKey>> = std::collections::HashMap::new();
+        for (scoring, sites) in &mut sites_of {
+            sites.sort_unstable();
+            sites.dedup();
+            for chunk in sites.chunks(500) {
+                let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                let rows: Vec<(i64, FindingKey)> = self.with(|c| {
+                    c.query(
+                        &format!(
+                            "SELECT site_id, check_id, page, target FROM scored_findings
+                             WHERE scoring_id = ?1 AND site_id IN ({list}) AND severity IN ('veto', 'deduct') ORDER BY id"
+                        ),
+                        p![scoring],
+                    )?
+                    .iter()
+                    .map(|r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
+                    .collect()
+                })?;
+                for (site, key) in rows {
+                    found.entry((*scoring, site)).or_default().push(key);
+                }
+            }
+        }
+        Ok(lines
+            .into_iter()
+            .map(|line| {
+                let v = later.get(&line.id).map(|(scoring, site, as_of)| {
+                    let named = items.remove(&line.id).unwrap_or_default();
+                    let now_found = found.get(&(*scoring, *site)).cloned().unwrap_or_default();
+                    verification(*scoring, as_of.clone(), &named, now_found)
+                });
+                (line, v)
+            })
+            .collect())
+    }
+}
+
+/// A finding as a notice's item and a later scoring name it: (check, page, target).
+type FindingKey = (String, Option<String>, Option<String>);
+
+/// A notice's items (`named`) against what a later scoring found.
+fn verification(scoring_id: i64, as_of: String, named: &[FindingKey], now_found: Vec<FindingKey>) -> Verification {
+    let still_there = named.iter().map(|k| now_found.contains(k)).collect();
+    let new = now_found.into_iter().filter(|f| !named.contains(f)).collect();
+    Verification { scoring_id, as_of, still_there, new }
 }

@@ -1443,9 +1443,7 @@ async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
     let listed = blocking(move || {
         let today = today();
         let mut out = Vec::new();
-        for line in store.notices(&scope)? {
-            let items = store.notice_items(line.id)?;
-            let v = store.verify_notice(&line, &items)?;
+        for (line, v) in store.notices_verified(&scope)? {
             let status = NoticeStatus::of(&line.deadline, v.as_ref(), &today);
             out.push((line, status));
         }

@@ -501,6 +501,11 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
         list.body.contains("360102 江西省南昌市东湖区</td><td>2</td><td class=\"fail\">1</td>"),
         "{backend}: per region"
     );
+    assert!(
+        list.body.contains(">复查未通过<") && list.body.contains(">逾期<") && !list.body.contains(">整改中<"),
+        "{backend}: the list verified by the next round as the notice's own page is: {}",
+        list.body
+    );
     let offenders = &list.body[list.body.find("屡查屡犯").unwrap()..];
     assert!(offenders.contains("a.jx.gov.cn") && offenders.contains("2 / 3"), "{backend}: failed two rounds of three");
     assert!(!offenders.contains("c.gd.gov.cn"), "{backend}: out of scope, and failed once");
