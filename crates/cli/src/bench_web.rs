@@ -45,6 +45,9 @@ fn census(store: &Store, n: usize) -> Result<()> {
         "scan",
     )?;
     for (i, row) in rows.iter().enumerate() {
+        if i % 5000 == 0 {
+            store.refresh_statistics()?;
+        }
         let fail = i % 3 == 0;
         let (check, item) = VETO_ITEMS[i % VETO_ITEMS.len()];
         let vetoes =
@@ -92,6 +95,7 @@ fn census(store: &Store, n: usize) -> Result<()> {
         )?;
     }
     store.finish_scoring(scoring)?;
+    store.refresh_statistics()?;
     let hash = sitecensus_web::auth::hash_password("bench-password")?;
     store.add_user("nation", &hash, Role::National, None, &[])?;
     store.add_user("jiangxi", &hash, Role::Province, Some("36"), &[])?;

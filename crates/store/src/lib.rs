@@ -556,6 +556,19 @@ impl Store {
         db::again_when_lost(&shown, RECONNECT_FOR, &mut (), run, forget).map_err(|e| self.err(e))
     }
 
+    /// Brings the database's statistics up to date (PostgreSQL's `ANALYZE`; nothing on SQLite),
+    /// for a bulk load on a server whose autovacuum is off: plans chosen when the tables were
+    /// empty would scan them whole for every row after.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if !self.is_postgres() {
+            return Ok(());
+        }
+        self.with(|c| c.execute("ANALYZE", p![]).map(|_| ()))
+    }
+
     /// Runs `f` in a transaction on a connection of the store (again, whole, when the
     /// connection was lost: a transaction cut off is rolled back by the server).
     fn transaction<T>(&self, f: impl Fn(&mut Conn) -> Result<T, DbError>) -> Result<T, StoreError> {
