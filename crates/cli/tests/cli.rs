@@ -1513,7 +1513,7 @@ fn demo_serve_opens_the_web_app_with_a_demo_login() {
     );
     child.kill().unwrap();
     let _ = child.wait();
-    assert!(home.contains("12 个网站 sites"), "the demo census in the app: {home}");
+    assert!(home.contains("12 个网站 ·"), "the demo census in the app: {home}");
     assert!(home.contains("首页不更新"), "its vetoes by item");
 }
 
