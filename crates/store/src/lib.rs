@@ -326,6 +326,9 @@ pub struct Store {
     idle: Mutex<Vec<Conn>>,
     /// Pages the scan writer may grow the database to, where bounded.
     max_pages: Mutex<Option<u64>>,
+    /// Site scores stored by this process, for refreshing PostgreSQL's statistics as a scoring
+    /// grows (see [`Store::put_site_score`]).
+    pub(crate) scored: std::sync::atomic::AtomicUsize,
 }
 
 /// Idle connections kept open.
@@ -389,6 +392,7 @@ impl Store {
             location: Location::Sqlite(path.to_owned()),
             idle: Mutex::new(vec![Conn::Sqlite(conn)]),
             max_pages: Mutex::new(None),
+            scored: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -424,6 +428,7 @@ impl Store {
             location: Location::Postgres { url: url.to_owned(), shown: PathBuf::from(shown), files },
             idle: Mutex::new(vec![conn]),
             max_pages: Mutex::new(None),
+            scored: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
