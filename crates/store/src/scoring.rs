@@ -106,8 +106,8 @@ impl Store {
     /// On database errors.
     pub fn put_site_score(&self, scoring_id: i64, s: &SiteScore<'_>) -> Result<(), StoreError> {
         // PostgreSQL plans these statements by its statistics; where autovacuum is off they stay
-        // those of empty tables, and every DELETE below would scan a table whole (85,000 sites:
-        // 40 minutes instead of 90 seconds). Refreshed as the scoring grows.
+        // those of empty tables, and every DELETE below would scan a table whole (85,000 sites
+        // had not been stored after 25 minutes; refreshed, 90 seconds). Refreshed as it grows.
         let n = self.scored.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if n == 100 || n.is_multiple_of(2000) {
             self.refresh_statistics()?;
