@@ -2,16 +2,13 @@
 //! 20 probes a day, a probe that has not opened the homepage within 15 s fails). Every probe is
 //! stored as it happens, so a restart loses nothing; the next `scan` or `report` reads the window.
 
-use sitecensus_core::CheckId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Args;
-use sitecensus_core::Outcome;
 use sitecensus_fetch::{FetchConfig, Fetcher, Politeness};
-use sitecensus_store::ProbeRow;
 
 use crate::output::{load_rubric, open_store};
 use crate::scan::read_sites;
@@ -50,13 +47,12 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
     let every = parse_duration(&a.every)?;
     let total = parse_duration(&a.duration)?;
     let rubric = load_rubric(&a.rubric)?;
-    let timeout_secs = rubric
-        .params::<sitecensus_checks::availability::UnreachableParams>(CheckId::AvailabilityUnreachable)
-        .map_or(15, |p| p.probe_timeout_secs);
+    let timeout = sitecensus_monitor::probe_timeout(&rubric);
+    let timeout_secs = timeout.as_secs();
     let store = Arc::new(open_store(&a.db)?);
     let cfg = FetchConfig {
         politeness: Politeness { per_host_rps: 0.0, per_host_connections: 1, concurrency: 64 },
-        timeout: Duration::from_secs(timeout_secs),
+        timeout,
         retries: 0,
         ..FetchConfig::default()
     };
@@ -93,17 +89,9 @@ pub async fn run(a: ProbeArgs) -> Result<()> {
                 tokio::time::sleep_until(tokio::time::Instant::from_std(at_time)).await;
                 let at = sitecensus_store::now();
                 let f = fetcher.get(&url).await;
-                let ok = matches!(f.outcome, Outcome::Ok { .. }) && f.elapsed_ms < timeout_secs * 1000;
-                let row = ProbeRow {
-                    url: url.to_string(),
-                    at,
-                    ok,
-                    status: f.outcome.status(),
-                    elapsed_ms: f.elapsed_ms,
-                    error: (!ok).then(|| f.outcome.describe()),
-                };
+                let row = sitecensus_monitor::probe_row(&url, at, &f, timeout);
                 match store.add_probe(&row) {
-                    Ok(()) if ok => up.fetch_add(1, Ordering::Relaxed),
+                    Ok(()) if row.ok => up.fetch_add(1, Ordering::Relaxed),
                     Ok(()) => down.fetch_add(1, Ordering::Relaxed),
                     Err(e) => {
                         eprintln!("error: cannot store a probe: {e}");

@@ -116,6 +116,34 @@ pub struct Monitor {
     pages_http: reqwest::Client,
 }
 
+/// The rubric's probe timeout: a probe that has not opened the homepage within it fails.
+#[must_use]
+pub fn probe_timeout(rubric: &sitecensus_core::Rubric) -> Duration {
+    let secs =
+        rubric.params::<sitecensus_checks::availability::UnreachableParams>(DOWN).map_or(15, |p| p.probe_timeout_secs);
+    Duration::from_secs(secs)
+}
+
+/// A homepage probe as stored, from what fetching `url` at `at` gave: it succeeds when the page
+/// opened within `timeout`.
+#[must_use]
+pub fn probe_row(
+    url: &url::Url,
+    at: String,
+    f: &sitecensus_fetch::Fetched,
+    timeout: Duration,
+) -> sitecensus_store::ProbeRow {
+    let ok = matches!(f.outcome, Outcome::Ok { .. }) && u128::from(f.elapsed_ms) < timeout.as_millis();
+    sitecensus_store::ProbeRow {
+        url: url.to_string(),
+        at,
+        ok,
+        status: f.outcome.status(),
+        elapsed_ms: f.elapsed_ms,
+        error: (!ok).then(|| f.outcome.describe()),
+    }
+}
+
 /// A number from a text, the same on every run: spreads sites over an interval.
 fn spread(text: &str, over: u64) -> u64 {
     let h = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
@@ -141,11 +169,7 @@ impl Monitor {
         scan: ScanOptions,
         as_of: Option<AsOf>,
     ) -> Result<Self, MonitorError> {
-        let timeout_secs = scan
-            .rubric
-            .params::<sitecensus_checks::availability::UnreachableParams>(DOWN)
-            .map_or(15, |p| p.probe_timeout_secs);
-        let probe_timeout = Duration::from_secs(timeout_secs);
+        let probe_timeout = probe_timeout(&scan.rubric);
         let cfg = FetchConfig {
             politeness: Politeness { per_host_rps: 0.0, per_host_connections: 1, concurrency: 64 },
             timeout: probe_timeout,
@@ -280,17 +304,9 @@ impl Monitor {
         let plan = self.config.plan_for(&spec.given, spec.region.as_deref());
         let at = sitecensus_store::now();
         let f = self.fetcher.get(&spec.url).await;
-        let ok = matches!(f.outcome, Outcome::Ok { .. }) && f.elapsed_ms < self.probe_timeout.as_millis() as u64;
-        let row = sitecensus_store::ProbeRow {
-            url: spec.url.to_string(),
-            at,
-            ok,
-            status: f.outcome.status(),
-            elapsed_ms: f.elapsed_ms,
-            error: (!ok).then(|| f.outcome.describe()),
-        };
+        let row = probe_row(&spec.url, at, &f, self.probe_timeout);
         self.store.finish_probe(&job, &row, next_in(&job.site, plan.probe_every))?;
-        if !ok {
+        if !row.ok {
             round.probes_failed = 1;
         }
         let need = plan.down_after.max(plan.up_after) as usize;

@@ -164,16 +164,11 @@ async fn blocking<T: Send + 'static>(
 #[derive(Template)]
 #[template(path = "message.html")]
 struct Message<'a> {
-    en: bool,
     title: &'a str,
     message: &'a str,
 }
 
-impl Labels for Message<'_> {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for Message<'_> {}
 
 /// A message's title when something failed.
 const ERROR: Words = ("出错了", "Error");
@@ -182,7 +177,7 @@ const FAILED: Words = ("请求未能完成，请稍后再试。", "The request f
 
 /// A page saying `text` under `title`, in the request's language.
 fn message(status: StatusCode, title: Words<'_>, text: Words<'_>) -> Response {
-    let m = Message { en: in_english(), title: say(title), message: say(text) };
+    let m = Message { title: say(title), message: say(text) };
     (status, Html(m.render().unwrap_or_default())).into_response()
 }
 
@@ -278,16 +273,11 @@ fn refused_csrf() -> Response {
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
-    en: bool,
     csrf: String,
     error: Option<&'static str>,
 }
 
-impl Labels for LoginPage {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for LoginPage {}
 
 async fn login_form(State(app): State<App>) -> Response {
     login_page(&app, None, StatusCode::OK)
@@ -297,7 +287,7 @@ fn login_page(app: &App, error: Option<Words<'static>>, status: StatusCode) -> R
     let Ok(csrf) = auth::random_hex(32) else {
         return message(StatusCode::INTERNAL_SERVER_ERROR, ERROR, FAILED);
     };
-    let mut r = page(&LoginPage { en: in_english(), csrf: csrf.clone(), error: error.map(say) });
+    let mut r = page(&LoginPage { csrf: csrf.clone(), error: error.map(say) });
     *r.status_mut() = status;
     r.headers_mut().append(header::SET_COOKIE, set_cookie(app, LOGIN_COOKIE, &csrf, 3600));
     r
@@ -452,8 +442,10 @@ fn may_publish(role: Role) -> bool {
 
 /// Labels shared by the pages.
 trait Labels {
-    /// Whether the page is in English.
-    fn en(&self) -> bool;
+    /// Whether the page is in English: the request's language (see [`in_english`]).
+    fn en(&self) -> bool {
+        in_english()
+    }
     /// `zh` on a page in Chinese, `en` on one in English: every heading and label.
     fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         if self.en() { en } else { zh }
@@ -527,8 +519,6 @@ struct OverviewQuery {
 #[template(path = "overview.html")]
 struct OverviewPage {
     nav: Option<Nav>,
-    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
-    en: bool,
     /// Where the page's links go: empty for a user's pages, `/public/3` for a publication's.
     base: String,
     /// The publication the page shows, on a public page.
@@ -540,11 +530,7 @@ struct OverviewPage {
     o: sitecensus_store::browse::Overview,
 }
 
-impl Labels for OverviewPage {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for OverviewPage {}
 
 impl OverviewPage {
     fn pass_rate(&self) -> f64 {
@@ -569,7 +555,6 @@ async fn overview(State(app): State<App>, headers: HeaderMap, Query(q): Query<Ov
     };
     match overview_of(&app, auth::scope_of(&s.user), q.scoring).await {
         Ok((scorings, scoring, o)) => page(&OverviewPage {
-            en: english(&headers),
             nav: nav(&s),
             base: String::new(),
             published: None,
@@ -698,8 +683,6 @@ impl SitesQuery {
 #[template(path = "sites.html")]
 struct SitesPage {
     nav: Option<Nav>,
-    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
-    en: bool,
     base: String,
     scoring_id: i64,
     f: SitesQuery,
@@ -714,22 +697,19 @@ struct SitesPage {
     sorts: Vec<(&'static str, &'static str)>,
 }
 
-impl Labels for SitesPage {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for SitesPage {}
 
 async fn sites(State(app): State<App>, headers: HeaderMap, Query(f): Query<SitesQuery>) -> Response {
     let s = match session(&app, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    sites_page(&app, nav(&s), english(&headers), String::new(), auth::scope_of(&s.user), f).await
+    sites_page(&app, nav(&s), String::new(), auth::scope_of(&s.user), f).await
 }
 
 /// The site list under `base`, within `scope`.
-async fn sites_page(app: &App, nav: Option<Nav>, en: bool, base: String, scope: Scope, f: SitesQuery) -> Response {
+async fn sites_page(app: &App, nav: Option<Nav>, base: String, scope: Scope, f: SitesQuery) -> Response {
+    let en = in_english();
     let loaded = site_lines(app, scope, f.scoring, f.query()).await;
     let (scoring_id, total, lines) = match loaded {
         Ok(Some(v)) => v,
@@ -750,30 +730,13 @@ async fn sites_page(app: &App, nav: Option<Nav>, en: bool, base: String, scope: 
         ("region", say(("地区", "region"))),
         ("name", say(("名称", "name"))),
     ];
-    page(&SitesPage {
-        en,
-        nav,
-        base,
-        scoring_id,
-        page: f.page,
-        f,
-        total,
-        lines,
-        pages,
-        prev,
-        next,
-        levels,
-        checks,
-        sorts,
-    })
+    page(&SitesPage { nav, base, scoring_id, page: f.page, f, total, lines, pages, prev, next, levels, checks, sorts })
 }
 
 #[derive(Template)]
 #[template(path = "site.html")]
 struct SitePage {
     nav: Option<Nav>,
-    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
-    en: bool,
     c: sitecensus_store::browse::SiteCard,
     /// The site's results across rounds (not on public pages: only what is published shows there).
     history: Vec<sitecensus_store::browse::HistoryLine>,
@@ -783,11 +746,7 @@ struct SitePage {
     can_notify: bool,
 }
 
-impl Labels for SitePage {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for SitePage {}
 
 async fn site(
     State(app): State<App>,
@@ -811,7 +770,7 @@ async fn site(
     match blocking(move || store.site_history(&url, &scope)).await {
         Ok(history) => {
             let can_notify = may_notify(s.user.role);
-            page(&SitePage { en: english(&headers), nav: nav(&s), c, history, scoring_id, can_notify })
+            page(&SitePage { nav: nav(&s), c, history, scoring_id, can_notify })
         }
         Err(r) => r,
     }
@@ -838,16 +797,10 @@ async fn site_card(
 #[template(path = "audit.html")]
 struct AuditPage {
     nav: Option<Nav>,
-    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
-    en: bool,
     lines: Vec<sitecensus_store::accounts::AuditLine>,
 }
 
-impl Labels for AuditPage {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for AuditPage {}
 
 async fn audit(State(app): State<App>, headers: HeaderMap) -> Response {
     let s = match session(&app, &headers).await {
@@ -859,7 +812,7 @@ async fn audit(State(app): State<App>, headers: HeaderMap) -> Response {
     }
     let store = app.store.clone();
     match blocking(move || store.audit_log(500)).await {
-        Ok(lines) => page(&AuditPage { en: english(&headers), nav: nav(&s), lines }),
+        Ok(lines) => page(&AuditPage { nav: nav(&s), lines }),
         Err(r) => r,
     }
 }
@@ -1009,16 +962,10 @@ async fn publish(State(app): State<App>, headers: HeaderMap, Form(f): Form<Publi
 #[template(path = "public.html")]
 struct PublicList {
     nav: Option<Nav>,
-    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
-    en: bool,
     list: Vec<sitecensus_store::browse::Publication>,
 }
 
-impl Labels for PublicList {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for PublicList {}
 
 /// The user's navigation, where the request has a session (public pages need none).
 async fn nav_if_any(app: &App, headers: &HeaderMap) -> Option<Nav> {
@@ -1029,7 +976,7 @@ async fn public_list(State(app): State<App>, headers: HeaderMap) -> Response {
     let nav = nav_if_any(&app, &headers).await;
     let store = app.store.clone();
     match blocking(move || store.publications()).await {
-        Ok(list) => page(&PublicList { en: english(&headers), nav, list }),
+        Ok(list) => page(&PublicList { nav, list }),
         Err(r) => r,
     }
 }
@@ -1057,7 +1004,6 @@ async fn public_overview(State(app): State<App>, headers: HeaderMap, Path(p): Pa
     .await
     {
         Ok(mut o) => page(&OverviewPage {
-            en: english(&headers),
             nav,
             base: format!("/public/{}", published.id),
             scoring: Some(published.scoring.clone()),
@@ -1086,7 +1032,7 @@ async fn public_sites(
     };
     f.scoring = Some(published.scoring.id);
     let nav = nav_if_any(&app, &headers).await;
-    sites_page(&app, nav, english(&headers), format!("/public/{}", published.id), published.scope(), f).await
+    sites_page(&app, nav, format!("/public/{}", published.id), published.scope(), f).await
 }
 
 async fn public_site(State(app): State<App>, headers: HeaderMap, Path((p, id)): Path<(String, String)>) -> Response {
@@ -1097,9 +1043,7 @@ async fn public_site(State(app): State<App>, headers: HeaderMap, Path((p, id)): 
     let Ok(site_id) = id.parse::<i64>() else { return not_found() };
     let nav = nav_if_any(&app, &headers).await;
     match site_card(&app, published.scope(), Some(published.scoring.id), site_id).await {
-        Ok(Some((c, scoring_id))) => {
-            page(&SitePage { en: english(&headers), nav, c, history: Vec::new(), scoring_id, can_notify: false })
-        }
+        Ok(Some((c, scoring_id))) => page(&SitePage { nav, c, history: Vec::new(), scoring_id, can_notify: false }),
         Ok(None) => not_found(),
         Err(r) => r,
     }
@@ -1125,7 +1069,6 @@ struct ArchiveQuery {
 #[template(path = "archive.html")]
 struct ArchivePage {
     nav: Option<Nav>,
-    en: bool,
     url: String,
     status: u16,
     fetched_at: Option<String>,
@@ -1136,11 +1079,7 @@ struct ArchivePage {
     parts: Vec<(String, bool)>,
 }
 
-impl Labels for ArchivePage {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for ArchivePage {}
 
 /// Most characters of an archived page's text shown.
 const TEXT_SHOWN: usize = 200_000;
@@ -1228,10 +1167,9 @@ async fn archived(
             let text: String = text.chars().take(TEXT_SHOWN).collect();
             let quote = finding.and_then(|f| f.quote.clone());
             let (marks, parts) = mark(&text, quote.as_deref());
-            let en = english(&headers);
+            let en = in_english();
             page(&ArchivePage {
                 nav: nav(&s),
-                en,
                 raw: format!("/archive/{scoring}/{site_id}?url={}&raw=true", urlencode(&q.url)),
                 url: q.url.clone(),
                 status: a.status,
@@ -1418,8 +1356,6 @@ async fn issue_notice(
 #[template(path = "notices.html")]
 struct NoticesPage {
     nav: Option<Nav>,
-    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
-    en: bool,
     lines: Vec<(sitecensus_store::notices::NoticeLine, NoticeStatus)>,
     /// Per region code: notices, and how many are overdue.
     regions: Vec<(String, usize, usize)>,
@@ -1427,11 +1363,7 @@ struct NoticesPage {
     offenders: Vec<sitecensus_store::notices::RepeatOffender>,
 }
 
-impl Labels for NoticesPage {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for NoticesPage {}
 
 async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
     let s = match session(&app, &headers).await {
@@ -1454,9 +1386,7 @@ async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
     })
     .await;
     match listed {
-        Ok((lines, offenders)) => {
-            page(&NoticesPage { regions: per_region(&lines), offenders, en: english(&headers), nav: nav(&s), lines })
-        }
+        Ok((lines, offenders)) => page(&NoticesPage { regions: per_region(&lines), offenders, nav: nav(&s), lines }),
         Err(r) => r,
     }
 }
@@ -1465,8 +1395,6 @@ async fn notices(State(app): State<App>, headers: HeaderMap) -> Response {
 #[template(path = "notice.html")]
 struct NoticePage {
     nav: Option<Nav>,
-    /// Whether the page is in English (`/lang/en`): evidence, check names and verdicts.
-    en: bool,
     n: sitecensus_store::notices::NoticeLine,
     items: Vec<(sitecensus_store::notices::NoticeItem, Option<bool>)>,
     verification: Option<sitecensus_store::notices::Verification>,
@@ -1475,11 +1403,7 @@ struct NoticePage {
     csrf: String,
 }
 
-impl Labels for NoticePage {
-    fn en(&self) -> bool {
-        self.en
-    }
-}
+impl Labels for NoticePage {}
 
 async fn notice(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let s = match session(&app, &headers).await {
@@ -1507,7 +1431,6 @@ async fn notice(State(app): State<App>, headers: HeaderMap, Path(id): Path<Strin
         .map(|(i, item)| (item, verification.as_ref().and_then(|v| v.still_there.get(i).copied())))
         .collect();
     page(&NoticePage {
-        en: english(&headers),
         csrf: s.csrf.clone(),
         can_mark: may_mark(s.user.role),
         nav: nav(&s),
