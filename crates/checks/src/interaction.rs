@@ -51,6 +51,10 @@ pub struct UnansweredParams {
     pub window_days: i64,
     /// Days without a reply that fail a letter.
     pub max_days: i64,
+    /// Days without a reply from which a letter is an early warning (not yet failed); none in
+    /// a rubric that gives no warning line.
+    #[serde(default)]
+    pub warn_days: Option<i64>,
 }
 
 /// Parameters of `interaction.boilerplate_reply`.
@@ -121,6 +125,9 @@ pub struct LetterFigures {
     pub replied: usize,
     /// Letters within the window still unanswered after `max_days`.
     pub unanswered: usize,
+    /// Letters within the window unanswered past the warning line, not yet past `max_days`.
+    #[serde(default)]
+    pub unanswered_soon: usize,
     /// Letters whose page shows neither a status nor a reply part.
     pub status_unknown: usize,
     /// Median reply time in working days, over letters with both dates.
@@ -374,30 +381,50 @@ pub fn read_letters(site: &SiteModel, columns: &[ColumnInfo], labels: &LetterLab
 }
 
 /// Letters written within the window and still waiting after `max_days` — their status or
-/// their reply says so — one finding each. A letter that shows neither a status nor a reply part
-/// is of unknown status: a veto needs evidence, so it is counted in the figures, not here.
+/// their reply says so — one finding each; letters waiting past `warn_days` but not yet past
+/// `max_days` are early warnings (at most a warning), so that a letter is answered before it
+/// fails. A letter that shows neither a status nor a reply part is of unknown status: a veto
+/// needs evidence, so it is counted in the figures, not here.
 #[must_use]
 pub fn unanswered(letters: &[Letter], as_of: NaiveDate, rule: &Rule<UnansweredParams>) -> Vec<Finding> {
     let p = &rule.params;
+    let from = p.warn_days.map_or(p.max_days, |w| w.min(p.max_days));
     letters
         .iter()
         .filter(|l| l.status == Status::Pending)
         .filter_map(|l| {
             let asked = l.asked?;
             let age = (as_of - asked).num_days();
-            (age <= p.window_days && age > p.max_days && l.reply.is_none() && l.replied.is_none()).then(|| {
-                Finding::new(
-                    UNANSWERED,
-                    rule.severity,
+            if age > p.window_days || age <= from || l.reply.is_some() || l.replied.is_some() {
+                return None;
+            }
+            let late = age > p.max_days;
+            let left = p.max_days - age;
+            let (en, zh) = if late {
+                (
                     format!("letter of {asked} still unanswered after {age} days: {}", l.title),
+                    format!("{asked} 的来信 {age} 天仍未答复：{}", l.title),
                 )
-                .zh(format!("{asked} 的来信 {age} 天仍未答复：{}", l.title))
-                .page(l.url.clone())
-                .detail("asked", asked.to_string())
-                .detail("days", age)
-                .detail("status", serde_json::to_value(l.status).unwrap_or_default())
-                .detail("title", l.title.clone())
-            })
+            } else {
+                (
+                    format!(
+                        "letter of {asked} unanswered for {age} days, {left} day(s) before it passes the {}-day reply window: {}",
+                        p.max_days, l.title
+                    ),
+                    format!("{asked} 的来信已 {age} 天未答复，距 {} 天答复期限还剩 {left} 天：{}", p.max_days, l.title),
+                )
+            };
+            Some(
+                Finding::new(UNANSWERED, rule.severity, en)
+                    .zh(zh)
+                    .at_most_if(!late, Severity::Warn)
+                    .page(l.url.clone())
+                    .detail("asked", asked.to_string())
+                    .detail("days", age)
+                    .detail("days_left", left)
+                    .detail("status", serde_json::to_value(l.status).unwrap_or_default())
+                    .detail("title", l.title.clone()),
+            )
         })
         .collect()
 }

@@ -9,6 +9,7 @@
 
 pub mod availability;
 pub mod columns;
+pub mod defacement;
 pub mod expressions;
 pub mod freshness;
 pub mod history;
@@ -455,7 +456,8 @@ impl Checks {
         fig.status_unknown = letters.iter().filter(|l| l.status == interaction::Status::Unknown).count();
         if let Some(r) = &self.unanswered {
             let found = interaction::unanswered(&letters, as_of, r);
-            fig.unanswered = found.len();
+            fig.unanswered = found.iter().filter(|f| f.at_most.is_none()).count();
+            fig.unanswered_soon = found.len() - fig.unanswered;
             out.extend(found);
         }
         if let Some(r) = &self.boilerplate {

@@ -364,13 +364,31 @@ fn a_letter_is_unanswered_only_on_evidence() {
     assert_eq!(letter(&[("来信内容", "没有来信人和时间")]), None, "not a letter");
     let rule = sitecensus_checks::Rule {
         severity: Severity::Veto,
-        params: sitecensus_checks::interaction::UnansweredParams { window_days: 365, max_days: 92 },
+        params: sitecensus_checks::interaction::UnansweredParams {
+            window_days: 365,
+            max_days: 92,
+            warn_days: Some(78),
+        },
         veto_at: Some(1),
     };
     let as_of = chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap();
     let found =
         sitecensus_checks::interaction::unanswered(&[letter(&asked).unwrap(), letter(&waiting).unwrap()], as_of, &rule);
     assert_eq!(found.len(), 1, "only the letter whose page says it waits");
+    assert_eq!(found[0].weighed(Severity::Veto), Severity::Veto, "187 days: past the 92-day window");
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+    let waiting = [letter(&waiting).unwrap()];
+    // Asked on 5 January: 78 days on 23 March, 92 on 6 April.
+    assert!(sitecensus_checks::interaction::unanswered(&waiting, day(3, 23), &rule).is_empty(), "not yet at the line");
+    let soon = sitecensus_checks::interaction::unanswered(&waiting, day(3, 24), &rule);
+    assert_eq!(soon.len(), 1, "past the warning line");
+    assert_eq!(soon[0].weighed(Severity::Veto), Severity::Warn, "an early warning, not a veto");
+    assert_eq!(soon[0].detail["days_left"], 13);
+    assert!(soon[0].evidence_zh.as_deref().unwrap().contains("还剩 13 天"), "{:?}", soon[0].evidence_zh);
+    let last = sitecensus_checks::interaction::unanswered(&waiting, day(4, 6), &rule);
+    assert_eq!(last[0].weighed(Severity::Veto), Severity::Warn, "92 days is not past 92");
+    let late = sitecensus_checks::interaction::unanswered(&waiting, day(4, 7), &rule);
+    assert_eq!(late[0].weighed(Severity::Veto), Severity::Veto, "93 days: failed");
 }
 
 #[test]

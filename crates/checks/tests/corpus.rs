@@ -783,3 +783,83 @@ fn no_real_article_or_list_is_taken_for_a_letter_or_a_service_guide() {
 fn scan_day() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap()
 }
+
+/// `security.defacement` on the corpus's real homepages: a day's update — every dated item on
+/// the homepage replaced by a newer one — keeps the homepage; a defacer's page, a maintenance
+/// notice and another site's homepage in its place do not.
+#[test]
+fn a_replaced_homepage_is_told_from_an_updated_one() {
+    use sitecensus_checks::defacement::{Print, marks, replaced, rule};
+    let rubric = Rubric::default_rubric();
+    let rule = rule(&rubric).unwrap().expect("gov-2019 runs security.defacement");
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 7, 10).unwrap();
+    let read = |html: &[u8], url: &str| {
+        extract(html, None, &Url::parse(url).unwrap(), &Options { as_of, homepage: Some(true) })
+    };
+    let mut homepages = Vec::new();
+    for entry in std::fs::read_dir(corpus().join("gov-pages/homepage")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "html") {
+            let host = path.file_stem().unwrap().to_string_lossy().into_owned();
+            homepages.push((host.clone(), read(&std::fs::read(&path).unwrap(), &format!("http://www.{host}/"))));
+        }
+    }
+    homepages.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(homepages.len() >= 10, "the corpus's homepages");
+    let hacked = read(
+        "<html><head><title>Hacked by Sh3ll_Team</title></head><body bgcolor=black><center><img src=\"/hacked.gif\">\
+         <h1>Hacked By Sh3ll_Team</h1><p>Your security is low. Greetz: all members</p>\
+         <a href=\"https://t.me/sh3ll_team\">contact</a></center></body></html>"
+            .as_bytes(),
+        "http://www.example.gov.cn/",
+    );
+    let maintenance = read(
+        "<html><head><meta charset=utf-8><title>网站维护中</title></head><body><p>网站正在升级维护，暂停访问，敬请谅解。</p></body></html>"
+            .as_bytes(),
+        "http://www.example.gov.cn/",
+    );
+    let (mut least_kept, mut judged, mut updated) = (1.0_f64, 0, 0);
+    for (i, (host, page)) in homepages.iter().enumerate() {
+        let before = Print::of(page, &marks(page));
+        if before.marks < rule.params.min_marks {
+            // A stub that sends the visitor on by script (12333sh, sh.gov.cn): too little to judge.
+            assert_eq!(replaced(&before, &marks(&hacked), &rule), None, "{host}: {} marks", before.marks);
+            continue;
+        }
+        judged += 1;
+        assert_eq!(before.kept_in(&marks(page)), 1.0, "{host}: the same page keeps everything");
+        // The next day: every dated item replaced by a newer one, its address and its title.
+        let mut next = page.clone();
+        let items: std::collections::HashSet<&str> = page.items.iter().map(|it| it.url.as_str()).collect();
+        updated += usize::from(!items.is_empty());
+        for (n, l) in next.links.iter_mut().enumerate() {
+            if items.contains(l.url.as_str()) {
+                l.url = format!("http://www.{host}/art/2024/7/10/new_{n}.html");
+                l.text = format!("{host} 今日新闻第{n}条");
+            }
+        }
+        let kept = before.kept_in(&marks(&next));
+        least_kept = least_kept.min(kept);
+        assert_eq!(replaced(&before, &marks(&next), &rule), None, "{host}: an update, {kept:.2} kept");
+        for (what, other) in [
+            ("a defacer's page", &hacked),
+            ("a maintenance notice", &maintenance),
+            ("another site", &homepages[(i + 1) % homepages.len()].1),
+        ] {
+            let kept = replaced(&before, &marks(other), &rule);
+            assert!(kept.is_some_and(|k| k < rule.params.min_kept / 2.0), "{host}: {what} in its place: {kept:?}");
+        }
+        let f = sitecensus_checks::defacement::finding(
+            &format!("http://www.{host}/"),
+            &before,
+            &Print::of(&hacked, &marks(&hacked)),
+            0.0,
+            &rule,
+        );
+        assert!(f.evidence_zh.as_deref().unwrap().contains("Hacked By Sh3ll_Team"), "{:?}", f.evidence_zh);
+        assert_eq!(f.detail["title_now"], "Hacked by Sh3ll_Team");
+    }
+    eprintln!("least kept by an update: {least_kept:.3}, {judged} homepages judged, {updated} with items");
+    assert!(judged >= 8 && updated >= 6, "the corpus's full homepages are judged: {judged}, {updated} with items");
+    assert!(least_kept >= 2.0 * rule.params.min_kept, "an update stays well above the line: {least_kept:.3}");
+}

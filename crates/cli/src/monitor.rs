@@ -20,6 +20,10 @@ pub struct MonitorArgs {
     /// Run every due job once, send what is queued, and exit (for cron, and tests).
     #[arg(long)]
     once: bool,
+    /// Take what now stands in the place of this site's homepage (as the list gives its URL) for
+    /// its homepage — a redesign, not a defacement — resolve its alert, and exit. Repeatable.
+    #[arg(long, value_name = "URL")]
+    accept: Vec<String>,
     #[command(flatten)]
     scan: ScanArgs,
 }
@@ -54,6 +58,16 @@ pub async fn run(a: MonitorArgs) -> Result<()> {
     let store = Arc::new(open_store(&a.scan.db)?);
     let channels = config.channels.len();
     let monitor = Monitor::new(store, config, sites, opts, as_of)?;
+    if !a.accept.is_empty() {
+        for site in &a.accept {
+            if monitor.accept_homepage(site)? {
+                eprintln!("monitor: {site}: the page now in place is its homepage; its alert is resolved");
+            } else {
+                anyhow::bail!("{site}: no page stands in the place of its homepage (nothing to accept)");
+            }
+        }
+        return Ok(());
+    }
     let added = monitor.sync_jobs(a.once)?;
     eprintln!("monitor: {added} new job(s); {channels} channel(s); store {}", a.scan.db);
     if a.once {

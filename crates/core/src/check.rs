@@ -64,6 +64,8 @@ check_ids! {
     AccuracyTypo => "accuracy.typo", "错别字",
     /// Spam injected into the site's pages.
     SecuritySpamInjection => "security.spam_injection", "被植入违法有害信息",
+    /// A homepage whose content was replaced (defacement), between two looks.
+    SecurityDefacement => "security.defacement", "首页疑似被篡改",
     /// An article dated before it was first seen.
     AccuracyBackdated => "accuracy.backdated", "伪造发稿日期",
     /// Personal data published by mistake.
@@ -171,7 +173,7 @@ mod tests {
             let json = serde_json::to_string(c).unwrap();
             assert_eq!(serde_json::from_str::<CheckId>(&json).unwrap(), *c);
         }
-        assert_eq!(CheckId::ALL.len(), 31);
+        assert_eq!(CheckId::ALL.len(), 32);
         assert!(serde_json::from_str::<CheckId>("\"links.brokn\"").is_err());
         assert!(CheckId::LinksBroken == "links.broken");
         assert_eq!(format!("[{:<14}]", CheckId::LinksBroken), "[links.broken  ]");

@@ -221,7 +221,7 @@ pub struct Fetcher {
     /// The client without `--resolve` overrides, for a host named there on another port:
     /// reqwest maps a host for every port, curl (whose option this is) only for the one given.
     unmapped: Option<reqwest::Client>,
-    limits: Limits,
+    limits: Arc<Limits>,
     guard: Guard,
     cfg: FetchConfig,
     large_bodies: Arc<Semaphore>,
@@ -250,6 +250,17 @@ impl Fetcher {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn new(cfg: FetchConfig, warc: Option<WarcHandle>) -> Result<Self, BuildError> {
+        let limits = Arc::new(Limits::new(cfg.politeness));
+        Self::with_limits(cfg, warc, limits)
+    }
+
+    /// Builds the fetcher keeping `limits` (each host's pace and connections) shared with the
+    /// other fetchers and requests that hold them (the monitor's probes, passes and scans), in
+    /// place of limits of its own.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn with_limits(cfg: FetchConfig, warc: Option<WarcHandle>, limits: Arc<Limits>) -> Result<Self, BuildError> {
         // rustls needs one process-wide crypto provider; ring builds without cmake.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let guard = Guard::new(cfg.allow_private);
@@ -326,7 +337,7 @@ impl Fetcher {
             legacy,
             client: builder.build()?,
             unmapped,
-            limits: Limits::new(cfg.politeness),
+            limits,
             guard,
             cfg,
             large_bodies: Arc::new(Semaphore::new(LARGE_BODY_SLOTS)),
@@ -371,9 +382,9 @@ impl Fetcher {
         &self.guard
     }
 
-    /// The politeness limits (to apply a robots.txt Crawl-delay).
+    /// The politeness limits (to apply a robots.txt Crawl-delay, or to share them).
     #[must_use]
-    pub fn limits(&self) -> &Limits {
+    pub fn limits(&self) -> &Arc<Limits> {
         &self.limits
     }
 
@@ -444,7 +455,10 @@ impl Fetcher {
         let mut form = form;
         let mut redirects: Vec<(Url, u16)> = Vec::new();
         let mut visited = vec![current.clone()];
-        let start = Instant::now();
+        // Moved on by the time spent waiting for the host's turn: what a fetch took is the
+        // server's time, not this process's politeness (a probe that waited behind a scan of its
+        // host is not slow).
+        let mut start = Instant::now();
         let done = |current: Url, redirects: Vec<(Url, u16)>, outcome: Outcome, start: Instant| Fetched {
             url: url.clone(),
             final_url: current,
@@ -465,7 +479,9 @@ impl Fetcher {
             }
             let host_key =
                 format!("{}:{}", current.host_str().unwrap_or_default(), current.port_or_known_default().unwrap_or(0));
+            let asked = Instant::now();
             let permit = self.limits.acquire(&host_key).await;
+            start += asked.elapsed();
             let sent = Instant::now();
             let mut request =
                 self.client_for(&current).request(method.clone(), current.clone()).timeout(self.cfg.timeout);

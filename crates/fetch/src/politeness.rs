@@ -83,6 +83,12 @@ pub struct Limits {
     shared: std::sync::OnceLock<Shared>,
 }
 
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits").field("settings", &self.settings).field("hosts", &self.host_count()).finish()
+    }
+}
+
 fn limiter_for(rps: f64) -> Option<(Arc<DefaultDirectRateLimiter>, Duration)> {
     if rps <= 0.0 || !rps.is_finite() {
         return None;

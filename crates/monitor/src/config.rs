@@ -54,6 +54,9 @@ pub struct Schedule {
     /// Successful probes in a row that bring it back (default 2): a flapping site is not
     /// reported at every flap.
     pub up_after: Option<u32>,
+    /// Looks in a row (probes) that find the homepage replaced before it is told as defaced
+    /// (default 2): a page put up for a moment — a firewall's challenge, a failed deploy — is not.
+    pub defaced_after: Option<u32>,
 }
 
 /// A group of sites with its own schedule.
@@ -235,6 +238,8 @@ pub struct Plan {
     pub down_after: u32,
     /// Successful probes in a row that bring it back.
     pub up_after: u32,
+    /// Looks in a row that find the homepage replaced before it is told.
+    pub defaced_after: u32,
 }
 
 /// Parses `30m`, `7d`, `1h`, `45s`, `500ms` or plain seconds.
@@ -306,6 +311,7 @@ impl MonitorConfig {
             pages_every: dur(&s.pages_every, &d.pages_every, "1d")?,
             down_after: s.down_after.or(d.down_after).unwrap_or(3).max(1),
             up_after: s.up_after.or(d.up_after).unwrap_or(2).max(1),
+            defaced_after: s.defaced_after.or(d.defaced_after).unwrap_or(2).max(1),
         })
     }
 

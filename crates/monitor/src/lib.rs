@@ -16,11 +16,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use sitecensus_core::column::Column;
 use sitecensus_core::{AsOf, CheckId, Outcome, Severity, SiteSpec};
-use sitecensus_fetch::{FetchConfig, Fetcher, Politeness};
+use sitecensus_fetch::politeness::Limits;
+use sitecensus_fetch::{FetchConfig, Fetcher};
 use sitecensus_report::SiteResult;
 use sitecensus_scan::ScanOptions;
 use sitecensus_store::Store;
-use sitecensus_store::monitor::{Job, NewAlert};
+use sitecensus_store::monitor::{HomepageLook, Job, NewAlert};
 
 pub use channels::{Message, Sender, SiteInfo};
 pub use config::MonitorConfig;
@@ -37,6 +38,9 @@ pub enum MonitorError {
     /// The channels' HTTP client could not be built.
     #[error(transparent)]
     Send(#[from] channels::SendError),
+    /// The rubric's parameters of a check the monitor runs do not fit.
+    #[error(transparent)]
+    Rubric(#[from] sitecensus_checks::ParamError),
 }
 
 /// What one round of due jobs did.
@@ -84,6 +88,8 @@ impl Round {
 
 /// The check an unreachable homepage alerts under.
 const DOWN: CheckId = CheckId::AvailabilityUnreachable;
+/// The check a replaced homepage alerts under.
+const DEFACED: CheckId = sitecensus_checks::defacement::ID;
 /// How long a claimed probe is its monitor's before another may take it.
 const PROBE_LEASE_SECS: i64 = 120;
 /// How long a claimed scan is its monitor's.
@@ -110,10 +116,14 @@ pub struct Monitor {
     holder: String,
     fetcher: Arc<Fetcher>,
     probe_timeout: Duration,
+    /// The rubric's rule of `security.defacement`, when it runs it.
+    defacement: Option<sitecensus_checks::Rule<sitecensus_checks::defacement::DefacementParams>>,
     sender: Sender,
     /// The daily pass's client: conditional requests, no redirect followed (an address a page
     /// names is asked only on the site's own host).
     pages_http: reqwest::Client,
+    /// Each host's pace and connections, shared by the probes, the daily passes and the scans.
+    limits: Arc<Limits>,
 }
 
 /// The rubric's probe timeout: a probe that has not opened the homepage within it fails.
@@ -170,13 +180,17 @@ impl Monitor {
         as_of: Option<AsOf>,
     ) -> Result<Self, MonitorError> {
         let probe_timeout = probe_timeout(&scan.rubric);
-        let cfg = FetchConfig {
-            politeness: Politeness { per_host_rps: 0.0, per_host_connections: 1, concurrency: 64 },
-            timeout: probe_timeout,
-            retries: 0,
-            ..scan.fetch.clone()
-        };
-        let fetcher = Arc::new(Fetcher::new(cfg, None)?);
+        let defacement = sitecensus_checks::defacement::rule(&scan.rubric)?;
+        // One pace per host for all the monitor's requests — probes, daily passes and scans —
+        // as `scan` keeps it; on a shared store, kept with the workers and other monitors too.
+        let mut scan = scan;
+        let limits = scan.limits.clone().unwrap_or_else(|| Arc::new(Limits::new(scan.fetch.politeness)));
+        if store.is_postgres() {
+            limits.share_pace(Arc::new(sitecensus_scan::StorePace(store.clone())));
+        }
+        scan.limits = Some(limits.clone());
+        let cfg = FetchConfig { timeout: probe_timeout, retries: 0, ..scan.fetch.clone() };
+        let fetcher = Arc::new(Fetcher::with_limits(cfg, None, limits.clone())?);
         for s in &sites {
             fetcher.guard().allow_host(s.host());
         }
@@ -202,8 +216,10 @@ impl Monitor {
             holder: format!("{host}-{}", std::process::id()),
             fetcher,
             probe_timeout,
+            defacement,
             sender: Sender::new()?,
             pages_http,
+            limits,
         })
     }
 
@@ -335,7 +351,114 @@ impl Monitor {
             round.resolved +=
                 self.store.resolve_alerts(&spec.given, "probe", Some(&[DOWN.as_str()]), &[], &channels)?;
         }
+        if row.ok && f.is_html() {
+            let (raised, resolved) = self.look_at_homepage(spec, &f, plan.defaced_after, &channels).await?;
+            round.raised += raised;
+            round.resolved += resolved;
+        }
         Ok(round)
+    }
+
+    /// Compares the homepage a probe read with the page last taken for it: an update keeps most
+    /// of what it showed, a replacement (a defacement, or a redesign) almost nothing. Told once
+    /// `after` looks in a row find it replaced; resolved at the first look that finds the
+    /// homepage back (or when a person takes the new page for the homepage: `--accept`). An
+    /// unchanged body is not read again. Returns (alerts raised, resolved).
+    async fn look_at_homepage(
+        &self,
+        spec: &SiteSpec,
+        f: &sitecensus_fetch::Fetched,
+        after: u32,
+        channels: &[String],
+    ) -> Result<(usize, usize), MonitorError> {
+        use sha2::Digest;
+        use sitecensus_checks::defacement::{self, Print};
+        let Some(rule) = &self.defacement else { return Ok((0, 0)) };
+        if !self.config.alerts.allows(DEFACED.as_str()) {
+            return Ok((0, 0));
+        }
+        let digest: String = sha2::Sha256::digest(&f.body).iter().map(|b| format!("{b:02x}")).collect();
+        let old = self.store.homepage_look(&spec.given)?;
+        let parse = |t: &str| serde_json::from_str::<Print>(t).ok();
+        let baseline = old.as_ref().and_then(|o| parse(&o.baseline));
+        // The same body as the last look, which found the homepage: nothing to read again (a
+        // replacement that stays is read at each look, to count the looks and tell what it says).
+        if old.as_ref().is_some_and(|o| o.digest == digest && o.replaced == 0) && baseline.is_some() {
+            return Ok((0, 0));
+        }
+        let (body, ct, url) = (f.body.clone(), f.content_type.clone(), f.final_url.clone());
+        let opts = sitecensus_extract::Options { as_of: opts_date(&self.as_of), homepage: Some(true) };
+        let read = tokio::task::spawn_blocking(move || {
+            let page = sitecensus_extract::extract(&body, ct.as_deref(), &url, &opts);
+            let marks = defacement::marks(&page);
+            (Print::of(&page, &marks), marks)
+        })
+        .await;
+        let (now, marks) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(site = %spec.given, "reading the homepage failed: {e}");
+                return Ok((0, 0));
+            }
+        };
+        let kept = baseline.as_ref().and_then(|b| defacement::replaced(b, &marks, rule));
+        let json = |p: &Print| serde_json::to_string(p).unwrap_or_default();
+        let Some(before) = baseline else {
+            // The first look: this page is the homepage.
+            let look = HomepageLook { baseline: json(&now), candidate: None, digest, replaced: 0 };
+            self.store.put_homepage_look(&spec.given, &look)?;
+            return Ok((0, 0));
+        };
+        let Some(kept) = kept else {
+            // The homepage, updated or not: it is the page to compare with from now on.
+            let look = HomepageLook { baseline: json(&now), candidate: None, digest, replaced: 0 };
+            self.store.put_homepage_look(&spec.given, &look)?;
+            let resolved = self.store.resolve_alerts(&spec.given, "probe", Some(&[DEFACED.as_str()]), &[], channels)?;
+            return Ok((0, resolved));
+        };
+        let replaced = old.as_ref().map_or(0, |o| o.replaced) + 1;
+        let look = HomepageLook { baseline: json(&before), candidate: Some(json(&now)), digest, replaced };
+        self.store.put_homepage_look(&spec.given, &look)?;
+        if replaced < i64::from(after) {
+            return Ok((0, 0));
+        }
+        let finding = defacement::finding(spec.url.as_str(), &before, &now, kept, rule);
+        let link = self.site_link(&spec.given)?;
+        let a = NewAlert {
+            site: &spec.given,
+            source: "probe",
+            check: DEFACED.as_str(),
+            target: "",
+            severity: finding.weighed(rule.severity).as_str(),
+            evidence: &finding.evidence,
+            evidence_zh: finding.evidence_zh.as_deref(),
+            link: link.as_deref(),
+        };
+        Ok((usize::from(self.store.open_alert(&a, channels)?.is_some()), 0))
+    }
+
+    /// Takes what now stands in the place of a site's homepage for its homepage — a redesign a
+    /// person has looked at, not a defacement — and resolves its alert (the message waits in the
+    /// outbox for the monitor's next round). False when nothing stands in its place.
+    ///
+    /// # Errors
+    /// On store errors.
+    pub fn accept_homepage(&self, site: &str) -> Result<bool, MonitorError> {
+        if !self.store.accept_homepage(site)? {
+            return Ok(false);
+        }
+        let channels = self.channels_for(site);
+        self.store.resolve_alerts(site, "probe", Some(&[DEFACED.as_str()]), &[], &channels)?;
+        Ok(true)
+    }
+
+    /// Where the web app shows a site as its latest finished scoring judged it.
+    fn site_link(&self, site: &str) -> Result<Option<String>, MonitorError> {
+        let Some(app) = &self.config.app_url else { return Ok(None) };
+        Ok(self
+            .store
+            .latest_scored_site(site)?
+            .map(|(scoring, id)| format!("{}/sites/{id}?scoring={scoring}", app.trim_end_matches('/'))))
     }
 
     /// The daily pass: asks each due site's homepage and column pages whether they changed.
@@ -427,7 +550,11 @@ impl Monitor {
                 req = req.header(reqwest::header::IF_MODIFIED_SINCE, m);
             }
         }
-        let Ok(mut r) = req.send().await else { return Ok(false) };
+        let Ok(parsed) = url::Url::parse(url) else { return Ok(false) };
+        let host = format!("{}:{}", parsed.host_str().unwrap_or_default(), parsed.port_or_known_default().unwrap_or(0));
+        let permit = self.limits.acquire(&host).await;
+        let sent = req.send().await;
+        let Ok(mut r) = sent else { return Ok(false) };
         if r.status() == reqwest::StatusCode::NOT_MODIFIED || !r.status().is_success() {
             return Ok(false);
         }
@@ -443,6 +570,7 @@ impl Monitor {
                 break;
             }
         }
+        drop(permit);
         let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let changed = old.as_ref().is_some_and(|o| o.digest.as_deref() != Some(digest.as_str()));
         let new = sitecensus_store::monitor::Validators { etag, last_modified, digest: Some(digest) };

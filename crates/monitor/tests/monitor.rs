@@ -17,14 +17,39 @@ use sitecensus_monitor::{Monitor, MonitorConfig};
 use sitecensus_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-/// What the fixture site does: answer or not, and whether an article carries injected links.
+/// What the fixture site does: answer or not, whether an article carries injected links, and
+/// what stands at its homepage.
 #[derive(Default)]
 struct SiteState {
     down: bool,
     hacked: bool,
+    homepage: Homepage,
     /// Conditional requests answered 304.
     not_modified: usize,
 }
+
+/// What the fixture site's homepage shows.
+#[derive(Default, Clone, Copy, PartialEq)]
+enum Homepage {
+    /// Its own.
+    #[default]
+    Own,
+    /// Its own, a day later: its news items replaced by newer ones.
+    Updated,
+    /// A defacer's page.
+    Defaced,
+    /// A new design: other addresses, other texts.
+    Redesigned,
+}
+
+const DEFACED: &str = "<html><head><title>Hacked by Sh3ll_Team</title></head><body bgcolor=black><center>\
+    <h1>Hacked By Sh3ll_Team</h1><p>Your security is low</p><a href=\"https://t.me/sh3ll\">contact</a></center></body></html>";
+
+const REDESIGNED: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>青云谱区人民政府门户网站</title></head><body>\
+    <nav><a href=\"/v2/\">网站首页</a> <a href=\"/v2/zwgk/\">政务公开</a> <a href=\"/v2/zwfw/\">政务服务</a> <a href=\"/v2/hdjl/\">互动交流</a></nav>\
+    <ul><li><a href=\"/v2/zwgk/a1.html\">青云谱区政府常务会议召开</a> 2024-07-12</li><li><a href=\"/v2/zwgk/a2.html\">全区防汛工作部署会召开</a> 2024-07-11</li>\
+    <li><a href=\"/v2/zwgk/a3.html\">区领导督导夏季安全生产</a> 2024-07-10</li></ul>\
+    <footer>主办：青云谱区人民政府办公室</footer></body></html>";
 
 const SPAM: &str = r#"<div style="position:absolute;left:-9999px;top:-9999px"><a href="http://www.pgdz-casino.com/">PG电子官网</a> <a href="http://www.xpj-yule.net/">澳门新葡京娱乐</a></div>"#;
 
@@ -36,9 +61,9 @@ async fn site(state: Arc<Mutex<SiteState>>) -> sitecensus_fixtures::Server {
         req: Request<Body>,
         next: axum::middleware::Next,
     ) -> Response {
-        let (down, hacked) = {
+        let (down, hacked, homepage) = {
             let s = state.lock().unwrap();
-            (s.down, s.hacked)
+            (s.down, s.hacked, s.homepage)
         };
         if down {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -50,6 +75,24 @@ async fn site(state: Arc<Mutex<SiteState>>) -> sitecensus_fixtures::Server {
         let mut html = String::from_utf8_lossy(&axum::body::to_bytes(body, 1 << 20).await.unwrap()).into_owned();
         if hacked && path == "/" {
             html = html.replace("</body>", &format!("{SPAM}</body>"));
+        }
+        if path == "/" {
+            match homepage {
+                Homepage::Own => {}
+                Homepage::Updated => {
+                    html = html
+                        .replace(
+                            "/news/1.html\">青云谱区召开老旧小区改造工作推进会",
+                            "/news/4.html\">青云谱区举行防汛应急演练",
+                        )
+                        .replace(
+                            "/news/2.html\">青云谱区开展安全生产大检查",
+                            "/news/5.html\">青云谱区召开招商引资推进会",
+                        );
+                }
+                Homepage::Defaced => html = DEFACED.to_owned(),
+                Homepage::Redesigned => html = REDESIGNED.to_owned(),
+            }
         }
         let tag = format!("\"{:x}\"", html.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))));
         if asked.is_some_and(|a| a == tag.as_str()) {
@@ -349,4 +392,223 @@ async fn the_monitor_alerts_once_and_recovers_on_sqlite() {
 async fn the_monitor_alerts_once_and_recovers_on_postgres() {
     let db = sitecensus_fixtures::postgres::TempDb::new();
     watch(Arc::new(Store::open_postgres(db.url()).unwrap()), "postgres").await;
+}
+
+/// A monitor of the `monitor` fixture site (judged as of `as_of`) whose alerts in `only` go to
+/// one JSON webhook at `hook`.
+fn one_channel_monitor(store: &Arc<Store>, site: &str, hook: &str, only: &str, as_of: &str) -> Monitor {
+    let config = MonitorConfig::parse(&format!(
+        r#"
+        [defaults]
+        probe_every = "1s"
+        pages_every = "1s"
+        scan_every = "7d"
+        [alerts]
+        only = [{only}]
+        [[channel]]
+        name = "office"
+        kind = "webhook"
+        url = "{hook}"
+        "#
+    ))
+    .unwrap();
+    let mut spec = SiteSpec::from_url(site).unwrap();
+    spec.name = Some("青云谱区人民政府".into());
+    let as_of = AsOf::parse(as_of).unwrap();
+    let mut o = sitecensus_scan::ScanOptions::new(Rubric::default_rubric(), as_of);
+    o.https_check = false;
+    o.check_external = false;
+    o.render = None;
+    o.fetch.politeness = sitecensus_fetch::Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 16 };
+    Monitor::new(store.clone(), config, vec![spec], o, Some(as_of)).unwrap()
+}
+
+/// A homepage replaced by a defacer's page is told after two looks in a row and resolved when
+/// the homepage is back; a day's update is not told; a redesign is told, and a person takes it
+/// for the homepage (`accept_homepage`), after which it is the page compared with.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_defaced_homepage_is_told_and_an_updated_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("m.db")).unwrap());
+    let state = Arc::new(Mutex::new(SiteState::default()));
+    let site = site(state.clone()).await;
+    let (hooks, posts) = receiver().await;
+    let m = one_channel_monitor(&store, &site.url("/"), &hooks.url("/office"), "\"security.defacement\"", "2024-07-08");
+    m.sync_jobs(true).unwrap();
+    let show = |h: Homepage| state.lock().unwrap().homepage = h;
+    let look = || async {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let r = m.run_once().await.unwrap();
+        assert!(r.errors.is_empty(), "{r:?}");
+        (r.raised, r.resolved)
+    };
+    assert_eq!(m.run_once().await.unwrap().raised, 0, "the first look: the homepage as it is");
+    show(Homepage::Updated);
+    assert_eq!(look().await, (0, 0), "a day's update");
+    show(Homepage::Defaced);
+    assert_eq!(look().await, (0, 0), "one look is not enough (a firewall's challenge, a failed deploy)");
+    assert_eq!(look().await, (1, 0), "two looks in a row: told");
+    assert_eq!(look().await, (0, 0), "told once");
+    show(Homepage::Updated);
+    assert_eq!(look().await, (0, 1), "the homepage is back");
+    show(Homepage::Redesigned);
+    assert_eq!(look().await, (0, 0));
+    assert_eq!(look().await, (1, 0), "a redesign is told too: a person looks");
+    assert!(m.accept_homepage(&site.url("/")).unwrap(), "taken for the homepage");
+    assert!(!m.accept_homepage(&site.url("/")).unwrap(), "nothing more to take");
+    assert_eq!(look().await, (0, 0), "the new design is the homepage now");
+    assert_eq!(m.run_once().await.unwrap().sent, 0, "everything already sent");
+    let events = events(&posts, "/office");
+    assert_eq!(
+        events,
+        [
+            pair("fire", "security.defacement"),
+            pair("resolve", "security.defacement"),
+            pair("fire", "security.defacement"),
+            pair("resolve", "security.defacement"),
+        ]
+    );
+    let first = posts.lock().unwrap()[0].2.clone();
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let e = &v["events"][0];
+    assert_eq!(e["check_zh"], "首页疑似被篡改");
+    let zh = e["evidence_zh"].as_str().unwrap();
+    assert!(zh.contains("Hacked By Sh3ll_Team") && zh.contains("仅剩 0%"), "{zh}");
+    assert!(zh.contains("标题「青云谱区人民政府」→「Hacked by Sh3ll_Team」"), "{zh}");
+}
+
+/// A letter nearing the end of its reply window is told before it passes it, once: the same
+/// alert stays open when a later scan finds it past the window.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_letter_is_told_before_it_passes_its_reply_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("m.db")).unwrap());
+    let site = sitecensus_fixtures::serve_site("interaction").await;
+    let (hooks, posts) = receiver().await;
+    let url = site.url("/");
+    // Letter 6 was written on 2024-02-05: 80 days on 25 April, 12 days before its 92. Letter 7,
+    // of 2023-05-08, is long past them, and still within the year the rubric judges.
+    let m = one_channel_monitor(&store, &url, &hooks.url("/office"), "\"interaction.unanswered\"", "2024-04-25");
+    m.sync_jobs(true).unwrap();
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.scanned, r.raised, r.sent), (1, 2, 2), "{r:?}");
+    let open = store.open_alerts().unwrap();
+    let of = |open: &[sitecensus_store::monitor::AlertRow], page: &str| {
+        open.iter().find(|a| a.target.ends_with(page)).cloned().unwrap_or_else(|| panic!("{page}: {open:?}"))
+    };
+    let six = of(&open, "/hdjl/xj/6.html");
+    assert_eq!(six.severity, "warn", "an early warning: {six:?}");
+    assert!(six.evidence_zh.as_deref().unwrap().contains("还剩 12 天"), "{six:?}");
+    assert_eq!(of(&open, "/hdjl/xj/7.html").severity, "veto");
+    // Judged on 10 May, letter 6 is past the window: the same alert, now a veto, not told again;
+    // letter 7 has left the year judged.
+    let m = one_channel_monitor(&store, &url, &hooks.url("/office"), "\"interaction.unanswered\"", "2024-05-10");
+    store.job_due_now(&url, "scan").unwrap();
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.scanned, r.raised, r.resolved, r.sent), (1, 0, 1, 1), "{r:?}");
+    let open = store.open_alerts().unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    let six = of(&open, "/hdjl/xj/6.html");
+    assert!(six.severity == "veto" && six.evidence_zh.as_deref().unwrap().contains("仍未答复"), "{six:?}");
+    let mut told = events(&posts, "/office");
+    told.sort();
+    assert_eq!(
+        told,
+        [
+            pair("fire", "interaction.unanswered"),
+            pair("fire", "interaction.unanswered"),
+            pair("resolve", "interaction.unanswered")
+        ]
+    );
+}
+
+/// What a server saw: when each request arrived, and the most in flight at once.
+#[derive(Default)]
+struct Seen {
+    arrivals: Vec<(std::time::Instant, String, bool)>,
+    in_flight: usize,
+    most: usize,
+}
+
+/// Three small sites on one host (`/a/`, `/b/`, `/c/`), each answering after 30 ms, that note
+/// every request (and whether it was a conditional one).
+async fn shared_host() -> (sitecensus_fixtures::Server, Arc<Mutex<Seen>>) {
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let kept = seen.clone();
+    let router = Router::new().fallback(move |req: Request<Body>| {
+        let seen = kept.clone();
+        async move {
+            let path = req.uri().path().to_owned();
+            let conditional = req.headers().contains_key("if-none-match") || req.headers().contains_key("if-modified-since");
+            {
+                let mut s = seen.lock().unwrap();
+                s.arrivals.push((std::time::Instant::now(), path.clone(), conditional));
+                s.in_flight += 1;
+                s.most = s.most.max(s.in_flight);
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            seen.lock().unwrap().in_flight -= 1;
+            let site = path.trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
+            let html = if path.ends_with('/') && !site.is_empty() {
+                format!(
+                    "<html><head><meta charset=utf-8><title>{site}区人民政府</title></head><body>\
+                     <ul><li><a href=\"/{site}/1.html\">{site}区召开工作会议</a> 2024-07-05</li>\
+                     <li><a href=\"/{site}/2.html\">{site}区开展安全检查</a> 2024-07-01</li></ul></body></html>"
+                )
+            } else {
+                format!("<html><head><meta charset=utf-8><title>{path}</title></head><body><p>2024-07-05 {site}区会议</p></body></html>")
+            };
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (axum::http::header::LAST_MODIFIED, "Fri, 05 Jul 2024 08:00:00 GMT"),
+                ],
+                html,
+            )
+        }
+    });
+    (sitecensus_fixtures::serve(router).await, seen)
+}
+
+/// The monitor's probes, daily passes and scans of sites on one host keep one pace between them,
+/// as `scan` keeps it: never two requests to the host at once, never closer than its rate allows
+/// (the probes of three sites, their passes and their scans all running together).
+#[tokio::test(flavor = "multi_thread")]
+async fn probes_passes_and_scans_of_a_host_keep_one_pace() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("m.db")).unwrap());
+    let (host, seen) = shared_host().await;
+    let config = MonitorConfig::parse(
+        "[defaults]\nprobe_every = \"1s\"\npages_every = \"1s\"\nscan_every = \"7d\"\n[alerts]\nonly = []\n",
+    )
+    .unwrap();
+    let specs: Vec<SiteSpec> =
+        ["/a/", "/b/", "/c/"].iter().map(|p| SiteSpec::from_url(&host.url(p)).unwrap()).collect();
+    let as_of = AsOf::parse("2024-07-08").unwrap();
+    let mut o = sitecensus_scan::ScanOptions::new(Rubric::default_rubric(), as_of);
+    o.https_check = false;
+    o.check_external = false;
+    o.render = None;
+    // 5 requests a second, one connection: at least 200 ms between two requests to the host.
+    o.fetch.politeness = sitecensus_fetch::Politeness { per_host_rps: 5.0, per_host_connections: 1, concurrency: 16 };
+    let m = Monitor::new(store.clone(), config, specs, o, Some(as_of)).unwrap();
+    m.sync_jobs(true).unwrap();
+    // A first pass notes the pages; then the monitor runs, its probes and passes beside its scans.
+    m.run_once().await.unwrap();
+    let start = seen.lock().unwrap().arrivals.len();
+    store.job_due_now(&host.url("/a/"), "scan").unwrap();
+    store.job_due_now(&host.url("/b/"), "scan").unwrap();
+    m.run(tokio::time::sleep(Duration::from_secs(5)), |_| {}).await.unwrap();
+    let s = seen.lock().unwrap();
+    assert_eq!(s.most, 1, "never two requests to the host at once");
+    let during = &s.arrivals[start..];
+    let kinds = |f: &dyn Fn(&(std::time::Instant, String, bool)) -> bool| during.iter().filter(|a| f(a)).count();
+    assert!(kinds(&|a| a.2) >= 3, "daily passes ran beside: {:?}", s.arrivals);
+    assert!(kinds(&|a| a.1.ends_with(".html")) >= 2, "scans ran beside: {:?}", s.arrivals);
+    let gaps: Vec<u128> = s.arrivals.windows(2).map(|w| (w[1].0 - w[0].0).as_millis()).collect();
+    let least = gaps.iter().min().copied().unwrap_or_default();
+    assert!(
+        least >= 170,
+        "requests no closer than the host's rate (200 ms, less the clock's slack): {least} ms, {gaps:?}"
+    );
 }

@@ -65,6 +65,9 @@ pub struct ScanOptions {
     pub https_port: Option<u16>,
     /// Rendering of pages the static reading could not read (None: off, `--no-render`).
     pub render: Option<RenderOptions>,
+    /// Each host's pace and connections, shared with other requests of this process to the same
+    /// hosts (the monitor's probes and passes); None: the scan's own, from `fetch.politeness`.
+    pub limits: Option<Arc<sitecensus_fetch::politeness::Limits>>,
 }
 
 /// How pages drawn by scripts are rendered, and vetoes' evidence pages photographed.
@@ -115,6 +118,7 @@ impl ScanOptions {
             https_check: true,
             https_port: None,
             render: Some(RenderOptions::default()),
+            limits: None,
         }
     }
 }
@@ -386,7 +390,10 @@ impl Env {
             }
             None => (None, None),
         };
-        let fetcher = Arc::new(Fetcher::new(opts.fetch.clone(), warc_handle)?);
+        let fetcher = Arc::new(match &opts.limits {
+            Some(l) => Fetcher::with_limits(opts.fetch.clone(), warc_handle, l.clone())?,
+            None => Fetcher::new(opts.fetch.clone(), warc_handle)?,
+        });
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let renderer = opts.render.as_ref().map(|r| {
             let mut cfg = RenderConfig::new(fetcher.guard().clone(), &opts.fetch.user_agent);
@@ -799,8 +806,9 @@ pub async fn work(
     Ok(WorkOutcome { done, given_back, scored, warc_files, archived })
 }
 
-/// Each host's pace shared by the workers of a census, kept in their store.
-struct StorePace(Arc<Store>);
+/// Each host's pace shared by the workers of a census (and the monitors beside them), kept in
+/// their store.
+pub struct StorePace(pub Arc<Store>);
 
 impl sitecensus_fetch::politeness::SharedPace for StorePace {
     fn reserve(&self, host: &str, period: std::time::Duration) -> Result<std::time::Duration, String> {

@@ -59,6 +59,20 @@ pub struct Validators {
     pub digest: Option<String>,
 }
 
+/// What the monitor last saw of a homepage: the page it takes for the homepage, and what has
+/// stood in its place in the looks since, if anything did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomepageLook {
+    /// The print (JSON) of the page taken for the homepage.
+    pub baseline: String,
+    /// The print (JSON) of the page that stood in its place at the last look, if one did.
+    pub candidate: Option<String>,
+    /// A digest of the body of the last look, to skip reading an unchanged page again.
+    pub digest: String,
+    /// Looks in a row that found the homepage replaced.
+    pub replaced: i64,
+}
+
 /// An alert as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRow {
@@ -457,6 +471,14 @@ impl Store {
         })
     }
 
+    /// The latest finished scoring that judged the site given as `url`, and the site's id in it.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn latest_scored_site(&self, url: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        self.with(|c| latest_scored_site(c, url))
+    }
+
     /// A site's columns as its latest finished scoring judged them (by the URL it was given as),
     /// with that scoring's id and the site's id in it.
     ///
@@ -467,15 +489,7 @@ impl Store {
         url: &str,
     ) -> Result<Option<(i64, i64, Vec<sitecensus_core::column::Column>)>, StoreError> {
         self.with(|c| {
-            let Some(r) = c.query_opt(
-                "SELECT s.scoring_id, s.site_id FROM site_scores s JOIN scorings g ON g.id = s.scoring_id
-                 WHERE s.url = ?1 AND g.finished_at IS NOT NULL ORDER BY s.scoring_id DESC LIMIT 1",
-                p![url],
-            )?
-            else {
-                return Ok(None);
-            };
-            let (scoring, site): (i64, i64) = (r.get(0)?, r.get(1)?);
+            let Some((scoring, site)) = latest_scored_site(c, url)? else { return Ok(None) };
             Ok(Some((scoring, site, crate::browse::site_columns(c, scoring, site)?)))
         })
     }
@@ -491,4 +505,64 @@ impl Store {
                 .transpose()
         })
     }
+
+    /// What the monitor last saw of `site`'s homepage.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn homepage_look(&self, site: &str) -> Result<Option<HomepageLook>, StoreError> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT baseline, candidate, digest, replaced FROM monitor_homepages WHERE site = ?1",
+                p![site],
+            )?
+            .map(|r| {
+                Ok(HomepageLook { baseline: r.get(0)?, candidate: r.get(1)?, digest: r.get(2)?, replaced: r.get(3)? })
+            })
+            .transpose()
+        })
+    }
+
+    /// Keeps what the monitor saw of `site`'s homepage.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn put_homepage_look(&self, site: &str, look: &HomepageLook) -> Result<(), StoreError> {
+        let at = crate::now();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO monitor_homepages (site, baseline, candidate, digest, replaced, seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (site) DO UPDATE SET baseline = excluded.baseline, candidate = excluded.candidate,
+                   digest = excluded.digest, replaced = excluded.replaced, seen_at = excluded.seen_at",
+                p![site, look.baseline, look.candidate, look.digest, look.replaced, at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Takes what now stands in the place of `site`'s homepage for its homepage (a redesign, not
+    /// a defacement, as a person judged); false when nothing stands in its place.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn accept_homepage(&self, site: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE monitor_homepages SET baseline = candidate, candidate = NULL, replaced = 0
+                 WHERE site = ?1 AND candidate IS NOT NULL",
+                p![site],
+            )
+            .map(|n| n > 0)
+        })
+    }
+}
+
+fn latest_scored_site(c: &mut crate::db::Conn, url: &str) -> Result<Option<(i64, i64)>, crate::DbError> {
+    c.query_opt(
+        "SELECT s.scoring_id, s.site_id FROM site_scores s JOIN scorings g ON g.id = s.scoring_id
+         WHERE s.url = ?1 AND g.finished_at IS NOT NULL ORDER BY s.scoring_id DESC LIMIT 1",
+        p![url],
+    )?
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+    .transpose()
 }

@@ -559,6 +559,18 @@ const MIGRATIONS: &[Migration] = &[
             checked_at TEXT NOT NULL
         );
         "),
+    // The monitor's looks at each homepage (issue 15): what it showed when last taken for the
+    // homepage, and what has stood in its place since, to tell an update from a replacement.
+    m(r"
+        CREATE TABLE monitor_homepages (
+            site TEXT PRIMARY KEY,
+            baseline TEXT NOT NULL,
+            candidate TEXT,
+            digest TEXT NOT NULL,
+            replaced INTEGER NOT NULL,
+            seen_at TEXT NOT NULL
+        );
+        "),
 ];
 
 #[cfg(test)]
