@@ -67,10 +67,10 @@ fn hash(kind: u8, text: &str) -> u64 {
     z ^ (z >> 31)
 }
 
-/// An address without its query and fragment: a cache-busting `?t=…` or a session id is not a
-/// change of the page.
+/// An address without its query, fragment and path parameters: a cache-busting `?t=…` or a
+/// session id (`;jsessionid=…`) is not a change of the page.
 fn address(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
+    url.split(['?', '#', ';']).next().unwrap_or(url)
 }
 
 /// What a page shows that stays from one update to the next: the addresses its links and images
@@ -171,6 +171,7 @@ mod tests {
     #[test]
     fn an_address_keeps_its_path_and_loses_its_query() {
         assert_eq!(address("http://a.gov.cn/list.jsp?t=1701#top"), "http://a.gov.cn/list.jsp");
+        assert_eq!(address("http://a.gov.cn/list.jsp;jsessionid=9F2A?id=3"), "http://a.gov.cn/list.jsp");
         assert_ne!(hash(b'u', "x"), hash(b't', "x"), "a link's text is not its address");
     }
 }

@@ -1584,4 +1584,12 @@ async fn a_killed_monitor_loses_no_history_and_resends_nothing() {
     );
     let body: Value = serde_json::from_str(&posts.lock().unwrap()[0]).unwrap();
     assert_eq!(body["events"][0]["check"], "availability.unreachable");
+    // Its homepage never answered: no page stands in its place to take for it.
+    let out = bin()
+        .args(["monitor", "--config", "monitor.toml", "--db", "m.db", "--no-render", "--accept", dead, dead])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("nothing to accept"), "{err}");
 }
