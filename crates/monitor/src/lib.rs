@@ -314,14 +314,17 @@ impl Monitor {
     async fn probe(&self, job: Job) -> Result<Round, MonitorError> {
         let mut round = Round { probes: 1, ..Round::default() };
         let Some(spec) = self.site(&job.site) else {
-            self.store.finish_job(&job, 3600)?;
+            self.store.finish_job(&job, &self.holder, 3600)?;
             return Ok(Round::default());
         };
         let plan = self.config.plan_for(&spec.given, spec.region.as_deref());
         let at = sitecensus_store::now();
         let f = self.fetcher.get(&spec.url).await;
         let row = probe_row(&spec.url, at, &f, self.probe_timeout);
-        self.store.finish_probe(&job, &row, next_in(&job.site, plan.probe_every))?;
+        if !self.store.finish_probe(&job, &self.holder, &row, next_in(&job.site, plan.probe_every))? {
+            // Its lease ran out while it waited: another monitor took the job and tells of it.
+            return Ok(Round::default());
+        }
         if !row.ok {
             round.probes_failed = 1;
         }
@@ -334,6 +337,7 @@ impl Monitor {
             let last = latest[0].1.clone().unwrap_or_default();
             let evidence = format!("the homepage failed {down} probes in a row; the last: {last}");
             let evidence_zh = format!("首页连续 {down} 次探测无法访问，最近一次：{last}");
+            let link = self.site_link(&spec.given)?;
             let a = NewAlert {
                 site: &spec.given,
                 source: "probe",
@@ -342,7 +346,7 @@ impl Monitor {
                 severity: Severity::Warn.as_str(),
                 evidence: &evidence,
                 evidence_zh: Some(&evidence_zh),
-                link: None,
+                link: link.as_deref(),
             };
             if self.store.open_alert(&a, &channels)?.is_some() {
                 round.raised += 1;
@@ -479,7 +483,7 @@ impl Monitor {
     /// of today, so a column nearing its window is told of without a scan.
     async fn pages(&self, job: Job) -> Result<Round, MonitorError> {
         let Some(spec) = self.site(&job.site) else {
-            self.store.finish_job(&job, 3600)?;
+            self.store.finish_job(&job, &self.holder, 3600)?;
             return Ok(Round::default());
         };
         let plan = self.config.plan_for(&spec.given, spec.region.as_deref());
@@ -531,7 +535,7 @@ impl Monitor {
                 }
             }
         }
-        self.store.finish_job(&job, next_in(&job.site, plan.pages_every))?;
+        self.store.finish_job(&job, &self.holder, next_in(&job.site, plan.pages_every))?;
         Ok(round)
     }
 
@@ -595,7 +599,7 @@ impl Monitor {
             Err(e) => {
                 // Tried again in a while, not at once: a busy store stays busy for a time.
                 for j in &jobs {
-                    self.store.finish_job(j, 600)?;
+                    self.store.finish_job(j, &self.holder, 600)?;
                 }
                 round.errors.push(format!("scan of {} site(s): {e}", jobs.len()));
                 return Ok(round);
@@ -617,7 +621,7 @@ impl Monitor {
         }
         for j in &jobs {
             let plan = self.config.plan_for(&j.site, self.info.get(&j.site).and_then(|i| i.region.as_deref()));
-            self.store.finish_job(j, next_in(&j.site, plan.scan_every))?;
+            self.store.finish_job(j, &self.holder, next_in(&j.site, plan.scan_every))?;
         }
         Ok(round)
     }

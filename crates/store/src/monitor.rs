@@ -207,37 +207,51 @@ impl Store {
         })
     }
 
-    /// A job is done: next due `after_secs` seconds from now, and free.
+    /// A job `holder` claimed is done: next due `after_secs` seconds from now, and free. False
+    /// when the job is no longer the holder's (its lease ran out and another monitor took it:
+    /// that one reschedules it).
     ///
     /// # Errors
     /// On database errors.
-    pub fn finish_job(&self, job: &Job, after_secs: i64) -> Result<(), StoreError> {
+    pub fn finish_job(&self, job: &Job, holder: &str, after_secs: i64) -> Result<bool, StoreError> {
         let sql = self.reschedule_sql();
-        self.with(|c| c.execute(&sql, p![job.site, job.kind, after_secs]).map(|_| ()))
+        self.with(|c| c.execute(&sql, p![job.site, job.kind, after_secs, holder]).map(|n| n == 1))
     }
 
-    /// Reschedules a job (site ?1, kind ?2) ?3 seconds from now, and frees it.
+    /// Reschedules a job (site ?1, kind ?2) ?3 seconds from now and frees it, if its holder is
+    /// still ?4.
     fn reschedule_sql(&self) -> String {
         let clock = self.monitor_clock();
         format!(
             "UPDATE monitor_jobs SET next_due = {clock} + ?3, last_done = {clock}, holder = NULL, claimed_until = NULL
-             WHERE site = ?1 AND kind = ?2"
+             WHERE site = ?1 AND kind = ?2 AND holder = ?4"
         )
     }
 
-    /// Stores a probe and reschedules its job in one transaction: a monitor killed between the
-    /// two neither loses the probe nor takes it again.
+    /// Stores a probe `holder` took and reschedules its job, in one transaction: a monitor
+    /// killed between the two neither loses the probe nor takes it again. A probe whose job is no
+    /// longer the holder's (its lease ran out and another monitor took the job) is not stored —
+    /// that monitor stores its own — so no probe is counted twice; false then.
     ///
     /// # Errors
     /// On database errors.
-    pub fn finish_probe(&self, job: &Job, probe: &crate::ProbeRow, after_secs: i64) -> Result<(), StoreError> {
+    pub fn finish_probe(
+        &self,
+        job: &Job,
+        holder: &str,
+        probe: &crate::ProbeRow,
+        after_secs: i64,
+    ) -> Result<bool, StoreError> {
         let sql = self.reschedule_sql();
         self.transaction(|c| {
+            if c.execute(&sql, p![job.site, job.kind, after_secs, holder])? != 1 {
+                return Ok(false);
+            }
             c.execute(
                 "INSERT INTO probes (url, at, ok, status, elapsed_ms, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 p![probe.url, probe.at, probe.ok, probe.status, probe.elapsed_ms, probe.error],
             )?;
-            c.execute(&sql, p![job.site, job.kind, after_secs]).map(|_| ())
+            Ok(true)
         })
     }
 
@@ -565,4 +579,47 @@ fn latest_scored_site(c: &mut crate::db::Conn, url: &str) -> Result<Option<(i64,
     )?
     .map(|r| Ok((r.get(0)?, r.get(1)?)))
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two monitors on one store: a probe whose lease ran out while it waited is taken by the
+    /// other, and only the one that holds the job stores its probe.
+    fn a_probe_of_a_lost_lease_is_not_stored(store: &Store) {
+        let site = "http://www.a.gov.cn/";
+        let job = Job { site: site.into(), kind: "probe".into() };
+        store.sync_monitor_jobs(&[(job.clone(), 0)]).unwrap();
+        // A's lease is over at once (as after a long wait for the host's turn); B takes the job.
+        assert_eq!(store.claim_due_jobs("probe", "a", -1, 10).unwrap(), std::slice::from_ref(&job));
+        assert_eq!(store.claim_due_jobs("probe", "b", 120, 10).unwrap(), std::slice::from_ref(&job));
+        assert!(store.claim_due_jobs("probe", "a", 120, 10).unwrap().is_empty(), "B holds it");
+        let row = |at: &str| crate::ProbeRow {
+            url: site.into(),
+            at: at.into(),
+            ok: true,
+            status: Some(200),
+            elapsed_ms: 30,
+            error: None,
+        };
+        assert!(!store.finish_probe(&job, "a", &row("2024-07-08T10:00:00+08:00"), 1800).unwrap(), "not A's any more");
+        assert!(store.finish_probe(&job, "b", &row("2024-07-08T10:00:01+08:00"), 1800).unwrap());
+        let probes = store.probes(site, "2024-07-08T00:00:00+08:00", "2024-07-09T00:00:00+08:00").unwrap();
+        assert_eq!(probes.len(), 1, "one probe for the slot, not two: {probes:?}");
+        assert!(!store.finish_job(&job, "b", 1800).unwrap(), "done already");
+        assert!(store.claim_due_jobs("probe", "a", 120, 10).unwrap().is_empty(), "next due in half an hour");
+    }
+
+    #[test]
+    fn a_probe_of_a_lost_lease_is_not_stored_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        a_probe_of_a_lost_lease_is_not_stored(&Store::open(&dir.path().join("m.db")).unwrap());
+    }
+
+    #[test]
+    fn a_probe_of_a_lost_lease_is_not_stored_on_postgres() {
+        let db = sitecensus_fixtures::postgres::TempDb::new();
+        a_probe_of_a_lost_lease_is_not_stored(&Store::open_postgres(db.url()).unwrap());
+    }
 }
