@@ -98,12 +98,18 @@ const SCAN_LEASE_SECS: i64 = 12 * 3600;
 const PROBE_BATCH: usize = 2000;
 /// Most sites scanned in one run.
 const SCAN_BATCH: usize = 500;
+/// How long a channel's delivery is its monitor's: a round sends at most 20 messages (the rate
+/// limit), each within the sender's timeout.
+const DELIVER_LEASE_SECS: i64 = 900;
 /// Most messages a digest holds.
 const DIGEST_MAX: usize = 500;
 /// Most column pages a daily pass asks after, beside the homepage.
 const PAGES_PER_SITE: usize = 40;
 /// Most of a page's body read to tell whether it changed.
 const PAGE_BYTES: usize = 4 << 20;
+
+/// Monitors made in this process, to tell their claims apart.
+static MONITORS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The monitor over a store, a site list and a configuration.
 pub struct Monitor {
@@ -213,7 +219,11 @@ impl Monitor {
             info,
             scan,
             as_of,
-            holder: format!("{host}-{}", std::process::id()),
+            holder: format!(
+                "{host}-{}-{}",
+                std::process::id(),
+                MONITORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
             fetcher,
             probe_timeout,
             defacement,
@@ -224,7 +234,8 @@ impl Monitor {
     }
 
     /// Stores each site's jobs that are not stored yet: due now when `now`, else spread over
-    /// their first interval (at most an hour) so that thousands of sites do not fire at once.
+    /// their first interval (at most an hour) so that thousands of sites do not fire at once;
+    /// and each channel's delivery job. Returns how many site jobs were added.
     ///
     /// # Errors
     /// On store errors.
@@ -237,7 +248,11 @@ impl Monitor {
                 jobs.push((Job { site: s.given.clone(), kind: kind.to_owned() }, i64::try_from(first).unwrap_or(0)));
             }
         }
-        Ok(self.store.sync_monitor_jobs(&jobs)?)
+        jobs.extend(
+            self.config.channels.iter().map(|c| (Job { site: channel_job(&c.name), kind: "deliver".to_owned() }, 0)),
+        );
+        let added = self.store.sync_monitor_jobs(&jobs)?;
+        Ok(added.iter().filter(|j| j.kind != "deliver").count())
     }
 
     fn site(&self, url: &str) -> Option<&SiteSpec> {
@@ -736,59 +751,78 @@ impl Monitor {
     }
 
     /// Sends what each channel has queued: a message per event within its rate limit, or one
-    /// digest when its digest is due.
+    /// digest when its digest is due. A channel is sent by one monitor at a time (its delivery is
+    /// a job claimed with a lease), so two monitors on one store never send a message twice.
     async fn deliver(&self) -> Result<Round, MonitorError> {
         let mut round = Round::default();
         for ch in &self.config.channels {
-            let (last_minute, last_sent) = self.store.channel_sends(&ch.name, 60)?;
-            let pending = match &ch.digest {
-                Some(d) => {
-                    let every = config::parse_duration(d).map(|d| d.as_secs()).unwrap_or(86_400);
-                    let now = self.store.clock_secs()?;
-                    if last_sent.is_some_and(|l| now - l < i64::try_from(every).unwrap_or(i64::MAX)) {
-                        continue;
-                    }
-                    self.store.pending_deliveries(&ch.name, DIGEST_MAX)?
-                }
-                None => {
-                    let allowed = i64::from(ch.max_per_minute.unwrap_or(20)) - last_minute;
-                    if allowed <= 0 {
-                        continue;
-                    }
-                    self.store.pending_deliveries(&ch.name, usize::try_from(allowed).unwrap_or(0))?
-                }
-            };
-            if pending.is_empty() {
+            // Claimed only when there is something to send: an idle channel costs one read.
+            if self.store.pending_deliveries(&ch.name, 1)?.is_empty() {
                 continue;
             }
-            let none = SiteInfo::default();
-            let batches: Vec<Vec<&sitecensus_store::monitor::Delivery>> = if ch.digest.is_some() {
-                vec![pending.iter().collect()]
-            } else {
-                pending.iter().map(|d| vec![d]).collect()
-            };
-            for batch in batches {
-                let events: Vec<channels::Event<'_>> = batch
-                    .iter()
-                    .map(|d| channels::Event::of(d, self.info.get(&d.alert.site).unwrap_or(&none)))
-                    .collect();
-                let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
-                match self.sender.send(ch, &Message::new(&events, ch.english())).await {
-                    Ok(()) => {
-                        self.store.mark_delivered(&ids)?;
-                        round.sent += ids.len();
-                    }
-                    Err(e) => {
-                        self.store.note_delivery_failure(&ids, &e.to_string())?;
-                        round.errors.push(e.to_string());
-                        // The channel is down: the rest wait for the next round.
-                        break;
-                    }
+            let job = Job { site: channel_job(&ch.name), kind: "deliver".to_owned() };
+            if !self.store.claim_job(&job, &self.holder, DELIVER_LEASE_SECS)? {
+                continue;
+            }
+            let r = self.deliver_channel(ch).await;
+            // Freed whatever happened: the next round tries again.
+            self.store.finish_job(&job, &self.holder, 0)?;
+            round.add(r?);
+        }
+        Ok(round)
+    }
+
+    /// Sends what one channel has queued.
+    async fn deliver_channel(&self, ch: &config::ChannelConfig) -> Result<Round, MonitorError> {
+        let mut round = Round::default();
+        let (last_minute, last_sent) = self.store.channel_sends(&ch.name, 60)?;
+        let pending = match &ch.digest {
+            Some(d) => {
+                let every = config::parse_duration(d).map(|d| d.as_secs()).unwrap_or(86_400);
+                let now = self.store.clock_secs()?;
+                if last_sent.is_some_and(|l| now - l < i64::try_from(every).unwrap_or(i64::MAX)) {
+                    return Ok(round);
+                }
+                self.store.pending_deliveries(&ch.name, DIGEST_MAX)?
+            }
+            None => {
+                let allowed = i64::from(ch.max_per_minute.unwrap_or(20)) - last_minute;
+                if allowed <= 0 {
+                    return Ok(round);
+                }
+                self.store.pending_deliveries(&ch.name, usize::try_from(allowed).unwrap_or(0))?
+            }
+        };
+        let none = SiteInfo::default();
+        let batches: Vec<Vec<&sitecensus_store::monitor::Delivery>> = if ch.digest.is_some() {
+            if pending.is_empty() { Vec::new() } else { vec![pending.iter().collect()] }
+        } else {
+            pending.iter().map(|d| vec![d]).collect()
+        };
+        for batch in batches {
+            let events: Vec<channels::Event<'_>> =
+                batch.iter().map(|d| channels::Event::of(d, self.info.get(&d.alert.site).unwrap_or(&none))).collect();
+            let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
+            match self.sender.send(ch, &Message::new(&events, ch.english())).await {
+                Ok(()) => {
+                    self.store.mark_delivered(&ids)?;
+                    round.sent += ids.len();
+                }
+                Err(e) => {
+                    self.store.note_delivery_failure(&ids, &e.to_string())?;
+                    round.errors.push(e.to_string());
+                    // The channel is down: the rest wait for the next round.
+                    break;
                 }
             }
         }
         Ok(round)
     }
+}
+
+/// The job under which a channel's messages are sent.
+fn channel_job(name: &str) -> String {
+    format!("channel {name}")
 }
 
 /// The day scans are judged as of.

@@ -612,3 +612,62 @@ async fn probes_passes_and_scans_of_a_host_keep_one_pace() {
         "requests no closer than the host's rate (200 ms, less the clock's slack): {least} ms, {gaps:?}"
     );
 }
+
+/// Two monitors on one store, both running their rounds at once over a slow receiver: each
+/// queued message is sent once between them.
+async fn two_monitors_send_each_message_once(store: Arc<Store>, backend: &str) {
+    let posts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = posts.clone();
+    let hooks = sitecensus_fixtures::serve(Router::new().fallback(move |body: String| {
+        let seen = seen.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            seen.lock().unwrap().push(body);
+            "ok"
+        }
+    }))
+    .await;
+    let config = MonitorConfig::parse(&format!(
+        "[[channel]]\nname = \"office\"\nkind = \"webhook\"\nurl = \"{}\"\n",
+        hooks.url("/")
+    ))
+    .unwrap();
+    let as_of = AsOf::parse("2024-07-08").unwrap();
+    let monitor = || {
+        let o = sitecensus_scan::ScanOptions::new(Rubric::default_rubric(), as_of);
+        Monitor::new(store.clone(), config.clone(), Vec::new(), o, Some(as_of)).unwrap()
+    };
+    let (a, b) = (monitor(), monitor());
+    a.sync_jobs(true).unwrap();
+    for site in ["http://www.a.gov.cn/", "http://www.b.gov.cn/"] {
+        let alert = sitecensus_store::monitor::NewAlert {
+            site,
+            source: "probe",
+            check: "availability.unreachable",
+            target: "",
+            severity: "warn",
+            evidence: "the homepage failed 3 probes in a row",
+            evidence_zh: None,
+            link: None,
+        };
+        store.open_alert(&alert, &["office".to_owned()]).unwrap();
+    }
+    let (ra, rb) = tokio::join!(a.run_once(), b.run_once());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let (rc, rd) = tokio::join!(a.run_once(), b.run_once());
+    let sent = ra.sent + rb.sent + rc.unwrap().sent + rd.unwrap().sent;
+    assert_eq!(sent, 2, "{backend}: {ra:?} {rb:?}");
+    assert_eq!(posts.lock().unwrap().len(), 2, "{backend}: each of the two alerts once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_monitors_send_each_message_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    two_monitors_send_each_message_once(Arc::new(Store::open(&dir.path().join("m.db")).unwrap()), "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_monitors_send_each_message_once_on_postgres() {
+    let db = sitecensus_fixtures::postgres::TempDb::new();
+    two_monitors_send_each_message_once(Arc::new(Store::open_postgres(db.url()).unwrap()), "postgres").await;
+}

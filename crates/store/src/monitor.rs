@@ -132,11 +132,11 @@ impl Store {
     }
 
     /// Adds the jobs not stored yet, each first due `first_due(job)` seconds from now; jobs of
-    /// sites no longer watched go. Returns how many were added.
+    /// sites (and channels) no longer watched go. Returns the jobs added.
     ///
     /// # Errors
     /// On database errors.
-    pub fn sync_monitor_jobs(&self, jobs: &[(Job, i64)]) -> Result<usize, StoreError> {
+    pub fn sync_monitor_jobs(&self, jobs: &[(Job, i64)]) -> Result<Vec<Job>, StoreError> {
         let clock = self.monitor_clock();
         let wanted: std::collections::HashSet<(&str, &str)> =
             jobs.iter().map(|(j, _)| (j.site.as_str(), j.kind.as_str())).collect();
@@ -151,16 +151,19 @@ impl Store {
                     c.execute("DELETE FROM monitor_jobs WHERE site = ?1 AND kind = ?2", p![site, kind])?;
                 }
             }
-            let mut added = 0;
+            let mut added = Vec::new();
             for (j, first_due) in jobs {
-                added += c.execute(
+                let n = c.execute(
                     &format!(
                         "INSERT INTO monitor_jobs (site, kind, next_due) VALUES (?1, ?2, {clock} + ?3) ON CONFLICT DO NOTHING"
                     ),
                     p![j.site, j.kind, first_due],
                 )?;
+                if n == 1 {
+                    added.push(j.clone());
+                }
             }
-            Ok(usize::try_from(added).unwrap_or(usize::MAX))
+            Ok(added)
         })
     }
 
@@ -192,19 +195,21 @@ impl Store {
                 .collect::<Result<_, _>>()?;
             let mut claimed = Vec::new();
             for site in due {
-                let n = c.execute(
-                    &format!(
-                        "UPDATE monitor_jobs SET holder = ?3, claimed_until = {clock} + ?4
-                         WHERE site = ?1 AND kind = ?2 AND (claimed_until IS NULL OR claimed_until < {clock})"
-                    ),
-                    p![site, kind, holder, lease_secs],
-                )?;
-                if n == 1 {
+                if claim(c, &clock, &site, kind, holder, lease_secs)? {
                     claimed.push(Job { site, kind: kind.to_owned() });
                 }
             }
             Ok(claimed)
         })
+    }
+
+    /// Claims one job for `holder` for `lease_secs`, due or not, unless another holds it.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub fn claim_job(&self, job: &Job, holder: &str, lease_secs: i64) -> Result<bool, StoreError> {
+        let clock = self.monitor_clock();
+        self.with(|c| claim(c, &clock, &job.site, &job.kind, holder, lease_secs))
     }
 
     /// A job `holder` claimed is done: next due `after_secs` seconds from now, and free. False
@@ -569,6 +574,25 @@ impl Store {
             .map(|n| n > 0)
         })
     }
+}
+
+/// Claims a job unless another holder's lease on it runs.
+fn claim(
+    c: &mut crate::db::Conn,
+    clock: &str,
+    site: &str,
+    kind: &str,
+    holder: &str,
+    lease_secs: i64,
+) -> Result<bool, crate::DbError> {
+    let n = c.execute(
+        &format!(
+            "UPDATE monitor_jobs SET holder = ?3, claimed_until = {clock} + ?4
+             WHERE site = ?1 AND kind = ?2 AND (claimed_until IS NULL OR claimed_until < {clock})"
+        ),
+        p![site, kind, holder, lease_secs],
+    )?;
+    Ok(n == 1)
 }
 
 fn latest_scored_site(c: &mut crate::db::Conn, url: &str) -> Result<Option<(i64, i64)>, crate::DbError> {
