@@ -3,7 +3,7 @@
 //! before them. An item with no visible date counts as not updated (the official rule).
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sitecensus_core::CheckId;
 use sitecensus_core::rubric::ColumnKind;
 use sitecensus_core::{Finding, Severity};
@@ -96,13 +96,30 @@ fn days(as_of: NaiveDate, d: NaiveDate) -> i64 {
     (as_of - d).num_days()
 }
 
-/// The homepage shows no item dated within the window. Where the homepage shows no dated item
-/// at all (a navigation hub), its second-level pages are judged together.
+/// What a homepage showed of its updates: the newest of its own dated items (or, where it shows
+/// none, of its second-level pages') and where. Kept in the site's figures (`freshness.homepage`)
+/// so that its window can be measured again on a later day without a crawl (the monitor's daily
+/// pass, while the homepage has not changed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomepageNewest {
+    /// The homepage (where the crawl ended up).
+    pub url: String,
+    /// The newest date shown, if any.
+    pub newest: Option<NaiveDate>,
+    /// The item (its address) that shows it.
+    pub at: Option<String>,
+    /// `homepage`, or `second_level_pages` where the homepage shows no dated item.
+    pub rule: String,
+    /// Whether scripts may draw the homepage's items and no browser drew them.
+    pub unread: bool,
+}
+
+/// The newest update a site's homepage shows, as of the site's as-of (later dates are typos or
+/// events, not updates); None without a homepage.
 #[must_use]
-pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Finding> {
-    let Some(home) = site.homepage_page() else { return Vec::new() };
-    let as_of = site.as_of.date();
-    let limit = as_of + chrono::Days::new(1);
+pub fn homepage_newest(site: &SiteModel) -> Option<HomepageNewest> {
+    let home = site.homepage_page()?;
+    let limit = site.as_of.date() + chrono::Days::new(1);
     let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().filter(|d| *d <= limit);
     let homepage_url = site.homepage.as_ref().map_or_else(|| site.spec.url.to_string(), |h| h.final_url.clone());
     // What a reader takes for the site's own updates: items of its own domain (not a ticker of
@@ -141,19 +158,28 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
             })
             .max();
     }
+    let (newest, at) = newest.map_or((None, None), |(d, at)| (Some(d), Some(at)));
+    Some(HomepageNewest { url: homepage_url, newest, at, rule: rule_used.to_owned(), unread })
+}
+
+/// The homepage shows no item dated within the window as of `as_of` (a warning from the
+/// rubric's `warn_days`). Where the homepage shows no dated item at all (a navigation hub), its
+/// second-level pages are judged together.
+#[must_use]
+pub fn homepage_stale(h: &HomepageNewest, as_of: NaiveDate, rule: &Rule<HomepageParams>) -> Vec<Finding> {
     let p = &rule.params;
-    if unread && newest.as_ref().is_none_or(|(d, _)| days(as_of, *d) > p.warn_days) {
+    if h.unread && h.newest.is_none_or(|d| days(as_of, d) > p.warn_days) {
         return Vec::new();
     }
-    let Some((date, at)) = newest else {
+    let (Some(date), Some(at)) = (h.newest, h.at.clone()) else {
         return vec![Finding::new(
             HOMEPAGE_STALE,
             rule.severity,
             "no item on the homepage or its second-level pages shows a date (an undated item counts as not updated)",
         )
         .zh("首页及其二级页面上没有任何带日期的信息（未标日期的信息视为未更新）")
-        .page(homepage_url)
-        .detail("rule", rule_used)
+        .page(h.url.clone())
+        .detail("rule", h.rule.clone())
         .detail("newest", serde_json::Value::Null)];
     };
     let age = days(as_of, date);
@@ -162,7 +188,7 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
     }
     let warning_only = age <= p.window_days;
     let w = p.window_days;
-    let (evidence, evidence_zh) = match rule_used {
+    let (evidence, evidence_zh) = match h.rule.as_str() {
         "homepage" => (
             format!("newest homepage item {date}, {age} days before as-of (window {w} days)"),
             format!("首页最新信息发布于 {date}，距检查基准日 {age} 天（时限 {w} 天）"),
@@ -178,9 +204,9 @@ pub fn homepage_stale(site: &SiteModel, rule: &Rule<HomepageParams>) -> Vec<Find
         Finding::new(HOMEPAGE_STALE, rule.severity, evidence)
             .zh(evidence_zh)
             .at_most_if(warning_only, Severity::Warn)
-            .page(homepage_url)
+            .page(h.url.clone())
             .target(at)
-            .detail("rule", rule_used)
+            .detail("rule", h.rule.clone())
             .detail("newest", date.to_string())
             .detail("days", age)
             .detail("window_days", p.window_days),

@@ -48,7 +48,11 @@ pub struct Rule<P> {
 #[error("{0}")]
 pub struct ParamError(pub String);
 
-fn rule<P: DeserializeOwned>(rubric: &Rubric, id: CheckId) -> Result<Option<Rule<P>>, ParamError> {
+/// The rule of check `id` in `rubric`, its parameters typed; None when the rubric does not run it.
+///
+/// # Errors
+/// When its parameters do not fit `P`.
+pub fn rule<P: DeserializeOwned>(rubric: &Rubric, id: CheckId) -> Result<Option<Rule<P>>, ParamError> {
     match rubric.rule(id) {
         None => Ok(None),
         Some(r) => Ok(Some(Rule {
@@ -396,8 +400,9 @@ impl Checks {
         if let Some(r) = &self.broken {
             out.extend(links::broken(site, r, self.downloads.as_ref()));
         }
-        if let Some(r) = &self.homepage_stale {
-            out.extend(freshness::homepage_stale(site, r));
+        let homepage = freshness::homepage_newest(site);
+        if let (Some(r), Some(h)) = (&self.homepage_stale, &homepage) {
+            out.extend(freshness::homepage_stale(h, site.as_of.date(), r));
         }
         if let Some(r) = &self.column_stale {
             out.extend(freshness::column_stale(site, &cols, r));
@@ -416,6 +421,9 @@ impl Checks {
         }
         let mut figures = serde_json::Map::new();
         figures.insert("cms".into(), cms_figure(site));
+        if let Some(h) = homepage {
+            figures.insert("freshness".into(), json!({ "homepage": h }));
+        }
         figures.insert("interaction".into(), self.responsiveness(site, &cols, &mut out));
         self.practicality(site, &cols, &mut out, &mut figures);
         let (footer, found) =

@@ -88,6 +88,7 @@ fn census(store: &Store, n: usize) -> Result<()> {
                 deductions: &deductions,
                 findings: &findings,
                 columns: &[],
+                freshness: None,
             },
         )?;
     }

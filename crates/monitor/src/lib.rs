@@ -124,6 +124,8 @@ pub struct Monitor {
     probe_timeout: Duration,
     /// The rubric's rule of `security.defacement`, when it runs it.
     defacement: Option<sitecensus_checks::Rule<sitecensus_checks::defacement::DefacementParams>>,
+    /// The rubric's rule of `freshness.homepage_stale`, when it runs it.
+    homepage_rule: Option<sitecensus_checks::Rule<sitecensus_checks::freshness::HomepageParams>>,
     sender: Sender,
     /// The daily pass's client: conditional requests, no redirect followed (an address a page
     /// names is asked only on the site's own host).
@@ -187,6 +189,7 @@ impl Monitor {
     ) -> Result<Self, MonitorError> {
         let probe_timeout = probe_timeout(&scan.rubric);
         let defacement = sitecensus_checks::defacement::rule(&scan.rubric)?;
+        let homepage_rule = sitecensus_checks::rule(&scan.rubric, CheckId::FreshnessHomepageStale)?;
         // One pace per host for all the monitor's requests — probes, daily passes and scans —
         // as `scan` keeps it; on a shared store, kept with the workers and other monitors too.
         let mut scan = scan;
@@ -227,6 +230,7 @@ impl Monitor {
             fetcher,
             probe_timeout,
             defacement,
+            homepage_rule,
             sender: Sender::new()?,
             pages_http,
             limits,
@@ -494,55 +498,70 @@ impl Monitor {
 
     /// One site's pass: its homepage and the column pages its last scan found, asked with the
     /// validators of their last answer. A page that changed brings the site's scan forward (a
-    /// page seen for the first time is only noted); the columns' windows are measured again as
-    /// of today, so a column nearing its window is told of without a scan.
+    /// page seen for the first time is only noted); the columns' windows, and the homepage's
+    /// while it has not changed, are measured again as of today from what the last scan read, so
+    /// that one nearing its window is told of without a scan.
     async fn pages(&self, job: Job) -> Result<Round, MonitorError> {
         let Some(spec) = self.site(&job.site) else {
             self.store.finish_job(&job, &self.holder, 3600)?;
             return Ok(Round::default());
         };
         let plan = self.config.plan_for(&spec.given, spec.region.as_deref());
-        let stored = self.store.latest_columns(&spec.given)?;
+        let stored = self.store.latest_site(&spec.given)?;
         let host = spec.url.host_str().unwrap_or_default().to_owned();
         let mut urls = vec![spec.url.to_string()];
-        if let Some((_, _, columns)) = &stored {
+        if let Some(s) = &stored {
             let own = |u: &str| url::Url::parse(u).is_ok_and(|u| u.host_str() == Some(host.as_str()));
-            for c in columns.iter().filter(|c| own(&c.url)).take(PAGES_PER_SITE) {
+            for c in s.columns.iter().filter(|c| own(&c.url)).take(PAGES_PER_SITE) {
                 if !urls.contains(&c.url) {
                     urls.push(c.url.clone());
                 }
             }
         }
         let mut round = Round::default();
-        let mut changed = false;
-        for u in &urls {
+        let (mut changed, mut home_changed) = (false, false);
+        for (i, u) in urls.iter().enumerate() {
             round.pages += 1;
-            changed |= self.page_changed(u).await?;
+            let c = self.page_changed(u).await?;
+            changed |= c;
+            home_changed |= c && i == 0;
         }
         if changed {
             self.store.job_due_now(&spec.given, "scan")?;
             round.changed = 1;
         }
-        if let Some((scoring, site_id, columns)) = &stored {
+        if let Some(s) = &stored {
             let link = self
                 .config
                 .app_url
                 .as_ref()
-                .map(|app| format!("{}/sites/{site_id}?scoring={scoring}", app.trim_end_matches('/')));
+                .map(|app| format!("{}/sites/{}?scoring={}", app.trim_end_matches('/'), s.site_id, s.scoring_id));
+            let today = opts_date(&self.as_of);
+            let mut due: Vec<(&str, String, Severity, String, Option<String>)> = self
+                .columns_near_window(&s.columns, today)
+                .into_iter()
+                .map(|(target, en, zh)| (CheckId::FreshnessColumnStale.as_str(), target, Severity::Warn, en, Some(zh)))
+                .collect();
+            // An unchanged homepage shows what the scan saw: its newest item, a day older each day.
+            if let (false, Some(rule), Some(h)) = (home_changed, &self.homepage_rule, homepage_newest(s)) {
+                for f in sitecensus_checks::freshness::homepage_stale(&h, today, rule) {
+                    let target = f.target.clone().or_else(|| f.page.clone()).unwrap_or_default();
+                    due.push((f.check.as_str(), target, f.weighed(rule.severity), f.evidence, f.evidence_zh));
+                }
+            }
             let channels = self.channels_for(&spec.given);
-            let check = CheckId::FreshnessColumnStale.as_str();
-            for (target, evidence, evidence_zh) in self.columns_near_window(columns, opts_date(&self.as_of)) {
+            for (check, target, severity, evidence, evidence_zh) in &due {
                 if !self.config.alerts.allows(check) {
-                    break;
+                    continue;
                 }
                 let a = NewAlert {
                     site: &spec.given,
                     source: "scan",
                     check,
-                    target: &target,
-                    severity: Severity::Warn.as_str(),
-                    evidence: &evidence,
-                    evidence_zh: Some(&evidence_zh),
+                    target,
+                    severity: severity.as_str(),
+                    evidence,
+                    evidence_zh: evidence_zh.as_deref(),
                     link: link.as_deref(),
                 };
                 if self.store.open_alert(&a, &channels)?.is_some() {
@@ -823,6 +842,11 @@ impl Monitor {
 /// The job under which a channel's messages are sent.
 fn channel_job(name: &str) -> String {
     format!("channel {name}")
+}
+
+/// What the latest scan saw of a site's homepage's updates (its figures' `freshness.homepage`).
+fn homepage_newest(s: &sitecensus_store::monitor::LatestSite) -> Option<sitecensus_checks::freshness::HomepageNewest> {
+    serde_json::from_value(s.freshness.as_ref()?.get("homepage")?.clone()).ok()
 }
 
 /// The day scans are judged as of.

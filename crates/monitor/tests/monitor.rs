@@ -671,3 +671,37 @@ async fn two_monitors_send_each_message_once_on_postgres() {
     let db = sitecensus_fixtures::postgres::TempDb::new();
     two_monitors_send_each_message_once(Arc::new(Store::open_postgres(db.url()).unwrap()), "postgres").await;
 }
+
+/// A homepage that shows nothing newer is told as it passes the rubric's warning line — by the
+/// daily pass, from what the last scan read, without a scan — and stays one alert past its window.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_homepage_nears_its_window_without_a_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("m.db")).unwrap());
+    let state = Arc::new(Mutex::new(SiteState::default()));
+    let site = site(state.clone()).await;
+    let (hooks, posts) = receiver().await;
+    let only = "\"freshness.homepage_stale\"";
+    let monitor = |as_of: &str| one_channel_monitor(&store, &site.url("/"), &hooks.url("/office"), only, as_of);
+    // Its newest item is of 2024-07-07.
+    let m = monitor("2024-07-08");
+    m.sync_jobs(true).unwrap();
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.scanned, r.raised), (1, 0), "{r:?}");
+    // Ten days on: not yet past the 10-day warning line.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = monitor("2024-07-17").run_once().await.unwrap();
+    assert_eq!((r.pages, r.changed, r.scanned, r.raised), (3, 0, 0, 0), "{r:?}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = monitor("2024-07-18").run_once().await.unwrap();
+    assert_eq!((r.changed, r.scanned, r.raised, r.sent), (0, 0, 1, 1), "eleven days: told, without a scan: {r:?}");
+    let open = store.open_alerts().unwrap();
+    assert_eq!(open[0].severity, "warn");
+    assert!(open[0].evidence_zh.as_deref().unwrap().contains("2024-07-07，距检查基准日 11 天"), "{open:?}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = monitor("2024-07-22").run_once().await.unwrap();
+    assert_eq!((r.raised, r.sent), (0, 0), "past the window: the same alert: {r:?}");
+    let open = store.open_alerts().unwrap();
+    assert_eq!((open.len(), open[0].severity.as_str()), (1, "veto"), "{open:?}");
+    assert_eq!(events(&posts, "/office"), [pair("fire", "freshness.homepage_stale")]);
+}

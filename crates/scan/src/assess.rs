@@ -232,6 +232,7 @@ pub fn stored_score(site_id: i64, r: &SiteResult) -> sitecensus_store::SiteScore
         deductions: &r.deductions,
         findings: &r.findings,
         columns: &r.columns,
+        freshness: r.stats.figures.get("freshness"),
     }
 }
 

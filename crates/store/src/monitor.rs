@@ -73,6 +73,19 @@ pub struct HomepageLook {
     pub replaced: i64,
 }
 
+/// A site as its latest finished scoring holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestSite {
+    /// The scoring.
+    pub scoring_id: i64,
+    /// The site's id in it.
+    pub site_id: i64,
+    /// Its columns as judged.
+    pub columns: Vec<sitecensus_core::column::Column>,
+    /// The checks' `freshness` figure, if stored.
+    pub freshness: Option<serde_json::Value>,
+}
+
 /// An alert as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRow {
@@ -498,18 +511,25 @@ impl Store {
         self.with(|c| latest_scored_site(c, url))
     }
 
-    /// A site's columns as its latest finished scoring judged them (by the URL it was given as),
-    /// with that scoring's id and the site's id in it.
+    /// What the latest finished scoring of the site given as `url` holds of it: the scoring's
+    /// and the site's ids, its columns as judged, and its homepage's freshness figure.
     ///
     /// # Errors
     /// On database errors.
-    pub fn latest_columns(
-        &self,
-        url: &str,
-    ) -> Result<Option<(i64, i64, Vec<sitecensus_core::column::Column>)>, StoreError> {
+    pub fn latest_site(&self, url: &str) -> Result<Option<LatestSite>, StoreError> {
         self.with(|c| {
             let Some((scoring, site)) = latest_scored_site(c, url)? else { return Ok(None) };
-            Ok(Some((scoring, site, crate::browse::site_columns(c, scoring, site)?)))
+            let columns = crate::browse::site_columns(c, scoring, site)?;
+            let text: Option<String> = c
+                .query_opt(
+                    "SELECT freshness FROM site_scores WHERE scoring_id = ?1 AND site_id = ?2",
+                    p![scoring, site],
+                )?
+                .map(|r| r.get(0))
+                .transpose()?
+                .flatten();
+            let freshness = text.and_then(|t| serde_json::from_str(&t).ok());
+            Ok(Some(LatestSite { scoring_id: scoring, site_id: site, columns, freshness }))
         })
     }
 

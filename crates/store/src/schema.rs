@@ -560,7 +560,8 @@ const MIGRATIONS: &[Migration] = &[
         );
         "),
     // The monitor's looks at each homepage (issue 15): what it showed when last taken for the
-    // homepage, and what has stood in its place since, to tell an update from a replacement.
+    // homepage, and what has stood in its place since, to tell an update from a replacement; and
+    // each scored site's homepage freshness figure, to measure its window again without a crawl.
     m(r"
         CREATE TABLE monitor_homepages (
             site TEXT PRIMARY KEY,
@@ -570,6 +571,7 @@ const MIGRATIONS: &[Migration] = &[
             replaced INTEGER NOT NULL,
             seen_at TEXT NOT NULL
         );
+        ALTER TABLE site_scores ADD COLUMN freshness TEXT;
         "),
 ];
 

@@ -38,6 +38,9 @@ pub struct SiteScore<'a> {
     pub findings: &'a [Finding],
     /// Every column, with its freshness.
     pub columns: &'a [Column],
+    /// The checks' `freshness` figure (the homepage's newest update as the crawl saw it), for
+    /// measuring its window again later without a crawl.
+    pub freshness: Option<&'a serde_json::Value>,
 }
 
 /// A site a scoring holds, in brief.
@@ -119,8 +122,8 @@ impl Store {
                 c.execute(&format!("DELETE FROM {table} WHERE scoring_id = ?1 AND site_id = ?2"), p![scoring_id, s.site_id])?;
             }
             c.execute(
-                "INSERT INTO site_scores (scoring_id, site_id, url, name, level, region, verdict, score, vetoes, final_url, title)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO site_scores (scoring_id, site_id, url, name, level, region, verdict, score, vetoes, final_url, title, freshness)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 p![
                     scoring_id,
                     s.site_id,
@@ -132,7 +135,8 @@ impl Store {
                     s.score,
                     s.veto_items.len(),
                     s.final_url,
-                    s.title
+                    s.title,
+                    s.freshness.map(serde_json::Value::to_string)
                 ],
             )?;
             for v in s.veto_items {

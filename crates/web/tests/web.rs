@@ -135,6 +135,7 @@ fn one_site_round(store: &Store, as_of: &str, url: &str, verdict: &str, score: f
                 deductions: &[],
                 findings,
                 columns: &[],
+                freshness: None,
             },
         )
         .unwrap();
@@ -223,6 +224,7 @@ fn census(store: &Store) -> Vec<i64> {
                     deductions,
                     findings,
                     columns,
+                    freshness: None,
                 },
             )
             .unwrap();
