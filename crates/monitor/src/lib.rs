@@ -366,13 +366,14 @@ impl Monitor {
                 evidence: &evidence,
                 evidence_zh: Some(&evidence_zh),
                 link: link.as_deref(),
+                page: None,
             };
             if self.store.open_alert(&a, &channels)?.is_some() {
                 round.raised += 1;
             }
         } else if latest.len() >= up && latest[..up].iter().all(|(ok, _)| *ok) {
             round.resolved +=
-                self.store.resolve_alerts(&spec.given, "probe", Some(&[DOWN.as_str()]), &[], &channels)?;
+                self.store.resolve_alerts(&spec.given, "probe", Some(&[DOWN.as_str()]), &[], &channels, None)?;
         }
         if row.ok && f.is_html() {
             let (raised, resolved) = self.look_at_homepage(spec, &f, plan.defaced_after, &channels).await?;
@@ -436,7 +437,8 @@ impl Monitor {
             // The homepage, updated or not: it is the page to compare with from now on.
             let look = HomepageLook { baseline: json(&now), candidate: None, digest, replaced: 0 };
             self.store.put_homepage_look(&spec.given, &look)?;
-            let resolved = self.store.resolve_alerts(&spec.given, "probe", Some(&[DEFACED.as_str()]), &[], channels)?;
+            let resolved =
+                self.store.resolve_alerts(&spec.given, "probe", Some(&[DEFACED.as_str()]), &[], channels, None)?;
             return Ok((0, resolved));
         };
         let replaced = old.as_ref().map_or(0, |o| o.replaced) + 1;
@@ -456,6 +458,7 @@ impl Monitor {
             evidence: &finding.evidence,
             evidence_zh: finding.evidence_zh.as_deref(),
             link: link.as_deref(),
+            page: None,
         };
         Ok((usize::from(self.store.open_alert(&a, channels)?.is_some()), 0))
     }
@@ -471,17 +474,22 @@ impl Monitor {
             return Ok(false);
         }
         let channels = self.channels_for(site);
-        self.store.resolve_alerts(site, "probe", Some(&[DEFACED.as_str()]), &[], &channels)?;
+        self.store.resolve_alerts(site, "probe", Some(&[DEFACED.as_str()]), &[], &channels, None)?;
         Ok(true)
     }
 
     /// Where the web app shows a site as its latest finished scoring judged it.
     fn site_link(&self, site: &str) -> Result<Option<String>, MonitorError> {
-        let Some(app) = &self.config.app_url else { return Ok(None) };
-        Ok(self
-            .store
-            .latest_scored_site(site)?
-            .map(|(scoring, id)| format!("{}/sites/{id}?scoring={scoring}", app.trim_end_matches('/'))))
+        if self.config.app_url.is_none() {
+            return Ok(None);
+        }
+        Ok(self.store.latest_scored_site(site)?.and_then(|(scoring, id)| self.app_link(scoring, id)))
+    }
+
+    /// Where the web app shows site `site_id` of a scoring; None without `app_url`.
+    fn app_link(&self, scoring: i64, site_id: i64) -> Option<String> {
+        let app = self.config.app_url.as_ref()?;
+        Some(format!("{}/sites/{site_id}?scoring={scoring}", app.trim_end_matches('/')))
     }
 
     /// The daily pass: asks each due site's homepage and column pages whether they changed.
@@ -531,43 +539,20 @@ impl Monitor {
             round.changed = 1;
         }
         if let Some(s) = &stored {
-            let link = self
-                .config
-                .app_url
-                .as_ref()
-                .map(|app| format!("{}/sites/{}?scoring={}", app.trim_end_matches('/'), s.site_id, s.scoring_id));
+            let link = self.app_link(s.scoring_id, s.site_id);
             let today = opts_date(&self.as_of);
-            let mut due: Vec<(&str, String, Severity, String, Option<String>)> = self
-                .columns_near_window(&s.columns, today)
-                .into_iter()
-                .map(|(target, en, zh)| (CheckId::FreshnessColumnStale.as_str(), target, Severity::Warn, en, Some(zh)))
-                .collect();
+            let mut due: Vec<Due> = self.columns_near_window(&s.columns, today);
             // An unchanged homepage shows what the scan saw: its newest item, a day older each day.
             if let (false, Some(rule), Some(h)) = (home_changed, &self.homepage_rule, homepage_newest(s)) {
-                for f in sitecensus_checks::freshness::homepage_stale(&h, today, rule) {
-                    let target = f.target.clone().or_else(|| f.page.clone()).unwrap_or_default();
-                    due.push((f.check.as_str(), target, f.weighed(rule.severity), f.evidence, f.evidence_zh));
-                }
+                due.extend(
+                    sitecensus_checks::freshness::homepage_stale(&h, today, rule)
+                        .iter()
+                        .map(|f| Due::of(f, f.weighed(rule.severity))),
+                );
             }
             let channels = self.channels_for(&spec.given);
-            for (check, target, severity, evidence, evidence_zh) in &due {
-                if !self.config.alerts.allows(check) {
-                    continue;
-                }
-                let a = NewAlert {
-                    site: &spec.given,
-                    source: "scan",
-                    check,
-                    target,
-                    severity: severity.as_str(),
-                    evidence,
-                    evidence_zh: evidence_zh.as_deref(),
-                    link: link.as_deref(),
-                };
-                if self.store.open_alert(&a, &channels)?.is_some() {
-                    round.raised += 1;
-                }
-            }
+            due.retain(|d| self.config.alerts.allows(d.check.as_str()));
+            round.raised += self.open_alerts(&spec.given, &due, link.as_deref(), &channels)?;
         }
         self.store.finish_job(&job, &self.holder, next_in(&job.site, plan.pages_every))?;
         Ok(round)
@@ -642,14 +627,12 @@ impl Monitor {
         let scoring = self.store.latest_scoring(out.run.id)?.map(|s| s.id);
         for r in &out.results.sites {
             round.scanned += 1;
-            let link = match (&self.config.app_url, scoring) {
-                (Some(app), Some(g)) => self
-                    .store
-                    .scored_site_id(g, &r.url)?
-                    .map(|id| format!("{}/sites/{id}?scoring={g}", app.trim_end_matches('/'))),
-                _ => None,
+            let crawl = match scoring {
+                Some(g) => self.store.scored_site_id(g, &r.url)?,
+                None => None,
             };
-            let (raised, resolved) = self.alerts_of(r, opts_date(&self.as_of), link.as_deref())?;
+            let link = scoring.zip(crawl).and_then(|(g, id)| self.app_link(g, id));
+            let (raised, resolved) = self.alerts_of(r, opts_date(&self.as_of), link.as_deref(), crawl)?;
             round.raised += raised;
             round.resolved += resolved;
         }
@@ -661,77 +644,79 @@ impl Monitor {
     }
 
     /// Raises an alert for each finding that calls for one and each column close to its
-    /// window; resolves the scan's alerts no longer found, when the homepage was read.
+    /// window; resolves the scan's alerts no longer found, when the homepage was read (and the
+    /// page each was seen on: `crawl`, the stored site the scan crawled).
     fn alerts_of(
         &self,
         r: &SiteResult,
         today: chrono::NaiveDate,
         link: Option<&str>,
+        crawl: Option<i64>,
     ) -> Result<(usize, usize), MonitorError> {
         let rules = &self.config.alerts;
         let channels = self.channels_for(&r.url);
-        let mut raised: Vec<(String, String, String, String, Option<String>)> = Vec::new();
+        let mut due: Vec<Due> = Vec::new();
+        let mut add = |d: Due| {
+            if rules.allows(d.check.as_str()) && !due.iter().any(|o| o.check == d.check && o.target == d.target) {
+                due.push(d);
+            }
+        };
         for f in &r.findings {
-            let check = f.check.as_str();
             // A homepage that did not open is the probes' to tell, counted and debounced.
-            if f.check == DOWN || !rules.allows(check) {
-                continue;
-            }
-            let calls =
-                matches!(f.severity, Severity::Veto | Severity::Warn) || rules.checks.iter().any(|c| c == check);
-            let target = f.target.clone().or_else(|| f.page.clone()).unwrap_or_default();
-            if calls && !raised.iter().any(|(c, t, ..)| c == check && *t == target) {
-                raised.push((
-                    check.to_owned(),
-                    target,
-                    f.severity.as_str().to_owned(),
-                    f.evidence.clone(),
-                    f.evidence_zh.clone(),
-                ));
+            let calls = matches!(f.severity, Severity::Veto | Severity::Warn)
+                || rules.checks.iter().any(|c| c == f.check.as_str());
+            if f.check != DOWN && calls {
+                add(Due::of(f, f.severity));
             }
         }
-        for (target, evidence, evidence_zh) in self.columns_near_window(&r.columns, today) {
-            let check = CheckId::FreshnessColumnStale.as_str();
-            if rules.allows(check) && !raised.iter().any(|(c, t, ..)| c == check && *t == target) {
-                raised.push((
-                    check.to_owned(),
-                    target,
-                    Severity::Warn.as_str().to_owned(),
-                    evidence,
-                    Some(evidence_zh),
-                ));
-            }
+        for d in self.columns_near_window(&r.columns, today) {
+            add(d);
         }
-        let mut n_raised = 0;
-        for (check, target, severity, evidence, evidence_zh) in &raised {
-            let a = NewAlert {
-                site: &r.url,
-                source: "scan",
-                check,
-                target,
-                severity,
-                evidence,
-                evidence_zh: evidence_zh.as_deref(),
-                link,
-            };
-            if self.store.open_alert(&a, &channels)?.is_some() {
-                n_raised += 1;
-            }
-        }
+        let raised = self.open_alerts(&r.url, &due, link, &channels)?;
         // What a scan that could not read the homepage did not find is not gone.
         let read = r.final_url.is_some() && !r.findings.iter().any(|f| f.check == DOWN && f.severity == Severity::Veto);
         let resolved = if read {
-            let still: Vec<(String, String)> = raised.into_iter().map(|(c, t, ..)| (c, t)).collect();
-            self.store.resolve_alerts(&r.url, "scan", None, &still, &channels)?
+            let still: Vec<(String, String)> =
+                due.into_iter().map(|d| (d.check.as_str().to_owned(), d.target)).collect();
+            self.store.resolve_alerts(&r.url, "scan", None, &still, &channels, crawl)?
         } else {
             0
         };
-        Ok((n_raised, resolved))
+        Ok((raised, resolved))
+    }
+
+    /// Opens (or keeps open, its evidence brought up to date) a scan's alert for each of `due`;
+    /// returns how many are new.
+    fn open_alerts(
+        &self,
+        site: &str,
+        due: &[Due],
+        link: Option<&str>,
+        channels: &[String],
+    ) -> Result<usize, MonitorError> {
+        let mut raised = 0;
+        for d in due {
+            let a = NewAlert {
+                site,
+                source: "scan",
+                check: d.check.as_str(),
+                target: &d.target,
+                severity: d.severity.as_str(),
+                evidence: &d.evidence,
+                evidence_zh: d.evidence_zh.as_deref(),
+                link,
+                page: d.page.as_deref(),
+            };
+            if self.store.open_alert(&a, channels)?.is_some() {
+                raised += 1;
+            }
+        }
+        Ok(raised)
     }
 
     /// Columns with a window whose newest item leaves `column_warn_days` days or fewer of it, or
     /// is past it: (the column, the evidence in English and in Chinese).
-    fn columns_near_window(&self, columns: &[Column], today: chrono::NaiveDate) -> Vec<(String, String, String)> {
+    fn columns_near_window(&self, columns: &[Column], today: chrono::NaiveDate) -> Vec<Due> {
         let rubric = &self.scan.rubric;
         let Ok(windows) = rubric.params::<sitecensus_checks::freshness::ColumnParams>(CheckId::FreshnessColumnStale)
         else {
@@ -764,7 +749,14 @@ impl Monitor {
                     format!("「{}」最近更新于 {latest}，已超过 {window} 天更新期限 {} 天", c.title, -left),
                 )
             };
-            out.push((c.url.clone(), en, zh));
+            out.push(Due {
+                check: CheckId::FreshnessColumnStale,
+                target: c.url.clone(),
+                severity: Severity::Warn,
+                evidence: en,
+                evidence_zh: Some(zh),
+                page: Some(c.url.clone()),
+            });
         }
         out
     }
@@ -836,6 +828,32 @@ impl Monitor {
             }
         }
         Ok(round)
+    }
+}
+
+/// An alert a scan (or a daily pass, from what the last scan read) calls for.
+struct Due {
+    check: CheckId,
+    /// What it is about: the finding's target, or its page.
+    target: String,
+    severity: Severity,
+    evidence: String,
+    evidence_zh: Option<String>,
+    /// The page it was seen on.
+    page: Option<String>,
+}
+
+impl Due {
+    /// The alert of a finding, at `severity`.
+    fn of(f: &sitecensus_core::Finding, severity: Severity) -> Self {
+        Due {
+            check: f.check,
+            target: f.target.clone().or_else(|| f.page.clone()).unwrap_or_default(),
+            severity,
+            evidence: f.evidence.clone(),
+            evidence_zh: f.evidence_zh.clone(),
+            page: f.page.clone(),
+        }
     }
 }
 

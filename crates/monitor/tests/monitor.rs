@@ -23,6 +23,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 struct SiteState {
     down: bool,
     hacked: bool,
+    /// Gambling links in an article (`/news/1.html`) rather than the homepage.
+    hacked_article: bool,
     homepage: Homepage,
     /// Conditional requests answered 304.
     not_modified: usize,
@@ -61,9 +63,9 @@ async fn site(state: Arc<Mutex<SiteState>>) -> sitecensus_fixtures::Server {
         req: Request<Body>,
         next: axum::middleware::Next,
     ) -> Response {
-        let (down, hacked, homepage) = {
+        let (down, hacked, hacked_article, homepage) = {
             let s = state.lock().unwrap();
-            (s.down, s.hacked, s.homepage)
+            (s.down, s.hacked, s.hacked_article, s.homepage)
         };
         if down {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -73,7 +75,7 @@ async fn site(state: Arc<Mutex<SiteState>>) -> sitecensus_fixtures::Server {
         let r = next.run(req).await;
         let (mut parts, body) = r.into_parts();
         let mut html = String::from_utf8_lossy(&axum::body::to_bytes(body, 1 << 20).await.unwrap()).into_owned();
-        if hacked && path == "/" {
+        if (hacked && path == "/") || (hacked_article && path == "/news/1.html") {
             html = html.replace("</body>", &format!("{SPAM}</body>"));
         }
         if path == "/" {
@@ -397,6 +399,18 @@ async fn the_monitor_alerts_once_and_recovers_on_postgres() {
 /// A monitor of the `monitor` fixture site (judged as of `as_of`) whose alerts in `only` go to
 /// one JSON webhook at `hook`.
 fn one_channel_monitor(store: &Arc<Store>, site: &str, hook: &str, only: &str, as_of: &str) -> Monitor {
+    monitor_with(store, site, hook, only, as_of, |_| {})
+}
+
+/// As [`one_channel_monitor`], its scans' options changed by `edit`.
+fn monitor_with(
+    store: &Arc<Store>,
+    site: &str,
+    hook: &str,
+    only: &str,
+    as_of: &str,
+    edit: impl FnOnce(&mut sitecensus_scan::ScanOptions),
+) -> Monitor {
     let config = MonitorConfig::parse(&format!(
         r#"
         [defaults]
@@ -420,6 +434,7 @@ fn one_channel_monitor(store: &Arc<Store>, site: &str, hook: &str, only: &str, a
     o.check_external = false;
     o.render = None;
     o.fetch.politeness = sitecensus_fetch::Politeness { per_host_rps: 0.0, per_host_connections: 4, concurrency: 16 };
+    edit(&mut o);
     Monitor::new(store.clone(), config, vec![spec], o, Some(as_of)).unwrap()
 }
 
@@ -649,6 +664,7 @@ async fn two_monitors_send_each_message_once(store: Arc<Store>, backend: &str) {
             evidence: "the homepage failed 3 probes in a row",
             evidence_zh: None,
             link: None,
+            page: None,
         };
         store.open_alert(&alert, &["office".to_owned()]).unwrap();
     }
@@ -704,4 +720,34 @@ async fn an_unchanged_homepage_nears_its_window_without_a_scan() {
     let open = store.open_alerts().unwrap();
     assert_eq!((open.len(), open[0].severity.as_str()), (1, "veto"), "{open:?}");
     assert_eq!(events(&posts, "/office"), [pair("fire", "freshness.homepage_stale")]);
+}
+
+/// A scan that did not read the page an alert was seen on resolves nothing: not found is not
+/// fixed. A scan that read it and found it clean resolves it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scan_that_did_not_read_the_page_resolves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("m.db")).unwrap());
+    let state = Arc::new(Mutex::new(SiteState { hacked_article: true, ..SiteState::default() }));
+    let site = site(state.clone()).await;
+    let (hooks, posts) = receiver().await;
+    let (url, hook, only) = (site.url("/"), hooks.url("/office"), "\"security.spam_injection\"");
+    let m = one_channel_monitor(&store, &url, &hook, only, "2024-07-08");
+    m.sync_jobs(true).unwrap();
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.scanned, r.raised), (1, 1), "{r:?}");
+    assert!(store.open_alerts().unwrap()[0].target.ends_with("/news/1.html"));
+    // Cleaned; a scan that reads only the homepage (its page budget spent) does not see the article.
+    state.lock().unwrap().hacked_article = false;
+    let short = monitor_with(&store, &url, &hook, only, "2024-07-08", |o| o.max_pages = 1);
+    store.job_due_now(&url, "scan").unwrap();
+    let r = short.run_once().await.unwrap();
+    assert_eq!((r.scanned, r.resolved), (1, 0), "the article was not read: {r:?}");
+    store.job_due_now(&url, "scan").unwrap();
+    let r = m.run_once().await.unwrap();
+    assert_eq!((r.scanned, r.resolved), (1, 1), "read, and clean: {r:?}");
+    assert_eq!(
+        events(&posts, "/office"),
+        [pair("fire", "security.spam_injection"), pair("resolve", "security.spam_injection")]
+    );
 }

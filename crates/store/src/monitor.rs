@@ -35,6 +35,8 @@ pub struct NewAlert<'a> {
     pub evidence_zh: Option<&'a str>,
     /// Where the web app shows it.
     pub link: Option<&'a str>,
+    /// The page it was seen on: a scan that did not read that page does not resolve it.
+    pub page: Option<&'a str>,
 }
 
 /// A message waiting in a channel's outbox, with the alert it tells of.
@@ -303,16 +305,17 @@ impl Store {
             if let Some(r) = open {
                 let id: i64 = r.get(0)?;
                 c.execute(
-                    "UPDATE monitor_alerts SET evidence = ?2, evidence_zh = ?3, link = coalesce(?4, link), severity = ?5 WHERE id = ?1",
-                    p![id, a.evidence, a.evidence_zh, a.link, a.severity],
+                    "UPDATE monitor_alerts SET evidence = ?2, evidence_zh = ?3, link = coalesce(?4, link), severity = ?5,
+                       page = coalesce(?6, page) WHERE id = ?1",
+                    p![id, a.evidence, a.evidence_zh, a.link, a.severity, a.page],
                 )?;
                 return Ok(None);
             }
             let id: i64 = c
                 .query_one(
-                    "INSERT INTO monitor_alerts (site, source, check_id, target, severity, evidence, evidence_zh, link, opened_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
-                    p![a.site, a.source, a.check, a.target, a.severity, a.evidence, a.evidence_zh, a.link, at],
+                    "INSERT INTO monitor_alerts (site, source, check_id, target, severity, evidence, evidence_zh, link, opened_at, page)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                    p![a.site, a.source, a.check, a.target, a.severity, a.evidence, a.evidence_zh, a.link, at, a.page],
                 )?
                 .get(0)?;
             for ch in channels {
@@ -327,7 +330,8 @@ impl Store {
 
     /// Resolves the open alerts of `site` raised by `source` whose (check, target) is not in
     /// `still` (restricted to `checks` when given), queuing a `resolve` message for each of
-    /// `channels`. Returns how many were resolved.
+    /// `channels`. With `crawl` (the stored site a scan crawled), an alert seen on a page that
+    /// crawl did not read stays open: not found is not fixed. Returns how many were resolved.
     ///
     /// # Errors
     /// On database errors.
@@ -338,24 +342,34 @@ impl Store {
         checks: Option<&[&str]>,
         still: &[(String, String)],
         channels: &[String],
+        crawl: Option<i64>,
     ) -> Result<usize, StoreError> {
         let clock = self.monitor_clock();
         let at = crate::now();
         self.transaction(|c| {
-            let open: Vec<(i64, String, String)> = c
+            let open: Vec<(i64, String, String, Option<String>)> = c
                 .query(
-                    "SELECT id, check_id, target FROM monitor_alerts WHERE site = ?1 AND source = ?2 AND resolved_at IS NULL",
+                    "SELECT id, check_id, target, page FROM monitor_alerts WHERE site = ?1 AND source = ?2 AND resolved_at IS NULL",
                     p![site, source],
                 )?
                 .iter()
-                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .collect::<Result<_, crate::DbError>>()?;
             let mut n = 0;
-            for (id, check, target) in open {
+            for (id, check, target, page) in open {
                 if checks.is_some_and(|cs| !cs.contains(&check.as_str()))
                     || still.iter().any(|(c2, t2)| *c2 == check && *t2 == target)
                 {
                     continue;
+                }
+                if let (Some(crawl), Some(page)) = (crawl, &page) {
+                    let read = c.query_opt(
+                        "SELECT 1 FROM pages WHERE site_id = ?1 AND (url = ?2 OR final_url = ?2) AND outcome LIKE '{\"outcome\":\"ok\"%' LIMIT 1",
+                        p![crawl, page],
+                    )?;
+                    if read.is_none() {
+                        continue;
+                    }
                 }
                 c.execute("UPDATE monitor_alerts SET resolved_at = ?2 WHERE id = ?1", p![id, at])?;
                 for ch in channels {

@@ -560,8 +560,9 @@ const MIGRATIONS: &[Migration] = &[
         );
         "),
     // The monitor's looks at each homepage (issue 15): what it showed when last taken for the
-    // homepage, and what has stood in its place since, to tell an update from a replacement; and
-    // each scored site's homepage freshness figure, to measure its window again without a crawl.
+    // homepage, and what has stood in its place since, to tell an update from a replacement;
+    // each scored site's homepage freshness figure, to measure its window again without a crawl;
+    // and the page each alert was seen on, so that a scan that did not read it resolves nothing.
     m(r"
         CREATE TABLE monitor_homepages (
             site TEXT PRIMARY KEY,
@@ -572,6 +573,7 @@ const MIGRATIONS: &[Migration] = &[
             seen_at TEXT NOT NULL
         );
         ALTER TABLE site_scores ADD COLUMN freshness TEXT;
+        ALTER TABLE monitor_alerts ADD COLUMN page TEXT;
         "),
 ];
 
