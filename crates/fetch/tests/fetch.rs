@@ -264,3 +264,32 @@ async fn a_robots_txt_past_the_cap_is_read_to_its_last_whole_line() {
     assert!(!robots.allowed(&origin.join("/early/a.html").unwrap()));
     assert!(robots.allowed(&origin.join("/pricing.html").unwrap()), "a rule cut in half is not applied");
 }
+
+/// What a fetch took is the server's time: a request that waited for its host's turn (one a
+/// second here), or for a connection two fetchers share through one set of limits, is not slow.
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_for_the_host_is_not_counted_as_the_servers_time() {
+    let s = serve_site("hostile").await;
+    let cfg = FetchConfig {
+        politeness: Politeness { per_host_rps: 1.0, per_host_connections: 1, concurrency: 4 },
+        ..config()
+    };
+    let limits = std::sync::Arc::new(sitecensus_fetch::politeness::Limits::new(cfg.politeness));
+    let (a, b) = (
+        Fetcher::with_limits(cfg.clone(), None, limits.clone()).unwrap(),
+        Fetcher::with_limits(cfg, None, limits).unwrap(),
+    );
+    a.guard().allow_host("127.0.0.1");
+    b.guard().allow_host("127.0.0.1");
+    let url = Url::parse(&s.url("/")).unwrap();
+    let started = std::time::Instant::now();
+    let (x, y) = tokio::join!(a.get(&url), b.get(&url));
+    assert!(started.elapsed() >= Duration::from_millis(900), "the two fetchers kept one pace: {:?}", started.elapsed());
+    assert_eq!((x.outcome, y.outcome), (Outcome::Ok { status: 200 }, Outcome::Ok { status: 200 }));
+    assert!(
+        x.elapsed_ms < 500 && y.elapsed_ms < 500,
+        "the wait is not the server's time: {} and {} ms",
+        x.elapsed_ms,
+        y.elapsed_ms
+    );
+}

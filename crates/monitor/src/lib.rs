@@ -90,8 +90,11 @@ impl Round {
 const DOWN: CheckId = CheckId::AvailabilityUnreachable;
 /// The check a replaced homepage alerts under.
 const DEFACED: CheckId = sitecensus_checks::defacement::ID;
-/// How long a claimed probe is its monitor's before another may take it.
+/// How long a claimed probe is its monitor's before another may take it, beside the time its
+/// batch takes at worst (every probe in it timing out).
 const PROBE_LEASE_SECS: i64 = 120;
+/// Probes in flight at once.
+const PROBES_AT_ONCE: usize = 64;
 /// How long a claimed scan is its monitor's.
 const SCAN_LEASE_SECS: i64 = 12 * 3600;
 /// Most probes claimed at once.
@@ -320,9 +323,13 @@ impl Monitor {
 
     /// Probes every homepage whose probe is due, and raises or resolves "down" alerts.
     async fn probe_due(&self) -> Result<Round, MonitorError> {
-        let jobs = self.store.claim_due_jobs("probe", &self.holder, PROBE_LEASE_SECS, PROBE_BATCH)?;
+        // Long enough for the whole batch, so that another monitor does not take a probe still
+        // waiting its turn here (it would be dropped, not doubled, but taken for nothing).
+        let worst = i64::try_from(PROBE_BATCH.div_ceil(PROBES_AT_ONCE)).unwrap_or(i64::MAX)
+            * i64::try_from(self.probe_timeout.as_secs()).unwrap_or(15);
+        let jobs = self.store.claim_due_jobs("probe", &self.holder, PROBE_LEASE_SECS + worst, PROBE_BATCH)?;
         let rounds: Vec<Result<Round, MonitorError>> =
-            futures::stream::iter(jobs).map(|job| self.probe(job)).buffer_unordered(64).collect().await;
+            futures::stream::iter(jobs).map(|job| self.probe(job)).buffer_unordered(PROBES_AT_ONCE).collect().await;
         let mut round = Round::default();
         for r in rounds {
             round.add(r?);
