@@ -703,6 +703,9 @@ impl Monitor {
     ) -> Result<usize, MonitorError> {
         let mut raised = 0;
         for d in due {
+            // Straight to the part of the site's page that shows it.
+            let part = if d.check == CheckId::FreshnessColumnStale { "columns" } else { "findings" };
+            let link = link.map(|l| format!("{l}#{part}"));
             let a = NewAlert {
                 site,
                 source: "scan",
@@ -711,7 +714,7 @@ impl Monitor {
                 severity: d.severity.as_str(),
                 evidence: &d.evidence,
                 evidence_zh: d.evidence_zh.as_deref(),
-                link,
+                link: link.as_deref(),
                 page: d.page.as_deref(),
             };
             if self.store.open_alert(&a, channels)?.is_some() {

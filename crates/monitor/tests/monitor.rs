@@ -336,6 +336,7 @@ async fn watch(store: Arc<Store>, backend: &str) {
     assert!(bodies[0].contains("首页连续 2 次探测无法访问") && bodies[0].contains("503"), "{backend}: {}", bodies[0]);
     assert!(bodies[2].contains("还剩 3 天"), "{backend}: the days left: {}", bodies[2]);
     assert!(bodies[2].contains("https://census.example.gov.cn/sites/"), "{backend}: a link to the finding");
+    assert!(bodies[2].contains("#columns") && bodies[3].contains("#findings"), "{backend}: to the part that shows it");
     assert!(bodies[3].contains("被植入违法有害信息") && bodies[3].contains("澳门新葡京"), "{backend}: {}", bodies[3]);
     // The digest sent once (its day is not over), the rate-limited channel once (its minute is
     // not), the other province's nothing.

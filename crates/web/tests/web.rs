@@ -324,6 +324,8 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
     assert!(page.body.contains("历次检查") && page.body.contains("96.5"), "{backend}: the earlier round");
     // Its columns, with their freshness: a stale one, a fresh one, one scripts drew.
     assert!(page.body.contains("栏目更新情况") && page.body.contains("超期未更新"), "{backend}");
+    // The monitor's alerts link straight to these parts.
+    assert!(page.body.contains(r#"<section id="columns">"#) && page.body.contains(r#"<section id="findings">"#));
     assert!(page.body.contains("2024-03-02") && page.body.contains("正常更新"), "{backend}");
     assert!(page.body.contains("无法读取"), "{backend}: a column scripts drew is not read as empty");
     assert!(page.body.contains("通知公告") && !page.body.contains("<script>alert(1)</script>通知公告"), "{backend}");
