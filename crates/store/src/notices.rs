@@ -49,8 +49,11 @@ pub struct NoticeItem {
     pub page: Option<String>,
     /// What it concerns.
     pub target: Option<String>,
-    /// Its evidence (Chinese where there is, else English).
+    /// Its evidence (Chinese where there is, else English): the notice's own wording.
     pub evidence: String,
+    /// Its evidence in English, for a reader of the English pages (None in notices issued before
+    /// it was kept).
+    pub evidence_en: Option<String>,
     /// The team's note when it marked the item fixed.
     pub fixed_note: Option<String>,
     /// Who marked it, and when.
@@ -135,7 +138,7 @@ impl Store {
     ) -> Result<Option<i64>, StoreError> {
         self.transaction(|c| {
             let items = c.query(
-                "SELECT check_id, severity, page, target, coalesce(evidence_zh, evidence) FROM scored_findings
+                "SELECT check_id, severity, page, target, coalesce(evidence_zh, evidence), evidence FROM scored_findings
                  WHERE scoring_id = ?1 AND site_id = ?2 AND severity IN ('veto', 'deduct') ORDER BY id",
                 p![scoring_id, site_id],
             )?;
@@ -149,11 +152,18 @@ impl Store {
                 )?
                 .get(0)?;
             for r in &items {
-                let (check, severity, page, target, evidence): (String, String, Option<String>, Option<String>, String) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                let (check, severity, page, target, evidence, evidence_en): (
+                    String,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    String,
+                    String,
+                ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
                 c.execute(
-                    "INSERT INTO notice_items (notice_id, check_id, severity, page, target, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    p![id, check, severity, page, target, evidence],
+                    "INSERT INTO notice_items (notice_id, check_id, severity, page, target, evidence, evidence_en)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    p![id, check, severity, page, target, evidence, evidence_en],
                 )?;
             }
             Ok(Some(id))
@@ -222,7 +232,7 @@ impl Store {
     pub fn notice_items(&self, id: i64) -> Result<Vec<NoticeItem>, StoreError> {
         self.with(|c| {
             c.query(
-                "SELECT id, check_id, severity, page, target, evidence, fixed_note, marked_by, marked_at
+                "SELECT id, check_id, severity, page, target, evidence, fixed_note, marked_by, marked_at, evidence_en
                  FROM notice_items WHERE notice_id = ?1 ORDER BY id",
                 p![id],
             )?
@@ -238,6 +248,7 @@ impl Store {
                     fixed_note: r.get(6)?,
                     marked_by: r.get(7)?,
                     marked_at: r.get(8)?,
+                    evidence_en: r.get(9)?,
                 })
             })
             .collect()

@@ -563,6 +563,7 @@ const MIGRATIONS: &[Migration] = &[
     // homepage, and what has stood in its place since, to tell an update from a replacement;
     // each scored site's homepage freshness figure, to measure its window again without a crawl;
     // and the page each alert was seen on, so that a scan that did not read it resolves nothing.
+    // A notice's items keep their English evidence too, for the English pages.
     m(r"
         CREATE TABLE monitor_homepages (
             site TEXT PRIMARY KEY,
@@ -574,6 +575,7 @@ const MIGRATIONS: &[Migration] = &[
         );
         ALTER TABLE site_scores ADD COLUMN freshness TEXT;
         ALTER TABLE monitor_alerts ADD COLUMN page TEXT;
+        ALTER TABLE notice_items ADD COLUMN evidence_en TEXT;
         "),
 ];
 

@@ -472,6 +472,14 @@ async fn the_app_holds(store: Arc<Store>, backend: &str) {
     assert_eq!(request(addr, "GET", &open, &team, None).await.status, 404, "{backend}: another site's team");
     let page = request(addr, "GET", &open, &team_a, None).await;
     assert!(page.body.contains("首页不更新") && page.body.contains("链接不可用"), "{backend}: its items");
+    // The notice's wording is Chinese; a reader of the English pages gets the English evidence.
+    assert!(page.body.contains("首页最新信息发布于"), "{backend}");
+    let english = request(addr, "GET", &open, &format!("sc_lang=en; {team_a}"), None).await;
+    assert!(
+        english.body.contains("newest homepage item 2024-05-20") && !english.body.contains("首页最新信息发布于"),
+        "{backend}: {}",
+        english.body
+    );
     let item = {
         let at = page.body.find("/items/").unwrap() + 7;
         page.body[at..].split('/').next().unwrap().to_owned()
