@@ -808,7 +808,10 @@ pub async fn work(
 
 /// Each host's pace shared by the workers of a census (and the monitors beside them), kept in
 /// their store.
-pub struct StorePace(pub Arc<Store>);
+pub struct StorePace(
+    /// The store the pace is kept in.
+    pub Arc<Store>,
+);
 
 impl sitecensus_fetch::politeness::SharedPace for StorePace {
     fn reserve(&self, host: &str, period: std::time::Duration) -> Result<std::time::Duration, String> {
