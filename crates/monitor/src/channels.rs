@@ -99,13 +99,19 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// The message's lines (markdown-safe plain text: a chat robot and a mail show it alike).
+    /// The message's lines, as plain text (a mail, a JSON body) or for a chat robot's markdown
+    /// (`md`): there what crawled pages wrote — the evidence, the address — is made inert, so a
+    /// defacer's `[领奖](http://…)` is shown, not linked, and an image is not loaded.
     #[must_use]
-    pub fn lines(&self, en: bool) -> Vec<String> {
+    pub fn lines(&self, en: bool, md: bool) -> Vec<String> {
+        let text = |s: &str| if md { inert_markdown(s) } else { s.to_owned() };
+        let url = |s: &str| if md { inert_url(s) } else { s.to_owned() };
         let mut l = Vec::new();
-        let evidence = if en { self.evidence } else { self.evidence_zh.unwrap_or(self.evidence) };
+        let evidence = text(if en { self.evidence } else { self.evidence_zh.unwrap_or(self.evidence) });
+        let name = text(self.name.unwrap_or(""));
+        let site = url(self.site);
         if en {
-            l.push(format!("site: {} {}", self.name.unwrap_or(""), self.site));
+            l.push(format!("site: {name} {site}"));
             if self.event == "resolve" {
                 l.push(format!("no longer found (raised {})", self.opened_at));
             } else {
@@ -113,13 +119,13 @@ impl<'a> Event<'a> {
                 l.push(format!("evidence: {evidence}"));
             }
             if !self.target.is_empty() {
-                l.push(format!("address: {}", self.target));
+                l.push(format!("address: {}", url(self.target)));
             }
             if let Some(link) = self.link {
-                l.push(format!("details: {link}"));
+                l.push(format!("details: {}", url(link)));
             }
         } else {
-            l.push(format!("网站：{} {}", self.name.unwrap_or(""), self.site));
+            l.push(format!("网站：{name} {site}"));
             if self.event == "resolve" {
                 l.push(format!("已不再发现（{} 起预警）", self.opened_at));
             } else {
@@ -127,14 +133,64 @@ impl<'a> Event<'a> {
                 l.push(format!("证据：{evidence}"));
             }
             if !self.target.is_empty() {
-                l.push(format!("地址：{}", self.target));
+                l.push(format!("地址：{}", url(self.target)));
             }
             if let Some(link) = self.link {
-                l.push(format!("查看：{link}"));
+                l.push(format!("查看：{}", url(link)));
             }
         }
         l
     }
+}
+
+/// Crawled text made inert in a chat robot's markdown: the characters markdown gives a meaning
+/// become their full-width forms, line breaks spaces, and `://` is broken so that an address in
+/// the text is not turned into a link.
+fn inert_markdown(s: &str) -> String {
+    s.replace("://", "：//")
+        .chars()
+        .map(|c| match c {
+            '[' => '［',
+            ']' => '］',
+            '(' => '（',
+            ')' => '）',
+            '<' => '＜',
+            '>' => '＞',
+            '*' => '＊',
+            '_' => '＿',
+            '#' => '＃',
+            '`' => '｀',
+            '!' => '！',
+            '|' => '｜',
+            '~' => '～',
+            '\\' => '＼',
+            '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// An address made inert in markdown: the characters that would end or open markup
+/// percent-encoded (the same address to a browser).
+fn inert_url(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '(' => out.push_str("%28"),
+            ')' => out.push_str("%29"),
+            '[' => out.push_str("%5B"),
+            ']' => out.push_str("%5D"),
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            '`' => out.push_str("%60"),
+            '*' => out.push_str("%2A"),
+            '_' => out.push_str("%5F"),
+            ' ' => out.push_str("%20"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A message for one or more events (a digest holds many).
@@ -144,6 +200,8 @@ pub struct Message {
     pub title: String,
     /// Its text.
     pub text: String,
+    /// Its text as a chat robot's markdown, what crawled pages wrote made inert.
+    pub markdown: String,
     /// The events, for a JSON body.
     pub events: serde_json::Value,
 }
@@ -154,7 +212,12 @@ impl Message {
     pub fn new(events: &[Event<'_>], en: bool) -> Self {
         let json = serde_json::to_value(events).unwrap_or_default();
         if let [e] = events {
-            return Message { title: e.title(en), text: e.lines(en).join("\n"), events: json };
+            return Message {
+                title: e.title(en),
+                text: e.lines(en, false).join("\n"),
+                markdown: markdown_lines(&e.lines(en, true).join("\n")),
+                events: json,
+            };
         }
         let fired = events.iter().filter(|e| e.event == "fire").count();
         let title = if en {
@@ -162,8 +225,14 @@ impl Message {
         } else {
             format!("【sitecensus 汇总】新预警 {fired} 条，已恢复 {} 条", events.len() - fired)
         };
-        let text = events.iter().map(|e| format!("{}\n{}", e.title(en), e.lines(en).join("\n"))).collect::<Vec<_>>();
-        Message { title, text: text.join("\n\n"), events: json }
+        let body = |md: bool| {
+            let each = |e: &Event<'_>| {
+                let title = if md { inert_markdown(&e.title(en)) } else { e.title(en) };
+                format!("{title}\n{}", e.lines(en, md).join("\n"))
+            };
+            events.iter().map(each).collect::<Vec<_>>().join("\n\n")
+        };
+        Message { title, text: body(false), markdown: markdown_lines(&body(true)), events: json }
     }
 }
 
@@ -197,7 +266,7 @@ pub fn webhook_request(ch: &ChannelConfig, m: &Message, now_ms: i64) -> (String,
         WebhookFormat::Dingtalk => {
             let body = serde_json::json!({
                 "msgtype": "markdown",
-                "markdown": {"title": m.title, "text": format!("### {}\n\n{}", m.title, markdown_lines(&m.text))},
+                "markdown": {"title": m.title, "text": format!("### {}\n\n{}", inert_markdown(&m.title), m.markdown)},
             })
             .to_string();
             let url = match secret {
@@ -213,7 +282,7 @@ pub fn webhook_request(ch: &ChannelConfig, m: &Message, now_ms: i64) -> (String,
         WebhookFormat::Wecom => {
             let body = serde_json::json!({
                 "msgtype": "markdown",
-                "markdown": {"content": format!("### {}\n{}", m.title, markdown_lines(&m.text))},
+                "markdown": {"content": format!("### {}\n{}", inert_markdown(&m.title), m.markdown)},
             })
             .to_string();
             (url, vec![("content-type".to_owned(), "application/json".to_owned())], body)
@@ -347,6 +416,7 @@ mod tests {
         let m = Message {
             title: "【预警】东湖区：首页不更新".into(),
             text: "网站：东湖区\n证据：x".into(),
+            markdown: markdown_lines("网站：东湖区\n证据：x"),
             events: serde_json::json!([]),
         };
         let (url, _, body) = webhook_request(&channel(WebhookFormat::Dingtalk), &m, 1_700_000_000_000);
@@ -368,5 +438,39 @@ mod tests {
         let expected: String =
             hmac(b"SECRET", format!("1700000000.{body}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(sig.1, format!("sha256={expected}"));
+    }
+
+    /// What a crawled page wrote reaches a chat robot inert: a defacer's link is shown, not
+    /// linked, its image not loaded, its line breaks start no heading; mail and JSON keep it as
+    /// it was written.
+    #[test]
+    fn crawled_text_is_inert_in_a_robots_markdown() {
+        let d = Delivery {
+            id: 1,
+            event: "fire".into(),
+            alert: sitecensus_store::monitor::AlertRow {
+                id: 1,
+                site: "http://www.a.gov.cn/".into(),
+                check: "security.defacement".into(),
+                target: "http://www.a.gov.cn/x(1).html".into(),
+                severity: "warn".into(),
+                evidence: "it now reads".into(),
+                evidence_zh: Some(
+                    "现显示「[领奖](http://evil.example/) ![](http://evil.example/t.gif)\n# 标题」".into(),
+                ),
+                link: Some("https://census.example.gov.cn/sites/3?scoring=1#findings".into()),
+                opened_at: "2024-07-08T10:00:00+08:00".into(),
+                resolved_at: None,
+            },
+        };
+        let info = SiteInfo { name: Some("A区".into()), region: None };
+        let m = Message::new(&[Event::of(&d, &info)], false);
+        let (_, _, body) = webhook_request(&channel(WebhookFormat::Dingtalk), &m, 1_700_000_000_000);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let md = v["markdown"]["text"].as_str().unwrap();
+        assert!(!md.contains("](") && !md.contains("![") && !md.contains("\n# "), "{md}");
+        assert!(md.contains("［领奖］（http：//evil.example/）"), "shown as written, in full-width: {md}");
+        assert!(md.contains("x%281%29.html") && md.contains("scoring=1#findings"), "addresses kept usable: {md}");
+        assert!(m.text.contains("[领奖](http://evil.example/)"), "a mail shows it as written");
     }
 }
