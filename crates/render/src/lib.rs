@@ -256,7 +256,7 @@ impl Renderer {
         switches.push(("renderer-process-limit", (self.cfg.tabs.max(1) + 1).to_string()));
         match &self.cfg.proxy {
             Some(p) => {
-                switches.push(("proxy-server", p.clone()));
+                switches.push(("proxy-server", proxy_parts(p).0));
                 if let Some(bypass) = ["NO_PROXY", "no_proxy"].iter().find_map(|v| std::env::var(v).ok()) {
                     switches.push(("proxy-bypass-list", bypass.replace(',', ";")));
                 }
@@ -401,6 +401,10 @@ impl Renderer {
         let live = self.live().await?;
         let started = Instant::now();
         let page = live.browser.new_page("about:blank").await.map_err(|e| RenderError::Browser(e.to_string()))?;
+        // Given when the proxy asks for them (407), as Chromium takes none in --proxy-server.
+        if let Some(credentials) = self.cfg.proxy.as_deref().and_then(|p| proxy_parts(p).1) {
+            page.authenticate(credentials).await.map_err(|e| RenderError::Browser(e.to_string()))?;
+        }
         let blocked = Arc::new(std::sync::Mutex::new(Vec::new()));
         let guard_task = {
             let mut events =
@@ -509,6 +513,25 @@ struct GuardCheck {
     guard: Guard,
     resolve: Vec<(String, u16, IpAddr)>,
     robots: Option<RobotsGate>,
+}
+
+/// A proxy's address as Chromium takes it (`scheme://host:port`), and the credentials it names,
+/// percent-decoded, if any.
+fn proxy_parts(proxy: &str) -> (String, Option<chromiumoxide::auth::Credentials>) {
+    let Ok(u) = Url::parse(proxy) else { return (proxy.to_owned(), None) };
+    if u.username().is_empty() {
+        return (proxy.to_owned(), None);
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let server = match (u.host_str(), u.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{}://{h}:{p}", u.scheme()),
+        _ => return (proxy.to_owned(), None),
+    };
+    let credentials = chromiumoxide::auth::Credentials {
+        username: decode(u.username()),
+        password: decode(u.password().unwrap_or_default()),
+    };
+    (server, Some(credentials))
 }
 
 impl GuardCheck {

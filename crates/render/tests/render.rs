@@ -84,3 +84,40 @@ async fn names_given_with_resolve_reach_the_browser() {
     assert!(drawn.as_ref().is_ok_and(|d| d.html.contains("长宁县")), "{drawn:?}");
     r.shutdown().await;
 }
+
+/// Behind a proxy that asks for credentials (407), the browser gives the ones the proxy's address
+/// names (Chromium takes none in `--proxy-server`), percent-decoded, and draws the page it
+/// reaches through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_gives_the_proxy_its_credentials() {
+    use axum::http::{Request, StatusCode, header};
+    use axum::response::IntoResponse;
+    let asked: std::sync::Arc<std::sync::Mutex<Vec<(String, bool)>>> = std::sync::Arc::default();
+    let seen = asked.clone();
+    let proxy = sitecensus_fixtures::serve(axum::Router::new().fallback(move |req: Request<axum::body::Body>| {
+        let seen = seen.clone();
+        async move {
+            // "office:s3 cret", as the address names it percent-encoded.
+            let ok = req.headers().get(header::PROXY_AUTHORIZATION).is_some_and(|v| v == "Basic b2ZmaWNlOnMzIGNyZXQ=");
+            let host = req.uri().host().unwrap_or_default().to_owned();
+            seen.lock().unwrap().push((host, ok));
+            if !ok {
+                return (StatusCode::PROXY_AUTHENTICATION_REQUIRED, [(header::PROXY_AUTHENTICATE, "Basic realm=\"office\"")], "")
+                    .into_response();
+            }
+            let html = "<html><head><meta charset=utf-8><title>经代理</title></head><body><ul id=list></ul>\
+                <script>document.getElementById('list').innerHTML='<li>drawn through the proxy</li>'</script></body></html>";
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+        }
+    }))
+    .await;
+    assert!(find_browser().is_some(), "Chromium is not installed: .ci/run installs Debian's chromium package");
+    let mut cfg = RenderConfig::new(Guard::new(false), "sitecensus-test");
+    cfg.proxy = Some(format!("http://office:s3%20cret@127.0.0.1:{}", proxy.port()));
+    let r = Renderer::new(cfg);
+    let drawn = r.render(&Url::parse("http://www.proxied-render.gov.cn/").unwrap()).await.unwrap();
+    assert!(drawn.html.contains("drawn through the proxy"), "{}", drawn.html);
+    let asked = asked.lock().unwrap().clone();
+    assert!(asked.iter().any(|(h, ok)| h == "www.proxied-render.gov.cn" && *ok), "{asked:?}");
+    r.shutdown().await;
+}
