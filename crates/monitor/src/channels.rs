@@ -257,7 +257,7 @@ pub fn webhook_request(ch: &ChannelConfig, m: &Message, now_ms: i64) -> (String,
             if let Some(s) = secret {
                 let ts = now_ms / 1000;
                 let sig = hmac(s.as_bytes(), format!("{ts}.{body}").as_bytes());
-                let hex: String = sig.iter().map(|b| format!("{b:02x}")).collect();
+                let hex = crate::hex(&sig);
                 headers.push(("x-sitecensus-timestamp".to_owned(), ts.to_string()));
                 headers.push(("x-sitecensus-signature".to_owned(), format!("sha256={hex}")));
             }

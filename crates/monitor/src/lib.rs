@@ -408,7 +408,7 @@ impl Monitor {
         if !self.config.alerts.allows(DEFACED.as_str()) {
             return Ok((0, 0));
         }
-        let digest: String = sha2::Sha256::digest(&f.body).iter().map(|b| format!("{b:02x}")).collect();
+        let digest = hex(&sha2::Sha256::digest(&f.body));
         let old = self.store.homepage_look(&spec.given)?;
         let parse = |t: &str| serde_json::from_str::<Print>(t).ok();
         let baseline = old.as_ref().and_then(|o| parse(&o.baseline));
@@ -432,29 +432,28 @@ impl Monitor {
                 return Ok((0, 0));
             }
         };
-        let kept = baseline.as_ref().and_then(|b| defacement::replaced(b, &marks, rule));
         let json = |p: &Print| serde_json::to_string(p).unwrap_or_default();
-        let Some(before) = baseline else {
-            // The first look: this page is the homepage.
+        let prior = old.zip(baseline);
+        let judged = prior.as_ref().and_then(|(o, b)| defacement::replaced(b, &marks, rule).map(|kept| (o, b, kept)));
+        let Some((old, before, kept)) = judged else {
+            // The first look, or the homepage (updated or not): the page to compare with from now on.
             let look = HomepageLook { baseline: json(&now), candidate: None, digest, replaced: 0 };
             self.store.put_homepage_look(&spec.given, &look)?;
-            return Ok((0, 0));
-        };
-        let Some(kept) = kept else {
-            // The homepage, updated or not: it is the page to compare with from now on.
-            let look = HomepageLook { baseline: json(&now), candidate: None, digest, replaced: 0 };
-            self.store.put_homepage_look(&spec.given, &look)?;
-            let resolved =
-                self.store.resolve_alerts(&spec.given, "probe", Some(&[DEFACED.as_str()]), &[], channels, None)?;
+            let resolved = match prior {
+                Some(_) => {
+                    self.store.resolve_alerts(&spec.given, "probe", Some(&[DEFACED.as_str()]), &[], channels, None)?
+                }
+                None => 0,
+            };
             return Ok((0, resolved));
         };
-        let replaced = old.as_ref().map_or(0, |o| o.replaced) + 1;
-        let look = HomepageLook { baseline: json(&before), candidate: Some(json(&now)), digest, replaced };
+        let replaced = old.replaced + 1;
+        let look = HomepageLook { baseline: old.baseline.clone(), candidate: Some(json(&now)), digest, replaced };
         self.store.put_homepage_look(&spec.given, &look)?;
         if replaced < i64::from(after) {
             return Ok((0, 0));
         }
-        let finding = defacement::finding(spec.url.as_str(), &before, &now, kept, rule);
+        let finding = defacement::finding(spec.url.as_str(), before, &now, kept, rule);
         let link = self.site_link(&spec.given)?;
         let a = NewAlert {
             site: &spec.given,
@@ -601,7 +600,7 @@ impl Monitor {
             }
         }
         drop(permit);
-        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest = hex(&hash.finalize());
         let changed = old.as_ref().is_some_and(|o| o.digest.as_deref() != Some(digest.as_str()));
         let new = sitecensus_store::monitor::Validators { etag, last_modified, digest: Some(digest) };
         self.store.put_validators(url, &new)?;
@@ -875,6 +874,11 @@ fn channel_job(name: &str) -> String {
 /// What the latest scan saw of a site's homepage's updates (its figures' `freshness.homepage`).
 fn homepage_newest(s: &sitecensus_store::monitor::LatestSite) -> Option<sitecensus_checks::freshness::HomepageNewest> {
     serde_json::from_value(s.freshness.as_ref()?.get("homepage")?.clone()).ok()
+}
+
+/// Bytes as lowercase hexadecimal (digests, signatures).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The day scans are judged as of.
