@@ -477,10 +477,8 @@ impl Fetcher {
             if let Err(b) = self.guard.check_literal(&current) {
                 return (done(current, redirects, Outcome::Blocked { reason: b.to_string() }, start), None);
             }
-            let host_key =
-                format!("{}:{}", current.host_str().unwrap_or_default(), current.port_or_known_default().unwrap_or(0));
             let asked = Instant::now();
-            let permit = self.limits.acquire(&host_key).await;
+            let permit = self.limits.acquire(&crate::politeness::host_key(&current)).await;
             start += asked.elapsed();
             let sent = Instant::now();
             let mut request =

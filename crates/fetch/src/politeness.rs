@@ -101,6 +101,13 @@ fn limiter_for(rps: f64) -> Option<(Arc<DefaultDirectRateLimiter>, Duration)> {
     Some((Arc::new(RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN))), quota.replenish_interval()))
 }
 
+/// The key a host's limits are kept under: `host:port`, so that two sites on one server keep one
+/// pace and two ports of one name keep their own.
+#[must_use]
+pub fn host_key(url: &url::Url) -> String {
+    format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
+}
+
 /// The host name of a host:port key.
 fn host_of(key: &str) -> &str {
     key.rsplit_once(':').map_or(key, |(h, _)| h)

@@ -580,8 +580,7 @@ impl Monitor {
             }
         }
         let Ok(parsed) = url::Url::parse(url) else { return Ok(false) };
-        let host = format!("{}:{}", parsed.host_str().unwrap_or_default(), parsed.port_or_known_default().unwrap_or(0));
-        let permit = self.limits.acquire(&host).await;
+        let permit = self.limits.acquire(&sitecensus_fetch::politeness::host_key(&parsed)).await;
         let sent = req.send().await;
         let Ok(mut r) = sent else { return Ok(false) };
         if r.status() == reqwest::StatusCode::NOT_MODIFIED || !r.status().is_success() {

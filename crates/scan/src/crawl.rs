@@ -390,7 +390,7 @@ impl<'a> SiteCrawl<'a> {
         } else {
             let r = Robots::fetch(&self.ctx.fetcher, url).await;
             if let Some(delay) = r.crawl_delay {
-                self.ctx.fetcher.limits().set_crawl_delay(&host_key(url), delay);
+                self.ctx.fetcher.limits().set_crawl_delay(&sitecensus_fetch::politeness::host_key(url), delay);
             }
             if url.join("/").is_ok_and(|root| !r.allowed(&root)) {
                 self.ctx.progress.message(&format!(
@@ -1007,10 +1007,6 @@ fn soft404(checks: &Checks, missing: Option<&MissingPage>, page: &Page, body: &[
 
 fn reqwest_get() -> sitecensus_fetch::client::Method {
     sitecensus_fetch::client::Method::GET
-}
-
-fn host_key(url: &Url) -> String {
-    format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
 }
 
 #[cfg(test)]
